@@ -1,0 +1,102 @@
+/**
+ * Junction's error codes: one table, the single source of truth. The README's "Error codes"
+ * section lists the same codes; a test checks that the two agree.
+ *
+ * `retriable` says whether trying the same call again, unchanged, can succeed.
+ */
+export const ERROR_CODES = {
+  INVALID_NAME: { retriable: false, message: "a station, group, schema or function name breaks the naming rule" },
+  INVALID_ARGUMENT: { retriable: false, message: "an option or argument has a bad value" },
+  INVALID_FRAME: { retriable: false, message: "a request or batch frame could not be decoded" },
+  PAYLOAD_TOO_LARGE: { retriable: false, message: "a message is larger than the station's maximum message size" },
+  BATCH_TOO_LARGE: { retriable: false, message: "a batch holds more messages or bytes than allowed" },
+  STATION_NOT_FOUND: { retriable: false, message: "no station has that name" },
+  STATION_EXISTS: { retriable: false, message: "a station with that name exists with other settings" },
+  STATION_UPDATE_REFUSED: { retriable: false, message: "that station setting cannot be changed after creation" },
+  GROUP_NOT_FOUND: { retriable: false, message: "no consumer group has that name on the station" },
+  GROUP_CONFLICT: { retriable: false, message: "the consumer group exists with a conflicting start position" },
+  SCHEMA_NOT_FOUND: { retriable: false, message: "no schema has that name" },
+  SCHEMA_VERSION_NOT_FOUND: { retriable: false, message: "the schema has no such version" },
+  SCHEMA_INVALID: { retriable: false, message: "the schema definition is invalid" },
+  SCHEMA_TOO_LARGE: { retriable: false, message: "the schema definition is larger than allowed" },
+  SCHEMA_INCOMPATIBLE: { retriable: false, message: "the new schema version breaks the compatibility mode" },
+  SCHEMA_IN_USE: { retriable: false, message: "the schema is attached to a station" },
+  SCHEMA_VALIDATION_FAILED: { retriable: false, message: "the message does not match the station's schema" },
+  FUNCTION_NOT_FOUND: { retriable: false, message: "no function has that name or version" },
+  FUNCTION_INVALID: { retriable: false, message: "the function source or limits are invalid" },
+  FUNCTION_FAILED: { retriable: false, message: "a station function threw, timed out, ran out of memory or returned bad output" },
+  FUNCTION_IN_USE: { retriable: false, message: "the function is attached to a station" },
+  DEAD_LETTER_NOT_FOUND: { retriable: false, message: "no dead letter has that id" },
+  AUTH_FAILED: { retriable: false, message: "the user, password or token was refused" },
+  PERMISSION_DENIED: { retriable: false, message: "the user may not do that" },
+  NATS_UNAVAILABLE: { retriable: true, message: "the NATS server cannot be reached" },
+  GATEWAY_UNAVAILABLE: { retriable: true, message: "no gateway answered" },
+  TIMEOUT: { retriable: true, message: "the operation did not complete in time" },
+  STORE_FAILED: { retriable: true, message: "JetStream did not acknowledge the write" },
+  CONNECTION_CLOSED: { retriable: false, message: "the connection is closed" },
+  NATS_SERVER_NOT_FOUND: { retriable: false, message: "no nats-server binary >= 2.12 was found" },
+  UNSUPPORTED_SERVER: { retriable: false, message: "the nats-server is too old for Junction" },
+  INTERNAL: { retriable: true, message: "an unexpected error inside Junction" },
+} as const;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether `code` is one of Junction's error codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The wire form of an error, as carried in `{ ok: false, error }` replies. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  retriable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Options of {@link JunctionError}. */
+export interface JunctionErrorOptions {
+  /** The underlying error (NATS, ajv, isolated-vm…), kept as it was. */
+  cause?: unknown;
+  /** Structured facts about what was wrong and where. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error class of Junction: a stable `code`, whether a retry can help, and the
+ * underlying `cause`.
+ */
+export class JunctionError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options: JunctionErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "JunctionError";
+    this.code = code;
+    this.retriable = ERROR_CODES[code].retriable;
+    this.details = options.details;
+  }
+
+  /** The wire form of this error. */
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message, retriable: this.retriable };
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+
+  /** Rebuilds an error from its wire form. */
+  static fromBody(body: ErrorBody): JunctionError {
+    const code: ErrorCode = isErrorCode(body.code) ? body.code : "INTERNAL";
+    const opts: JunctionErrorOptions = {};
+    if (body.details !== undefined) opts.details = body.details;
+    return new JunctionError(code, body.message, opts);
+  }
+}
+
+/** Whether `e` is a {@link JunctionError}, optionally with the given code. */
+export function isJunctionError(e: unknown, code?: ErrorCode): e is JunctionError {
+  return e instanceof JunctionError && (code === undefined || e.code === code);
+}
