@@ -1,0 +1,276 @@
+import type { Msg, StoreAck, StoreMessage, StoreWriter } from "../nats/index.js";
+import {
+  Headers,
+  JunctionError,
+  decodeBatch,
+  isReservedHeader,
+  subjects,
+  type ErrorBody,
+  type ProduceMessage,
+  type ProduceResult,
+} from "../protocol/index.js";
+import type { Logger } from "../server/logger.js";
+import type { StationRecord } from "../stations/index.js";
+import type { ProduceStage, StageMessage, StageOutcome } from "./stages.js";
+
+/** Largest atomic batch JetStream accepts (nats-server 2.12: 1,000 messages). */
+export const MAX_ATOMIC_BATCH = 1000;
+
+/** Produce counters (for /metrics and tests). */
+export interface ProduceStats {
+  requests: number;
+  messages: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  fallbacks: number;
+}
+
+/** Options of {@link ProduceHandler}. */
+export interface ProduceHandlerOptions {
+  writer: StoreWriter;
+  lookup: (station: string) => StationRecord | undefined | Promise<StationRecord | undefined>;
+  stages: ProduceStage[];
+  logger: Logger;
+  /** Most messages one request may carry. @default 100000 */
+  maxRequestMessages?: number;
+}
+
+const enc = new TextEncoder();
+const errBody = (e: JunctionError): ErrorBody => e.toBody();
+
+/**
+ * The produce path: decode → look up station → stages (validate, transform) → one atomic batch
+ * per ≤1,000 messages → one result per message.
+ *
+ * Order: the requests of one station are prepared one after another and their batches are
+ * published in arrival order on one connection, so JetStream stores them in that order.
+ */
+export class ProduceHandler {
+  readonly stats: ProduceStats = { requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0 };
+  readonly #o: Required<ProduceHandlerOptions>;
+  readonly #chains = new Map<string, Promise<void>>();
+  #inflight = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(o: ProduceHandlerOptions) {
+    this.#o = { maxRequestMessages: 100_000, ...o };
+  }
+
+  /** Requests being processed now. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Resolves when no request is in flight. */
+  async idle(): Promise<void> {
+    if (this.#inflight === 0) return;
+    await new Promise<void>((r) => (this.#idle = r));
+  }
+
+  /** Handles one `jn.produce.<station>` request. Never throws: errors become replies. */
+  handle(station: string, msg: Msg): void {
+    this.stats.requests++;
+    this.#inflight++;
+    // Preparation (lookup, decode, stages) is serialized per station and ends by publishing, so
+    // batches leave in arrival order; waiting for the store acks is not serialized.
+    const prev = this.#chains.get(station) ?? Promise.resolve();
+    const step = prev.then(() => this.#prepareAndPublish(station, msg));
+    const gate = step.then(
+      () => {},
+      () => {},
+    );
+    this.#chains.set(station, gate);
+    void step
+      .then((s) => s.finished)
+      .catch((err: unknown) => this.#o.logger.error("produce failed", { station, error: String(err) }))
+      .finally(() => {
+        if (this.#chains.get(station) === gate) this.#chains.delete(station);
+        this.#inflight--;
+        if (this.#inflight === 0 && this.#idle) {
+          this.#idle();
+          this.#idle = undefined;
+        }
+      });
+  }
+
+  /** Resolves once the messages are published; `finished` resolves after the reply. */
+  async #prepareAndPublish(station: string, msg: Msg): Promise<{ finished: Promise<void> }> {
+    const fail = (err: unknown) => {
+      const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
+      if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
+      respond(msg, { ok: false, error: errBody(e) });
+    };
+    try {
+      const found = this.#o.lookup(station);
+      const rec = found instanceof Promise ? await found : found;
+      if (!rec) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
+      const input = this.#decode(msg);
+      this.stats.messages += input.length;
+      const producer = msg.headers?.get(Headers.Producer) || undefined;
+      const prepared = await this.#prepare(rec, input, producer);
+      const acks = this.#store(subjects.stationMsg(rec.name), prepared.current.map((c) => toStore(c.msg)));
+      const finished = acks.then(
+        (a) => respond(msg, { ok: true, data: { results: this.#results(prepared, a) } }),
+        fail,
+      );
+      return { finished };
+    } catch (err) {
+      fail(err);
+      return { finished: Promise.resolve() };
+    }
+  }
+
+  #decode(msg: Msg): ProduceMessage[] {
+    const h = msg.headers;
+    if (h?.get(Headers.Batch) === "1") return decodeBatch(msg.data, this.#o.maxRequestMessages);
+    let headers: Record<string, string> | undefined;
+    if (h) {
+      for (const k of h.keys()) {
+        if (isReservedHeader(k)) continue;
+        (headers ??= {})[k] = h.get(k);
+      }
+    }
+    return [{ id: h?.get(Headers.MsgId) ?? "", headers, payload: msg.data }];
+  }
+
+  async #prepare(rec: StationRecord, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+    const results: (ProduceResult | undefined)[] = new Array(input.length);
+    let current: { index: number; msg: StageMessage }[] = [];
+    const max = rec.config.maxMessageSize;
+    for (let i = 0; i < input.length; i++) {
+      const m = input[i]!;
+      if (m.payload.length > max) {
+        results[i] = {
+          error: errBody(
+            new JunctionError("PAYLOAD_TOO_LARGE", `message ${i} is ${m.payload.length} bytes; station '${rec.name}' allows at most ${max}`, {
+              details: { index: i, size: m.payload.length, max },
+            }),
+          ),
+        };
+        continue;
+      }
+      let reserved: string | undefined;
+      if (m.headers) for (const k in m.headers) if (isReservedHeader(k)) reserved = k;
+      if (reserved !== undefined) {
+        results[i] = {
+          error: errBody(
+            new JunctionError("INVALID_ARGUMENT", `message ${i}: header '${reserved}' is reserved (Jn-* and Nats-* are Junction's)`, {
+              details: { index: i, header: reserved },
+            }),
+          ),
+        };
+        continue;
+      }
+      const headers: Record<string, string> = m.headers ? { ...m.headers } : {};
+      if (producer) headers[Headers.Producer] = producer;
+      current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
+    }
+    // Stages: each sees the survivors of the previous one. Fan-out keeps the input index.
+    for (const stage of this.#o.stages) {
+      if (current.length === 0 || !stage.applies(rec)) continue;
+      const outcomes: StageOutcome[] = await stage.run({ station: rec, producer }, current.map((c) => c.msg));
+      const next: { index: number; msg: StageMessage }[] = [];
+      outcomes.forEach((o, k) => {
+        const idx = current[k]!.index;
+        if (!o.ok) {
+          results[idx] = { error: o.error };
+          return;
+        }
+        if (o.messages.length === 0) results[idx] = { seq: 0, duplicate: false, dropped: true };
+        o.messages.forEach((m, j) => next.push({ index: idx, msg: j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" } }));
+      });
+      current = next;
+    }
+    return { results, current };
+  }
+
+  #results(prepared: Prepared, acks: AckResult[]): ProduceResult[] {
+    const { results, current } = prepared;
+    const perIndex = new Map<number, number[]>();
+    acks.forEach((a, k) => {
+      const idx = current[k]!.index;
+      if (results[idx] && "error" in results[idx]!) return;
+      if (!a.ok) {
+        results[idx] = {
+          error: errBody(
+            new JunctionError("STORE_FAILED", `message ${idx} not stored: ${a.description}`, {
+              details: { index: idx, jsErrCode: a.errCode, timeout: a.timeout === true },
+            }),
+          ),
+        };
+        return;
+      }
+      if (a.duplicate) this.stats.duplicates++;
+      else this.stats.stored++;
+      const seqs = perIndex.get(idx);
+      if (seqs) {
+        seqs.push(a.seq);
+        (results[idx] as { seqs?: number[] }).seqs = seqs;
+      } else {
+        perIndex.set(idx, [a.seq]);
+        results[idx] = { seq: a.seq, duplicate: a.duplicate };
+      }
+    });
+    let rejected = 0;
+    const out = results.map((r) => {
+      if (!r) throw new JunctionError("INTERNAL", "a message got no result");
+      if ("error" in r) rejected++;
+      return r;
+    });
+    this.stats.rejected += rejected;
+    return out;
+  }
+
+  /** Stores messages as atomic batches; one ack per message. */
+  async #store(subject: string, msgs: StoreMessage[]): Promise<AckResult[]> {
+    const w = this.#o.writer;
+    const chunks: StoreMessage[][] = [];
+    for (let i = 0; i < msgs.length; i += MAX_ATOMIC_BATCH) chunks.push(msgs.slice(i, i + MAX_ATOMIC_BATCH));
+    // All chunks are published now, in order; their acks are awaited together.
+    const pending = chunks.map((c) => w.publishAtomic(subject, c));
+    const out: AckResult[] = [];
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      let ack: StoreAck = await pending[c]!;
+      if (!ack.ok && ack.errCode === 10201) {
+        // A message id in the batch is already stored: the server refused the whole batch.
+        // Publish one by one with their ids, so duplicates are reported and the rest stored.
+        this.stats.fallbacks++;
+        for (const m of chunk) {
+          const a = await w.publish(subject, m);
+          out.push(a.ok ? { ok: true, seq: a.seq, duplicate: a.duplicate, description: "", errCode: 0 } : { ...a, seq: 0, duplicate: false });
+        }
+        continue;
+      }
+      if (ack.ok && chunk.length > 1 && ack.count !== chunk.length) {
+        ack = { ok: false, errCode: 0, description: `batch count mismatch: sent ${chunk.length}, stored ${ack.count}` };
+      }
+      if (!ack.ok) {
+        for (let i = 0; i < chunk.length; i++) out.push({ ...ack, seq: 0, duplicate: false });
+        continue;
+      }
+      const first = ack.seq - chunk.length + 1;
+      for (let i = 0; i < chunk.length; i++) {
+        out.push({ ok: true, seq: chunk.length === 1 ? ack.seq : first + i, duplicate: chunk.length === 1 ? ack.duplicate : false, description: "", errCode: 0 });
+      }
+    }
+    return out;
+  }
+}
+
+type AckResult = { ok: boolean; seq: number; duplicate: boolean; description: string; errCode: number; timeout?: boolean };
+
+interface Prepared {
+  results: (ProduceResult | undefined)[];
+  current: { index: number; msg: StageMessage }[];
+}
+
+function toStore(m: StageMessage): StoreMessage {
+  return { id: m.id, headers: m.headers, payload: m.payload };
+}
+
+function respond(msg: Msg, body: unknown): void {
+  if (!msg.reply) return;
+  msg.respond(enc.encode(JSON.stringify(body)));
+}

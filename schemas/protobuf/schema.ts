@@ -1,0 +1,166 @@
+import {
+  createFileRegistry,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type FileRegistry,
+  type JsonValue,
+} from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { assertSchemaSize, fingerprint } from "../common.js";
+import { SchemaError, SchemaValidationError } from "../errors.js";
+import type { CompiledSchema, LoadOptions, PreparedSchema, SchemaIssue, SchemaSource, ValidationResult } from "../types.js";
+import { bufBuild, PROTO_FILE_NAME } from "./buf.js";
+import { scanWire } from "./wire.js";
+
+/** The user's file inside the descriptor set (DescFile names drop ".proto"). */
+const USER_FILE = PROTO_FILE_NAME.replace(/\.proto$/, "");
+
+/** Builds a registry from a binary FileDescriptorSet. */
+export function openDescriptorSet(bytes: Uint8Array): FileRegistry {
+  try {
+    return createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SchemaError("SCHEMA_INVALID", `the descriptor set cannot be loaded: ${message}`, {
+      details: { message },
+      cause: err,
+    });
+  }
+}
+
+/** Opens the stored descriptor set of a prepared protobuf schema. */
+export function registryOf(prepared: PreparedSchema): FileRegistry {
+  if (prepared.descriptorSetBase64 === undefined) {
+    throw new SchemaError("SCHEMA_INVALID", "the protobuf schema has no descriptor set; prepare it first", {
+      details: { message: "missing descriptorSetBase64" },
+    });
+  }
+  return openDescriptorSet(Buffer.from(prepared.descriptorSetBase64, "base64"));
+}
+
+/** Every message declared in the user's file (nested ones included, map entries excluded). */
+export function userMessages(registry: FileRegistry): DescMessage[] {
+  const file = registry.getFile(USER_FILE);
+  if (file === undefined) return [];
+  const out: DescMessage[] = [];
+  const add = (m: DescMessage): void => {
+    if (m.proto.options?.mapEntry === true) return;
+    out.push(m);
+    m.nestedMessages.forEach(add);
+  };
+  file.messages.forEach(add);
+  return out;
+}
+
+/** Resolves a full or short message name (or none, for a file with one top-level message). */
+export function resolveMessage(registry: FileRegistry, messageType: string | undefined): DescMessage {
+  const all = userMessages(registry);
+  const available = all.map((m) => m.typeName);
+  const fail = (message: string): SchemaError =>
+    new SchemaError("SCHEMA_INVALID", message, { details: { messageType, available } });
+  if (messageType === undefined || messageType === "") {
+    const top = all.filter((m) => m.parent === undefined);
+    if (top.length === 1) return top[0] as DescMessage;
+    throw fail(
+      top.length === 0
+        ? "the .proto file declares no message"
+        : `the .proto file declares ${top.length} messages; say which one with messageType (${available.join(", ")})`,
+    );
+  }
+  const name = messageType.replace(/^\./, "");
+  const exact = all.find((m) => m.typeName === name);
+  if (exact !== undefined) return exact;
+  const bySuffix = all.filter((m) => m.typeName.endsWith(`.${name}`));
+  if (bySuffix.length === 1) return bySuffix[0] as DescMessage;
+  throw fail(
+    bySuffix.length > 1
+      ? `message type "${messageType}" is ambiguous: ${bySuffix.map((m) => m.typeName).join(", ")}`
+      : `unknown message type "${messageType}"; available: ${available.join(", ") || "none"}`,
+  );
+}
+
+function normalizeProto(definition: string): string {
+  return definition
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .join("\n")
+    .trim();
+}
+
+/** Compiles .proto text with buf and resolves the message type. */
+export async function prepareProtobufSchema(src: SchemaSource): Promise<PreparedSchema> {
+  assertSchemaSize(src.definition);
+  const bytes = await bufBuild(src.definition);
+  const registry = openDescriptorSet(bytes);
+  const desc = resolveMessage(registry, src.messageType);
+  const prepared: PreparedSchema = {
+    type: "protobuf",
+    definition: src.definition,
+    messageType: desc.typeName,
+    descriptorSetBase64: Buffer.from(bytes).toString("base64"),
+    fingerprint: fingerprint("protobuf", normalizeProto(src.definition), desc.typeName),
+  };
+  loadProtobufSchema(prepared); // anything the runtime cannot handle fails now, not at first use
+  return prepared;
+}
+
+function fieldErrorPath(err: unknown): string {
+  const field = err !== null && typeof err === "object" && "field" in err ? (err as { field: unknown }).field : undefined;
+  if (typeof field === "function") {
+    try {
+      return String((field as () => unknown).call(err));
+    } catch {
+      return "";
+    }
+  }
+  return "";
+}
+
+/** Compiles a prepared protobuf schema. */
+export function loadProtobufSchema(prepared: PreparedSchema, opts: LoadOptions = {}): CompiledSchema {
+  const registry = registryOf(prepared);
+  const desc = resolveMessage(registry, prepared.messageType);
+  const allowUnknown = opts.allowUnknownFields ?? false;
+  // Implicit (default) values are emitted so every declared field is present in the decoded value.
+  const jsonWrite = { registry, alwaysEmitImplicit: true } as const;
+  const jsonRead = { registry, ignoreUnknownFields: allowUnknown } as const;
+
+  const validate = (payload: Uint8Array): ValidationResult => {
+    const issues = scanWire(desc, payload, allowUnknown);
+    if (issues.length > 0) return { ok: false, issues };
+    try {
+      const message = fromBinary(desc, payload, { readUnknownFields: false });
+      return { ok: true, value: toJson(desc, message, jsonWrite) };
+    } catch (err) {
+      const issue: SchemaIssue = {
+        path: "",
+        message: `cannot decode: ${err instanceof Error ? err.message : String(err)}`,
+        keyword: "decode",
+      };
+      return { ok: false, issues: [issue] };
+    }
+  };
+
+  return {
+    type: "protobuf",
+    messageType: desc.typeName,
+    validate,
+    decode(payload) {
+      const result = validate(payload);
+      if (!result.ok) throw new SchemaValidationError(result.issues);
+      return result.value;
+    },
+    encode(value) {
+      try {
+        return toBinary(desc, fromJson(desc, value as JsonValue, jsonRead));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new SchemaValidationError([{ path: fieldErrorPath(err), message, keyword: "encode" }], { cause: err });
+      }
+    },
+  };
+}

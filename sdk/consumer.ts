@@ -1,0 +1,129 @@
+import { Headers, JunctionError, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
+import type { JunctionClient } from "./client.js";
+import { headersOf, pull, type ConsumerMessages, type JsMsg } from "./transport.js";
+
+/** Options of a consumer (a member of a consumer group). */
+export interface ConsumerOptions {
+  station: string;
+  group: string;
+  /** Time to ack before the message is resent. @default 30000 (on group creation) */
+  maxAckTimeMs?: number;
+  /** Deliveries before the message becomes a dead letter. @default 10 */
+  maxMsgDeliveries?: number;
+  /** Redelivery delays. @default [] */
+  backoffMs?: number[];
+  /** Where a new group starts; a different position for an existing group is GROUP_CONFLICT. */
+  startPosition?: StartPosition;
+  /** Messages pulled per request (prefetch). @default 100 */
+  batchSize?: number;
+}
+
+const dec = new TextDecoder();
+
+/** A message delivered to a consumer group member. */
+export class Message {
+  readonly #m: JsMsg;
+  #headers: Record<string, string> | undefined;
+  constructor(m: JsMsg) {
+    this.#m = m;
+  }
+  /** Stream sequence. */
+  get seq(): number {
+    return this.#m.seq;
+  }
+  /** How many times this message was delivered to the group (1 on first delivery). */
+  get deliveryCount(): number {
+    return this.#m.info.deliveryCount;
+  }
+  get redelivered(): boolean {
+    return this.#m.redelivered;
+  }
+  /** When the message was stored. */
+  get timestamp(): Date {
+    return new Date(Math.floor(this.#m.info.timestampNanos / 1_000_000));
+  }
+  get headers(): Record<string, string> {
+    return (this.#headers ??= headersOf(this.#m));
+  }
+  /** The message id given by the producer. */
+  get id(): string | undefined {
+    return this.headers["Nats-Msg-Id"];
+  }
+  get producer(): string | undefined {
+    return this.headers[Headers.Producer];
+  }
+  /** The subject it was stored on (`…msg`, or `…resend.<group>` for a resend). */
+  get subject(): string {
+    return this.#m.subject;
+  }
+  get data(): Uint8Array {
+    return this.#m.data;
+  }
+  text(): string {
+    return dec.decode(this.#m.data);
+  }
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+  /** Acknowledges: the group is done with the message. */
+  ack(): void {
+    this.#m.ack();
+  }
+  /** Acknowledges and waits until the server confirmed the ack. */
+  async ackAndWait(): Promise<void> {
+    const ok = await this.#m.ackAck();
+    if (!ok) throw new JunctionError("TIMEOUT", `ack of message ${this.seq} was not confirmed`);
+  }
+  /** Asks for a resend, after `delayMs` if given. */
+  nak(delayMs?: number): void {
+    this.#m.nak(delayMs);
+  }
+  /** Gives up on the message now; it will not be delivered to this group again. */
+  term(reason?: string): void {
+    this.#m.term(reason);
+  }
+  /** Extends the ack deadline by another maxAckTimeMs. */
+  inProgress(): void {
+    this.#m.working();
+  }
+}
+
+/** A member of a consumer group: an async iterator of messages, pulled straight from JetStream. */
+export class Consumer implements AsyncIterable<Message> {
+  readonly station: string;
+  readonly group: string;
+  readonly #messages: ConsumerMessages;
+  #closed: Promise<void> | undefined;
+
+  private constructor(station: string, group: string, messages: ConsumerMessages) {
+    this.station = station;
+    this.group = group;
+    this.#messages = messages;
+  }
+
+  /** Ensures the group exists (via the gateway) and starts pulling. */
+  static async start(client: JunctionClient, o: ConsumerOptions): Promise<Consumer> {
+    const config: Partial<GroupConfig> = {};
+    if (o.maxAckTimeMs !== undefined) config.maxAckTimeMs = o.maxAckTimeMs;
+    if (o.maxMsgDeliveries !== undefined) config.maxMsgDeliveries = o.maxMsgDeliveries;
+    if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
+    if (o.startPosition !== undefined) config.startPosition = o.startPosition;
+    const batch = o.batchSize ?? 100;
+    if (!Number.isInteger(batch) || batch < 1) throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
+    await client.groups.create(o.station, o.group, config);
+    const messages = await pull(client.nc, subjects.stationStream(o.station), o.group, batch);
+    return new Consumer(o.station, o.group, messages);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for await (const m of this.#messages) yield new Message(m);
+  }
+
+  /** Stops pulling. Unacked messages are resent to other members after maxAckTimeMs. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.#messages.close();
+    })();
+    return this.#closed;
+  }
+}

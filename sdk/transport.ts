@@ -1,0 +1,80 @@
+/**
+ * The SDK's only contact with the NATS client library: connect, request, and pull consumers.
+ * (In core/, core/nats/ plays this role; the SDK does not depend on core beyond the protocol.)
+ */
+import { connect } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
+import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { errorFromNats } from "../core/protocol/index.js";
+
+export type { NatsConnection, JsMsg, ConsumerMessages };
+
+/** Connection settings. */
+export interface TransportOptions {
+  servers: string | string[];
+  user?: string | undefined;
+  pass?: string | undefined;
+  token?: string | undefined;
+  name?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Opens a NATS connection; errors become JunctionErrors (AUTH_FAILED, NATS_UNAVAILABLE…). */
+export async function openConnection(o: TransportOptions): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: o.servers,
+      ...(o.user !== undefined ? { user: o.user } : {}),
+      ...(o.pass !== undefined ? { pass: o.pass } : {}),
+      ...(o.token !== undefined ? { token: o.token } : {}),
+      name: o.name ?? "junction-client",
+      timeout: o.timeoutMs ?? 5000,
+      reconnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (err) {
+    throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
+  }
+}
+
+/** Sends a request with optional headers; NATS errors become JunctionErrors. */
+export async function request(
+  nc: NatsConnection,
+  subject: string,
+  data: Uint8Array,
+  timeoutMs: number,
+  hdrs?: Record<string, string>,
+): Promise<Uint8Array> {
+  try {
+    let h;
+    if (hdrs) {
+      h = natsHeaders();
+      for (const k in hdrs) h.set(k, hdrs[k]!);
+    }
+    const m = await nc.request(subject, data, { timeout: timeoutMs, ...(h ? { headers: h } : {}) });
+    return m.data;
+  } catch (err) {
+    throw errorFromNats(err, `request on ${subject}`);
+  }
+}
+
+/** Starts pulling from a durable consumer (a consumer group). */
+export async function pull(nc: NatsConnection, stream: string, consumer: string, maxMessages: number): Promise<ConsumerMessages> {
+  try {
+    const js = jetstream(nc);
+    const c = await js.consumers.get(stream, consumer);
+    return await c.consume({ max_messages: maxMessages });
+  } catch (err) {
+    throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+  }
+}
+
+/** Header values of a JetStream message as a plain record. */
+export function headersOf(m: JsMsg): Record<string, string> {
+  const out: Record<string, string> = {};
+  const h = m.headers;
+  if (!h) return out;
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * The integration-test harness: a real nats-server per test file (port -1, temp store, the same
+ * launcher as `junction dev`), an in-process gateway, and unique names.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterEach } from "vitest";
+import { startNatsServer, type RunningNatsServer } from "../../core/server/launcher.js";
+import type { JunctionUsers } from "../../core/server/nats-config.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../../core/gateway/index.js";
+import { silentLogger } from "../../core/server/logger.js";
+import { connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
+
+let counter = 0;
+/** A name no other test uses: `<prefix>-<pid>-<n>-<random>`. */
+export function uniqueName(prefix = "st"): string {
+  return `${prefix}-${process.pid.toString(36)}-${(counter++).toString(36)}-${randomBytes(2).toString("hex")}`;
+}
+
+/** Fresh random users. */
+export function makeUsers(): JunctionUsers {
+  return {
+    gateway: { user: "gateway", password: randomBytes(12).toString("hex") },
+    client: { user: "client", password: randomBytes(12).toString("hex") },
+  };
+}
+
+/** A test broker: nats-server + gateway(s). */
+export interface TestBroker {
+  server: RunningNatsServer;
+  users: JunctionUsers;
+  url: string;
+  dir: string;
+  gateways: Gateway[];
+  /** Connects an SDK client as the client user. */
+  client(o?: ConnectOptions): Promise<JunctionClient>;
+  /** Starts one more gateway against the same server. */
+  addGateway(o?: Partial<GatewayOptions>): Promise<Gateway>;
+  /** Restarts the nats-server on the same port and store. */
+  restartServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startBroker}. */
+export interface TestBrokerOptions {
+  /** Gateways to start. @default 1 */
+  gateways?: number;
+  sync?: "always" | "default";
+  gatewayOptions?: Partial<GatewayOptions>;
+}
+
+/** Starts a real nats-server (with the gateway and client users) and gateway(s). */
+export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker> {
+  const dir = await mkdtemp(join(tmpdir(), "junction-test-"));
+  const users = makeUsers();
+  let server = await startNatsServer({ dir, users, sync: o.sync ?? "always" });
+  const gateways: Gateway[] = [];
+  const clients: JunctionClient[] = [];
+  const addGateway = async (extra: Partial<GatewayOptions> = {}) => {
+    const gw = await startGateway({
+      servers: server.url,
+      user: users.gateway.user,
+      pass: users.gateway.password,
+      logger: silentLogger,
+      ...o.gatewayOptions,
+      ...extra,
+    });
+    gateways.push(gw);
+    return gw;
+  };
+  for (let i = 0; i < (o.gateways ?? 1); i++) await addGateway();
+  const broker: TestBroker = {
+    get server() {
+      return server;
+    },
+    users,
+    get url() {
+      return server.url;
+    },
+    dir,
+    gateways,
+    async client(co = {}) {
+      const c = await connect({ servers: server.url, user: users.client.user, pass: users.client.password, ...co });
+      clients.push(c);
+      return c;
+    },
+    addGateway,
+    async restartServer() {
+      const port = server.port;
+      await server.stop();
+      server = await startNatsServer({ dir, users, sync: o.sync ?? "always", port });
+    },
+    async stop() {
+      for (const c of clients) await c.close().catch(() => {});
+      for (const g of gateways) await g.close().catch(() => {});
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === "fail") {
+      console.error(`--- nats-server log tail (${ctx.task.name}) ---\n${await server.logTail(30)}`);
+    }
+  });
+  return broker;
+}
+
+/** Waits until `fn` returns a truthy value, polling every `everyMs`. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
