@@ -285,7 +285,8 @@ function checkLimits(ctx: Ctx, r: Obj, w: Obj, path: string): void {
 function checkWhole(ctx: Ctx, r: Obj, w: Obj, path: string): void {
   for (const key of ["pattern", "format"] as const) {
     if (r[key] !== undefined && !jsonEqual(r[key], w[key])) {
-      report(ctx, key, `${path}/${key}`, `${key} ${JSON.stringify(w[key] ?? null)} in ${ctx.writer} became ${JSON.stringify(r[key])} in ${ctx.reader}`);
+      const theirs = w[key] === undefined ? "none" : JSON.stringify(w[key]);
+      report(ctx, key, `${path}/${key}`, `${ctx.reader} has ${key} ${JSON.stringify(r[key])}; ${ctx.writer} has ${theirs}`);
     }
   }
   for (const key of COMPARED_WHOLE) {

@@ -15,9 +15,6 @@ import type { CompiledSchema, LoadOptions, PreparedSchema, SchemaIssue, SchemaSo
 import { bufBuild, PROTO_FILE_NAME } from "./buf.js";
 import { scanWire } from "./wire.js";
 
-/** The user's file inside the descriptor set (DescFile names drop ".proto"). */
-const USER_FILE = PROTO_FILE_NAME.replace(/\.proto$/, "");
-
 /** Builds a registry from a binary FileDescriptorSet. */
 export function openDescriptorSet(bytes: Uint8Array): FileRegistry {
   try {
@@ -43,7 +40,7 @@ export function registryOf(prepared: PreparedSchema): FileRegistry {
 
 /** Every message declared in the user's file (nested ones included, map entries excluded). */
 export function userMessages(registry: FileRegistry): DescMessage[] {
-  const file = registry.getFile(USER_FILE);
+  const file = registry.getFile(PROTO_FILE_NAME);
   if (file === undefined) return [];
   const out: DescMessage[] = [];
   const add = (m: DescMessage): void => {
@@ -108,16 +105,21 @@ export async function prepareProtobufSchema(src: SchemaSource): Promise<Prepared
   return prepared;
 }
 
+/** Names the field an encode error is about (`field shop.Order.id`), or "" when unknown. */
 function fieldErrorPath(err: unknown): string {
-  const field = err !== null && typeof err === "object" && "field" in err ? (err as { field: unknown }).field : undefined;
-  if (typeof field === "function") {
-    try {
-      return String((field as () => unknown).call(err));
-    } catch {
-      return "";
+  // @bufbuild/protobuf wraps its FieldError (which has field()) in a plain Error as `cause`.
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 5; e = e.cause, i++) {
+    const field = (e as { field?: unknown }).field;
+    if (typeof field === "function") {
+      try {
+        return String((field as () => unknown).call(e));
+      } catch {
+        break;
+      }
     }
   }
-  return "";
+  const named = err instanceof Error ? /cannot decode (field [\w.]+)/.exec(err.message) : null;
+  return named?.[1] ?? "";
 }
 
 /** Compiles a prepared protobuf schema. */
