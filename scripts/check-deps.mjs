@@ -24,7 +24,7 @@ for (const t of tops) {
 
 const importRe = /(?:^|\n)\s*((?:import|export)\s[^'"]*?)from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 const allowed = {
-  cli: ["cli", "sdk", "core/protocol", "schemas", "functions"],
+  cli: ["cli", "sdk", "core", "schemas", "functions"],
   sdk: ["sdk", "core/protocol"],
   core: ["core", "schemas", "functions"],
   schemas: ["schemas"],

@@ -75,6 +75,7 @@ export function headersOf(m: JsMsg): Record<string, string> {
   const out: Record<string, string> = {};
   const h = m.headers;
   if (!h) return out;
-  for (const k of h.keys()) out[k] = h.get(k);
+  // Atomic-batch bookkeeping headers are the broker's, not the producer's.
+  for (const k of h.keys()) if (!k.startsWith("Nats-Batch-")) out[k] = h.get(k);
   return out;
 }

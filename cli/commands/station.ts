@@ -1,0 +1,118 @@
+import type { Command } from "commander";
+import type { StationConfig, StationInfo } from "../../core/protocol/index.js";
+import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { intOption, print, table, type Io } from "../output.js";
+
+function configFrom(o: Record<string, string | undefined>): Partial<StationConfig> {
+  const c: Partial<StationConfig> = {};
+  if (o["retention"] !== undefined) c.retention = o["retention"] as StationConfig["retention"];
+  if (o["storage"] !== undefined) c.storage = o["storage"] as StationConfig["storage"];
+  const ints: [keyof StationConfig, string][] = [
+    ["maxAgeSeconds", "max-age-seconds"],
+    ["maxMessages", "max-messages"],
+    ["maxBytes", "max-bytes"],
+    ["replicas", "replicas"],
+    ["idempotencyWindowMs", "idempotency-window-ms"],
+    ["maxMessageSize", "max-message-size"],
+  ];
+  for (const [key, flag] of ints) {
+    const camel = flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+    const v = intOption(flag, o[camel]);
+    if (v !== undefined) (c as Record<string, unknown>)[key] = v;
+  }
+  return c;
+}
+
+function withSettings(cmd: Command): Command {
+  return cmd
+    .option("--retention <policy>", "limits or interest (kept until every group acked)")
+    .option("--max-age-seconds <n>", "drop messages older than this (0 = no limit)")
+    .option("--max-messages <n>", "keep at most this many messages (-1 = unlimited)")
+    .option("--max-bytes <n>", "keep at most this many bytes (-1 = unlimited)")
+    .option("--storage <type>", "file or memory")
+    .option("--replicas <n>", "JetStream replicas")
+    .option("--idempotency-window-ms <n>", "de-duplication window")
+    .option("--max-message-size <n>", "largest payload accepted, in bytes");
+}
+
+function describe(s: StationInfo): string {
+  const c = s.config;
+  const lines = [
+    `station ${s.name}`,
+    `  retention: ${c.retention}  storage: ${c.storage}  replicas: ${c.replicas}`,
+    `  limits: maxAgeSeconds=${c.maxAgeSeconds} maxMessages=${c.maxMessages} maxBytes=${c.maxBytes} maxMessageSize=${c.maxMessageSize}`,
+    `  idempotencyWindowMs: ${c.idempotencyWindowMs}`,
+    `  created: ${s.createdAt}`,
+  ];
+  if (s.state) lines.push(`  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}`);
+  if (s.schema) lines.push(`  schema: ${s.schema.name}@${s.schema.version}`);
+  if (s.functions && s.functions.length > 0) lines.push(`  functions: ${s.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}`);
+  return lines.join("\n") + "\n";
+}
+
+export function registerStation(program: Command, io: Io): void {
+  const st = program.command("station").description("create, list, inspect, update and delete stations");
+  withSettings(st.command("create <name>").description("create a station (same settings again: no-op)")).action(
+    async (name: string, opts: Record<string, string>, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const s = await c.stations.create(name, configFrom(opts));
+        io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
+      } finally {
+        await c.close();
+      }
+    },
+  );
+  withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size")).action(
+    async (name: string, opts: Record<string, string>, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        io.out(describe(await c.stations.update(name, configFrom(opts))));
+      } finally {
+        await c.close();
+      }
+    },
+  );
+  st.command("list")
+    .description("list stations")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const list = await c.stations.list();
+        print(io, opts.json === true, list, () =>
+          list.length === 0
+            ? "no stations\n"
+            : table(
+                ["NAME", "MESSAGES", "BYTES", "GROUPS", "RETENTION", "STORAGE", "SCHEMA"],
+                list.map((s) => [s.name, s.state?.messages ?? 0, s.state?.bytes ?? 0, s.state?.consumers ?? 0, s.config.retention, s.config.storage, s.schema ? `${s.schema.name}@${s.schema.version}` : "-"]),
+              ),
+        );
+      } finally {
+        await c.close();
+      }
+    });
+  st.command("info <name>")
+    .description("show a station's settings and state")
+    .option("--json", "print JSON")
+    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const s = await c.stations.get(name);
+        print(io, opts.json === true, s, () => describe(s));
+      } finally {
+        await c.close();
+      }
+    });
+  st.command("delete <name>")
+    .description("delete a station, its messages and its consumer groups")
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        await c.stations.delete(name);
+        io.out(`station ${name} deleted\n`);
+      } finally {
+        await c.close();
+      }
+    });
+}

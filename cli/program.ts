@@ -1,0 +1,27 @@
+import { Command } from "commander";
+import { registerConsume } from "./commands/consume.js";
+import { registerDev } from "./commands/dev.js";
+import { registerGateway } from "./commands/gateway.js";
+import { registerProduce } from "./commands/produce.js";
+import { registerStation } from "./commands/station.js";
+import { processIo, type Io } from "./output.js";
+
+/** Builds the `junction` program; `io` is injectable for tests. */
+export function buildProgram(io: Io = processIo): Command {
+  const program = new Command("junction")
+    .description("Junction: a schema-managed streaming broker on NATS JetStream")
+    .version("0.1.0")
+    .option("--url <url>", "NATS URL (env JUNCTION_URL; default: the dev broker in --data-dir)")
+    .option("--user <user>", "user (env JUNCTION_USER)")
+    .option("--password <password>", "password (env JUNCTION_PASSWORD)")
+    .option("--data-dir <dir>", "dev broker data directory (credentials, JetStream store)", ".junction")
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError()
+    .exitOverride();
+  registerDev(program, io);
+  registerGateway(program, io);
+  registerStation(program, io);
+  registerProduce(program, io);
+  registerConsume(program, io);
+  return program;
+}
