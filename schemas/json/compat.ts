@@ -48,6 +48,11 @@ function report(ctx: Ctx, kind: RuleKind, path: string, message: string): void {
   if (!ctx.out.some((c) => c.rule === rule && c.path === path && c.message === message)) ctx.out.push({ path, rule, message });
 }
 
+// Keywords beside a $ref that do not constrain data.
+const NOT_CONSTRAINTS = new Set([
+  "$ref", "definitions", "$defs", "$schema", "$id", "$comment", "title", "description", "default", "examples",
+]);
+
 /** Follows local `$ref`s; 2020-12 style sibling keywords are merged over the target. */
 function deref(schema: unknown, pointer: string, root: unknown): [unknown, string] {
   let cur = schema;
@@ -59,7 +64,7 @@ function deref(schema: unknown, pointer: string, root: unknown): [unknown, strin
     const target = localRefPointer(ref);
     const resolved = target === undefined ? undefined : resolvePointer(root, target);
     if (target === undefined || !isSchemaLike(resolved)) break;
-    const { $ref: _ref, ...siblings } = obj;
+    const siblings = Object.fromEntries(Object.entries(obj).filter(([k]) => !NOT_CONSTRAINTS.has(k)));
     const targetObj = asObject(resolved);
     if (Object.keys(siblings).length === 0 || targetObj === undefined) {
       cur = resolved;
@@ -300,6 +305,9 @@ function checkWhole(ctx: Ctx, r: Obj, w: Obj, path: string): void {
 function check(ctx: Ctx, reader: unknown, writer: unknown, path: string, rp: string, wp: string): void {
   const [r, rPtr] = deref(reader, rp, ctx.readerRoot);
   const [w, wPtr] = deref(writer, wp, ctx.writerRoot);
+  // Past a $ref, paths point into the referenced definition: that is where the change is, and a
+  // definition used in several places is reported once.
+  if (rPtr !== rp) path = rPtr.split("+")[0] ?? rPtr;
   const key = `${rPtr}\u0000${wPtr}`;
   if (ctx.seen.has(key) || ctx.seen.size > 10_000) return;
   ctx.seen.add(key);
