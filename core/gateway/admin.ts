@@ -162,9 +162,10 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       const name = str(body, "group");
       assertName("group", name);
       const requested = obj(body, "config") as Partial<GroupConfig>;
-      const config = resolveGroupConfig(requested);
       const key = groupKey(rec.name, name);
       const existing = (await d.groups.get(key))?.value as GroupRecord | undefined;
+      // Joining an existing group changes only the settings given; the rest stay as they are.
+      const config = resolveGroupConfig(requested, existing?.config);
       if (existing && !sameStartPosition(existing.config.startPosition, config.startPosition) && requested.startPosition !== undefined) {
         throw new JunctionError(
           "GROUP_CONFLICT",

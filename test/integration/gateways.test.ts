@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
+import type { JunctionClient } from "../../sdk/index.js";
+
+let broker: TestBroker;
+let client: JunctionClient;
+
+beforeAll(async () => {
+  broker = await startBroker({ gateways: 2 });
+  client = await broker.client();
+});
+afterAll(async () => {
+  await broker.stop();
+});
+
+describe("several gateways", () => {
+  it("share the produce load through the queue group", async () => {
+    const station = uniqueName();
+    await client.stations.create(station);
+    const p = client.producer({ station, maxBatchMessages: 10, lingerMs: 0, maxInFlight: 4 });
+    const before = broker.gateways.map((g) => g.produceStats().requests);
+    const out = await p.sendBatch(Array.from({ length: 2000 }, (_, i) => ({ payload: `m${i}` })));
+    expect(out.every((o) => o.ok)).toBe(true);
+    const after = broker.gateways.map((g, i) => g.produceStats().requests - before[i]!);
+    for (const n of after) expect(n).toBeGreaterThan(0);
+  });
+
+  it("a station created through one gateway is served by every other at once", async () => {
+    const station = uniqueName();
+    await client.stations.create(station);
+    // Each gateway answers for it (cache miss reads KV, the watch keeps it fresh).
+    for (const g of broker.gateways) {
+      await waitFor(async () => (await g.context.stations.get(station)) !== undefined);
+    }
+    const updated = await client.stations.update(station, { maxMessageSize: 10 });
+    for (const g of broker.gateways) {
+      await waitFor(() => g.context.stations.cached(station)?.config.maxMessageSize === 10);
+    }
+    const out = await client.producer({ station }).sendBatch(Array.from({ length: 20 }, () => ({ payload: "x".repeat(11) })));
+    expect(updated.config.maxMessageSize).toBe(10);
+    expect(out.every((o) => !o.ok && o.error.code === "PAYLOAD_TOO_LARGE")).toBe(true);
+  });
+
+  it("stations and messages survive a restart of nats-server and of the gateways", async () => {
+    const station = uniqueName();
+    await client.stations.create(station, { maxMessages: 1000 });
+    await client.producer({ station }).sendBatch(Array.from({ length: 100 }, (_, i) => ({ payload: `m${i}` })));
+    for (const g of broker.gateways.splice(0)) await g.close();
+    await broker.restartServer();
+    await broker.addGateway();
+    const c2 = await broker.client();
+    const info = await waitFor(() => c2.stations.get(station).catch(() => undefined));
+    expect(info.config.maxMessages).toBe(1000);
+    expect(info.state?.messages).toBe(100);
+    const r = await c2.producer({ station }).send("after-restart");
+    expect(r.seq).toBe(101);
+  });
+});
