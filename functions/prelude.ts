@@ -163,6 +163,7 @@ export const PRELUDE_SOURCE = String.raw`
   let outcomes = null;
   let pending = 0;
 
+
   function BadOutput(message) {
     this.message = message;
     this.path = "";
@@ -258,13 +259,12 @@ export const PRELUDE_SOURCE = String.raw`
     }
     const out = {};
     budget.bytes += 2;
-    const ks = ownKeys(v);
+    // Own enumerable string keys, each value read once (a getter runs once, so what is checked
+    // is what is copied). Symbol keys are ignored, as JSON does.
+    const ks = keys(v);
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i];
-      if (typeof k !== "string") throw bad("has a symbol key, which is not plain data");
-      const d = getOwnPropertyDescriptor(v, k);
-      if (d === undefined || !d.enumerable) continue;
-      const item = "value" in d ? d.value : v[k];
+      const item = v[k];
       if (item === undefined) continue;
       let copy;
       try { copy = sanitize(item, depth + 1, stack, budget); } catch (e) { throw atPath(e, "." + k); }
@@ -282,14 +282,11 @@ export const PRELUDE_SOURCE = String.raw`
     const proto = getPrototypeOf(h);
     if (proto !== ObjectPrototype && proto !== null) throw bad("must be a plain object of string values");
     const out = {};
-    const ks = ownKeys(h);
+    const ks = keys(h);
     let bytes = 0;
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i];
-      if (typeof k !== "string") throw bad("has a symbol key; headers are string to string");
-      const d = getOwnPropertyDescriptor(h, k);
-      if (d === undefined || !d.enumerable) continue;
-      const value = "value" in d ? d.value : h[k];
+      const value = h[k];
       if (typeof value !== "string") {
         const e = bad("is " + (value === null ? "null" : "a " + typeof value) + "; headers are string to string");
         e.path = "." + k;

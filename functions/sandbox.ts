@@ -123,7 +123,8 @@ export class Sandbox {
       await module.evaluate({ timeout: spec.timeoutMs });
     } catch (e) {
       const failure = this.#classify(e);
-      throw new ModuleSetupError(failure.kind, `the module's top-level code failed: ${failure.message}`, { cause: e });
+      const what = failure.kind === "threw" && e instanceof Error && e.name !== "Error" ? `${e.name}: ${failure.message}` : failure.message;
+      throw new ModuleSetupError(failure.kind, `the module's top-level code failed: ${what}`, { cause: e });
     }
     const fn = await module.namespace.get("default", { reference: true });
     if (fn.typeof !== "function") {

@@ -1,0 +1,11 @@
+// Fans out a batch-shaped message: each element of payload.items becomes its own message,
+// carrying the original headers plus x-split-index and x-split-count. A message without an
+// items array passes through unchanged; an empty items array drops it.
+export default function split(message) {
+  const items = message.payload && message.payload.items;
+  if (!Array.isArray(items)) return message;
+  return items.map((item, i) => ({
+    payload: item,
+    headers: { ...message.headers, "x-split-index": String(i), "x-split-count": String(items.length) },
+  }));
+}
