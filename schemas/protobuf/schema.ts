@@ -127,7 +127,7 @@ export function loadProtobufSchema(prepared: PreparedSchema, opts: LoadOptions =
   const registry = registryOf(prepared);
   const desc = resolveMessage(registry, prepared.messageType);
   const allowUnknown = opts.allowUnknownFields ?? false;
-  // Implicit (default) values are emitted so every declared field is present in the decoded value.
+  // Implicit-presence fields are emitted even when default, so consumers need not know proto3 defaults.
   const jsonWrite = { registry, alwaysEmitImplicit: true } as const;
   const jsonRead = { registry, ignoreUnknownFields: allowUnknown } as const;
 
