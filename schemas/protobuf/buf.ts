@@ -103,8 +103,8 @@ export function parseBufErrors(stderr: string): BufError[] {
  * google.protobuf.FileDescriptorSet, imports (well-known types) included. Compile errors become
  * SCHEMA_INVALID with the first error's file, line and column; failing to run buf is a plain Error.
  */
-export async function bufBuild(definition: string): Promise<Uint8Array> {
-  const dir = await mkdtemp(join(tmpdir(), "junction-schema-"));
+export async function bufBuild(definition: string, options: { tmpRoot?: string } = {}): Promise<Uint8Array> {
+  const dir = await mkdtemp(join(options.tmpRoot ?? tmpdir(), "junction-schema-"));
   try {
     await writeFile(join(dir, PROTO_FILE_NAME), definition, "utf8");
     // A buf.yaml makes the temp dir the module root, so no stray config above it is picked up.
