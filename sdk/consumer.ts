@@ -1,6 +1,6 @@
 import { Headers, JunctionError, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
 import type { JunctionClient } from "./client.js";
-import { headersOf, pull, type ConsumerMessages, type JsMsg } from "./transport.js";
+import { headersOf, pull, pullLimited, type JsMsg } from "./transport.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
@@ -16,6 +16,11 @@ export interface ConsumerOptions {
   startPosition?: StartPosition;
   /** Messages pulled per request (prefetch). @default 100 */
   batchSize?: number;
+  /**
+   * Stop after this many messages. Pulls then never ask for more than remain, so nothing is
+   * left prefetched (and waiting out the ack time) when the member stops.
+   */
+  maxMessages?: number;
 }
 
 const dec = new TextDecoder();
@@ -92,13 +97,16 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  readonly #messages: ConsumerMessages;
+  #messages: { close(): Promise<void | Error>; closed(): Promise<void | Error> } | undefined;
+  readonly #queue: JsMsg[] = [];
+  #wake: (() => void) | undefined;
+  #closing = false;
+  #ended = false;
   #closed: Promise<void> | undefined;
 
-  private constructor(station: string, group: string, messages: ConsumerMessages) {
+  private constructor(station: string, group: string) {
     this.station = station;
     this.group = group;
-    this.#messages = messages;
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -111,18 +119,66 @@ export class Consumer implements AsyncIterable<Message> {
     const batch = o.batchSize ?? 100;
     if (!Number.isInteger(batch) || batch < 1) throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
     await client.groups.create(o.station, o.group, config);
-    const messages = await pull(client.nc, subjects.stationStream(o.station), o.group, batch);
-    return new Consumer(o.station, o.group, messages);
+    const c = new Consumer(o.station, o.group);
+    const stream = subjects.stationStream(o.station);
+    if (o.maxMessages !== undefined) {
+      if (!Number.isInteger(o.maxMessages) || o.maxMessages < 1) {
+        throw new JunctionError("INVALID_ARGUMENT", `maxMessages must be a positive integer (got ${o.maxMessages})`);
+      }
+      c.#messages = await pullLimited(client.nc, stream, o.group, batch, o.maxMessages, (m) => c.#push(m));
+    } else {
+      c.#messages = await pull(client.nc, stream, o.group, batch, (m) => c.#push(m));
+    }
+    void c.#messages.closed().then(() => {
+      c.#ended = true;
+      c.#notify();
+    });
+    return c;
+  }
+
+  #push(m: JsMsg): void {
+    if (this.#closing) {
+      m.nak();
+      return;
+    }
+    this.#queue.push(m);
+    this.#notify();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for await (const m of this.#messages) yield new Message(m);
+    try {
+      for (;;) {
+        const m = this.#queue.shift();
+        if (m) {
+          yield new Message(m);
+          continue;
+        }
+        if (this.#closing || this.#ended) return;
+        await new Promise<void>((r) => (this.#wake = r));
+      }
+    } finally {
+      // Leaving the loop (break, return, throw) ends this member.
+      await this.close();
+    }
   }
 
-  /** Stops pulling. Unacked messages are resent to other members after maxAckTimeMs. Idempotent. */
+  /**
+   * Stops pulling. Messages prefetched but not yet handed out are given back at once (nak), so
+   * other members get them without waiting; messages handed out and not acked are resent after
+   * maxAckTimeMs. Idempotent.
+   */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await this.#messages.close();
+      this.#closing = true;
+      this.#notify();
+      await this.#messages?.close();
+      for (const m of this.#queue.splice(0)) m.nak();
     })();
     return this.#closed;
   }

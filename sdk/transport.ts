@@ -59,15 +59,69 @@ export async function request(
   }
 }
 
-/** Starts pulling from a durable consumer (a consumer group). */
-export async function pull(nc: NatsConnection, stream: string, consumer: string, maxMessages: number): Promise<ConsumerMessages> {
+/** Starts pulling from a durable consumer (a consumer group); each message goes to `onMessage`. */
+export async function pull(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  maxMessages: number,
+  onMessage: (m: JsMsg) => void,
+): Promise<ConsumerMessages> {
   try {
     const js = jetstream(nc);
     const c = await js.consumers.get(stream, consumer);
-    return await c.consume({ max_messages: maxMessages });
+    return await c.consume({ max_messages: maxMessages, callback: onMessage });
   } catch (err) {
     throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
   }
+}
+
+/** A running pull loop. */
+export interface PullHandle {
+  close(): Promise<void>;
+  closed(): Promise<void>;
+}
+
+/**
+ * Pulls exactly `limit` messages (or until closed) with bounded fetches that never ask for more
+ * than remain, so a member that stops after N messages leaves nothing prefetched behind.
+ */
+export async function pullLimited(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  batch: number,
+  limit: number,
+  onMessage: (m: JsMsg) => void,
+): Promise<PullHandle> {
+  let c;
+  try {
+    c = await jetstream(nc).consumers.get(stream, consumer);
+  } catch (err) {
+    throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+  }
+  let stopping = false;
+  let got = 0;
+  let current: { close(): Promise<void | Error> } | undefined;
+  const loop = (async () => {
+    while (!stopping && got < limit && !nc.isClosed()) {
+      const it = await c.fetch({ max_messages: Math.min(batch, limit - got), expires: 2000 });
+      current = it;
+      for await (const m of it) {
+        got++;
+        onMessage(m);
+      }
+      current = undefined;
+    }
+  })().catch(() => {});
+  return {
+    async close() {
+      stopping = true;
+      await current?.close();
+      await loop;
+    },
+    closed: () => loop,
+  };
 }
 
 /** Header values of a JetStream message as a plain record. */

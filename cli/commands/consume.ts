@@ -60,6 +60,8 @@ export function registerConsume(program: Command, io: Io): void {
       if (opts.from) o.startPosition = parseStart(opts.from);
       const bs = intOption("batch-size", opts.batchSize);
       if (bs !== undefined) o.batchSize = bs;
+      // Pull no more than asked for: prefetched, unprocessed messages would wait out the ack time.
+      if (count !== undefined) o.maxMessages = count;
       const idle = intOption("timeout-ms", opts.timeoutMs);
       const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>(), "junction-cli");
       try {

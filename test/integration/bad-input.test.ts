@@ -195,7 +195,7 @@ describe("gateway down", () => {
     await c.stations.create(station);
     await b.gateways[0]!.close();
     const p = c.producer({ station, sendTimeoutMs: 1500, retryBackoffMs: 50, requestTimeoutMs: 500 });
-    const err = await p.send("x").catch((e: unknown) => e as JunctionError);
+    const err = (await p.send("x").catch((e: unknown) => e)) as JunctionError;
     expect(err).toBeInstanceOf(JunctionError);
     expect(["GATEWAY_UNAVAILABLE", "TIMEOUT"]).toContain(err.code);
     expect(err.retriable).toBe(true);

@@ -49,7 +49,7 @@ describe("several gateways", () => {
     await broker.restartServer();
     await broker.addGateway();
     const c2 = await broker.client();
-    const info = await waitFor(() => c2.stations.get(station).catch(() => undefined));
+    const info = (await waitFor(() => c2.stations.get(station).catch(() => undefined)))!;
     expect(info.config.maxMessages).toBe(1000);
     expect(info.state?.messages).toBe(100);
     const r = await c2.producer({ station }).send("after-restart");

@@ -1,0 +1,110 @@
+/**
+ * The built CLI, run as a user would: `junction dev` in a child process, commands against it,
+ * and a restart that keeps stations and messages. Needs `npm run build` first (pretest does it).
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const execFileP = promisify(execFile);
+const root = resolve(import.meta.dirname, "../..");
+const main = join(root, "dist/cli/main.js");
+let dir: string;
+let port: number;
+
+const T0 = Date.now();
+function junction(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = execFile(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), ...args], { cwd: dir }, (err, stdout, stderr) => {
+      if (process.env["E2E_TRACE"]) console.log(Date.now() - T0, args.join(" "));
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+async function startDev(): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"], { cwd: dir });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const end = Date.now() + 30_000;
+  while (!out.includes("Junction is running.")) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`junction dev did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, out: () => out };
+}
+
+async function stopDev(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  child.kill("SIGINT");
+  return await exited;
+}
+
+beforeAll(async () => {
+  if (!existsSync(main)) throw new Error("dist/cli/main.js is missing: run `npm run build` first");
+  dir = await mkdtemp(join(tmpdir(), "junction-e2e-"));
+  port = 20_000 + Math.floor(Math.random() * 20_000);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("junction CLI against junction dev", () => {
+  it("runs the quick-start flow, keeps data across a restart, and reports errors with codes", async () => {
+    const dev = await startDev();
+    expect(dev.out()).toContain(`nats://127.0.0.1:${port}`);
+    const cred = join(dir, "data", "credentials.json");
+    expect((await stat(cred)).mode & 0o777).toBe(0o600);
+    const creds = JSON.parse(await readFile(cred, "utf8")) as { client: { password: string }; gateway: { password: string } };
+    expect(creds.client.password).not.toBe(creds.gateway.password);
+
+    expect(await junction(["station", "create", "orders", "--max-messages", "1000"])).toMatchObject({ code: 0, stdout: "station orders created\n" });
+    expect((await junction(["produce", "orders", '{"id":1}', '{"id":2}'])).stdout).toMatch(/produced 2\/2 messages to orders \(seq 1\.\.2\)/);
+    expect((await junction(["produce", "orders"], '{"id":3}\n{"id":4}\n')).stdout).toMatch(/produced 2\/2/);
+    expect((await junction(["produce", "orders", "--count", "50", "--size", "200"])).stdout).toMatch(/produced 50\/50 .*seq 5\.\.54/);
+    const consumed = await junction(["consume", "orders", "--group", "billing", "--count", "3"]);
+    expect(consumed.stdout).toBe('{"id":1}\n{"id":2}\n{"id":3}\n');
+    const asJson = await junction(["consume", "orders", "--group", "audit", "--count", "1", "--json", "--no-ack"]);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ seq: 1, deliveryCount: 1, payload: { id: 1 } });
+    const list = JSON.parse((await junction(["station", "list", "--json"])).stdout) as { name: string; state: { messages: number } }[];
+    expect(list).toEqual([expect.objectContaining({ name: "orders", state: expect.objectContaining({ messages: 54 }) })]);
+
+    const bad = await junction(["station", "create", "Bad.Name"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error INVALID_NAME: invalid station name "Bad\.Name"/);
+    const unknown = await junction(["produce", "nope", "x"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/error STATION_NOT_FOUND/);
+    const badFlag = await junction(["consume", "orders", "--group", "g", "--count", "many"]);
+    expect(badFlag.code).toBe(1);
+    expect(badFlag.stderr).toMatch(/error INVALID_ARGUMENT: --count must be an integer/);
+
+    // Ctrl-C stops both cleanly; a restart keeps stations, messages and group positions.
+    expect(await stopDev(dev.child)).toBe(0);
+    const down = await junction(["station", "list"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/error NATS_UNAVAILABLE/);
+    const dev2 = await startDev();
+    const info = JSON.parse((await junction(["station", "info", "orders", "--json"])).stdout) as { config: { maxMessages: number }; state: { messages: number } };
+    expect(info.config.maxMessages).toBe(1000);
+    expect(info.state.messages).toBe(54);
+    const next = await junction(["consume", "orders", "--group", "billing", "--count", "1"]);
+    expect(next.stdout).toBe('{"id":4}\n');
+    expect(await stopDev(dev2.child)).toBe(0);
+  });
+
+  it("prints help and fails clearly without a broker", async () => {
+    const help = await junction(["--help"]);
+    expect(help.code).toBe(0);
+    for (const cmd of ["dev", "gateway", "station", "produce", "consume"]) expect(help.stdout).toContain(cmd);
+    const { stdout } = await execFileP(process.execPath, ["--no-node-snapshot", main, "--version"]);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
