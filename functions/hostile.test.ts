@@ -1,9 +1,10 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createFunctionRuntime } from "./index.js";
-import type { FnMessage, FnOutcome, FunctionSpec } from "./index.js";
+import type { FnMessage, FnOutcome, FunctionSpec, IsolateAbandonedEvent } from "./index.js";
 
 // Each test runs a hostile function, then checks that the same runtime still serves a normal one.
-const runtime = createFunctionRuntime({ poolSize: 1, maxOutputBytes: 64 * 1024 });
+const abandoned: IsolateAbandonedEvent[] = [];
+const runtime = createFunctionRuntime({ poolSize: 1, maxOutputBytes: 64 * 1024, onIsolateAbandoned: (e) => abandoned.push(e) });
 afterAll(() => runtime.close());
 
 let version = 0;
@@ -77,6 +78,22 @@ describe("hostile functions", () => {
       timeoutMs: 5000,
     });
     expect(out[0]).toMatchObject({ ok: false, kind: "memory" });
+    await expectHealthy();
+  });
+
+  // These hit V8's fatal out-of-memory path (a hash table that cannot grow) rather than the soft
+  // limit; without isolated-vm's onCatastrophicError they would abort the whole process.
+  it.each([
+    ["a growing Map", "const map = new Map(); for (let i = 0; ; i++) map.set(i, { i });"],
+    ["a growing Set of strings", "const s = new Set(); for (let i = 0; ; i++) s.add('v' + i);"],
+    ["an object with ever more keys", "const o = {}; for (let i = 0; ; i++) o['k' + i] = i;"],
+  ])("catastrophic memory bomb (%s): memory, isolate abandoned, process alive", async (_, body) => {
+    const before = abandoned.length;
+    const out = await run(`export default (m) => { ${body} }`, [msg(), msg({ fine: true })], { timeoutMs: 5000 });
+    expect(out[0]).toMatchObject({ ok: false, kind: "memory" });
+    expect(out[1]).toMatchObject({ ok: false, kind: "memory" });
+    expect(abandoned.length).toBeGreaterThan(before);
+    expect(abandoned.at(-1)).toMatchObject({ function: "hostile", version });
     await expectHealthy();
   });
 

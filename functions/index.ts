@@ -17,7 +17,7 @@ export { createFunctionRuntime } from "./runtime.js";
 export { FnFailureKinds } from "./types.js";
 
 export type { FunctionErrorOptions } from "./errors.js";
-export type { FunctionRuntimeOptions } from "./limits.js";
+export type { FunctionRuntimeOptions, IsolateAbandonedEvent } from "./limits.js";
 export type { FunctionRuntime } from "./runtime.js";
 export type {
   FnFailureKind,

@@ -58,6 +58,23 @@ export interface FunctionRuntimeOptions {
    * @defaultValue Date.now
    */
   now?: () => number;
+  /**
+   * Told when an isolate had to be abandoned after a catastrophic V8 out-of-memory error (the
+   * message failed as `memory`; the isolate's thread and heap stay allocated until the process
+   * ends). Restart the process gracefully when this happens repeatedly.
+   * @defaultValue a no-op
+   */
+  onIsolateAbandoned?: (event: IsolateAbandonedEvent) => void;
+}
+
+/** What {@link FunctionRuntimeOptions.onIsolateAbandoned} is told. */
+export interface IsolateAbandonedEvent {
+  /** The function whose isolate was abandoned. */
+  function: string;
+  /** Its version. */
+  version: number;
+  /** isolated-vm's description of the error. */
+  message: string;
 }
 
 /** The default {@link FunctionRuntimeOptions}. */
@@ -67,6 +84,7 @@ export const DEFAULT_FUNCTION_RUNTIME_OPTIONS: Readonly<Required<FunctionRuntime
   logLimit: 200,
   maxBatch: 1000,
   now: Date.now,
+  onIsolateAbandoned: () => undefined,
 });
 
 /**
@@ -92,6 +110,12 @@ export function resolveFunctionRuntimeOptions(options: FunctionRuntimeOptions = 
       throw new FunctionError("FUNCTION_INVALID", "now must be a function", { details: { option: "now" } });
     }
     resolved.now = options.now;
+  }
+  if (options.onIsolateAbandoned !== undefined) {
+    if (typeof options.onIsolateAbandoned !== "function") {
+      throw new FunctionError("FUNCTION_INVALID", "onIsolateAbandoned must be a function", { details: { option: "onIsolateAbandoned" } });
+    }
+    resolved.onIsolateAbandoned = options.onIsolateAbandoned;
   }
   return Object.freeze(resolved);
 }

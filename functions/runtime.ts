@@ -248,6 +248,7 @@ class FunctionRuntimeImpl implements FunctionRuntime {
             maxOutputBytes: this.#options.maxOutputBytes,
             logCap: this.#options.logLimit,
             onLog: (level, message) => this.#log(spec, level, message),
+            onAbandon: (message) => this.#options.onIsolateAbandoned({ function: spec.name, version: spec.version, message }),
           });
         } catch (e) {
           if (e instanceof ModuleSetupError) return { ok: false, setup: true, kind: e.kind, message: e.message };

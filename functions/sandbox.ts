@@ -11,6 +11,8 @@ export interface SandboxOptions {
   logCap: number;
   /** Receives each console line (strings only). */
   onLog: (level: "log" | "warn" | "error", message: string) => void;
+  /** Told when an isolate had to be abandoned after a catastrophic V8 error (see {@link Sandbox}). */
+  onAbandon?: (message: string) => void;
 }
 
 /** A failure of a whole call into the sandbox. */
@@ -49,6 +51,13 @@ export function moduleFilename(spec: Pick<FunctionSpec, "name" | "version">): st
 /**
  * One isolate running one function version: prelude, module and runner set up once; then one
  * call per batch.
+ *
+ * V8 cannot always stop an allocation at the heap limit: growing a large Map, Set or
+ * dictionary object can hit a fatal out-of-memory error instead of the soft limit, which would
+ * abort the whole process. isolated-vm's `onCatastrophicError` (isolated-vm README, "Wishlist")
+ * parks that isolate's thread instead; the sandbox then fails the call as `memory` and abandons
+ * the isolate without touching it again (its thread and heap stay allocated until the process
+ * ends, so the owner should be told and restart the process when convenient).
  */
 export class Sandbox {
   readonly #isolate: ivm.Isolate;
@@ -56,10 +65,34 @@ export class Sandbox {
   #run: ivm.Reference | undefined;
   #collect: ivm.Reference | undefined;
   #hostDisposed = false;
+  #abandoned = false;
+  readonly #catastrophe: Promise<never>;
+  #raiseCatastrophe: (e: Error) => void = () => undefined;
 
-  private constructor(isolate: ivm.Isolate, spec: FunctionSpec) {
-    this.#isolate = isolate;
+  private constructor(spec: FunctionSpec, onAbandon: ((message: string) => void) | undefined) {
     this.#spec = spec;
+    this.#catastrophe = new Promise<never>((_, reject) => {
+      this.#raiseCatastrophe = reject;
+    });
+    this.#catastrophe.catch(() => undefined);
+    this.#isolate = new ivm.Isolate({
+      memoryLimit: spec.memoryMb,
+      onCatastrophicError: (message: string) => {
+        this.#abandoned = true;
+        this.#raiseCatastrophe(new Error(`memory limit: catastrophic V8 error (${message})`));
+        onAbandon?.(message);
+      },
+    });
+  }
+
+  /** Races an isolate operation against a catastrophic error of the isolate. */
+  #guard<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.#catastrophe]);
+  }
+
+  /** Whether the isolate was abandoned after a catastrophic error. */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /**
@@ -68,13 +101,12 @@ export class Sandbox {
    * {@link ModuleSetupError} if its top-level code fails or it has no default export function.
    */
   static async create(spec: FunctionSpec, options: SandboxOptions): Promise<Sandbox> {
-    const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb });
-    const sandbox = new Sandbox(isolate, spec);
+    const sandbox = new Sandbox(spec, options.onAbandon);
     try {
       await sandbox.#setup(options);
       return sandbox;
     } catch (e) {
-      isolate.dispose();
+      sandbox.dispose();
       throw e;
     }
   }
@@ -120,7 +152,7 @@ export class Sandbox {
       throw new FunctionError("FUNCTION_INVALID", `the function module could not be linked: ${errorMessage(e)}`, { cause: e });
     }
     try {
-      await module.evaluate({ timeout: spec.timeoutMs });
+      await this.#guard(module.evaluate({ timeout: spec.timeoutMs }));
     } catch (e) {
       const failure = this.#classify(e);
       const what = failure.kind === "threw" && e instanceof Error && e.name !== "Error" ? `${e.name}: ${failure.message}` : failure.message;
@@ -141,13 +173,13 @@ export class Sandbox {
 
   /** Whether the isolate is gone (memory breach, timeout, or {@link dispose}). */
   get disposed(): boolean {
-    return this.#hostDisposed || this.#isolate.isDisposed;
+    return this.#hostDisposed || this.#abandoned || this.#isolate.isDisposed;
   }
 
-  /** Disposes the isolate (idempotent). */
+  /** Disposes the isolate (idempotent; an abandoned isolate is left alone). */
   dispose(): void {
     this.#hostDisposed = true;
-    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    if (!this.#abandoned && !this.#isolate.isDisposed) this.#isolate.dispose();
   }
 
   /**
@@ -174,9 +206,10 @@ export class Sandbox {
       let result: unknown = await Promise.race([
         run.apply(undefined, [messages, context], { arguments: { copy: true }, result: { copy: true }, timeout }),
         backstop,
+        this.#catastrophe,
       ]);
       if (result === "pending") {
-        result = await Promise.race([collect.apply(undefined, [], { result: { copy: true }, timeout }), backstop]);
+        result = await Promise.race([collect.apply(undefined, [], { result: { copy: true }, timeout }), backstop, this.#catastrophe]);
       }
       if (!Array.isArray(result) || result.length !== messages.length) {
         return { ok: false, kind: "threw", message: "the sandbox returned an unexpected result" };
@@ -197,7 +230,7 @@ export class Sandbox {
 
   #classify(e: unknown): CallFailure {
     const message = errorMessage(e);
-    if (/memory limit/i.test(message) || (this.#isolate.isDisposed && !this.#hostDisposed)) {
+    if (/memory limit/i.test(message) || this.#abandoned || (this.#isolate.isDisposed && !this.#hostDisposed)) {
       return { kind: "memory", message: `the function used more than its ${this.#spec.memoryMb} MB memory limit` };
     }
     if (/timed out/i.test(message)) return this.#timeoutFailure();
