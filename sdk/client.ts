@@ -1,5 +1,4 @@
 import {
-  JunctionError,
   subjects,
   type GroupConfig,
   type GroupInfo,
