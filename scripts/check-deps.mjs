@@ -25,7 +25,7 @@ for (const t of tops) {
 const importRe = /(?:^|\n)\s*((?:import|export)\s[^'"]*?)from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 const allowed = {
   cli: ["cli", "sdk", "core", "schemas", "functions"],
-  sdk: ["sdk", "core/protocol"],
+  sdk: ["sdk", "core/protocol", "schemas"],
   core: ["core", "schemas", "functions"],
   schemas: ["schemas"],
   functions: ["functions"],

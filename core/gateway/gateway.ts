@@ -38,12 +38,19 @@ export interface GatewayOptions {
   storeTimeoutMs?: number;
   /** @default a logger at "info" on stderr */
   logger?: Logger;
-  /** Extra produce stages (schema validation, functions), in order. @default [] */
+  /**
+   * Adds to the gateway once it is connected: produce stages (schema validation, functions, in
+   * order), admin handlers (`resource.verb`), and a stop function for services that share the
+   * connection (DLS listener, watches).
+   */
+  extend?: (ctx: GatewayContext) => Promise<GatewayExtension>;
+}
+
+/** What an extension adds. */
+export interface GatewayExtension {
   stages?: ProduceStage[];
-  /** Extra admin handlers (`resource.verb` → handler). */
-  handlers?: (ctx: GatewayContext) => Record<string, ApiHandler> | Promise<Record<string, ApiHandler>>;
-  /** Called once connected, to start services that share the connection (DLS, metrics). */
-  onStart?: (ctx: GatewayContext) => Promise<(() => Promise<void>) | void>;
+  handlers?: Record<string, ApiHandler>;
+  stop?: () => Promise<void>;
 }
 
 /** What extensions of the gateway get: its connection, JetStream manager and metadata. */
@@ -54,6 +61,8 @@ export interface GatewayContext {
   stations: StationRegistry;
   logger: Logger;
   defaultReplicas: number;
+  /** The shared store writer (core publishes with one reply subscription). */
+  writer: StoreWriter;
 }
 
 /** A running gateway. */
@@ -88,7 +97,7 @@ class GatewayImpl implements Gateway {
     this.#handlers = handlers;
   }
 
-  async start(onStart: GatewayOptions["onStart"]): Promise<void> {
+  async start(stop: (() => Promise<void>) | undefined): Promise<void> {
     const { nc } = this.context;
     this.#subs.push(
       nc.subscribe(`${PRODUCE_PREFIX}.*`, {
@@ -100,8 +109,7 @@ class GatewayImpl implements Gateway {
         callback: (_err, msg) => void this.#api(msg),
       }),
     );
-    const stop = await onStart?.(this.context);
-    if (stop) this.#stopExtras = stop;
+    this.#stopExtras = stop;
     await nc.flush();
     this.ready = true;
     this.context.logger.info("gateway ready", { id: this.id });
@@ -171,23 +179,24 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const rec = await stations.fresh(name);
       if (rec) await ensureStationStream(jsm, name, rec.config);
     }
-    const ctx: GatewayContext = { nc, jsm, buckets, stations, logger, defaultReplicas };
     const writer = new StoreWriter(nc, o.storeTimeoutMs ?? 10_000);
+    const ctx: GatewayContext = { nc, jsm, buckets, stations, logger, defaultReplicas, writer };
+    const ext: GatewayExtension = o.extend ? await o.extend(ctx) : {};
     const produce = new ProduceHandler({
       writer,
       lookup: (s) => stations.cached(s) ?? stations.get(s),
-      stages: o.stages ?? [],
+      stages: ext.stages ?? [],
       logger: logger.child("produce"),
     });
     const handlers = new Map<string, ApiHandler>(
       Object.entries({
         ...stationHandlers({ jsm, stations, groups: buckets.groups, defaultReplicas }),
-        ...(o.handlers ? await o.handlers(ctx) : {}),
+        ...ext.handlers,
         ping: async () => ({ pong: true }),
       }),
     );
     const gw = new GatewayImpl(ctx, writer, produce, handlers);
-    await gw.start(o.onStart);
+    await gw.start(ext.stop);
     return gw;
   } catch (err) {
     await nc.close().catch(() => {});

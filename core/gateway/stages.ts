@@ -6,6 +6,8 @@ export interface StageMessage {
   id: string;
   headers: Record<string, string>;
   payload: Uint8Array;
+  /** The payload decoded by the station's schema (set by the schema stage). */
+  value?: unknown;
 }
 
 /** What a stage made of one message: messages to store ([] = dropped), or an error. */

@@ -16,6 +16,7 @@ export {
   ensureGroupConsumer,
   deleteGroupConsumer,
   listGroupConsumers,
+  ensureLimitsStream,
 } from "./streams.js";
 export { StoreWriter } from "./batch.js";
 export { openMetadataBuckets } from "./kv.js";

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decodeBatch, encodeBatch } from "./frames.js";
+import { decodeBatch, encodeBatch, type ProduceMessage } from "./frames.js";
 import { JunctionError } from "./errors.js";
 
 const enc = new TextEncoder();
 
 describe("batch frame", () => {
   it("round-trips ids, headers and payloads (including empty ones)", () => {
-    const msgs = [
+    const msgs: ProduceMessage[] = [
       { id: "a-1", headers: { trace: "x", "content-type": "json" }, payload: enc.encode('{"a":1}') },
       { id: "", headers: undefined, payload: new Uint8Array(0) },
       { id: "ü-ñ", headers: {}, payload: new Uint8Array([0, 255, 1]) },

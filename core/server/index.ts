@@ -1,5 +1,10 @@
 /** Process wiring: the composed gateway, the embedded nats-server launcher, logging, HTTP. */
-import { startGateway, type Gateway, type GatewayOptions } from "../gateway/index.js";
+import { createFunctionRuntime, type FunctionRuntimeOptions } from "../../functions/index.js";
+import { DeadLetterWriter, ensureDlsStream } from "../dls/index.js";
+import { startGateway, type Gateway, type GatewayContext, type GatewayExtension, type GatewayOptions } from "../gateway/index.js";
+import { FunctionStage, functionHandlers } from "../gateway/function.js";
+import { SchemaStage, schemaHandlers } from "../gateway/schema.js";
+import { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 
 export { startNatsServer, findNatsServer, checkNatsServerVersion, packageRoot, MIN_NATS_SERVER } from "./launcher.js";
@@ -12,22 +17,64 @@ export type { Logger } from "./logger.js";
 export type { HttpSurface } from "./http.js";
 
 /** Options of {@link startJunctionGateway}: the gateway's, plus its HTTP port. */
-export interface JunctionGatewayOptions extends GatewayOptions {
+export interface JunctionGatewayOptions extends Omit<GatewayOptions, "extend"> {
   /** Port of /healthz, /readyz and /metrics; 0 = no HTTP. @default 0 */
   httpPort?: number;
+  /** Options of the function sandbox runtime. */
+  functions?: FunctionRuntimeOptions;
+}
+
+/** The parts Junction composes into a gateway (exposed for metrics and tests). */
+export interface JunctionParts {
+  schemas: SchemaRegistry;
+  functions: FunctionRegistry;
+  schemaStage: SchemaStage;
+  functionStage: FunctionStage;
+}
+
+/** Schemas, functions and the DLS on top of the core gateway. */
+async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out: { parts?: JunctionParts }): Promise<GatewayExtension> {
+  await ensureDlsStream(ctx.jsm, ctx.defaultReplicas);
+  const dls = new DeadLetterWriter(ctx.writer);
+  const schemas = new SchemaRegistry(ctx.buckets.schemas);
+  await schemas.start();
+  const functions = new FunctionRegistry(ctx.buckets.functions);
+  await functions.start();
+  const log = ctx.logger.child("functions");
+  const runtime = createFunctionRuntime({
+    ...o.functions,
+    onIsolateAbandoned: (e) => log.error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+  });
+  // A new version: drop isolates of the old ones (pinned versions are rebuilt on demand).
+  functions.onChange((name, meta) => runtime.evict(name, meta?.latest));
+  const schemaStage = new SchemaStage(schemas, dls);
+  const functionStage = new FunctionStage(functions, schemas, runtime, dls);
+  out.parts = { schemas, functions, schemaStage, functionStage };
+  return {
+    stages: [schemaStage, functionStage],
+    handlers: { ...schemaHandlers(schemas, ctx.stations), ...functionHandlers(functions, runtime, ctx.stations) },
+    stop: async () => {
+      schemas.close();
+      functions.close();
+      await runtime.close();
+    },
+  };
 }
 
 /** A gateway with everything Junction composes into it. */
 export interface JunctionGateway extends Gateway {
   /** Base URL of the HTTP surface, when enabled. */
   readonly httpUrl: string | undefined;
+  readonly parts: JunctionParts;
 }
 
 /**
- * Starts a fully composed gateway: the produce pipeline and admin API, plus the HTTP surface.
+ * Starts a fully composed gateway: the produce pipeline with schema validation and functions,
+ * the admin API (stations, groups, schemas, functions), the DLS, and the HTTP surface.
  */
 export async function startJunctionGateway(o: JunctionGatewayOptions): Promise<JunctionGateway> {
-  const gw = await startGateway(o);
+  const holder: { parts?: JunctionParts } = {};
+  const gw = await startGateway({ ...o, extend: (ctx) => composeParts(ctx, o, holder) });
   let http: HttpSurface | undefined;
   try {
     if (o.httpPort !== undefined && o.httpPort > 0) http = await startHttp(gw, o.httpPort);
@@ -47,6 +94,7 @@ export async function startJunctionGateway(o: JunctionGatewayOptions): Promise<J
       return gw.context;
     },
     httpUrl: http?.url,
+    parts: holder.parts!,
     produceStats: () => gw.produceStats(),
     close() {
       closing ??= (async () => {

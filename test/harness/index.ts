@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterEach } from "vitest";
 import { startNatsServer, type RunningNatsServer } from "../../core/server/launcher.js";
 import type { JunctionUsers } from "../../core/server/nats-config.js";
-import { startGateway, type Gateway, type GatewayOptions } from "../../core/gateway/index.js";
+import { startJunctionGateway, type JunctionGateway, type JunctionGatewayOptions } from "../../core/server/index.js";
 import { silentLogger } from "../../core/server/logger.js";
 import { connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
 
@@ -33,11 +33,11 @@ export interface TestBroker {
   users: JunctionUsers;
   url: string;
   dir: string;
-  gateways: Gateway[];
+  gateways: JunctionGateway[];
   /** Connects an SDK client as the client user. */
   client(o?: ConnectOptions): Promise<JunctionClient>;
   /** Starts one more gateway against the same server. */
-  addGateway(o?: Partial<GatewayOptions>): Promise<Gateway>;
+  addGateway(o?: Partial<JunctionGatewayOptions>): Promise<JunctionGateway>;
   /** Restarts the nats-server on the same port and store. */
   restartServer(): Promise<void>;
   stop(): Promise<void>;
@@ -48,7 +48,7 @@ export interface TestBrokerOptions {
   /** Gateways to start. @default 1 */
   gateways?: number;
   sync?: "always" | "default";
-  gatewayOptions?: Partial<GatewayOptions>;
+  gatewayOptions?: Partial<JunctionGatewayOptions>;
 }
 
 /** Starts a real nats-server (with the gateway and client users) and gateway(s). */
@@ -56,10 +56,10 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
   const dir = await mkdtemp(join(tmpdir(), "junction-test-"));
   const users = makeUsers();
   let server = await startNatsServer({ dir, users, sync: o.sync ?? "always" });
-  const gateways: Gateway[] = [];
+  const gateways: JunctionGateway[] = [];
   const clients: JunctionClient[] = [];
-  const addGateway = async (extra: Partial<GatewayOptions> = {}) => {
-    const gw = await startGateway({
+  const addGateway = async (extra: Partial<JunctionGatewayOptions> = {}) => {
+    const gw = await startJunctionGateway({
       servers: server.url,
       user: users.gateway.user,
       pass: users.gateway.password,

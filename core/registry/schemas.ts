@@ -1,0 +1,226 @@
+import {
+  checkCompatibility,
+  loadSchema,
+  prepareSchema,
+  SchemaError,
+  COMPATIBILITY_MODES,
+  type CompatibilityMode,
+  type CompiledSchema,
+  type PreparedSchema,
+  type SchemaType,
+} from "../../schemas/index.js";
+import type { JsonBucket } from "../nats/index.js";
+import { JunctionError, assertName } from "../protocol/index.js";
+
+/** A schema's metadata (KV key `<name>.meta`). */
+export interface SchemaMeta {
+  name: string;
+  type: SchemaType;
+  compatibility: CompatibilityMode;
+  latest: number;
+  description?: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One immutable version (KV key `<name>.v<N>`). */
+export interface SchemaVersion {
+  name: string;
+  version: number;
+  prepared: PreparedSchema;
+  createdAt: string;
+}
+
+/** Input of {@link SchemaRegistry.create}. */
+export interface CreateSchemaInput {
+  name: string;
+  type: SchemaType;
+  definition: string;
+  messageType?: string | undefined;
+  compatibility?: CompatibilityMode | undefined;
+  description?: string | undefined;
+}
+
+/** Wraps the engine's SchemaError as a JunctionError, keeping it as cause. */
+export function fromSchemaError(err: unknown): JunctionError {
+  if (err instanceof JunctionError) return err;
+  if (err instanceof SchemaError) return new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) });
+  return new JunctionError("INTERNAL", `schema engine failure: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Schemas in KV `jn_schemas`: immutable versions, compiled once per version and cached; a watch
+ * on the metadata keys brings new versions to every gateway without a restart.
+ */
+export class SchemaRegistry {
+  readonly #bucket: JsonBucket<unknown>;
+  readonly #meta = new Map<string, SchemaMeta>();
+  readonly #versions = new Map<string, SchemaVersion>();
+  readonly #compiled = new Map<string, CompiledSchema>();
+  #watch: { stop(): void } | undefined;
+
+  constructor(bucket: JsonBucket<unknown>) {
+    this.#bucket = bucket;
+  }
+
+  async start(): Promise<void> {
+    this.#watch = await this.#bucket.watch((key, value) => {
+      if (!key.endsWith(".meta")) return;
+      const name = key.slice(0, -5);
+      if (value === undefined) {
+        this.#meta.delete(name);
+        for (const k of [...this.#versions.keys()]) if (k.startsWith(name + "@")) this.#versions.delete(k);
+        for (const k of [...this.#compiled.keys()]) if (k.startsWith(name + "@")) this.#compiled.delete(k);
+      } else this.#meta.set(name, value as SchemaMeta);
+    }, "*.meta");
+  }
+
+  close(): void {
+    this.#watch?.stop();
+  }
+
+  /** The metadata, from the cache or KV; throws SCHEMA_NOT_FOUND. */
+  async meta(name: string, fresh = false): Promise<SchemaMeta> {
+    const c = fresh ? undefined : this.#meta.get(name);
+    if (c) return c;
+    const e = await this.#bucket.get(`${name}.meta`);
+    if (!e) throw new JunctionError("SCHEMA_NOT_FOUND", `schema '${name}' not found`, { details: { schema: name } });
+    const m = e.value as SchemaMeta;
+    this.#meta.set(name, m);
+    return m;
+  }
+
+  /** One version (cached forever: versions are immutable); throws SCHEMA_VERSION_NOT_FOUND. */
+  async version(name: string, version: number | "latest"): Promise<SchemaVersion> {
+    const v = version === "latest" ? (await this.meta(name)).latest : version;
+    const key = `${name}@${v}`;
+    const c = this.#versions.get(key);
+    if (c) return c;
+    const e = await this.#bucket.get(`${name}.v${v}`);
+    if (!e) {
+      await this.meta(name);
+      throw new JunctionError("SCHEMA_VERSION_NOT_FOUND", `schema '${name}' has no version ${v}`, { details: { schema: name, version: v } });
+    }
+    const rec = e.value as SchemaVersion;
+    this.#versions.set(key, rec);
+    return rec;
+  }
+
+  /** The compiled validator of a version (compiled once, then cached). */
+  async compiled(name: string, version: number, allowUnknownFields = false): Promise<CompiledSchema> {
+    const key = `${name}@${version}:${allowUnknownFields ? 1 : 0}`;
+    const c = this.#compiled.get(key);
+    if (c) return c;
+    const v = await this.version(name, version);
+    let compiled: CompiledSchema;
+    try {
+      compiled = loadSchema(v.prepared, { allowUnknownFields });
+    } catch (err) {
+      throw fromSchemaError(err);
+    }
+    this.#compiled.set(key, compiled);
+    return compiled;
+  }
+
+  /** The cached latest version number, without I/O (undefined if unknown yet). */
+  cachedLatest(name: string): number | undefined {
+    return this.#meta.get(name)?.latest;
+  }
+
+  /**
+   * Registers a schema, or a new version of it. The same definition as the latest version
+   * registers nothing. A new version must pass the schema's compatibility mode.
+   */
+  async create(input: CreateSchemaInput): Promise<{ meta: SchemaMeta; version: SchemaVersion; created: boolean }> {
+    assertName("schema", input.name);
+    if (input.compatibility !== undefined && !(COMPATIBILITY_MODES as readonly string[]).includes(input.compatibility)) {
+      throw new JunctionError("INVALID_ARGUMENT", `compatibility must be one of ${COMPATIBILITY_MODES.join(", ")} (got ${JSON.stringify(input.compatibility)})`, {
+        details: { field: "compatibility" },
+      });
+    }
+    let prepared: PreparedSchema;
+    try {
+      prepared = await prepareSchema({ type: input.type, definition: input.definition, ...(input.messageType ? { messageType: input.messageType } : {}) });
+    } catch (err) {
+      throw fromSchemaError(err);
+    }
+    const now = new Date().toISOString();
+    const existing = await this.meta(input.name, true).catch((e: unknown) => {
+      if (e instanceof JunctionError && e.code === "SCHEMA_NOT_FOUND") return undefined;
+      throw e;
+    });
+    if (!existing) {
+      const meta: SchemaMeta = {
+        name: input.name,
+        type: input.type,
+        compatibility: input.compatibility ?? "backward",
+        latest: 1,
+        description: input.description,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const version: SchemaVersion = { name: input.name, version: 1, prepared, createdAt: now };
+      if (!(await this.#bucket.create(`${input.name}.v1`, version))) return await this.create(input); // lost a race: add a version instead
+      await this.#bucket.put(`${input.name}.meta`, meta);
+      this.#meta.set(input.name, meta);
+      return { meta, version, created: true };
+    }
+    if (existing.type !== input.type) {
+      throw new JunctionError("SCHEMA_INCOMPATIBLE", `schema '${input.name}' is ${existing.type}; a new version cannot be ${input.type}`, {
+        details: { schema: input.name, changes: [{ path: "type", rule: "type-changed", message: `${existing.type} -> ${input.type}` }] },
+      });
+    }
+    const latest = await this.version(input.name, existing.latest);
+    const mode = input.compatibility ?? existing.compatibility;
+    if (latest.prepared.fingerprint === prepared.fingerprint) {
+      if (mode !== existing.compatibility) {
+        const meta = { ...existing, compatibility: mode, updatedAt: now };
+        await this.#bucket.put(`${input.name}.meta`, meta);
+        this.#meta.set(input.name, meta);
+        return { meta, version: latest, created: false };
+      }
+      return { meta: existing, version: latest, created: false };
+    }
+    const breaking = checkCompatibility(mode, latest.prepared, prepared);
+    if (breaking.length > 0) {
+      throw new JunctionError(
+        "SCHEMA_INCOMPATIBLE",
+        `schema '${input.name}' version ${existing.latest + 1} breaks ${mode} compatibility: ${breaking.map((b) => `${b.path}: ${b.message}`).join("; ")}`,
+        { details: { schema: input.name, mode, changes: breaking } },
+      );
+    }
+    const next = existing.latest + 1;
+    const version: SchemaVersion = { name: input.name, version: next, prepared, createdAt: now };
+    if (!(await this.#bucket.create(`${input.name}.v${next}`, version))) return await this.create(input);
+    const meta: SchemaMeta = { ...existing, latest: next, compatibility: mode, updatedAt: now, description: input.description ?? existing.description };
+    await this.#bucket.put(`${input.name}.meta`, meta);
+    this.#meta.set(input.name, meta);
+    return { meta, version, created: true };
+  }
+
+  async list(): Promise<SchemaMeta[]> {
+    const out: SchemaMeta[] = [];
+    for (const k of (await this.#bucket.keys("*.meta")).sort()) {
+      const e = await this.#bucket.get(k);
+      if (e) out.push(e.value as SchemaMeta);
+    }
+    return out;
+  }
+
+  async versions(name: string): Promise<{ version: number; createdAt: string; fingerprint: string }[]> {
+    const meta = await this.meta(name, true);
+    const out = [];
+    for (let v = 1; v <= meta.latest; v++) {
+      const r = await this.version(name, v);
+      out.push({ version: v, createdAt: r.createdAt, fingerprint: r.prepared.fingerprint });
+    }
+    return out;
+  }
+
+  async delete(name: string): Promise<void> {
+    const meta = await this.meta(name, true);
+    for (let v = 1; v <= meta.latest; v++) await this.#bucket.delete(`${name}.v${v}`);
+    await this.#bucket.delete(`${name}.meta`);
+    this.#meta.delete(name);
+  }
+}
