@@ -7,6 +7,7 @@ import {
 } from "../core/protocol/index.js";
 import { openConnection, request, type NatsConnection } from "./transport.js";
 import { unwrap } from "./reply.js";
+import { adminApis, type DlsApi, type FunctionsApi, type SchemasApi } from "./admin.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import { Consumer, type ConsumerOptions } from "./consumer.js";
 
@@ -50,6 +51,9 @@ export class JunctionClient {
   readonly name: string;
   readonly stations: StationsApi;
   readonly groups: GroupsApi;
+  readonly schemas: SchemasApi;
+  readonly functions: FunctionsApi;
+  readonly dls: DlsApi;
   readonly #timeoutMs: number;
   readonly #closeables = new Set<{ close(): Promise<void> }>();
   #closed: Promise<void> | undefined;
@@ -75,6 +79,10 @@ export class JunctionClient {
         await this.request("group.delete", { station, group });
       },
     };
+    const admin = adminApis((op, body, timeoutMs) => this.request(op, body, timeoutMs));
+    this.schemas = admin.schemas;
+    this.functions = admin.functions;
+    this.dls = admin.dls;
   }
 
   /**

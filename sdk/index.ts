@@ -4,10 +4,11 @@
 export { connect, JunctionClient } from "./client.js";
 export { Producer } from "./producer.js";
 export { Consumer, Message } from "./consumer.js";
-export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy } from "../core/protocol/index.js";
+export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
 export type { ConnectOptions, StationsApi, GroupsApi } from "./client.js";
 export type { ProducerOptions, SendOptions, SendResult, SendOutcome, Payload } from "./producer.js";
 export type { ConsumerOptions } from "./consumer.js";
+export type { SchemasApi, FunctionsApi, DlsApi, SchemaInfo, SchemaVersionInfo, FunctionInfo } from "./admin.js";
 export type {
   ErrorCode,
   StationConfig,
@@ -15,4 +16,7 @@ export type {
   GroupConfig,
   GroupInfo,
   StartPosition,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
 } from "../core/protocol/index.js";

@@ -1,41 +1,8 @@
 import { ensureLimitsStream, type JetStreamManager, type StoreWriter } from "../nats/index.js";
-import { DLS_STREAM, subjects, type ErrorBody } from "../protocol/index.js";
+import { DLS_STREAM, DeadLetterReason, subjects, type DeadLetter } from "../protocol/index.js";
 
-/** Why a message became a dead letter. */
-export const DeadLetterReason = {
-  /** Exceeded the group's maxMsgDeliveries. */
-  Poison: "poison",
-  /** A consumer gave up on it (term / deadLetter). */
-  Terminated: "terminated",
-  /** Refused by the station's schema on produce. */
-  Schema: "schema",
-  /** A station function failed on it on produce. */
-  Function: "function",
-} as const;
-export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
-
-/** A dead letter as stored in `JN_DLS` (JSON body). */
-export interface DeadLetter {
-  /** Stable id: the same failure is recorded once (it is also the Nats-Msg-Id). */
-  id: string;
-  station: string;
-  reason: DeadLetterReason;
-  /** Group(s) that failed it (poison / terminated). */
-  groups: string[];
-  /** Stream sequence in the station, when it was stored there. */
-  seq?: number | undefined;
-  /** The payload, base64. */
-  payload: string;
-  headers: Record<string, string>;
-  error?: ErrorBody | undefined;
-  deliveries?: number | undefined;
-  firstDeliveryAt?: string | undefined;
-  lastDeliveryAt?: string | undefined;
-  producer?: string | undefined;
-  /** The dead letter this one is a resend of. */
-  resentFrom?: string | undefined;
-  createdAt: string;
-}
+export { DeadLetterReason };
+export type { DeadLetter };
 
 /** Default DLS retention: 7 days, at most 1,000,000 entries. */
 export const DEFAULT_DLS_RETENTION = { maxAgeSeconds: 7 * 24 * 3600, maxMessages: 1_000_000 } as const;

@@ -21,7 +21,7 @@ import {
 import { createLogger, type Logger } from "../server/logger.js";
 import { StationRegistry } from "../stations/index.js";
 import { stationHandlers, type ApiHandler } from "./admin.js";
-import { ProduceHandler, type ProduceStats } from "./produce.js";
+import { ProduceHandler, type ProduceEvent, type ProduceStats } from "./produce.js";
 import type { ProduceStage } from "./stages.js";
 
 /** Options of {@link startGateway}. */
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   storeTimeoutMs?: number;
   /** @default a logger at "info" on stderr */
   logger?: Logger;
+  /** Called after each produce request is answered (metrics). */
+  onProduce?: (e: ProduceEvent) => void;
   /**
    * Adds to the gateway once it is connected: produce stages (schema validation, functions, in
    * order), admin handlers (`resource.verb`), and a stop function for services that share the
@@ -187,6 +189,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       lookup: (s) => stations.cached(s) ?? stations.get(s),
       stages: ext.stages ?? [],
       logger: logger.child("produce"),
+      ...(o.onProduce ? { onRequest: o.onProduce } : {}),
     });
     const handlers = new Map<string, ApiHandler>(
       Object.entries({

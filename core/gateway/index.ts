@@ -3,6 +3,6 @@ export { startGateway } from "./gateway.js";
 export { ProduceHandler, MAX_ATOMIC_BATCH } from "./produce.js";
 export { stationHandlers, stationInfo, groupInfo } from "./admin.js";
 export type { Gateway, GatewayOptions, GatewayContext, GatewayExtension } from "./gateway.js";
-export type { ProduceStats, ProduceHandlerOptions } from "./produce.js";
+export type { ProduceStats, ProduceHandlerOptions, ProduceEvent } from "./produce.js";
 export type { ApiHandler, AdminDeps, GroupRecord } from "./admin.js";
 export type { ProduceStage, StageMessage, StageOutcome, StageContext } from "./stages.js";

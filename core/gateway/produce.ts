@@ -34,6 +34,20 @@ export interface ProduceHandlerOptions {
   logger: Logger;
   /** Most messages one request may carry. @default 100000 */
   maxRequestMessages?: number;
+  /** Called after each request is answered (metrics). */
+  onRequest?: (e: ProduceEvent) => void;
+}
+
+/** What {@link ProduceHandlerOptions.onRequest} is told about one answered request. */
+export interface ProduceEvent {
+  station: string;
+  messages: number;
+  stored: number;
+  rejected: number;
+  /** Per rejected message, its error code. */
+  errorCodes: string[];
+  /** Time from receipt to reply. */
+  latencyMs: number;
 }
 
 const enc = new TextEncoder();
@@ -54,7 +68,7 @@ export class ProduceHandler {
   #idle: (() => void) | undefined;
 
   constructor(o: ProduceHandlerOptions) {
-    this.#o = { maxRequestMessages: 100_000, ...o };
+    this.#o = { maxRequestMessages: 100_000, onRequest: () => {}, ...o };
   }
 
   /** Requests being processed now. */
@@ -96,10 +110,12 @@ export class ProduceHandler {
 
   /** Resolves once the messages are published; `finished` resolves after the reply. */
   async #prepareAndPublish(station: string, msg: Msg): Promise<{ finished: Promise<void> }> {
+    const t0 = performance.now();
     const fail = (err: unknown) => {
       const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
       if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
       respond(msg, { ok: false, error: errBody(e) });
+      this.#o.onRequest({ station, messages: 0, stored: 0, rejected: 0, errorCodes: [e.code], latencyMs: performance.now() - t0 });
     };
     try {
       const found = this.#o.lookup(station);
@@ -110,10 +126,13 @@ export class ProduceHandler {
       const producer = msg.headers?.get(Headers.Producer) || undefined;
       const prepared = await this.#prepare(rec, input, producer);
       const acks = this.#store(subjects.stationMsg(rec.name), prepared.current.map((c) => toStore(c.msg)));
-      const finished = acks.then(
-        (a) => respond(msg, { ok: true, data: { results: this.#results(prepared, a) } }),
-        fail,
-      );
+      const finished = acks.then((a) => {
+        const results = this.#results(prepared, a);
+        respond(msg, { ok: true, data: { results } });
+        const errorCodes: string[] = [];
+        for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
+        this.#o.onRequest({ station, messages: results.length, stored: results.length - errorCodes.length, rejected: errorCodes.length, errorCodes, latencyMs: performance.now() - t0 });
+      }, fail);
       return { finished };
     } catch (err) {
       fail(err);

@@ -19,8 +19,8 @@ export {
 } from "./subjects.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
-export { StorageType, RetentionPolicy } from "./types.js";
+export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./types.js";
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
 export type { ProduceMessage, ProduceResult, ProduceReply, ApiReply } from "./frames.js";
-export type { StationConfig, StationInfo, StartPosition, GroupConfig, GroupInfo } from "./types.js";
+export type { StationConfig, StationInfo, StartPosition, GroupConfig, GroupInfo, DeadLetter, DeadLetterFilter, DeadLetterPage } from "./types.js";

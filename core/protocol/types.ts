@@ -88,3 +88,74 @@ export interface GroupInfo {
     ackFloorSeq: number;
   };
 }
+
+/** Why a message became a dead letter. */
+export const DeadLetterReason = {
+  /** Exceeded the group's maxMsgDeliveries. */
+  Poison: "poison",
+  /** A consumer gave up on it (term / deadLetter). */
+  Terminated: "terminated",
+  /** Refused by the station's schema on produce. */
+  Schema: "schema",
+  /** A station function failed on it on produce. */
+  Function: "function",
+} as const;
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** A dead letter as stored in `JN_DLS` (JSON body) and returned by `jn.api.dls.*`. */
+export interface DeadLetter {
+  /** Stable id: the same failure is recorded once (it is also the Nats-Msg-Id). */
+  id: string;
+  station: string;
+  reason: DeadLetterReason;
+  /** Group(s) that failed it (poison / terminated). */
+  groups: string[];
+  /** Stream sequence in the station, when it was stored there. */
+  seq?: number | undefined;
+  /** The payload, base64. */
+  payload: string;
+  headers: Record<string, string>;
+  /** What went wrong (schema issues, function error, consumer's reason…). */
+  error?: { code: string; message: string; details?: Record<string, unknown> } | undefined;
+  /** Delivery count when it was given up. */
+  deliveries?: number | undefined;
+  firstDeliveryAt?: string | undefined;
+  lastDeliveryAt?: string | undefined;
+  producer?: string | undefined;
+  /** The dead letter this one is a resend of (a resent message that failed again). */
+  resentFrom?: string | undefined;
+  createdAt: string;
+  /** Sequence in JN_DLS (set when read back). */
+  dlsSeq?: number | undefined;
+  /** The payload decoded by the station's schema (`dls.get` only, when a schema is attached). */
+  decoded?: unknown;
+}
+
+/** Selects dead letters. All fields are optional and combine with AND. */
+export interface DeadLetterFilter {
+  station?: string;
+  reason?: DeadLetterReason;
+  group?: string;
+  /** ISO time: created at or after. */
+  since?: string;
+  /** ISO time: created before. */
+  until?: string;
+  /** Substring of the payload (decoded as UTF-8), error message or id. */
+  text?: string;
+}
+
+/** A page of dead letters. */
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  next?: string | undefined;
+}
+
+/** Live event kinds on `jn.events.<station>.<kind>`. */
+export const EventKind = {
+  DeadLettered: "dead-lettered",
+  Resent: "resent",
+  Dropped: "dropped",
+  GroupChanged: "group-changed",
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];

@@ -1,0 +1,118 @@
+import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from "../core/protocol/index.js";
+
+/** Calls one admin operation. */
+export type Requester = <T>(op: string, body: unknown, timeoutMs?: number) => Promise<T>;
+
+/** A schema's metadata as the gateway returns it. */
+export interface SchemaInfo {
+  name: string;
+  type: "json" | "protobuf";
+  compatibility: "none" | "backward" | "forward" | "full";
+  latest: number;
+  description?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Stations the schema is attached to. */
+  usedBy: string[];
+}
+
+/** One schema version, with its stored (prepared) form. */
+export interface SchemaVersionInfo {
+  name: string;
+  version: number;
+  createdAt: string;
+  prepared: { type: "json" | "protobuf"; definition: string; messageType?: string; descriptorSetBase64?: string; fingerprint: string };
+}
+
+/** Schema administration (`jn.api.schema.*`). */
+export interface SchemasApi {
+  /** Registers a schema or a new version of it (checked against its compatibility mode). */
+  create(o: {
+    name: string;
+    type: "json" | "protobuf";
+    definition: string;
+    messageType?: string;
+    compatibility?: "none" | "backward" | "forward" | "full";
+    description?: string;
+  }): Promise<Omit<SchemaInfo, "usedBy"> & { version: number; created: boolean }>;
+  get(name: string, version?: number): Promise<{ meta: SchemaInfo; version: SchemaVersionInfo }>;
+  list(): Promise<SchemaInfo[]>;
+  versions(name: string): Promise<{ version: number; createdAt: string; fingerprint: string }[]>;
+  /** Refused with SCHEMA_IN_USE while attached, unless `force` (which detaches it). */
+  delete(name: string, o?: { force?: boolean }): Promise<{ deleted: boolean; detachedFrom: string[] }>;
+  /** Attaches at the latest version (follows new versions) or pinned to one. */
+  attach(name: string, station: string, o?: { version?: number; allowUnknownFields?: boolean }): Promise<unknown>;
+  detach(station: string): Promise<unknown>;
+}
+
+/** A function's metadata. */
+export interface FunctionInfo {
+  name: string;
+  latest: number;
+  description?: string;
+  createdAt: string;
+  updatedAt: string;
+  usedBy?: string[];
+  stats?: { calls: number; errors: number; lastError?: string };
+}
+
+/** Function administration (`jn.api.function.*`). */
+export interface FunctionsApi {
+  create(o: { name: string; source: string; timeoutMs?: number; memoryMb?: number; inputs?: string[]; description?: string }): Promise<FunctionInfo & { version: number; created: boolean }>;
+  get(name: string, version?: number): Promise<{ meta: FunctionInfo; version: { name: string; version: number; source: string; timeoutMs: number; memoryMb: number; inputs: string[]; createdAt: string } }>;
+  list(): Promise<FunctionInfo[]>;
+  versions(name: string): Promise<{ version: number; createdAt: string; timeoutMs: number; memoryMb: number }[]>;
+  /** Recent console output of the function on the gateway that answers, and its call/error counts. */
+  logs(name: string): Promise<{ logs: { time: number; function: string; version: number; level: string; message: string }[]; stats: { calls: number; errors: number; lastError?: string } }>;
+  delete(name: string, o?: { force?: boolean }): Promise<{ deleted: boolean; detachedFrom: string[] }>;
+  /** Attaches to a station's pipeline (at the end, or at `position`; attaching again moves it). */
+  attach(name: string, station: string, o?: { version?: number; position?: number; inputs?: Record<string, string> }): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
+  detach(name: string, station: string): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
+}
+
+/** Dead-letter operations (`jn.api.dls.*`). Every operation is idempotent and reports counts. */
+export interface DlsApi {
+  list(filter?: DeadLetterFilter & { limit?: number; cursor?: string }): Promise<DeadLetterPage>;
+  /** One dead letter, with its payload decoded by the station's schema when it has one. */
+  get(id: string): Promise<DeadLetter>;
+  /**
+   * Resends: poison and terminated dead letters go back only to the group(s) that failed them;
+   * schema and function dead letters go back through the produce path (checked again).
+   */
+  resend(target: { id: string } | { filter: DeadLetterFilter }): Promise<{ resent: number; failed: number; errors?: { id: string; code: string; message: string }[] }>;
+  drop(target: { id: string } | { filter: DeadLetterFilter }): Promise<{ dropped: number }>;
+  /** Counts per reason and group. */
+  stats(station?: string): Promise<{ total: number; byReason: Partial<Record<DeadLetterReason, number>>; byGroup: Record<string, number>; byStation: Record<string, number> }>;
+}
+
+/** Builds the admin API objects over a requester. */
+export function adminApis(request: Requester): { schemas: SchemasApi; functions: FunctionsApi; dls: DlsApi } {
+  return {
+    schemas: {
+      create: (o) => request("schema.create", o),
+      get: (name, version) => request("schema.get", { name, ...(version !== undefined ? { version } : {}) }),
+      list: () => request("schema.list", {}),
+      versions: (name) => request("schema.versions", { name }),
+      delete: (name, o) => request("schema.delete", { name, force: o?.force === true }),
+      attach: (name, station, o) => request("schema.attach", { name, station, ...o }),
+      detach: (station) => request("schema.detach", { station }),
+    },
+    functions: {
+      create: (o) => request("function.create", o),
+      get: (name, version) => request("function.get", { name, ...(version !== undefined ? { version } : {}) }),
+      list: () => request("function.list", {}),
+      versions: (name) => request("function.versions", { name }),
+      logs: (name) => request("function.logs", { name }),
+      delete: (name, o) => request("function.delete", { name, force: o?.force === true }),
+      attach: (name, station, o) => request("function.attach", { name, station, ...o }),
+      detach: (name, station) => request("function.detach", { name, station }),
+    },
+    dls: {
+      list: (filter) => request("dls.list", filter ?? {}),
+      get: (id) => request("dls.get", { id }),
+      resend: (target) => request("dls.resend", target, 60_000),
+      drop: (target) => request("dls.drop", target, 60_000),
+      stats: (station) => request("dls.stats", station !== undefined ? { station } : {}),
+    },
+  };
+}
