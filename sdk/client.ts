@@ -7,6 +7,7 @@ import {
 } from "../core/protocol/index.js";
 import { openConnection, request, type NatsConnection } from "./transport.js";
 import { unwrap } from "./reply.js";
+import { SchemaCache } from "./schema-cache.js";
 import { adminApis, type DlsApi, type FunctionsApi, type SchemasApi } from "./admin.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import { Consumer, type ConsumerOptions } from "./consumer.js";
@@ -54,6 +55,8 @@ export class JunctionClient {
   readonly schemas: SchemasApi;
   readonly functions: FunctionsApi;
   readonly dls: DlsApi;
+  /** Compiled schemas, fetched once per version (Protobuf encode/decode). */
+  readonly schemaCache: SchemaCache;
   readonly #timeoutMs: number;
   readonly #closeables = new Set<{ close(): Promise<void> }>();
   #closed: Promise<void> | undefined;
@@ -83,6 +86,7 @@ export class JunctionClient {
     this.schemas = admin.schemas;
     this.functions = admin.functions;
     this.dls = admin.dls;
+    this.schemaCache = new SchemaCache(this.schemas);
   }
 
   /**

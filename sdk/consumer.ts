@@ -1,6 +1,7 @@
 import { Headers, JunctionError, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
 import type { JunctionClient } from "./client.js";
 import { headersOf, pull, pullLimited, type JsMsg } from "./transport.js";
+import { parseSchemaTag, type SchemaCache } from "./schema-cache.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
@@ -28,9 +29,15 @@ const dec = new TextDecoder();
 /** A message delivered to a consumer group member. */
 export class Message {
   readonly #m: JsMsg;
+  readonly #schemas: SchemaCache | undefined;
   #headers: Record<string, string> | undefined;
-  constructor(m: JsMsg) {
+  constructor(m: JsMsg, schemas?: SchemaCache) {
     this.#m = m;
+    this.#schemas = schemas;
+  }
+  /** `name@version` of the schema the message was checked against, if any. */
+  get schema(): string | undefined {
+    return this.headers[Headers.Schema];
   }
   /** Stream sequence. */
   get seq(): number {
@@ -67,7 +74,20 @@ export class Message {
   text(): string {
     return dec.decode(this.#m.data);
   }
+  /**
+   * The payload as an object: JSON parsed, or a Protobuf message decoded with its schema when
+   * that schema is already cached (a consumer pre-loads its station's schema; else use decode()).
+   */
   json<T = unknown>(): T {
+    const tag = parseSchemaTag(this.schema);
+    const compiled = tag ? this.#schemas?.peek(tag.name, tag.version) : undefined;
+    if (compiled?.type === "protobuf") return compiled.decode(this.#m.data) as T;
+    return JSON.parse(this.text()) as T;
+  }
+  /** The payload decoded by the schema it was checked against (fetched once and cached), or JSON. */
+  async decode<T = unknown>(): Promise<T> {
+    const tag = parseSchemaTag(this.schema);
+    if (tag && this.#schemas) return (await this.#schemas.get(tag.name, tag.version)).decode(this.#m.data) as T;
     return JSON.parse(this.text()) as T;
   }
   /** Acknowledges: the group is done with the message. */
@@ -103,6 +123,7 @@ export class Consumer implements AsyncIterable<Message> {
   #closing = false;
   #ended = false;
   #closed: Promise<void> | undefined;
+  #schemas: SchemaCache | undefined;
 
   private constructor(station: string, group: string) {
     this.station = station;
@@ -120,6 +141,17 @@ export class Consumer implements AsyncIterable<Message> {
     if (!Number.isInteger(batch) || batch < 1) throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
     await client.groups.create(o.station, o.group, config);
     const c = new Consumer(o.station, o.group);
+    c.#schemas = client.schemaCache;
+    // Pre-load the station's schema so message.json() can decode Protobuf synchronously.
+    try {
+      const s = (await client.stations.get(o.station)).schema;
+      if (s) {
+        const v = s.version === "latest" ? (await client.schemas.get(s.name)).version.version : s.version;
+        await client.schemaCache.get(s.name, v);
+      }
+    } catch {
+      /* decoding falls back to decode() */
+    }
     const stream = subjects.stationStream(o.station);
     if (o.maxMessages !== undefined) {
       if (!Number.isInteger(o.maxMessages) || o.maxMessages < 1) {
@@ -156,7 +188,7 @@ export class Consumer implements AsyncIterable<Message> {
       for (;;) {
         const m = this.#queue.shift();
         if (m) {
-          yield new Message(m);
+          yield new Message(m, this.#schemas);
           continue;
         }
         if (this.#closing || this.#ended) return;

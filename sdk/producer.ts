@@ -28,7 +28,11 @@ export interface ProducerOptions {
   sendTimeoutMs?: number;
   /** First delay between retries; doubles up to 2 s. @default 100 */
   retryBackoffMs?: number;
-  /** Turns a payload into bytes (the Protobuf encoder plugs in here). */
+  /**
+   * Turns a payload into bytes. @default bytes as they are, strings as UTF-8, objects as JSON —
+   * or, on a station with a Protobuf schema, objects encoded with the registered schema
+   * (looked up once, on the first object sent).
+   */
   encode?: (payload: Payload) => Uint8Array;
 }
 
@@ -90,6 +94,10 @@ export class Producer {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
+  readonly #customEncode: boolean;
+  /** undefined = not looked up yet; null = no Protobuf schema on the station. */
+  #schemaEncode: ((p: Payload) => Uint8Array) | null | undefined;
+  #resolving: Promise<void> | undefined;
 
   constructor(client: JunctionClient, o: ProducerOptions) {
     this.#client = client;
@@ -113,6 +121,7 @@ export class Producer {
         throw new JunctionError("INVALID_ARGUMENT", `producer option ${k} must be a positive number (got ${v})`, { details: { field: k } });
       }
     }
+    this.#customEncode = o.encode !== undefined;
     this.#prefix = `${this.#o.name}-${process.pid.toString(36)}-${Date.now().toString(36)}-${(producerCounter++).toString(36)}`;
   }
 
@@ -122,12 +131,38 @@ export class Producer {
   }
   #inFlightCount = 0;
 
+  /** Looks up the station's schema once: Protobuf stations encode objects with it. */
+  async #resolveSchema(): Promise<void> {
+    try {
+      const info = await this.#client.stations.get(this.station);
+      const s = info.schema;
+      if (!s) {
+        this.#schemaEncode = null;
+        return;
+      }
+      const version = s.version === "latest" ? (await this.#client.schemas.get(s.name)).version.version : s.version;
+      const compiled = await this.#client.schemaCache.get(s.name, version);
+      this.#schemaEncode = compiled.type === "protobuf" ? (p) => (p instanceof Uint8Array ? p : typeof p === "string" ? defaultEncode(p) : compiled.encode(p)) : null;
+    } catch {
+      // Unknown station or schema: send JSON and let the gateway answer with the real error.
+      this.#schemaEncode = null;
+    }
+  }
+
   /** Sends one message; resolves once it is stored. */
   send(payload: Payload, opts: SendOptions = {}): Promise<SendResult> {
     if (this.#closed) return Promise.reject(new JunctionError("CONNECTION_CLOSED", "the producer is closed"));
+    const needsSchema = !this.#customEncode && this.#schemaEncode === undefined && typeof payload === "object" && !(payload instanceof Uint8Array);
+    if (this.#resolving || needsSchema) {
+      // Keep the send order while the schema is looked up.
+      this.#resolving ??= this.#resolveSchema().finally(() => {
+        this.#resolving = undefined;
+      });
+      return this.#resolving.then(() => this.send(payload, opts));
+    }
     let bytes: Uint8Array;
     try {
-      bytes = this.#o.encode(payload);
+      bytes = this.#schemaEncode ? this.#schemaEncode(payload) : this.#o.encode(payload);
     } catch (err) {
       return Promise.reject(err instanceof JunctionError ? err : new JunctionError("INVALID_ARGUMENT", `cannot encode the payload: ${(err as Error).message}`, { cause: err }));
     }
