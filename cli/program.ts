@@ -4,6 +4,8 @@ import { registerDev } from "./commands/dev.js";
 import { registerGateway } from "./commands/gateway.js";
 import { registerProduce } from "./commands/produce.js";
 import { registerStation } from "./commands/station.js";
+import { registerSchema } from "./commands/schema.js";
+import { registerFunction } from "./commands/function.js";
 import { processIo, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -23,5 +25,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerStation(program, io);
   registerProduce(program, io);
   registerConsume(program, io);
+  registerSchema(program, io);
+  registerFunction(program, io);
   return program;
 }

@@ -100,6 +100,41 @@ describe("junction CLI against junction dev", () => {
     expect(await stopDev(dev2.child)).toBe(0);
   });
 
+  it("manages schemas and functions, validates locally and tests functions in the sandbox", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    const dev = await startDev();
+    const schemaFile = join(dir, "order.json");
+    await writeFile(schemaFile, JSON.stringify({ type: "object", properties: { id: { type: "integer" } }, required: ["id"] }));
+    const samples = join(dir, "samples.jsonl");
+    await writeFile(samples, '{"id":1}\n{"id":"no"}\n');
+    const fnFile = join(dir, "tag.js");
+    await writeFile(fnFile, "export default (m, ctx) => ({ ...m, payload: { ...m.payload, tag: ctx.inputs.tag } })");
+
+    expect((await junction(["schema", "create", "order", "--type", "json", "--file", schemaFile])).stdout).toBe("schema order version 1 registered (json, backward)\n");
+    await junction(["station", "create", "shop"]);
+    expect((await junction(["schema", "attach", "order", "--station", "shop"])).code).toBe(0);
+    const mixed = await junction(["produce", "shop", '{"id":1}', '{"id":"x"}']);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toMatch(/produced 1\/2/);
+    expect(mixed.stderr).toMatch(/message 1: error SCHEMA_VALIDATION_FAILED: .*\/id: must be integer/);
+    const local = await junction(["schema", "validate", samples, "--schema", schemaFile]);
+    expect(local).toMatchObject({ code: 1 });
+    expect(local.stdout).toContain("message 2: INVALID\n  /id: must be integer");
+    expect((await junction(["schema", "validate", samples, "--schema", "order@1"])).stdout).toMatch(/1\/2 valid/);
+    const list = JSON.parse((await junction(["schema", "list", "--json"])).stdout) as { name: string; usedBy: string[] }[];
+    expect(list).toEqual([expect.objectContaining({ name: "order", usedBy: ["shop"] })]);
+
+    const tested = await junction(["function", "test", fnFile, "--input", samples, "--set", "tag=hi"]);
+    expect(tested.stdout).toBe('#1 {"payload":{"id":1,"tag":"hi"},"headers":{}}\n#2 {"payload":{"id":"no","tag":"hi"},"headers":{}}\n');
+    expect((await junction(["function", "create", "tag", "--file", fnFile, "--inputs", "tag"])).stdout).toBe("function tag version 1 registered\n");
+    expect((await junction(["function", "attach", "tag", "--station", "shop", "--input", "tag=prod"])).stdout).toBe("pipeline of shop: tag@latest\n");
+    await junction(["produce", "shop", '{"id":5}']);
+    const out = await junction(["consume", "shop", "--group", "g", "--count", "2"]);
+    expect(out.stdout).toBe('{"id":1}\n{"id":5,"tag":"prod"}\n');
+    expect((await junction(["schema", "delete", "order"])).stderr).toMatch(/error SCHEMA_IN_USE/);
+    expect(await stopDev(dev.child)).toBe(0);
+  });
+
   it("prints help and fails clearly without a broker", async () => {
     const help = await junction(["--help"]);
     expect(help.code).toBe(0);

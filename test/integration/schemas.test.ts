@@ -88,10 +88,10 @@ describe("JSON Schema on produce", () => {
     expect(got.map((m) => m.json<{ id: number }>().id)).toEqual([1, 3]);
     expect(got[0]!.headers[Headers.Schema]).toBe(`${schema}@1`);
 
-    const dead = await waitFor(async () => {
+    const dead = (await waitFor(async () => {
       const d = await deadLetters(station, "schema");
       return d.length === 3 ? d : undefined;
-    });
+    }))!;
     const first = dead.find((d) => d.id.endsWith(":bad-1"))!;
     expect(first).toMatchObject({ station, reason: "schema", producer: "checkout", error: { code: "SCHEMA_VALIDATION_FAILED" } });
     expect(Buffer.from(first.payload, "base64").toString()).toBe('{"id":"two","total":-1}');
