@@ -1,0 +1,171 @@
+import type { Command } from "commander";
+import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
+import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { intOption, print, table, type Io } from "../output.js";
+
+interface FilterOpts {
+  station?: string;
+  reason?: string;
+  group?: string;
+  since?: string;
+  until?: string;
+  text?: string;
+}
+
+const REASONS = ["poison", "terminated", "schema", "function"];
+
+function filterFrom(o: FilterOpts): DeadLetterFilter {
+  const f: DeadLetterFilter = {};
+  if (o.station) f.station = o.station;
+  if (o.reason) {
+    if (!REASONS.includes(o.reason)) throw new JunctionError("INVALID_ARGUMENT", `--reason must be one of ${REASONS.join(", ")} (got '${o.reason}')`);
+    f.reason = o.reason as DeadLetterReason;
+  }
+  if (o.group) f.group = o.group;
+  for (const k of ["since", "until"] as const) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (Number.isNaN(Date.parse(v))) throw new JunctionError("INVALID_ARGUMENT", `--${k} must be a date/time (got '${v}')`);
+    f[k] = new Date(v).toISOString();
+  }
+  if (o.text) f.text = o.text;
+  return f;
+}
+
+function withFilters(cmd: Command): Command {
+  return cmd
+    .option("--station <station>", "only this station")
+    .option("--reason <reason>", "poison, terminated, schema or function")
+    .option("--group <group>", "only dead letters of this consumer group")
+    .option("--since <time>", "created at or after (ISO time)")
+    .option("--until <time>", "created before (ISO time)")
+    .option("--text <text>", "payload, error or id containing this text");
+}
+
+function payloadText(d: DeadLetter): string {
+  if (d.decoded !== undefined) return JSON.stringify(d.decoded, null, 2);
+  const raw = Buffer.from(d.payload, "base64").toString("utf8");
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}
+
+function describe(d: DeadLetter): string {
+  const lines = [
+    `dead letter ${d.id}`,
+    `  station: ${d.station}  reason: ${d.reason}${d.groups.length ? `  groups: ${d.groups.join(",")}` : ""}${d.seq ? `  seq: ${d.seq}` : ""}`,
+    `  created: ${d.createdAt}${d.deliveries ? `  deliveries: ${d.deliveries}` : ""}${d.firstDeliveryAt ? `  first: ${d.firstDeliveryAt}` : ""}${d.lastDeliveryAt ? `  last: ${d.lastDeliveryAt}` : ""}`,
+  ];
+  if (d.producer) lines.push(`  producer: ${d.producer}`);
+  if (d.resentFrom) lines.push(`  resent from: ${d.resentFrom}`);
+  if (d.error) lines.push(`  error: ${d.error.code}: ${d.error.message}`);
+  if (Object.keys(d.headers).length) lines.push(`  headers: ${JSON.stringify(d.headers)}`);
+  lines.push("  payload:", ...payloadText(d).split("\n").map((l) => "    " + l));
+  return lines.join("\n") + "\n";
+}
+
+export function registerDls(program: Command, io: Io): void {
+  const dls = program.command("dls").description("inspect, resend and drop dead letters");
+  withFilters(dls.command("list").description("list dead letters (newest filters first)"))
+    .option("--limit <n>", "page size", "50")
+    .option("--cursor <cursor>", "continue after a previous page")
+    .option("--json", "print JSON")
+    .action(async (o: FilterOpts & { limit: string; cursor?: string; json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const page = await c.dls.list({ ...filterFrom(o), limit: intOption("limit", o.limit) ?? 50, ...(o.cursor ? { cursor: o.cursor } : {}) });
+        print(io, o.json === true, page, () =>
+          (page.items.length === 0
+            ? "no dead letters\n"
+            : table(
+                ["ID", "STATION", "REASON", "GROUPS", "DELIVERIES", "CREATED", "ERROR"],
+                page.items.map((d) => [d.id, d.station, d.reason, d.groups.join(",") || "-", d.deliveries ?? "-", d.createdAt, (d.error?.code ?? "-")]),
+              )) + (page.next ? `more: --cursor ${page.next}\n` : ""),
+        );
+      } finally {
+        await c.close();
+      }
+    });
+  dls.command("show <id>")
+    .description("show one dead letter with its payload decoded by the station's schema")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const d = await c.dls.get(id);
+        print(io, o.json === true, d, () => describe(d));
+      } finally {
+        await c.close();
+      }
+    });
+  withFilters(dls.command("resend [id]").description("resend one dead letter, or --all matching the filters"))
+    .option("--all", "resend every dead letter matching the filters")
+    .option("--json", "print JSON")
+    .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
+      if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
+        print(io, o.json === true, r, () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""));
+        if (r.failed > 0) process.exitCode = 1;
+      } finally {
+        await c.close();
+      }
+    });
+  withFilters(dls.command("drop [id]").description("drop one dead letter, or --all matching the filters"))
+    .option("--all", "drop every dead letter matching the filters")
+    .option("--json", "print JSON")
+    .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
+      if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
+        print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
+      } finally {
+        await c.close();
+      }
+    });
+}
+
+export function registerGroup(program: Command, io: Io): void {
+  const g = program.command("group").description("consumer groups and their stats");
+  g.command("list <station>")
+    .option("--json", "print JSON")
+    .action(async (station: string, o: { json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const list = await c.groups.list(station);
+        print(io, o.json === true, list, () =>
+          list.length === 0
+            ? "no consumer groups\n"
+            : table(
+                ["GROUP", "PENDING", "UNACKED", "REDELIVERED", "DEAD", "OLDEST_UNACKED", "MEMBERS", "ACK_TIME_MS", "MAX_DELIVERIES"],
+                list.map((x) => {
+                  const s = x.stats as typeof x.stats & { deadLettered?: number; oldestUnackedAgeMs?: number };
+                  return [x.name, s.pending, s.unacked, s.redelivered, s.deadLettered ?? "-", s.oldestUnackedAgeMs !== undefined ? `${Math.round(s.oldestUnackedAgeMs / 1000)}s` : "-", s.membersOnline, x.config.maxAckTimeMs, x.config.maxMsgDeliveries];
+                }),
+              ),
+        );
+      } finally {
+        await c.close();
+      }
+    });
+  g.command("info <station> <group>")
+    .option("--json", "print JSON")
+    .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
+      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
+      try {
+        const x = await c.groups.get(station, group);
+        print(io, o.json === true, x, () =>
+          `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
+            Object.entries(x.stats)
+              .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+              .join(""),
+        );
+      } finally {
+        await c.close();
+      }
+    });
+}
