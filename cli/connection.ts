@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
 import { join } from "node:path";
 import { JunctionError } from "../core/protocol/index.js";
 import { connect, type JunctionClient } from "../sdk/index.js";
@@ -59,4 +60,17 @@ export async function clientFrom(f: ConnectionFlags, name = "junction-cli"): Pro
     ...(c.user !== undefined ? { user: c.user } : {}),
     ...(c.password !== undefined ? { pass: c.password } : {}),
   });
+}
+
+/**
+ * Runs `fn` with a client connected from the command's (global) flags, and closes it after,
+ * whatever happens.
+ */
+export async function withClient<T>(cmd: Command, fn: (c: JunctionClient) => Promise<T>, name = "junction-cli"): Promise<T> {
+  const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>(), name);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
 }

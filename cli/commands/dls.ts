@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, print, table, type Io } from "../output.js";
 
 interface FilterOpts {
@@ -73,59 +73,47 @@ export function registerDls(program: Command, io: Io): void {
     .option("--cursor <cursor>", "continue after a previous page")
     .option("--json", "print JSON")
     .action(async (o: FilterOpts & { limit: string; cursor?: string; json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const page = await c.dls.list({ ...filterFrom(o), limit: intOption("limit", o.limit) ?? 50, ...(o.cursor ? { cursor: o.cursor } : {}) });
-        print(io, o.json === true, page, () =>
-          (page.items.length === 0
-            ? "no dead letters\n"
-            : table(
-                ["ID", "STATION", "REASON", "GROUPS", "DELIVERIES", "CREATED", "ERROR"],
-                page.items.map((d) => [d.id, d.station, d.reason, d.groups.join(",") || "-", d.deliveries ?? "-", d.createdAt, (d.error?.code ?? "-")]),
-              )) + (page.next ? `more: --cursor ${page.next}\n` : ""),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const page = await c.dls.list({ ...filterFrom(o), limit: intOption("limit", o.limit) ?? 50, ...(o.cursor ? { cursor: o.cursor } : {}) });
+      print(io, o.json === true, page, () =>
+        (page.items.length === 0
+          ? "no dead letters\n"
+          : table(
+              ["ID", "STATION", "REASON", "GROUPS", "DELIVERIES", "CREATED", "ERROR"],
+              page.items.map((d) => [d.id, d.station, d.reason, d.groups.join(",") || "-", d.deliveries ?? "-", d.createdAt, (d.error?.code ?? "-")]),
+            )) + (page.next ? `more: --cursor ${page.next}\n` : ""),
+      );
+      });
     });
   dls.command("show <id>")
     .description("show one dead letter with its payload decoded by the station's schema")
     .option("--json", "print JSON")
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const d = await c.dls.get(id);
-        print(io, o.json === true, d, () => describe(d));
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const d = await c.dls.get(id);
+      print(io, o.json === true, d, () => describe(d));
+      });
     });
   withFilters(dls.command("resend [id]").description("resend one dead letter, or --all matching the filters"))
     .option("--all", "resend every dead letter matching the filters")
     .option("--json", "print JSON")
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
-        print(io, o.json === true, r, () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""));
-        if (r.failed > 0) process.exitCode = 1;
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
+      print(io, o.json === true, r, () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""));
+      if (r.failed > 0) process.exitCode = 1;
+      });
     });
   withFilters(dls.command("drop [id]").description("drop one dead letter, or --all matching the filters"))
     .option("--all", "drop every dead letter matching the filters")
     .option("--json", "print JSON")
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
-        print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
+      print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
+      });
     });
 }
 
@@ -134,38 +122,32 @@ export function registerGroup(program: Command, io: Io): void {
   g.command("list <station>")
     .option("--json", "print JSON")
     .action(async (station: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const list = await c.groups.list(station);
-        print(io, o.json === true, list, () =>
-          list.length === 0
-            ? "no consumer groups\n"
-            : table(
-                ["GROUP", "PENDING", "UNACKED", "REDELIVERED", "DEAD", "OLDEST_UNACKED", "MEMBERS", "ACK_TIME_MS", "MAX_DELIVERIES"],
-                list.map((x) => {
-                  const s = x.stats as typeof x.stats & { deadLettered?: number; oldestUnackedAgeMs?: number };
-                  return [x.name, s.pending, s.unacked, s.redelivered, s.deadLettered ?? "-", s.oldestUnackedAgeMs !== undefined ? `${Math.round(s.oldestUnackedAgeMs / 1000)}s` : "-", s.membersOnline, x.config.maxAckTimeMs, x.config.maxMsgDeliveries];
-                }),
-              ),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const list = await c.groups.list(station);
+      print(io, o.json === true, list, () =>
+        list.length === 0
+          ? "no consumer groups\n"
+          : table(
+              ["GROUP", "PENDING", "UNACKED", "REDELIVERED", "DEAD", "OLDEST_UNACKED", "MEMBERS", "ACK_TIME_MS", "MAX_DELIVERIES"],
+              list.map((x) => {
+                const s = x.stats as typeof x.stats & { deadLettered?: number; oldestUnackedAgeMs?: number };
+                return [x.name, s.pending, s.unacked, s.redelivered, s.deadLettered ?? "-", s.oldestUnackedAgeMs !== undefined ? `${Math.round(s.oldestUnackedAgeMs / 1000)}s` : "-", s.membersOnline, x.config.maxAckTimeMs, x.config.maxMsgDeliveries];
+              }),
+            ),
+      );
+      });
     });
   g.command("info <station> <group>")
     .option("--json", "print JSON")
     .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const x = await c.groups.get(station, group);
-        print(io, o.json === true, x, () =>
-          `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
-            Object.entries(x.stats)
-              .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-              .join(""),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const x = await c.groups.get(station, group);
+      print(io, o.json === true, x, () =>
+        `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
+          Object.entries(x.stats)
+            .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+            .join(""),
+      );
+      });
     });
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { createFunctionRuntime, FunctionError, resolveFunctionLimits, type FnMessage } from "../../functions/index.js";
 import { JunctionError } from "../../core/protocol/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, parsePairs, print, table, type Io } from "../output.js";
 
 export function registerFunction(program: Command, io: Io): void {
@@ -16,22 +16,19 @@ export function registerFunction(program: Command, io: Io): void {
     .option("--description <text>")
     .action(async (name: string, o: { file: string; timeoutMs?: string; memoryMb?: string; inputs?: string; description?: string }, cmd: Command) => {
       const source = await readFile(o.file, "utf8");
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const timeoutMs = intOption("timeout-ms", o.timeoutMs);
-        const memoryMb = intOption("memory-mb", o.memoryMb);
-        const r = await c.functions.create({
-          name,
-          source,
-          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          ...(memoryMb !== undefined ? { memoryMb } : {}),
-          ...(o.inputs ? { inputs: o.inputs.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
-          ...(o.description ? { description: o.description } : {}),
-        });
-        io.out(r.created ? `function ${name} version ${r.version} registered\n` : `function ${name} unchanged (version ${r.version})\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const timeoutMs = intOption("timeout-ms", o.timeoutMs);
+      const memoryMb = intOption("memory-mb", o.memoryMb);
+      const r = await c.functions.create({
+        name,
+        source,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(memoryMb !== undefined ? { memoryMb } : {}),
+        ...(o.inputs ? { inputs: o.inputs.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(o.description ? { description: o.description } : {}),
+      });
+      io.out(r.created ? `function ${name} version ${r.version} registered\n` : `function ${name} unchanged (version ${r.version})\n`);
+      });
     });
   fn.command("attach <name>")
     .description("add a function to a station's pipeline (again: move it / change inputs)")
@@ -40,84 +37,66 @@ export function registerFunction(program: Command, io: Io): void {
     .option("--version <n>", "pin this version (default: latest)")
     .option("--input <k=v...>", "an input for this attachment")
     .action(async (name: string, o: { station: string; position?: string; version?: string; input?: string[] }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const position = intOption("position", o.position);
-        const version = intOption("version", o.version);
-        const r = await c.functions.attach(name, o.station, {
-          ...(position !== undefined ? { position } : {}),
-          ...(version !== undefined ? { version } : {}),
-          inputs: parsePairs(o.input, "--input"),
-        });
-        io.out(`pipeline of ${o.station}: ${r.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const position = intOption("position", o.position);
+      const version = intOption("version", o.version);
+      const r = await c.functions.attach(name, o.station, {
+        ...(position !== undefined ? { position } : {}),
+        ...(version !== undefined ? { version } : {}),
+        inputs: parsePairs(o.input, "--input"),
+      });
+      io.out(`pipeline of ${o.station}: ${r.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}\n`);
+      });
     });
   fn.command("detach <name>")
     .requiredOption("--station <station>")
     .action(async (name: string, o: { station: string }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.functions.detach(name, o.station);
-        io.out(`pipeline of ${o.station}: ${r.functions.map((f) => `${f.name}@${f.version}`).join(" -> ") || "(empty)"}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.functions.detach(name, o.station);
+      io.out(`pipeline of ${o.station}: ${r.functions.map((f) => `${f.name}@${f.version}`).join(" -> ") || "(empty)"}\n`);
+      });
     });
   fn.command("list")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const list = await c.functions.list();
-        print(io, o.json === true, list, () =>
-          list.length === 0 ? "no functions\n" : table(["NAME", "LATEST", "STATIONS", "CALLS", "ERRORS"], list.map((f) => [f.name, f.latest, f.usedBy?.join(",") || "-", f.stats?.calls ?? 0, f.stats?.errors ?? 0])),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const list = await c.functions.list();
+      print(io, o.json === true, list, () =>
+        list.length === 0 ? "no functions\n" : table(["NAME", "LATEST", "STATIONS", "CALLS", "ERRORS"], list.map((f) => [f.name, f.latest, f.usedBy?.join(",") || "-", f.stats?.calls ?? 0, f.stats?.errors ?? 0])),
+      );
+      });
     });
   fn.command("show <name>")
     .option("--version <n>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.functions.get(name, intOption("version", o.version));
-        print(io, o.json === true, r, () =>
-          `function ${name} version ${r.version.version} of ${r.meta.latest} (timeout ${r.version.timeoutMs} ms, memory ${r.version.memoryMb} MB, inputs: ${r.version.inputs.join(", ") || "-"})\n` +
-          `used by: ${r.meta.usedBy?.join(", ") || "-"}\n\n${r.version.source.trimEnd()}\n`,
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.functions.get(name, intOption("version", o.version));
+      print(io, o.json === true, r, () =>
+        `function ${name} version ${r.version.version} of ${r.meta.latest} (timeout ${r.version.timeoutMs} ms, memory ${r.version.memoryMb} MB, inputs: ${r.version.inputs.join(", ") || "-"})\n` +
+        `used by: ${r.meta.usedBy?.join(", ") || "-"}\n\n${r.version.source.trimEnd()}\n`,
+      );
+      });
     });
   fn.command("versions <name>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const v = await c.functions.versions(name);
-        print(io, o.json === true, v, () => table(["VERSION", "CREATED", "TIMEOUT_MS", "MEMORY_MB"], v.map((x) => [x.version, x.createdAt, x.timeoutMs, x.memoryMb])));
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const v = await c.functions.versions(name);
+      print(io, o.json === true, v, () => table(["VERSION", "CREATED", "TIMEOUT_MS", "MEMORY_MB"], v.map((x) => [x.version, x.createdAt, x.timeoutMs, x.memoryMb])));
+      });
     });
   fn.command("logs <name>")
     .description("recent console output and error counts (from the gateway that answers)")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.functions.logs(name);
-        print(io, o.json === true, r, () =>
-          `calls ${r.stats.calls}, errors ${r.stats.errors}${r.stats.lastError ? `, last error: ${r.stats.lastError}` : ""}\n` +
-          r.logs.map((l) => `${new Date(l.time).toISOString()} ${l.level.padEnd(5)} v${l.version} ${l.message}\n`).join(""),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.functions.logs(name);
+      print(io, o.json === true, r, () =>
+        `calls ${r.stats.calls}, errors ${r.stats.errors}${r.stats.lastError ? `, last error: ${r.stats.lastError}` : ""}\n` +
+        r.logs.map((l) => `${new Date(l.time).toISOString()} ${l.level.padEnd(5)} v${l.version} ${l.message}\n`).join(""),
+      );
+      });
     });
   fn.command("test <file>")
     .description("run a function locally, in the same sandbox as the gateway, over sample messages")

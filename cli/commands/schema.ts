@@ -4,7 +4,7 @@ import { extname } from "node:path";
 import type { Command } from "commander";
 import { JunctionError } from "../../core/protocol/index.js";
 import { loadSchema, prepareSchema, SchemaError, type PreparedSchema } from "../../schemas/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, print, table, type Io } from "../output.js";
 
 const wrap = (err: unknown): unknown => (err instanceof SchemaError ? new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) }) : err);
@@ -31,20 +31,17 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--description <text>")
     .action(async (name: string, o: { type: string; file: string; message?: string; compatibility?: string; description?: string }, cmd: Command) => {
       const definition = await readFile(o.file, "utf8");
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.schemas.create({
-          name,
-          type: o.type as "json",
-          definition,
-          ...(o.message ? { messageType: o.message } : {}),
-          ...(o.compatibility ? { compatibility: o.compatibility as "backward" } : {}),
-          ...(o.description ? { description: o.description } : {}),
-        });
-        io.out(r.created ? `schema ${name} version ${r.version} registered (${r.type}, ${r.compatibility})\n` : `schema ${name} unchanged (version ${r.version} has this definition)\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.schemas.create({
+        name,
+        type: o.type as "json",
+        definition,
+        ...(o.message ? { messageType: o.message } : {}),
+        ...(o.compatibility ? { compatibility: o.compatibility as "backward" } : {}),
+        ...(o.description ? { description: o.description } : {}),
+      });
+      io.out(r.created ? `schema ${name} version ${r.version} registered (${r.type}, ${r.compatibility})\n` : `schema ${name} unchanged (version ${r.version} has this definition)\n`);
+      });
     });
   sc.command("attach <name>")
     .description("attach a schema to a station (latest version, or pinned with --version)")
@@ -52,77 +49,59 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--version <n>", "pin this version")
     .option("--allow-unknown-fields", "Protobuf: accept fields the schema does not declare")
     .action(async (name: string, o: { station: string; version?: string; allowUnknownFields?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const version = intOption("version", o.version);
-        await c.schemas.attach(name, o.station, { ...(version !== undefined ? { version } : {}), ...(o.allowUnknownFields ? { allowUnknownFields: true } : {}) });
-        io.out(`schema ${name}@${version ?? "latest"} attached to ${o.station}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const version = intOption("version", o.version);
+      await c.schemas.attach(name, o.station, { ...(version !== undefined ? { version } : {}), ...(o.allowUnknownFields ? { allowUnknownFields: true } : {}) });
+      io.out(`schema ${name}@${version ?? "latest"} attached to ${o.station}\n`);
+      });
     });
   sc.command("detach")
     .description("detach the schema from a station")
     .requiredOption("--station <station>")
     .action(async (o: { station: string }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        await c.schemas.detach(o.station);
-        io.out(`schema detached from ${o.station}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      await c.schemas.detach(o.station);
+      io.out(`schema detached from ${o.station}\n`);
+      });
     });
   sc.command("list")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const list = await c.schemas.list();
-        print(io, o.json === true, list, () =>
-          list.length === 0 ? "no schemas\n" : table(["NAME", "TYPE", "LATEST", "COMPATIBILITY", "STATIONS"], list.map((s) => [s.name, s.type, s.latest, s.compatibility, s.usedBy.join(",") || "-"])),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const list = await c.schemas.list();
+      print(io, o.json === true, list, () =>
+        list.length === 0 ? "no schemas\n" : table(["NAME", "TYPE", "LATEST", "COMPATIBILITY", "STATIONS"], list.map((s) => [s.name, s.type, s.latest, s.compatibility, s.usedBy.join(",") || "-"])),
+      );
+      });
     });
   sc.command("show <name>")
     .description("show a version's definition (default: latest)")
     .option("--version <n>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.schemas.get(name, intOption("version", o.version));
-        print(io, o.json === true, r, () =>
-          `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
-          `used by: ${r.meta.usedBy.join(", ") || "-"}\n\n${r.version.prepared.definition.trimEnd()}\n`,
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.schemas.get(name, intOption("version", o.version));
+      print(io, o.json === true, r, () =>
+        `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
+        `used by: ${r.meta.usedBy.join(", ") || "-"}\n\n${r.version.prepared.definition.trimEnd()}\n`,
+      );
+      });
     });
   sc.command("versions <name>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const v = await c.schemas.versions(name);
-        print(io, o.json === true, v, () => table(["VERSION", "CREATED", "FINGERPRINT"], v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)])));
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const v = await c.schemas.versions(name);
+      print(io, o.json === true, v, () => table(["VERSION", "CREATED", "FINGERPRINT"], v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)])));
+      });
     });
   sc.command("delete <name>")
     .option("--force", "detach it from every station first")
     .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const r = await c.schemas.delete(name, { force: o.force === true });
-        io.out(`schema ${name} deleted${r.detachedFrom.length ? ` (detached from ${r.detachedFrom.join(", ")})` : ""}\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const r = await c.schemas.delete(name, { force: o.force === true });
+      io.out(`schema ${name} deleted${r.detachedFrom.length ? ` (detached from ${r.detachedFrom.join(", ")})` : ""}\n`);
+      });
     });
   sc.command("validate <file>")
     .description("check messages locally: --schema is a schema file (no broker needed) or name[@version] from the broker")
@@ -137,12 +116,7 @@ export function registerSchema(program: Command, io: Io): void {
           prepared = await prepareSchema({ type, definition: await readFile(o.schema, "utf8"), ...(o.message ? { messageType: o.message } : {}) });
         } else {
           const [name, ver] = o.schema.split("@");
-          const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-          try {
-            prepared = (await c.schemas.get(name!, intOption("version", ver))).version.prepared as PreparedSchema;
-          } finally {
-            await c.close();
-          }
+          prepared = await withClient(cmd, async (c) => (await c.schemas.get(name!, intOption("version", ver))).version.prepared as PreparedSchema);
         }
       } catch (err) {
         throw wrap(err);

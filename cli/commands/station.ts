@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { StationConfig, StationInfo } from "../../core/protocol/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, print, table, type Io } from "../output.js";
 
 function configFrom(o: Record<string, string | undefined>): Partial<StationConfig> {
@@ -54,65 +54,50 @@ export function registerStation(program: Command, io: Io): void {
   const st = program.command("station").description("create, list, inspect, update and delete stations");
   withSettings(st.command("create <name>").description("create a station (same settings again: no-op)")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const s = await c.stations.create(name, configFrom(opts));
-        io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const s = await c.stations.create(name, configFrom(opts));
+      io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
+      });
     },
   );
   withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        io.out(describe(await c.stations.update(name, configFrom(opts))));
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      io.out(describe(await c.stations.update(name, configFrom(opts))));
+      });
     },
   );
   st.command("list")
     .description("list stations")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const list = await c.stations.list();
-        print(io, opts.json === true, list, () =>
-          list.length === 0
-            ? "no stations\n"
-            : table(
-                ["NAME", "MESSAGES", "BYTES", "GROUPS", "RETENTION", "STORAGE", "SCHEMA"],
-                list.map((s) => [s.name, s.state?.messages ?? 0, s.state?.bytes ?? 0, s.state?.consumers ?? 0, s.config.retention, s.config.storage, s.schema ? `${s.schema.name}@${s.schema.version}` : "-"]),
-              ),
-        );
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const list = await c.stations.list();
+      print(io, opts.json === true, list, () =>
+        list.length === 0
+          ? "no stations\n"
+          : table(
+              ["NAME", "MESSAGES", "BYTES", "GROUPS", "RETENTION", "STORAGE", "SCHEMA"],
+              list.map((s) => [s.name, s.state?.messages ?? 0, s.state?.bytes ?? 0, s.state?.consumers ?? 0, s.config.retention, s.config.storage, s.schema ? `${s.schema.name}@${s.schema.version}` : "-"]),
+            ),
+      );
+      });
     });
   st.command("info <name>")
     .description("show a station's settings and state")
     .option("--json", "print JSON")
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        const s = await c.stations.get(name);
-        print(io, opts.json === true, s, () => describe(s));
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      const s = await c.stations.get(name);
+      print(io, opts.json === true, s, () => describe(s));
+      });
     });
   st.command("delete <name>")
     .description("delete a station, its messages and its consumer groups")
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>());
-      try {
-        await c.stations.delete(name);
-        io.out(`station ${name} deleted\n`);
-      } finally {
-        await c.close();
-      }
+      await withClient(cmd, async (c) => {
+      await c.stations.delete(name);
+      io.out(`station ${name} deleted\n`);
+      });
     });
 }

@@ -11,6 +11,7 @@ import {
 } from "../../schemas/index.js";
 import type { JsonBucket } from "../nats/index.js";
 import { JunctionError, assertName } from "../protocol/index.js";
+import { VersionedStore } from "./versioned.js";
 
 /** A schema's metadata (KV key `<name>.meta`). */
 export interface SchemaMeta {
@@ -53,57 +54,41 @@ export function fromSchemaError(err: unknown): JunctionError {
  * on the metadata keys brings new versions to every gateway without a restart.
  */
 export class SchemaRegistry {
-  readonly #bucket: JsonBucket<unknown>;
-  readonly #meta = new Map<string, SchemaMeta>();
-  readonly #versions = new Map<string, SchemaVersion>();
+  readonly #store: VersionedStore<SchemaMeta, SchemaVersion>;
   readonly #compiled = new Map<string, CompiledSchema>();
-  #watch: { stop(): void } | undefined;
 
   constructor(bucket: JsonBucket<unknown>) {
-    this.#bucket = bucket;
+    this.#store = new VersionedStore<SchemaMeta, SchemaVersion>(bucket, (name, version) =>
+      version === undefined
+        ? new JunctionError("SCHEMA_NOT_FOUND", `schema '${name}' not found`, { details: { schema: name } })
+        : new JunctionError("SCHEMA_VERSION_NOT_FOUND", `schema '${name}' has no version ${version}`, { details: { schema: name, version } }),
+    );
+    this.#store.onChange((name, meta) => {
+      if (meta === undefined) for (const k of [...this.#compiled.keys()]) if (k.startsWith(name + "@")) this.#compiled.delete(k);
+    });
   }
 
-  async start(): Promise<void> {
-    this.#watch = await this.#bucket.watch((key, value) => {
-      if (!key.endsWith(".meta")) return;
-      const name = key.slice(0, -5);
-      if (value === undefined) {
-        this.#meta.delete(name);
-        for (const k of [...this.#versions.keys()]) if (k.startsWith(name + "@")) this.#versions.delete(k);
-        for (const k of [...this.#compiled.keys()]) if (k.startsWith(name + "@")) this.#compiled.delete(k);
-      } else this.#meta.set(name, value as SchemaMeta);
-    }, "*.meta");
+  start(): Promise<void> {
+    return this.#store.start();
   }
 
   close(): void {
-    this.#watch?.stop();
+    this.#store.close();
   }
 
   /** The metadata, from the cache or KV; throws SCHEMA_NOT_FOUND. */
-  async meta(name: string, fresh = false): Promise<SchemaMeta> {
-    const c = fresh ? undefined : this.#meta.get(name);
-    if (c) return c;
-    const e = await this.#bucket.get(`${name}.meta`);
-    if (!e) throw new JunctionError("SCHEMA_NOT_FOUND", `schema '${name}' not found`, { details: { schema: name } });
-    const m = e.value as SchemaMeta;
-    this.#meta.set(name, m);
-    return m;
+  meta(name: string, fresh = false): Promise<SchemaMeta> {
+    return this.#store.meta(name, fresh);
   }
 
   /** One version (cached forever: versions are immutable); throws SCHEMA_VERSION_NOT_FOUND. */
-  async version(name: string, version: number | "latest"): Promise<SchemaVersion> {
-    const v = version === "latest" ? (await this.meta(name)).latest : version;
-    const key = `${name}@${v}`;
-    const c = this.#versions.get(key);
-    if (c) return c;
-    const e = await this.#bucket.get(`${name}.v${v}`);
-    if (!e) {
-      await this.meta(name);
-      throw new JunctionError("SCHEMA_VERSION_NOT_FOUND", `schema '${name}' has no version ${v}`, { details: { schema: name, version: v } });
-    }
-    const rec = e.value as SchemaVersion;
-    this.#versions.set(key, rec);
-    return rec;
+  version(name: string, version: number | "latest"): Promise<SchemaVersion> {
+    return this.#store.version(name, version);
+  }
+
+  /** The cached latest version number, without I/O (undefined if unknown yet). */
+  cachedLatest(name: string): number | undefined {
+    return this.#store.cachedLatest(name);
   }
 
   /** The compiled validator of a version (compiled once, then cached). */
@@ -120,11 +105,6 @@ export class SchemaRegistry {
     }
     this.#compiled.set(key, compiled);
     return compiled;
-  }
-
-  /** The cached latest version number, without I/O (undefined if unknown yet). */
-  cachedLatest(name: string): number | undefined {
-    return this.#meta.get(name)?.latest;
   }
 
   /**
@@ -145,10 +125,7 @@ export class SchemaRegistry {
       throw fromSchemaError(err);
     }
     const now = new Date().toISOString();
-    const existing = await this.meta(input.name, true).catch((e: unknown) => {
-      if (e instanceof JunctionError && e.code === "SCHEMA_NOT_FOUND") return undefined;
-      throw e;
-    });
+    const existing = await this.#store.maybeMeta(input.name);
     if (!existing) {
       const meta: SchemaMeta = {
         name: input.name,
@@ -160,9 +137,7 @@ export class SchemaRegistry {
         updatedAt: now,
       };
       const version: SchemaVersion = { name: input.name, version: 1, prepared, createdAt: now };
-      if (!(await this.#bucket.create(`${input.name}.v1`, version))) return await this.create(input); // lost a race: add a version instead
-      await this.#bucket.put(`${input.name}.meta`, meta);
-      this.#meta.set(input.name, meta);
+      if (!(await this.#store.add(meta, version))) return await this.create(input); // lost a race: add a version instead
       return { meta, version, created: true };
     }
     if (existing.type !== input.type) {
@@ -173,13 +148,10 @@ export class SchemaRegistry {
     const latest = await this.version(input.name, existing.latest);
     const mode = input.compatibility ?? existing.compatibility;
     if (latest.prepared.fingerprint === prepared.fingerprint) {
-      if (mode !== existing.compatibility) {
-        const meta = { ...existing, compatibility: mode, updatedAt: now };
-        await this.#bucket.put(`${input.name}.meta`, meta);
-        this.#meta.set(input.name, meta);
-        return { meta, version: latest, created: false };
-      }
-      return { meta: existing, version: latest, created: false };
+      if (mode === existing.compatibility) return { meta: existing, version: latest, created: false };
+      const meta = { ...existing, compatibility: mode, updatedAt: now };
+      await this.#store.putMeta(meta);
+      return { meta, version: latest, created: false };
     }
     const breaking = checkCompatibility(mode, latest.prepared, prepared);
     if (breaking.length > 0) {
@@ -191,36 +163,20 @@ export class SchemaRegistry {
     }
     const next = existing.latest + 1;
     const version: SchemaVersion = { name: input.name, version: next, prepared, createdAt: now };
-    if (!(await this.#bucket.create(`${input.name}.v${next}`, version))) return await this.create(input);
     const meta: SchemaMeta = { ...existing, latest: next, compatibility: mode, updatedAt: now, description: input.description ?? existing.description };
-    await this.#bucket.put(`${input.name}.meta`, meta);
-    this.#meta.set(input.name, meta);
+    if (!(await this.#store.add(meta, version))) return await this.create(input);
     return { meta, version, created: true };
   }
 
-  async list(): Promise<SchemaMeta[]> {
-    const out: SchemaMeta[] = [];
-    for (const k of (await this.#bucket.keys("*.meta")).sort()) {
-      const e = await this.#bucket.get(k);
-      if (e) out.push(e.value as SchemaMeta);
-    }
-    return out;
+  list(): Promise<SchemaMeta[]> {
+    return this.#store.list();
   }
 
   async versions(name: string): Promise<{ version: number; createdAt: string; fingerprint: string }[]> {
-    const meta = await this.meta(name, true);
-    const out = [];
-    for (let v = 1; v <= meta.latest; v++) {
-      const r = await this.version(name, v);
-      out.push({ version: v, createdAt: r.createdAt, fingerprint: r.prepared.fingerprint });
-    }
-    return out;
+    return (await this.#store.versions(name)).map((r) => ({ version: r.version, createdAt: r.createdAt, fingerprint: r.prepared.fingerprint }));
   }
 
-  async delete(name: string): Promise<void> {
-    const meta = await this.meta(name, true);
-    for (let v = 1; v <= meta.latest; v++) await this.#bucket.delete(`${name}.v${v}`);
-    await this.#bucket.delete(`${name}.meta`);
-    this.#meta.delete(name);
+  delete(name: string): Promise<void> {
+    return this.#store.delete(name);
   }
 }
