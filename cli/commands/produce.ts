@@ -5,7 +5,20 @@ import type { SendOutcome } from "../../sdk/index.js";
 import { clientFrom, type ConnectionFlags } from "../connection.js";
 import { intOption, parsePairs, print, type Io } from "../output.js";
 
+/** A JSON object text becomes the object (encoded by the station's schema); anything else stays text. */
+function asObject(text: string): string | object {
+  const t = text.trimStart();
+  if (!t.startsWith("{")) return text;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" ? v : text;
+  } catch {
+    return text;
+  }
+}
+
 interface ProduceOpts {
+  raw?: boolean;
   file?: string;
   count?: string;
   size?: string;
@@ -46,6 +59,7 @@ export function registerProduce(program: Command, io: Io): void {
     .option("--header <k=v...>", "add a header to every message")
     .option("--id <id>", "message id (one message only), for de-duplication")
     .option("--json", "print one result per message as JSON")
+    .option("--raw", "send each message's text as it is (default: a JSON object is sent as an object, so a Protobuf station encodes it)")
     .action(async (station: string, args: string[], opts: ProduceOpts, cmd: Command) => {
       const headers = parsePairs(opts.header, "--header");
       const count = intOption("count", opts.count);
@@ -70,7 +84,7 @@ export function registerProduce(program: Command, io: Io): void {
         const step = 10_000;
         for (let i = 0; i < payloads.length; i += step) {
           const part = payloads.slice(i, i + step).map((p) => ({
-            payload: p,
+            payload: opts.raw ? p : asObject(p),
             ...(Object.keys(headers).length > 0 ? { headers } : {}),
             ...(opts.id !== undefined ? { id: opts.id } : {}),
           }));
