@@ -83,6 +83,11 @@ export interface DlsApi {
   drop(target: { id: string } | { filter: DeadLetterFilter }): Promise<{ dropped: number }>;
   /** Counts per reason and group. */
   stats(station?: string): Promise<{ total: number; byReason: Partial<Record<DeadLetterReason, number>>; byGroup: Record<string, number>; byStation: Record<string, number> }>;
+  /**
+   * A station's DLS retention; with `change`, sets it first. The age applies to dead letters
+   * written afterwards; a lower cap trims the oldest entries at once (`trimmed`).
+   */
+  retention(station: string, change?: { maxAgeSeconds?: number; maxEntries?: number }): Promise<{ station: string; maxAgeSeconds: number; maxEntries: number; trimmed: number }>;
 }
 
 /** Builds the admin API objects over a requester. */
@@ -113,6 +118,7 @@ export function adminApis(request: Requester): { schemas: SchemasApi; functions:
       resend: (target) => request("dls.resend", target, 60_000),
       drop: (target) => request("dls.drop", target, 60_000),
       stats: (station) => request("dls.stats", station !== undefined ? { station } : {}),
+      retention: (station, change) => request("dls.retention", { station, ...change }),
     },
   };
 }

@@ -107,6 +107,14 @@ export class Message {
   term(reason?: string): void {
     this.#m.term(reason);
   }
+  /**
+   * Gives up on the message now and records why: it goes to the dead-letter station at once
+   * (reason `terminated`, with `reason` as the error message) and is not delivered to this
+   * group again.
+   */
+  deadLetter(reason: string): void {
+    this.#m.term(reason);
+  }
   /** Extends the ack deadline by another maxAckTimeMs. */
   inProgress(): void {
     this.#m.working();

@@ -5,15 +5,18 @@ import {
   ensureStationStream,
   groupConsumerInfo,
   listGroupConsumers,
+  readStream,
   stationStreamInfo,
   type ConsumerInfo,
   type JetStreamManager,
   type JsonBucket,
   type StreamInfo,
 } from "../nats/index.js";
+import { deadLettersByGroup } from "../dls/index.js";
 import {
   JunctionError,
   assertName,
+  subjects,
   type GroupConfig,
   type GroupInfo,
   type StationConfig,
@@ -48,6 +51,8 @@ export interface AdminDeps {
   defaultReplicas: number;
   /** Called after a station is deleted (to drop dependent metadata). */
   onStationDeleted?: (name: string) => Promise<void>;
+  /** Called after a consumer group is created, updated or deleted (live events). */
+  onGroupChanged?: (station: string, group: string, change: "created" | "updated" | "deleted") => void;
 }
 
 function str(body: Record<string, unknown>, key: string): unknown {
@@ -78,8 +83,27 @@ export function stationInfo(rec: StationRecord, si: StreamInfo | undefined): Sta
   return info;
 }
 
+/** Extra group stats that need more than the consumer info. */
+export interface GroupExtraStats {
+  deadLettered: number;
+  oldestUnackedAgeMs: number;
+}
+
+/**
+ * Age of the oldest message a group was given and has not acked: the first of the group's
+ * messages above its ack floor (JetStream does not report delivery times, so this is the
+ * message's store time).
+ */
+export async function oldestUnackedAgeMs(jsm: JetStreamManager, station: string, group: string, ci: ConsumerInfo | undefined, now = Date.now()): Promise<number> {
+  if (!ci || ci.num_ack_pending === 0) return 0;
+  const own = new Set([subjects.stationMsg(station), subjects.stationResend(station, group)]);
+  const { messages } = await readStream(jsm, subjects.stationStream(station), { fromSeq: ci.ack_floor.stream_seq + 1, filter: subjects.stationAll(station), batch: 32 });
+  const m = messages.find((x) => own.has(x.subject) && x.seq <= ci.delivered.stream_seq);
+  return m ? Math.max(0, now - m.time.getTime()) : 0;
+}
+
 /** The group's public view with its live stats. */
-export function groupInfo(rec: GroupRecord, ci: ConsumerInfo | undefined): GroupInfo {
+export function groupInfo(rec: GroupRecord, ci: ConsumerInfo | undefined, extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 }): GroupInfo {
   return {
     station: rec.station,
     name: rec.name,
@@ -91,6 +115,8 @@ export function groupInfo(rec: GroupRecord, ci: ConsumerInfo | undefined): Group
       membersOnline: ci?.num_waiting ?? 0,
       deliveredSeq: ci?.delivered.stream_seq ?? 0,
       ackFloorSeq: ci?.ack_floor.stream_seq ?? 0,
+      deadLettered: extra.deadLettered,
+      oldestUnackedAgeMs: extra.oldestUnackedAgeMs,
     },
   };
 }
@@ -104,6 +130,10 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
     return rec;
   };
   const groupKey = (s: string, g: string) => `${s}.${g}`;
+  const extra = async (station: string, group: string, ci: ConsumerInfo | undefined, dead?: Record<string, number>): Promise<GroupExtraStats> => ({
+    deadLettered: (dead ?? (await deadLettersByGroup(d.jsm, station)))[group] ?? 0,
+    oldestUnackedAgeMs: await oldestUnackedAgeMs(d.jsm, station, group, ci),
+  });
 
   return {
     "station.create": async (body) => {
@@ -178,7 +208,8 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       const ci = await ensureGroupConsumer(d.jsm, rec.name, name, effective);
       const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? new Date().toISOString() };
       await d.groups.put(key, grec);
-      return { ...groupInfo(grec, ci), created: !existing };
+      d.onGroupChanged?.(rec.name, name, existing ? "updated" : "created");
+      return { ...groupInfo(grec, ci, await extra(rec.name, name, ci)), created: !existing };
     },
     "group.get": async (body) => {
       const rec = await mustGet(str(body, "station"));
@@ -186,15 +217,18 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       assertName("group", name);
       const g = (await d.groups.get(groupKey(rec.name, name)))?.value as GroupRecord | undefined;
       if (!g) throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, { details: { station: rec.name, group: name } });
-      return groupInfo(g, await groupConsumerInfo(d.jsm, rec.name, name));
+      const ci = await groupConsumerInfo(d.jsm, rec.name, name);
+      return groupInfo(g, ci, await extra(rec.name, name, ci));
     },
     "group.list": async (body) => {
       const rec = await mustGet(str(body, "station"));
       const infos = new Map((await listGroupConsumers(d.jsm, rec.name)).map((c) => [c.name, c]));
+      const dead = await deadLettersByGroup(d.jsm, rec.name);
       const out: GroupInfo[] = [];
       for (const k of (await d.groups.keys(`${rec.name}.*`)).sort()) {
         const g = (await d.groups.get(k))?.value as GroupRecord | undefined;
-        if (g) out.push(groupInfo(g, infos.get(g.name)));
+        const ci = g ? infos.get(g.name) : undefined;
+        if (g) out.push(groupInfo(g, ci, await extra(rec.name, g.name, ci, dead)));
       }
       return out;
     },
@@ -207,6 +241,7 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       if (!g) throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, { details: { station: rec.name, group: name } });
       await deleteGroupConsumer(d.jsm, rec.name, name);
       await d.groups.delete(key);
+      d.onGroupChanged?.(rec.name, name, "deleted");
       return { deleted: true };
     },
   };

@@ -20,9 +20,29 @@ export {
 } from "./streams.js";
 export { StoreWriter } from "./batch.js";
 export { openMetadataBuckets } from "./kv.js";
+export {
+  ADVISORY_SUBJECTS,
+  ADVISORY_CONSUMER,
+  AdvisoryKind,
+  ensureAdvisoryStream,
+  ensureAdvisoryConsumer,
+  parseAdvisory,
+  consumeAdvisories,
+} from "./advisories.js";
+export {
+  ensureTtlStream,
+  getStreamMessage,
+  readStream,
+  deleteStreamMessage,
+  subjectCounts,
+  purgeKeep,
+  openJsonStore,
+} from "./stored.js";
 export { jetstreamManager } from "@nats-io/jetstream";
 export type { NatsConnectOptions } from "./connection.js";
 export type { StoreMessage, StoreAck } from "./batch.js";
 export type { JsonBucket, MetadataBuckets } from "./kv.js";
+export type { ConsumerAdvisory, AdvisoryDelivery, AdvisorySubscription } from "./advisories.js";
+export type { StreamMessage, JsonStore } from "./stored.js";
 export type { NatsConnection, Msg, Subscription } from "@nats-io/nats-core";
 export type { JetStreamManager, StreamInfo, ConsumerInfo } from "@nats-io/jetstream";

@@ -86,6 +86,10 @@ export interface GroupInfo {
     deliveredSeq: number;
     /** Last stream sequence acked by the floor. */
     ackFloorSeq: number;
+    /** Dead letters of this group in the DLS now (poison + terminated). */
+    deadLettered?: number;
+    /** Age of the oldest message the group was given and has not acked, by its store time; 0 when nothing is unacked. */
+    oldestUnackedAgeMs?: number;
   };
 }
 

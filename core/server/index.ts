@@ -1,6 +1,20 @@
 /** Process wiring: the composed gateway, the embedded nats-server launcher, logging, HTTP. */
 import { createFunctionRuntime, type FunctionRuntimeOptions } from "../../functions/index.js";
-import { DeadLetterWriter, ensureDlsStream } from "../dls/index.js";
+import {
+  AdvisoryListener,
+  DLS_RETENTION_BUCKET,
+  DeadLetterWriter,
+  DlsService,
+  RetentionStore,
+  ensureDlsStream,
+  natsEventPublisher,
+  resolveDlsOptions,
+  type DlsOptions,
+  type DlsRetention,
+} from "../dls/index.js";
+import { openJsonStore } from "../nats/index.js";
+import { EventKind } from "../protocol/index.js";
+import { stationHandlers } from "../gateway/admin.js";
 import { startGateway, type Gateway, type GatewayContext, type GatewayExtension, type GatewayOptions } from "../gateway/index.js";
 import { FunctionStage, functionHandlers } from "../gateway/function.js";
 import { SchemaStage, schemaHandlers } from "../gateway/schema.js";
@@ -22,6 +36,8 @@ export interface JunctionGatewayOptions extends Omit<GatewayOptions, "extend"> {
   httpPort?: number;
   /** Options of the function sandbox runtime. */
   functions?: FunctionRuntimeOptions;
+  /** Options of the dead-letter station (retention defaults, advisory ack wait). */
+  dls?: DlsOptions;
 }
 
 /** The parts Junction composes into a gateway (exposed for metrics and tests). */
@@ -34,8 +50,15 @@ export interface JunctionParts {
 
 /** Schemas, functions and the DLS on top of the core gateway. */
 async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out: { parts?: JunctionParts }): Promise<GatewayExtension> {
-  await ensureDlsStream(ctx.jsm, ctx.defaultReplicas);
-  const dls = new DeadLetterWriter(ctx.writer);
+  const dlsOptions = resolveDlsOptions(o.dls);
+  await ensureDlsStream(ctx.jsm, ctx.defaultReplicas, dlsOptions.maxEntries);
+  const events = natsEventPublisher(ctx.nc);
+  const retention = new RetentionStore(
+    await openJsonStore<Partial<DlsRetention>>(ctx.nc, DLS_RETENTION_BUCKET, ctx.defaultReplicas),
+    { maxAgeSeconds: dlsOptions.maxAgeSeconds, maxEntries: dlsOptions.maxEntriesPerStation },
+    dlsOptions.retentionCacheMs,
+  );
+  const dls = new DeadLetterWriter(ctx.writer, { retention: (s) => retention.get(s), jsm: ctx.jsm, events });
   const schemas = new SchemaRegistry(ctx.buckets.schemas);
   await schemas.start();
   const functions = new FunctionRegistry(ctx.buckets.functions);
@@ -50,10 +73,45 @@ async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out:
   const schemaStage = new SchemaStage(schemas, dls);
   const functionStage = new FunctionStage(functions, schemas, runtime, dls);
   out.parts = { schemas, functions, schemaStage, functionStage };
+  const dlsService = new DlsService({
+    jsm: ctx.jsm,
+    stations: ctx.stations,
+    writer: ctx.writer,
+    dls,
+    retention,
+    events,
+    // A resend of a schema/function dead letter is checked again by today's stages.
+    stagesFor: (w) => [new SchemaStage(schemas, w), new FunctionStage(functions, schemas, runtime, w)],
+    decode: async (station, headers, payload) => {
+      const at = /^(.+)@(\d+)$/.exec(headers["Jn-Schema"] ?? "");
+      const name = at?.[1] ?? station.schema?.name;
+      if (name === undefined) return undefined;
+      const version = at?.[2] !== undefined ? Number(at[2]) : station.schema?.version === "latest" || station.schema === undefined ? (await schemas.meta(name)).latest : station.schema.version;
+      const r = (await schemas.compiled(name, version, station.schema?.allowUnknownFields === true)).validate(payload);
+      return r.ok ? r.value : undefined;
+    },
+  });
+  const advisories = new AdvisoryListener({ nc: ctx.nc, jsm: ctx.jsm, writer: dls, logger: ctx.logger.child("dls"), options: dlsOptions, replicas: ctx.defaultReplicas });
+  await advisories.start();
+  // Group create/update/delete also announce `group-changed`.
+  const groupAdmin = stationHandlers({
+    jsm: ctx.jsm,
+    stations: ctx.stations,
+    groups: ctx.buckets.groups,
+    defaultReplicas: ctx.defaultReplicas,
+    onGroupChanged: (station, group, change) => events.publish(station, EventKind.GroupChanged, { group, change }),
+  });
   return {
     stages: [schemaStage, functionStage],
-    handlers: { ...schemaHandlers(schemas, ctx.stations), ...functionHandlers(functions, runtime, ctx.stations) },
+    handlers: {
+      ...schemaHandlers(schemas, ctx.stations),
+      ...functionHandlers(functions, runtime, ctx.stations),
+      ...dlsService.handlers(),
+      "group.create": groupAdmin["group.create"]!,
+      "group.delete": groupAdmin["group.delete"]!,
+    },
     stop: async () => {
+      await advisories.stop();
       schemas.close();
       functions.close();
       await runtime.close();
