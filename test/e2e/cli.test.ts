@@ -135,6 +135,36 @@ describe("junction CLI against junction dev", () => {
     expect(await stopDev(dev.child)).toBe(0);
   });
 
+  it("shows dead letters and group stats, resends to the failing group and drops", async () => {
+    const dev = await startDev();
+    await junction(["station", "create", "jobs"]);
+    await junction(["produce", "jobs", '{"job":1}']);
+    // A member that never acks: one delivery allowed, so the message becomes a dead letter.
+    const first = await junction(["consume", "jobs", "--group", "workers", "--count", "1", "--no-ack", "--max-ack-time-ms", "300", "--max-msg-deliveries", "1"]);
+    expect(first.stdout).toBe('{"job":1}\n');
+    let listed: { items: { id: string; reason: string; groups: string[] }[] } = { items: [] };
+    const end = Date.now() + 20_000;
+    while (listed.items.length === 0 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      listed = JSON.parse((await junction(["dls", "list", "--station", "jobs", "--json"])).stdout) as typeof listed;
+    }
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ reason: "poison", groups: ["workers"] });
+    const id = listed.items[0]!.id;
+    const shown = await junction(["dls", "show", id]);
+    expect(shown.stdout).toContain(`dead letter ${id}`);
+    expect(shown.stdout).toContain('"job": 1');
+    const groups = await junction(["group", "list", "jobs"]);
+    expect(groups.stdout).toMatch(/workers\s+0\s+0/);
+    expect((await junction(["dls", "resend", id])).stdout).toBe("resent 1, failed 0\n");
+    const again = await junction(["consume", "jobs", "--group", "workers", "--count", "1", "--timeout-ms", "10000"]);
+    expect(again.stdout).toBe('{"job":1}\n');
+    expect((await junction(["dls", "drop", "--all", "--station", "jobs"])).stdout).toMatch(/^dropped \d+\n$/);
+    expect((await junction(["dls", "resend"])).stderr).toMatch(/error INVALID_ARGUMENT: give a dead-letter id, or --all/);
+    expect((await junction(["dls", "list", "--reason", "weird"])).stderr).toMatch(/error INVALID_ARGUMENT: --reason must be one of/);
+    expect(await stopDev(dev.child)).toBe(0);
+  });
+
   it("prints help and fails clearly without a broker", async () => {
     const help = await junction(["--help"]);
     expect(help.code).toBe(0);
