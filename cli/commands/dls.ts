@@ -105,6 +105,7 @@ export function registerDls(program: Command, io: Io): void {
       if (r.failed > 0) process.exitCode = 1;
       });
     });
+  registerRetention(dls, io);
   withFilters(dls.command("drop [id]").description("drop one dead letter, or --all matching the filters"))
     .option("--all", "drop every dead letter matching the filters")
     .option("--json", "print JSON")
@@ -113,6 +114,26 @@ export function registerDls(program: Command, io: Io): void {
       await withClient(cmd, async (c) => {
       const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
       print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
+      });
+    });
+}
+
+function registerRetention(dls: Command, io: Io): void {
+  dls
+    .command("retention <station>")
+    .description("show or set a station's dead-letter retention")
+    .option("--max-age-seconds <n>", "keep dead letters this long (0 = no age limit); applies to new ones")
+    .option("--max-entries <n>", "keep at most this many (oldest go first)")
+    .option("--json", "print JSON")
+    .action(async (station: string, o: { maxAgeSeconds?: string; maxEntries?: string; json?: boolean }, cmd: Command) => {
+      const change: { maxAgeSeconds?: number; maxEntries?: number } = {};
+      const age = intOption("max-age-seconds", o.maxAgeSeconds);
+      const max = intOption("max-entries", o.maxEntries);
+      if (age !== undefined) change.maxAgeSeconds = age;
+      if (max !== undefined) change.maxEntries = max;
+      await withClient(cmd, async (c) => {
+        const r = await c.dls.retention(station, Object.keys(change).length > 0 ? change : undefined);
+        print(io, o.json === true, r, () => `dead letters of ${r.station}: max age ${r.maxAgeSeconds} s, max entries ${r.maxEntries}${r.trimmed ? ` (${r.trimmed} trimmed now)` : ""}\n`);
       });
     });
 }

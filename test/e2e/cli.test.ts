@@ -160,6 +160,7 @@ describe("junction CLI against junction dev", () => {
     const again = await junction(["consume", "jobs", "--group", "workers", "--count", "1", "--timeout-ms", "10000"]);
     expect(again.stdout).toBe('{"job":1}\n');
     expect((await junction(["dls", "drop", "--all", "--station", "jobs"])).stdout).toMatch(/^dropped \d+\n$/);
+    expect((await junction(["dls", "retention", "jobs", "--max-entries", "50"])).stdout).toMatch(/^dead letters of jobs: max age \d+ s, max entries 50/);
     expect((await junction(["dls", "resend"])).stderr).toMatch(/error INVALID_ARGUMENT: give a dead-letter id, or --all/);
     expect((await junction(["dls", "list", "--reason", "weird"])).stderr).toMatch(/error INVALID_ARGUMENT: --reason must be one of/);
     expect(await stopDev(dev.child)).toBe(0);
