@@ -20,6 +20,15 @@ function toFnPayload(m: StageMessage): unknown {
   }
 }
 
+/** One run of a station's function pipeline over a batch (see {@link FunctionStage.onRun}). */
+export interface FunctionRunEvent {
+  station: string;
+  /** Messages in the batch. */
+  messages: number;
+  /** Time spent in the sandbox for the whole pipeline. */
+  durationMs: number;
+}
+
 /**
  * The function stage: runs the station's pipeline over the batch (one sandbox call per function
  * per batch). Output is re-encoded (JSON, or Protobuf with the station's schema) and checked
@@ -29,6 +38,8 @@ function toFnPayload(m: StageMessage): unknown {
 export class FunctionStage implements ProduceStage {
   readonly name = "functions";
   failures = 0;
+  /** Told how long each pipeline run over a batch took (metrics). */
+  onRun: ((e: FunctionRunEvent) => void) | undefined;
   readonly #functions: FunctionRegistry;
   readonly #schemas: SchemaRegistry;
   readonly #runtime: FunctionRuntime;
@@ -51,7 +62,9 @@ export class FunctionStage implements ProduceStage {
     const at = await resolveAttachment(this.#schemas, ctx.station);
     const compiled = at ? await this.#schemas.compiled(at.name, at.version, ctx.station.schema?.allowUnknownFields === true) : undefined;
     const input: FnMessage[] = messages.map((m) => ({ payload: toFnPayload(m), headers: { ...m.headers } }));
+    const started = performance.now();
     const outcomes = await this.#runtime.runPipeline(steps, ctx.station.name, input);
+    this.onRun?.({ station: ctx.station.name, messages: messages.length, durationMs: performance.now() - started });
     const dead: Promise<boolean>[] = [];
     const fail = (m: StageMessage, i: number, details: Record<string, unknown>, text: string): StageOutcome => {
       this.failures++;

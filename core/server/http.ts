@@ -1,51 +1,63 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Registry, Gauge, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 import type { Gateway } from "../gateway/index.js";
+import { GatewayMetrics } from "./metrics.js";
 
 /** The gateway's HTTP surface: /healthz, /readyz and /metrics. */
 export interface HttpSurface {
   url: string;
   registry: Registry;
+  metrics: GatewayMetrics;
+  /** Idempotent. */
   close(): Promise<void>;
 }
 
+/** Options of {@link startHttp}. */
+export interface HttpOptions {
+  /** Interface to listen on. @default "0.0.0.0" */
+  host?: string;
+  /**
+   * The metrics to serve (the composed gateway feeds them produce and function events).
+   * @default new metrics that only know what the gateway object tells (readiness, totals, broker state)
+   */
+  metrics?: GatewayMetrics;
+}
+
 /**
- * Serves `/healthz` (the process is alive), `/readyz` (NATS connected, buckets and streams
- * ready) and `/metrics` (Prometheus).
+ * Serves `/healthz` (the process is alive: always 200), `/readyz` (200 only while the gateway
+ * serves requests and its NATS connection is up, else 503) and `/metrics` (Prometheus).
+ *
+ * `gw` may be a function returning the gateway once it has started, so the surface can be up
+ * during startup: /healthz answers 200 and /readyz 503 until the gateway is there and ready.
+ * `port` 0 takes a free port (see `url`).
  */
-export async function startHttp(gw: Gateway, port: number, host = "0.0.0.0"): Promise<HttpSurface> {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "junction_" });
-  const counter = (name: string, help: string, pick: (s: ReturnType<Gateway["produceStats"]>) => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(gw.produceStats())); } });
-  counter("junction_produce_requests_total", "produce requests received", (s) => s.requests);
-  counter("junction_produce_messages_total", "messages received for produce", (s) => s.messages);
-  counter("junction_produce_stored_total", "messages stored", (s) => s.stored);
-  counter("junction_produce_duplicates_total", "messages reported as duplicates", (s) => s.duplicates);
-  counter("junction_produce_rejected_total", "messages refused (validation, function, size, store)", (s) => s.rejected);
-  new Gauge({
-    name: "junction_gateway_ready",
-    help: "1 when the gateway is connected and serving",
-    registers: [registry],
-    collect() {
-      this.set(gw.ready && !gw.context.nc.isClosed() ? 1 : 0);
-    },
-  });
+export async function startHttp(gw: Gateway | (() => Gateway | undefined), port: number, o: HttpOptions = {}): Promise<HttpSurface> {
+  const host = o.host ?? "0.0.0.0";
+  const metrics = o.metrics ?? new GatewayMetrics();
+  const current = (): Gateway | undefined => {
+    const g = typeof gw === "function" ? gw() : gw;
+    if (g) metrics.bind(g);
+    return g;
+  };
+  current();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+    } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
-      const ready = gw.ready && !gw.context.nc.isClosed() && gw.context.nc.status !== undefined;
+      const ready = current() !== undefined && metrics.ready;
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n");
     } else if (path === "/metrics") {
-      registry.metrics().then(
-        (m) => res.writeHead(200, { "content-type": registry.contentType }).end(m),
-        (e: unknown) => res.writeHead(500).end(String(e)),
+      current();
+      metrics.metrics().then(
+        (m) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(m),
+        (e: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${String(e)}\n`),
       );
     } else {
-      res.writeHead(404).end("not found\n");
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -53,9 +65,18 @@ export async function startHttp(gw: Gateway, port: number, host = "0.0.0.0"): Pr
     server.listen(port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}`,
-    registry,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    registry: metrics.registry,
+    metrics,
+    close() {
+      closing ??= new Promise<void>((r) => {
+        server.close(() => r());
+        // Prometheus and probes keep connections alive; do not wait for them to time out.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
   };
 }

@@ -19,21 +19,28 @@ import { startGateway, type Gateway, type GatewayContext, type GatewayExtension,
 import { FunctionStage, functionHandlers } from "../gateway/function.js";
 import { SchemaStage, schemaHandlers } from "../gateway/schema.js";
 import { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
-import { startHttp, type HttpSurface } from "./http.js";
+import { startHttp } from "./http.js";
+import { GatewayMetrics, type GatewayMetricsOptions } from "./metrics.js";
 
 export { startNatsServer, findNatsServer, checkNatsServerVersion, packageRoot, MIN_NATS_SERVER } from "./launcher.js";
 export { renderNatsConfig, CLIENT_PERMISSIONS, INTERNAL_STREAMS } from "./nats-config.js";
 export { createLogger, silentLogger, LogLevel } from "./logger.js";
 export { startHttp } from "./http.js";
+export { GatewayMetrics, DEFAULT_GATEWAY_METRICS_OPTIONS, resolveGatewayMetricsOptions } from "./metrics.js";
 export type { NatsServerOptions, RunningNatsServer } from "./launcher.js";
 export type { NatsConfigOptions, JunctionUsers, NatsUser } from "./nats-config.js";
 export type { Logger } from "./logger.js";
-export type { HttpSurface } from "./http.js";
+export type { HttpSurface, HttpOptions } from "./http.js";
+export type { GatewayMetricsOptions } from "./metrics.js";
 
 /** Options of {@link startJunctionGateway}: the gateway's, plus its HTTP port. */
 export interface JunctionGatewayOptions extends Omit<GatewayOptions, "extend"> {
-  /** Port of /healthz, /readyz and /metrics; 0 = no HTTP. @default 0 */
+  /** Port of /healthz, /readyz and /metrics; 0 = no HTTP, -1 = a free port (see `httpUrl`). @default 0 */
   httpPort?: number;
+  /** Interface of the HTTP surface. @default "0.0.0.0" */
+  httpHost?: string;
+  /** Options of the Prometheus metrics. */
+  metrics?: GatewayMetricsOptions;
   /** Options of the function sandbox runtime. */
   functions?: FunctionRuntimeOptions;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
@@ -124,6 +131,8 @@ export interface JunctionGateway extends Gateway {
   /** Base URL of the HTTP surface, when enabled. */
   readonly httpUrl: string | undefined;
   readonly parts: JunctionParts;
+  /** The gateway's Prometheus metrics (served on /metrics when HTTP is on). */
+  readonly metrics: GatewayMetrics;
 }
 
 /**
@@ -132,14 +141,36 @@ export interface JunctionGateway extends Gateway {
  */
 export async function startJunctionGateway(o: JunctionGatewayOptions): Promise<JunctionGateway> {
   const holder: { parts?: JunctionParts } = {};
-  const gw = await startGateway({ ...o, extend: (ctx) => composeParts(ctx, o, holder) });
-  let http: HttpSurface | undefined;
+  const httpPort = o.httpPort ?? 0;
+  const httpOn = httpPort !== 0;
+  // Process metrics (GC observers, event-loop monitor) only where something can scrape them.
+  const metrics = new GatewayMetrics({ processMetrics: httpOn, ...o.metrics });
+  // HTTP comes up first, so probes see the process alive (/healthz) and not ready (/readyz)
+  // while the gateway connects and creates its buckets and streams.
+  const live: { gw?: Gateway } = {};
+  const http = httpOn
+    ? await startHttp(() => live.gw, httpPort === -1 ? 0 : httpPort, { metrics, ...(o.httpHost ? { host: o.httpHost } : {}) })
+    : undefined;
+  let gw: Gateway;
   try {
-    if (o.httpPort !== undefined && o.httpPort > 0) http = await startHttp(gw, o.httpPort);
+    gw = await startGateway({
+      ...o,
+      onProduce: (e) => {
+        metrics.onProduce(e);
+        o.onProduce?.(e);
+      },
+      extend: async (ctx) => {
+        const ext = await composeParts(ctx, o, holder);
+        holder.parts!.functionStage.onRun = metrics.onFunctionRun;
+        return ext;
+      },
+    });
   } catch (err) {
-    await gw.close();
+    await http?.close();
     throw err;
   }
+  metrics.bind(gw);
+  live.gw = gw;
   let closing: Promise<void> | undefined;
   return {
     get id() {
@@ -153,6 +184,7 @@ export async function startJunctionGateway(o: JunctionGatewayOptions): Promise<J
     },
     httpUrl: http?.url,
     parts: holder.parts!,
+    metrics,
     produceStats: () => gw.produceStats(),
     close() {
       closing ??= (async () => {

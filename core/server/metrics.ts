@@ -1,0 +1,307 @@
+/**
+ * The gateway's Prometheus metrics. Two kinds:
+ *
+ * - what this gateway did, counted as it happens: produce requests, messages, latency, rejections
+ *   by code, validation failures, function errors and latency, dead letters it wrote;
+ * - the state of the broker, read from JetStream when scraped and cached for `stateCacheMs`:
+ *   consumer lag per group and dead letters held in the DLS. Every gateway reports the same
+ *   state series, so dashboards take `max by (station, group)` of them, not the sum.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { DLS_STREAM } from "../protocol/index.js";
+import { JsErrorCode, listGroupConsumers, type JetStreamManager } from "../nats/index.js";
+import type { FunctionRunEvent } from "../gateway/function.js";
+import type { Gateway, ProduceEvent } from "../gateway/index.js";
+
+/** Options of {@link GatewayMetrics}. */
+export interface GatewayMetricsOptions {
+  /** How long broker state read from JetStream (lag, DLS) is reused between scrapes, in ms. @default 5000 */
+  stateCacheMs?: number;
+  /** How long a scrape waits for fresh broker state before it answers with the last known, in ms. @default 2000 */
+  stateTimeoutMs?: number;
+  /** Also export Node's process metrics (heap, event loop lag, GC) as `junction_process_*` / `junction_nodejs_*`. @default true */
+  processMetrics?: boolean;
+}
+
+/** Defaults of {@link GatewayMetricsOptions}. */
+export const DEFAULT_GATEWAY_METRICS_OPTIONS: Readonly<Required<GatewayMetricsOptions>> = Object.freeze({
+  stateCacheMs: 5000,
+  stateTimeoutMs: 2000,
+  processMetrics: true,
+});
+
+/** Validates and freezes {@link GatewayMetricsOptions}; a bad value fails naming the option. */
+export function resolveGatewayMetricsOptions(o: GatewayMetricsOptions = {}): Readonly<Required<GatewayMetricsOptions>> {
+  const r = { ...DEFAULT_GATEWAY_METRICS_OPTIONS, ...o };
+  for (const k of ["stateCacheMs", "stateTimeoutMs"] as const) {
+    if (!Number.isFinite(r[k]) || r[k] < 0) throw new RangeError(`metrics option ${k} must be a number >= 0 (got ${r[k]})`);
+  }
+  return Object.freeze(r);
+}
+
+/** Error codes with a series of their own (the issue's "validation failures" and "function errors"). */
+const VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED";
+const FUNCTION_FAILED = "FUNCTION_FAILED";
+/** Produce-path rejections that the gateway also copies to the DLS, and the DLS reason they get. */
+const DEAD_LETTER_REASON: Record<string, string> = { [VALIDATION_FAILED]: "schema", [FUNCTION_FAILED]: "function" };
+
+/** Latency buckets in seconds: 0.5 ms … 10 s (fsync before ack puts most produce requests in 1–50 ms). */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** At most this many JetStream requests at once while reading broker state. */
+const STATE_CONCURRENCY = 8;
+
+interface GroupLag {
+  station: string;
+  group: string;
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+}
+
+interface BrokerState {
+  groups: GroupLag[];
+  /** `station`, `reason` and how many dead letters the DLS holds for them. */
+  deadLetters: { station: string; reason: string; count: number }[];
+}
+
+/**
+ * The metrics of one gateway. Feed it with {@link onProduce} (the gateway's `onProduce` option)
+ * and {@link onFunctionRun} (the function stage's `onRun`); {@link bind} it to the running
+ * gateway for readiness and broker state.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #o: Readonly<Required<GatewayMetricsOptions>>;
+  #gw: Gateway | undefined;
+  #connected: () => boolean = () => false;
+  #state: BrokerState | undefined;
+  #stateAt = 0;
+  #refreshing: Promise<void> | undefined;
+
+  readonly #requests: Counter<"station">;
+  readonly #messages: Counter<"station" | "result">;
+  readonly #latency: Histogram<"station">;
+  readonly #rejected: Counter<"station" | "code">;
+  readonly #requestErrors: Counter<"code">;
+  readonly #validation: Counter<"station">;
+  readonly #fnErrors: Counter<"station">;
+  readonly #fnLatency: Histogram<"station">;
+  readonly #dlsWritten: Counter<"station" | "reason">;
+  readonly #stateErrors: Counter;
+
+  constructor(o: GatewayMetricsOptions = {}) {
+    this.#o = resolveGatewayMetricsOptions(o);
+    const registers = [this.registry];
+    if (this.#o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "junction_" });
+    this.#requests = new Counter({ name: "junction_produce_requests_total", help: "Produce requests answered, per station", labelNames: ["station"], registers });
+    this.#messages = new Counter({
+      name: "junction_produce_messages_total",
+      help: "Produced messages per station and result: accepted (stored, a duplicate, or dropped by a function) or rejected",
+      labelNames: ["station", "result"],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: "junction_produce_latency_seconds",
+      help: "Produce request latency, from receipt by the gateway to its reply (store ack included), per station",
+      labelNames: ["station"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#rejected = new Counter({ name: "junction_produce_rejected_total", help: "Messages refused, per station and error code", labelNames: ["station", "code"], registers });
+    this.#requestErrors = new Counter({
+      name: "junction_produce_request_errors_total",
+      help: "Whole produce requests refused before any message was read (unknown station, bad frame), per error code",
+      labelNames: ["code"],
+      registers,
+    });
+    this.#validation = new Counter({ name: "junction_validation_failures_total", help: "Messages that failed schema validation, per station", labelNames: ["station"], registers });
+    this.#fnErrors = new Counter({
+      name: "junction_function_errors_total",
+      help: "Messages a station function failed on (threw, timed out, ran out of memory, bad output), per station",
+      labelNames: ["station"],
+      registers,
+    });
+    this.#fnLatency = new Histogram({
+      name: "junction_function_latency_seconds",
+      help: "Time to run a station's function pipeline over one produce batch, per station",
+      labelNames: ["station"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#dlsWritten = new Counter({
+      name: "junction_dead_letters_written_total",
+      help: "Dead letters this gateway wrote on the produce path, per station and reason (schema, function)",
+      labelNames: ["station", "reason"],
+      registers,
+    });
+    this.#stateErrors = new Counter({ name: "junction_state_collect_errors_total", help: "Failed reads of broker state (consumer lag, DLS) during scrapes", registers });
+    const stats = (name: string, help: string, pick: (s: ReturnType<Gateway["produceStats"]>) => number) => {
+      const gw = () => this.#gw;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const g = gw();
+          if (!g) return;
+          this.reset();
+          this.inc(pick(g.produceStats()));
+        },
+      });
+    };
+    stats("junction_produce_duplicates_total", "Messages reported as duplicates (their id was already stored), all stations", (s) => s.duplicates);
+    stats("junction_produce_fallbacks_total", "Atomic batches refused for a duplicate id and published one by one, all stations", (s) => s.fallbacks);
+
+    const isReady = () => this.ready;
+    const state = () => this.#freshState();
+    new Gauge({
+      name: "junction_gateway_ready",
+      help: "1 when the gateway serves requests and is connected to NATS",
+      registers,
+      collect() {
+        this.set(isReady() ? 1 : 0);
+      },
+    });
+    const lagGauge = (name: string, help: string, pick: (g: GroupLag) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["station", "group"],
+        registers,
+        async collect() {
+          const s = await state();
+          this.reset();
+          for (const g of s?.groups ?? []) this.set({ station: g.station, group: g.group }, pick(g));
+        },
+      });
+    lagGauge("junction_consumer_lag", "Messages a consumer group has not acknowledged yet: pending + ack pending (broker-wide)", (g) => g.pending + g.ackPending);
+    lagGauge("junction_consumer_pending", "Messages not yet delivered to a consumer group (broker-wide)", (g) => g.pending);
+    lagGauge("junction_consumer_ack_pending", "Messages delivered to a consumer group and not acknowledged yet (broker-wide)", (g) => g.ackPending);
+    lagGauge("junction_consumer_redelivered", "Messages redelivered to a consumer group at least once and not acknowledged yet (broker-wide)", (g) => g.redelivered);
+    new Gauge({
+      name: "junction_dead_letters",
+      help: "Dead letters held in the DLS, per station and reason (poison, schema, function; broker-wide)",
+      labelNames: ["station", "reason"],
+      registers,
+      async collect() {
+        const s = await state();
+        this.reset();
+        for (const d of s?.deadLetters ?? []) this.set({ station: d.station, reason: d.reason }, d.count);
+      },
+    });
+  }
+
+  /** Ready: the gateway serves requests and its NATS connection is up. */
+  get ready(): boolean {
+    const gw = this.#gw;
+    return gw !== undefined && gw.ready && !gw.context.nc.isClosed() && this.#connected();
+  }
+
+  /**
+   * Attaches the running gateway: readiness, its produce counters, and the source of broker
+   * state. Call it as soon as the gateway is started: from then on its NATS connection's
+   * disconnects and reconnects are followed. Binding the same gateway again does nothing.
+   */
+  bind(gw: Gateway): void {
+    if (this.#gw === gw) return;
+    this.#gw = gw;
+    this.#state = undefined;
+    this.#stateAt = 0;
+    let connected = !gw.context.nc.isClosed();
+    this.#connected = () => connected;
+    void (async () => {
+      // Ends when the connection closes.
+      for await (const s of gw.context.nc.status()) {
+        if (s.type === "disconnect") connected = false;
+        else if (s.type === "reconnect") connected = true;
+      }
+    })().catch(() => {});
+  }
+
+  /** Records one answered produce request (pass as the gateway's `onProduce`). */
+  readonly onProduce = (e: ProduceEvent): void => {
+    if (e.messages === 0) {
+      // Refused as a whole: the station label would be whatever the client put in the subject.
+      for (const code of e.errorCodes) this.#requestErrors.inc({ code });
+      return;
+    }
+    const station = e.station;
+    this.#requests.inc({ station });
+    this.#latency.observe({ station }, e.latencyMs / 1000);
+    if (e.stored > 0) this.#messages.inc({ station, result: "accepted" }, e.stored);
+    if (e.rejected > 0) this.#messages.inc({ station, result: "rejected" }, e.rejected);
+    for (const code of e.errorCodes) {
+      this.#rejected.inc({ station, code });
+      if (code === VALIDATION_FAILED) this.#validation.inc({ station });
+      else if (code === FUNCTION_FAILED) this.#fnErrors.inc({ station });
+      const reason = DEAD_LETTER_REASON[code];
+      if (reason) this.#dlsWritten.inc({ station, reason });
+    }
+  };
+
+  /** Records one run of a function pipeline (pass as the function stage's `onRun`). */
+  readonly onFunctionRun = (e: FunctionRunEvent): void => {
+    this.#fnLatency.observe({ station: e.station }, e.durationMs / 1000);
+  };
+
+  /** The Prometheus text exposition. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Broker state no older than stateCacheMs, or the last known if reading it takes too long. */
+  async #freshState(): Promise<BrokerState | undefined> {
+    const gw = this.#gw;
+    if (!gw || gw.context.nc.isClosed()) return this.#state;
+    if (Date.now() - this.#stateAt < this.#o.stateCacheMs) return this.#state;
+    // One read at a time, shared by all series of a scrape (and by concurrent scrapes).
+    this.#refreshing ??= this.#readState(gw).then(
+      (s) => {
+        this.#state = s;
+        this.#stateAt = Date.now();
+      },
+      () => {
+        this.#stateErrors.inc();
+      },
+    ).finally(() => {
+      this.#refreshing = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#refreshing, new Promise<void>((r) => (timer = setTimeout(r, this.#o.stateTimeoutMs)))]);
+    clearTimeout(timer);
+    return this.#state;
+  }
+
+  async #readState(gw: Gateway): Promise<BrokerState> {
+    const jsm: JetStreamManager = gw.context.jsm;
+    const stations = await gw.context.stations.names();
+    const groups: GroupLag[] = [];
+    await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
+      for (const ci of await listGroupConsumers(jsm, station)) {
+        groups.push({ station, group: ci.name, pending: ci.num_pending, ackPending: ci.num_ack_pending, redelivered: ci.num_redelivered });
+      }
+    });
+    const deadLetters: BrokerState["deadLetters"] = [];
+    try {
+      const si = await jsm.streams.info(DLS_STREAM, { subjects_filter: "jn.dls.>" });
+      for (const [subject, count] of Object.entries(si.state.subjects ?? {})) {
+        // jn.dls.<station>.<reason>
+        const parts = subject.split(".");
+        if (parts.length === 4) deadLetters.push({ station: parts[2]!, reason: parts[3]!, count });
+      }
+    } catch (err) {
+      // No DLS stream (yet) means no dead letters. nats.js v3 puts the server's err_code in `code`.
+      if ((err as { code?: unknown }).code !== JsErrorCode.StreamNotFound) throw err;
+    }
+    return { groups, deadLetters };
+  }
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
