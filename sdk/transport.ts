@@ -70,7 +70,9 @@ export async function pull(
   try {
     const js = jetstream(nc);
     const c = await js.consumers.get(stream, consumer);
-    return await c.consume({ max_messages: maxMessages, callback: onMessage });
+    // Short pull expiry: if the server holding a pull request dies, the member pulls again
+    // within seconds instead of waiting out nats.js's default 30 s expiry.
+    return await c.consume({ max_messages: maxMessages, expires: 5000, callback: onMessage });
   } catch (err) {
     throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
   }
