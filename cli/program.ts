@@ -6,6 +6,7 @@ import { registerProduce } from "./commands/produce.js";
 import { registerStation } from "./commands/station.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerFunction } from "./commands/function.js";
+import { registerDls, registerGroup } from "./commands/dls.js";
 import { processIo, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -27,5 +28,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerConsume(program, io);
   registerSchema(program, io);
   registerFunction(program, io);
+  registerDls(program, io);
+  registerGroup(program, io);
   return program;
 }
