@@ -4,6 +4,7 @@ import { registerDev } from "./commands/dev.js";
 import { registerGateway } from "./commands/gateway.js";
 import { registerProduce } from "./commands/produce.js";
 import { registerStation } from "./commands/station.js";
+import { registerTui } from "./commands/tui.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerFunction } from "./commands/function.js";
 import { registerDls, registerGroup } from "./commands/dls.js";
@@ -26,6 +27,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerStation(program, io);
   registerProduce(program, io);
   registerConsume(program, io);
+  registerTui(program, io);
   registerSchema(program, io);
   registerFunction(program, io);
   registerDls(program, io);

@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { JunctionError } from "../../core/protocol/index.js";
+import { connect } from "../../sdk/index.js";
+import { resolveConnection, type ConnectionFlags } from "../connection.js";
+import { intOption, type Io } from "../output.js";
+import { runTui, sdkSource } from "../tui/index.js";
+
+interface TuiOpts {
+  pollMs?: string;
+}
+
+/** `junction tui`: the troubleshooting terminal UI. */
+export function registerTui(program: Command, _io: Io): void {
+  program
+    .command("tui")
+    .description("the troubleshooting terminal UI: stations, groups, dead letters, schemas, functions (live)")
+    .option("--poll-ms <n>", "how often screens refresh, besides live events", "1500")
+    .action(async (opts: TuiOpts, cmd: Command) => {
+      if (!process.stdin.isTTY || !process.stdout.isTTY) {
+        throw new JunctionError("INVALID_ARGUMENT", "junction tui needs a terminal (stdin and stdout must be a TTY)");
+      }
+      const pollMs = intOption("poll-ms", opts.pollMs) ?? 1500;
+      if (pollMs < 100) throw new JunctionError("INVALID_ARGUMENT", `--poll-ms must be at least 100 (got ${pollMs})`);
+      const flags = cmd.optsWithGlobals<ConnectionFlags>();
+      // Fails now (no broker configured at all) rather than retrying forever.
+      const target = await resolveConnection(flags);
+      await runTui({
+        pollMs,
+        open: async () => {
+          const c = await resolveConnection(flags);
+          const client = await connect({
+            servers: c.url,
+            name: "junction-tui",
+            requestTimeoutMs: 5000,
+            ...(c.user !== undefined ? { user: c.user } : {}),
+            ...(c.password !== undefined ? { pass: c.password } : {}),
+          });
+          return sdkSource(client, { target: target.url });
+        },
+      });
+    });
+}

@@ -1,0 +1,47 @@
+import { render } from "ink-testing-library";
+import { describe, expect, it, vi } from "vitest";
+import { fn, tick } from "../fixtures.js";
+import { FunctionsScreen } from "./functions.js";
+
+const functions = [fn("enrich", { latest: 2, usedBy: ["orders"], stats: { calls: 120, errors: 0 } }), fn("mask", { stats: { calls: 50, errors: 3, lastError: "TypeError: x is undefined" } })];
+
+describe("FunctionsScreen", () => {
+  it("lists functions with call and error counts (most errors first) and the source", async () => {
+    const onSelect = vi.fn();
+    const { lastFrame } = render(
+      <FunctionsScreen
+        functions={functions}
+        versions={[{ version: 1, createdAt: "2025-01-01T00:00:00.000Z", timeoutMs: 100, memoryMb: 16 }]}
+        source={{ version: 1, text: "export default (m) => ({ ...m, masked: true });" }}
+        stats={{ calls: 50, errors: 3, lastError: "TypeError: x is undefined" }}
+        width={110}
+        height={30}
+        onSelect={onSelect}
+      />,
+    );
+    await tick();
+    const f = lastFrame()!;
+    expect(f.indexOf("mask v1")).toBeLessThan(f.indexOf("enrich v2"));
+    expect(f).toMatch(/› mask v1\s+50 calls, 3 err/);
+    expect(f).toContain("calls 50, errors 3, last error: TypeError: x is undefined");
+    expect(f).toContain("export default (m) => ({ ...m, masked: true });");
+    expect(f).toContain("v1  100ms 16MB");
+    expect(onSelect).toHaveBeenCalledWith("mask");
+  });
+
+  it("shows recent logs with l", async () => {
+    const { lastFrame, stdin } = render(
+      <FunctionsScreen
+        functions={functions}
+        logs={[{ time: Date.parse("2025-01-01T10:00:00.000Z"), version: 1, level: "error", message: "boom on order 7" }]}
+        width={110}
+        height={30}
+      />,
+    );
+    stdin.write("l");
+    await tick();
+    const f = lastFrame()!;
+    expect(f).toContain("mask: recent logs");
+    expect(f).toContain("10:00:00.000 v1 error boom on order 7");
+  });
+});

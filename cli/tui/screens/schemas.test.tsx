@@ -1,0 +1,63 @@
+import { render } from "ink-testing-library";
+import { describe, expect, it, vi } from "vitest";
+import { schema, tick, KEY } from "../fixtures.js";
+import { SchemasScreen, diffText } from "./schemas.js";
+
+const v1 = '{\n  "type": "object",\n  "required": ["id"]\n}';
+const v2 = '{\n  "type": "object",\n  "required": ["id", "sku"]\n}';
+const versions = [
+  { version: 1, createdAt: "2025-01-01T00:00:00.000Z" },
+  { version: 2, createdAt: "2025-01-02T00:00:00.000Z" },
+];
+
+describe("SchemasScreen", () => {
+  it("lists schemas, versions newest first, the definition and the stations using it", async () => {
+    const onSelect = vi.fn();
+    const onSelectVersion = vi.fn();
+    const { lastFrame } = render(
+      <SchemasScreen
+        schemas={[schema("order"), schema("audit", { type: "protobuf", latest: 1, usedBy: [] })]}
+        versions={versions}
+        definition={{ version: 2, text: v2 }}
+        previous={{ version: 1, text: v1 }}
+        width={100}
+        height={30}
+        onSelect={onSelect}
+        onSelectVersion={onSelectVersion}
+      />,
+    );
+    await tick();
+    const f = lastFrame()!;
+    expect(f).toMatch(/› audit protobuf v1/);
+    expect(f).toContain("order json v2");
+    expect(f.indexOf("v2  2025-01-02")).toBeLessThan(f.indexOf("v1  2025-01-01"));
+    expect(f).toContain('"required": ["id", "sku"]');
+    expect(onSelect).toHaveBeenCalledWith("audit");
+    expect(onSelectVersion).toHaveBeenCalledWith("audit", 2);
+  });
+
+  it("shows the diff from the version before with v, and moves between panes with tab", async () => {
+    const onSelectVersion = vi.fn();
+    const { lastFrame, stdin } = render(
+      <SchemasScreen schemas={[schema("order")]} versions={versions} definition={{ version: 2, text: v2 }} previous={{ version: 1, text: v1 }} width={100} height={30} onSelectVersion={onSelectVersion} />,
+    );
+    stdin.write("v");
+    await tick();
+    let f = lastFrame()!;
+    expect(f).toContain("order: diff v1 → v2");
+    expect(f).toContain('-   "required": ["id"]');
+    expect(f).toContain('+   "required": ["id", "sku"]');
+    expect(f).toContain("used by: orders");
+    stdin.write(KEY.tab);
+    await tick();
+    stdin.write("j");
+    await tick();
+    await vi.waitFor(() => expect(onSelectVersion).toHaveBeenLastCalledWith("order", 1));
+    f = lastFrame()!;
+    expect(f).toMatch(/› v1/);
+  });
+
+  it("diffs definitions line by line", () => {
+    expect(diffText("a\nb", "a\nc")).toBe("  a\n- b\n+ c");
+  });
+});

@@ -1,0 +1,62 @@
+import { render } from "ink-testing-library";
+import { describe, expect, it, vi } from "vitest";
+import { group, station, tick, KEY } from "../fixtures.js";
+import { groupRow } from "../model.js";
+import { StationScreen, type BrowsedMessage } from "./station.js";
+
+const info = station("orders", { schema: { name: "order", version: "latest" }, functions: [{ name: "enrich", version: 2, inputs: {} }, { name: "mask", version: "latest", inputs: {} }] });
+const groups = [
+  groupRow(group("orders", "audit")),
+  groupRow(group("orders", "billing", { pending: 3, unacked: 2, redelivered: 5, deadLettered: 4, oldestUnackedAgeMs: 95_000, membersOnline: 2 })),
+  groupRow(group("orders", "search", { pending: 40, membersOnline: 0 })),
+];
+const messages: BrowsedMessage[] = [
+  { seq: 10, time: "2025-01-01T10:00:10.000Z", subject: "jn.st.orders.msg", headers: { "Jn-Schema": "order@2" }, size: 20, payload: '{\n  "id": 10,\n  "sku": "A-1"\n}', decodedAs: "order@2" },
+  { seq: 9, time: "2025-01-01T10:00:09.000Z", subject: "jn.st.orders.msg", headers: {}, size: 18, payload: '{\n  "id": 9\n}', decodedAs: "json" },
+];
+
+describe("StationScreen", () => {
+  it("shows the station, its schema and functions, and groups worst first", () => {
+    const f = render(<StationScreen station={info} groups={groups} width={100} height={34} />).lastFrame()!;
+    expect(f).toContain("Station orders");
+    expect(f).toContain("schema: order@latest (follows new versions)   functions: enrich@2 → mask@latest");
+    expect(f).toMatch(/GROUP\s+PENDING\s+UNACKED\s+REDELIV\s+DEAD\s+OLDEST\s+MEMBERS/);
+    expect(f).toMatch(/› !! billing\s+3\s+2\s+5\s+4\s+1m35s\s+2/);
+    expect(f.indexOf("billing")).toBeLessThan(f.indexOf("search"));
+    expect(f.indexOf("search")).toBeLessThan(f.indexOf("audit"));
+    expect(f).toContain("billing: ack time 30s, max deliveries 10; 4 dead-lettered; unacked past ack time; 5 redelivered");
+  });
+
+  it("opens the message browser on tab and shows the decoded payload of the selected message", async () => {
+    const onBrowse = vi.fn();
+    const { lastFrame, stdin, rerender } = render(<StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} />);
+    stdin.write(KEY.tab);
+    await tick();
+    await vi.waitFor(() => expect(onBrowse).toHaveBeenCalledTimes(1));
+    rerender(<StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} messages={messages} />);
+    await tick();
+    let f = lastFrame()!;
+    expect(f).toContain("● Messages (latest 2");
+    expect(f).toMatch(/› #10\s+10:00:10\s+\{ "id": 10, "sku": "A-1" \}/);
+    expect(f).toContain("seq 10, 20 bytes, order@2");
+    expect(f).toContain('  "sku": "A-1"');
+    stdin.write("j");
+    await tick();
+    f = lastFrame()!;
+    expect(f).toContain("seq 9, 18 bytes, json");
+    stdin.write("r");
+    await tick();
+    await vi.waitFor(() => expect(onBrowse).toHaveBeenCalledTimes(2));
+  });
+
+  it("enter on a group opens its dead letters, x the station's", async () => {
+    const onDeadLetters = vi.fn();
+    const { stdin } = render(<StationScreen station={info} groups={groups} width={100} height={34} onDeadLetters={onDeadLetters} />);
+    stdin.write(KEY.enter);
+    await tick();
+    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenLastCalledWith("billing"));
+    stdin.write("x");
+    await tick();
+    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenLastCalledWith());
+  });
+});
