@@ -28,8 +28,11 @@ function junction(args: string[], input?: string): Promise<{ code: number; stdou
   });
 }
 
+const started: ChildProcess[] = [];
+
 async function startDev(): Promise<{ child: ChildProcess; out: () => string }> {
   const child = spawn(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"], { cwd: dir });
+  started.push(child);
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -53,6 +56,8 @@ beforeAll(async () => {
   port = 20_000 + Math.floor(Math.random() * 20_000);
 });
 afterAll(async () => {
+  // A failed test may leave its broker running: stop it.
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await rm(dir, { recursive: true, force: true });
 });
 
