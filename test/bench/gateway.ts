@@ -1,0 +1,159 @@
+/** The gateway scenarios: produce through the SDK and the gateway, consume through the SDK, latency. */
+import { loadSchema, prepareSchema, type CompiledSchema } from "../../schemas/index.js";
+import type { JunctionClient, ProducerOptions } from "../../sdk/index.js";
+import { ORDER_JSON_SCHEMA, ORDER_PROTO, orderOfSize, runWindow, type Throughput } from "./load.js";
+import { sleep } from "./stats.js";
+
+/** What a produce scenario's station enforces. */
+export type StationKind = "none" | "json" | "protobuf" | "json+fn";
+
+let stationCounter = 0;
+
+/** Creates a station of the given kind; returns its name. */
+export async function createStation(client: JunctionClient, kind: StationKind): Promise<string> {
+  const name = `bench-${kind.replace(/\W/g, "")}-${process.pid.toString(36)}-${stationCounter++}`;
+  await client.stations.create(name);
+  if (kind === "json" || kind === "json+fn") {
+    await client.schemas.create({ name: `${name}-order`, type: "json", definition: ORDER_JSON_SCHEMA, compatibility: "none" });
+    await client.schemas.attach(`${name}-order`, name);
+  }
+  if (kind === "protobuf") {
+    await client.schemas.create({ name: `${name}-order`, type: "protobuf", definition: ORDER_PROTO, messageType: "bench.Order", compatibility: "none" });
+    await client.schemas.attach(`${name}-order`, name);
+  }
+  if (kind === "json+fn") {
+    await client.functions.create({ name: `${name}-identity`, source: "export default (m) => m" });
+    await client.functions.attach(`${name}-identity`, name);
+  }
+  return name;
+}
+
+/** Deletes a station (and its stream) once its scenario is done. */
+export async function deleteStation(client: JunctionClient, name: string): Promise<void> {
+  await client.stations.delete(name).catch(() => {});
+}
+
+/** The compiled Protobuf schema of the bench order (the SDK sends bytes: encode on the client). */
+export async function protobufOrder(): Promise<CompiledSchema> {
+  return loadSchema(await prepareSchema({ type: "protobuf", definition: ORDER_PROTO, messageType: "bench.Order" }));
+}
+
+/** A Protobuf-encoded order of exactly `size` bytes. */
+export function protobufPayload(codec: CompiledSchema, size: number): Uint8Array {
+  const order = orderOfSize(size);
+  // Protobuf is more compact than JSON: resize the note (its length prefix is a varint, so
+  // this may take a few rounds) until the encoding is exactly `size` bytes.
+  let noteLen = (order["note"] as string).length;
+  for (let i = 0; i < 8; i++) {
+    const b = codec.encode({ ...order, note: "n".repeat(noteLen) });
+    if (b.length === size) return b;
+    noteLen = Math.max(0, noteLen - (b.length - size));
+  }
+  throw new Error(`cannot make a ${size}-byte Protobuf order`);
+}
+
+/**
+ * Producer settings of the throughput scenarios: the SDK's default batch size (1,000, the
+ * largest atomic batch) and linger, 4 batches in flight, and enough sends outstanding to fill them.
+ */
+export const PRODUCE_SETTINGS = { maxBatchMessages: 1000, lingerMs: 2, maxInFlight: 4, window: 8000 } as const;
+
+/** Scenarios 3–6: SDK producer with automatic batching, `window` unacknowledged sends at most. */
+export async function sdkProduce(client: JunctionClient, station: string, payload: Uint8Array, durationMs: number, o: Partial<ProducerOptions> & { window?: number } = {}): Promise<Throughput> {
+  const { window = PRODUCE_SETTINGS.window, ...po } = o;
+  const producer = client.producer({
+    station,
+    maxBatchMessages: PRODUCE_SETTINGS.maxBatchMessages,
+    lingerMs: PRODUCE_SETTINGS.lingerMs,
+    maxInFlight: PRODUCE_SETTINGS.maxInFlight,
+    ...po,
+  });
+  try {
+    return await runWindow({ window, durationMs, unit: 1, issue: () => producer.send(payload) });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Scenario 7 (SDK): a consumer group member reading `count` messages, acking each. */
+export async function sdkConsume(client: JunctionClient, station: string, group: string, count: number, batchSize: number): Promise<Throughput> {
+  const consumer = await client.consumer({ station, group, batchSize });
+  let got = 0;
+  const t0 = performance.now();
+  for await (const m of consumer) {
+    m.ack();
+    if (++got === count) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { messages: got, seconds, rate: got / seconds };
+}
+
+/**
+ * Scenario 8: messages sent at a fixed rate through the gateway, received by an SDK consumer.
+ * Latency is measured from each message's *scheduled* send time (so a sender that falls behind
+ * shows up in the numbers) to its arrival at the consumer, ms.
+ */
+export async function endToEnd(
+  producerClient: JunctionClient,
+  consumerClient: JunctionClient,
+  station: string,
+  payload: Uint8Array,
+  rate: number,
+  durationMs: number,
+  producerOptions: Partial<ProducerOptions> = {},
+): Promise<number[]> {
+  const total = Math.round((rate * durationMs) / 1000);
+  const scheduled = new Float64Array(total);
+  const seen = new Uint8Array(total);
+  const latency: number[] = [];
+  const consumer = await consumerClient.consumer({ station, group: `e2e-${rate}`, batchSize: 100 });
+  const received = (async () => {
+    for await (const m of consumer) {
+      const now = performance.now();
+      const i = Number(m.id?.slice(4));
+      m.ack();
+      // First deliveries only: a redelivery is not a new sample.
+      if (Number.isInteger(i) && i >= 0 && i < total && !seen[i]) {
+        seen[i] = 1;
+        latency.push(now - scheduled[i]!);
+      }
+      if (latency.length === total) break;
+    }
+  })();
+  const producer = producerClient.producer({ station, ...producerOptions });
+  const sends: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      scheduled[sent] = t0 + (sent * 1000) / rate;
+      sends.push(producer.send(payload, { id: `e2e-${sent}` }));
+    }
+    await sleep(1);
+  }
+  await Promise.all(sends);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), 30_000)));
+  const outcome = await Promise.race([received, timeout]);
+  clearTimeout(timer);
+  if (outcome === "timeout") {
+    await consumer.close();
+    throw new Error(`end-to-end: received ${latency.length} of ${total} messages`);
+  }
+  await producer.close();
+  return latency;
+}
+
+/** Scenario 9: one message at a time through the gateway, awaiting each ack; latencies, ms. */
+export async function sdkSerial(client: JunctionClient, station: string, payload: Uint8Array, count: number): Promise<number[]> {
+  const producer = client.producer({ station, lingerMs: 0, maxInFlight: 1 });
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await producer.send(payload);
+    out.push(performance.now() - t);
+  }
+  await producer.close();
+  return out;
+}
