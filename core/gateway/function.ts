@@ -8,6 +8,10 @@ import { produceDeadLetter, resolveAttachment } from "./schema.js";
 import type { ProduceStage, StageContext, StageMessage, StageOutcome } from "./stages.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+}
 const enc = new TextEncoder();
 
 /** The payload a function sees: the decoded object on schema stations, else a string (UTF-8) or bytes. */
@@ -83,12 +87,19 @@ export class FunctionStage implements ProduceStage {
         try {
           if (r.payload instanceof Uint8Array) bytes = r.payload;
           else if (typeof r.payload === "string" && !compiled) bytes = enc.encode(r.payload);
-          else if (compiled) bytes = compiled.encode(typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload);
-          else bytes = enc.encode(JSON.stringify(r.payload));
+          // JSON stations: serialize here and validate the bytes below (once); Protobuf needs the schema to encode.
+          else if (compiled && compiled.type === "protobuf") bytes = compiled.encode(typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload);
+          else if (typeof r.payload === "string") bytes = enc.encode(r.payload);
+          else {
+            const text = JSON.stringify(r.payload) as string | undefined;
+            if (text === undefined) throw new Error("the payload has no JSON form");
+            bytes = enc.encode(text);
+          }
         } catch (err) {
           return fail(m, i, { kind: "bad-output", error: (err as Error).message }, `function output cannot be encoded: ${(err as Error).message}`);
         }
-        if (compiled) {
+        // Output byte-identical to the input was validated already (the schema stage ran first).
+        if (compiled && (compiled.type === "protobuf" ? false : !sameBytes(bytes, m.payload))) {
           const v = compiled.validate(bytes);
           if (!v.ok) {
             return fail(m, i, { kind: "bad-output", schema: at?.name, version: at?.version, issues: v.issues }, `function output does not match schema ${at?.name}@${at?.version}: ${v.issues.slice(0, 3).map((x) => `${x.path || "/"}: ${x.message}`).join("; ")}`);

@@ -86,17 +86,24 @@ export class ProduceHandler {
   handle(station: string, msg: Msg): void {
     this.stats.requests++;
     this.#inflight++;
-    // Preparation (lookup, decode, stages) is serialized per station and ends by publishing, so
-    // batches leave in arrival order; waiting for the store acks is not serialized.
+    // Preparation (lookup, decode, schema, functions) starts at once, so the requests of a
+    // station are prepared concurrently (function sandboxes run on their own threads); the
+    // publishes are chained per station, so batches still leave in arrival order. Waiting for
+    // the store acks is not serialized.
+    const t0 = performance.now();
+    const preparing = this.#prepareRequest(station, msg, t0);
     const prev = this.#chains.get(station) ?? Promise.resolve();
-    const step = prev.then(() => this.#prepareAndPublish(station, msg));
+    const step = prev.then(async () => {
+      const p = await preparing;
+      return p ? this.#publish(station, msg, p, t0) : Promise.resolve();
+    });
     const gate = step.then(
       () => {},
       () => {},
     );
     this.#chains.set(station, gate);
     void step
-      .then((s) => s.finished)
+      .then((finished) => finished)
       .catch((err: unknown) => this.#o.logger.error("produce failed", { station, error: String(err) }))
       .finally(() => {
         if (this.#chains.get(station) === gate) this.#chains.delete(station);
@@ -108,15 +115,15 @@ export class ProduceHandler {
       });
   }
 
-  /** Resolves once the messages are published; `finished` resolves after the reply. */
-  async #prepareAndPublish(station: string, msg: Msg): Promise<{ finished: Promise<void> }> {
-    const t0 = performance.now();
-    const fail = (err: unknown) => {
-      const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
-      if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
-      respond(msg, { ok: false, error: errBody(e) });
-      this.#o.onRequest({ station, messages: 0, stored: 0, rejected: 0, errorCodes: [e.code], latencyMs: performance.now() - t0 });
-    };
+  #fail(station: string, msg: Msg, err: unknown, t0: number): void {
+    const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
+    if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
+    respond(msg, { ok: false, error: errBody(e) });
+    this.#o.onRequest({ station, messages: 0, stored: 0, rejected: 0, errorCodes: [e.code], latencyMs: performance.now() - t0 });
+  }
+
+  /** Looks up, decodes and runs the stages; undefined when the request was answered with an error. */
+  async #prepareRequest(station: string, msg: Msg, t0: number): Promise<(Prepared & { rec: StationRecord }) | undefined> {
     try {
       const found = this.#o.lookup(station);
       const rec = found instanceof Promise ? await found : found;
@@ -124,20 +131,29 @@ export class ProduceHandler {
       const input = this.#decode(msg);
       this.stats.messages += input.length;
       const producer = msg.headers?.get(Headers.Producer) || undefined;
-      const prepared = await this.#prepare(rec, input, producer);
-      const acks = this.#store(subjects.stationMsg(rec.name), prepared.current.map((c) => toStore(c.msg)));
-      const finished = acks.then((a) => {
+      return { ...(await this.#prepare(rec, input, producer)), rec };
+    } catch (err) {
+      this.#fail(station, msg, err, t0);
+      return undefined;
+    }
+  }
+
+  /**
+   * Publishes the prepared messages (synchronously, before it returns) and resolves once the
+   * reply went out.
+   */
+  #publish(station: string, msg: Msg, prepared: Prepared & { rec: StationRecord }, t0: number): Promise<void> {
+    const acks = this.#store(subjects.stationMsg(prepared.rec.name), prepared.current.map((c) => toStore(c.msg)));
+    return acks.then(
+      (a) => {
         const results = this.#results(prepared, a);
         respond(msg, { ok: true, data: { results } });
         const errorCodes: string[] = [];
         for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
         this.#o.onRequest({ station, messages: results.length, stored: results.length - errorCodes.length, rejected: errorCodes.length, errorCodes, latencyMs: performance.now() - t0 });
-      }, fail);
-      return { finished };
-    } catch (err) {
-      fail(err);
-      return { finished: Promise.resolve() };
-    }
+      },
+      (err: unknown) => this.#fail(station, msg, err, t0),
+    );
   }
 
   #decode(msg: Msg): ProduceMessage[] {
