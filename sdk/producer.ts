@@ -11,7 +11,11 @@ export interface ProducerOptions {
   station: string;
   /** Recorded with each message (header Jn-Producer). @default the client's name */
   name?: string;
-  /** How long a message may wait for companions before its batch leaves. @default 2 */
+  /**
+   * How long a message may wait for companions before its batch leaves. With 0, a message leaves
+   * at once when no batch is in flight; messages that arrive meanwhile form the next batch.
+   * @default 0
+   */
   lingerMs?: number;
   /** @default 1000 */
   maxBatchMessages?: number;
@@ -105,7 +109,7 @@ export class Producer {
     const maxPayload = client.nc.info?.max_payload ?? 1024 * 1024;
     this.#o = {
       name: o.name ?? client.name,
-      lingerMs: o.lingerMs ?? 2,
+      lingerMs: o.lingerMs ?? 0,
       maxBatchMessages: o.maxBatchMessages ?? 1000,
       maxBatchBytes: Math.min(o.maxBatchBytes ?? 1024 * 1024, maxPayload - 4096),
       maxInFlight: o.maxInFlight ?? 1,

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Called after each produce request is answered (metrics). */
   onProduce?: (e: ProduceEvent) => void;
+  /** Requests of at most this many messages skip the atomic batch (latency). @default 8 */
+  smallBatchMessages?: number;
   /**
    * Adds to the gateway once it is connected: produce stages (schema validation, functions, in
    * order), admin handlers (`resource.verb`), and a stop function for services that share the
@@ -190,6 +192,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       stages: ext.stages ?? [],
       logger: logger.child("produce"),
       ...(o.onProduce ? { onRequest: o.onProduce } : {}),
+      ...(o.smallBatchMessages !== undefined ? { smallBatchMessages: o.smallBatchMessages } : {}),
     });
     const handlers = new Map<string, ApiHandler>(
       Object.entries({

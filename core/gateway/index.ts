@@ -1,6 +1,6 @@
 /** The gateway: produce pipeline and admin API over NATS. */
 export { startGateway } from "./gateway.js";
-export { ProduceHandler, MAX_ATOMIC_BATCH } from "./produce.js";
+export { ProduceHandler, MAX_ATOMIC_BATCH, DEFAULT_SMALL_BATCH } from "./produce.js";
 export { stationHandlers, stationInfo, groupInfo } from "./admin.js";
 export type { Gateway, GatewayOptions, GatewayContext, GatewayExtension } from "./gateway.js";
 export type { ProduceStats, ProduceHandlerOptions, ProduceEvent } from "./produce.js";

@@ -109,7 +109,7 @@ describe("payloads and frames", () => {
     expect(out[1]).toMatchObject({ ok: false });
     const err = (out[1] as { error: JunctionError }).error;
     expect(err.code).toBe("PAYLOAD_TOO_LARGE");
-    expect(err.details).toMatchObject({ size: 1025, max: 1024, index: 1 });
+    expect(err.details).toMatchObject({ size: 1025, max: 1024 });
     expect(out[2]).toMatchObject({ ok: true, seq: 2 });
     expect((await client.stations.get(station)).state?.messages).toBe(2);
   });
