@@ -88,6 +88,27 @@ export async function sdkConsume(client: JunctionClient, station: string, group:
   return { messages: got, seconds, rate: got / seconds };
 }
 
+/** Scenario 7 (SDK, handler): the same with `onMessage` instead of the async iterator. */
+export async function sdkConsumeHandler(client: JunctionClient, station: string, group: string, count: number, batchSize: number): Promise<Throughput> {
+  let got = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const t0 = performance.now();
+  const consumer = await client.consumer({
+    station,
+    group,
+    batchSize,
+    onMessage: (m) => {
+      m.ack();
+      if (++got === count) done();
+    },
+  });
+  await finished;
+  const seconds = (performance.now() - t0) / 1000;
+  await consumer.close();
+  return { messages: got, seconds, rate: got / seconds };
+}
+
 /**
  * Scenario 8: messages sent at a fixed rate through the gateway, received by an SDK consumer.
  * Latency is measured from each message's *scheduled* send time (so a sender that falls behind

@@ -132,3 +132,33 @@ describe("ack, nak, term", () => {
     expect(await client.groups.get(station, "g").catch((e: unknown) => (e as JunctionError).code)).toBe("GROUP_NOT_FOUND");
   });
 });
+
+describe("onMessage handler", () => {
+  it("hands every message to the handler; a throwing handler gets the message resent; the consumer cannot also be iterated", async () => {
+    const station = await seeded(50);
+    const seen: number[] = [];
+    let thrown = false;
+    let resolveAll!: () => void;
+    const all = new Promise<void>((r) => (resolveAll = r));
+    const c = await client.consumer({
+      station,
+      group: "h",
+      onMessage: (m) => {
+        if (m.seq === 7 && !thrown) {
+          thrown = true;
+          throw new Error("handler failed once");
+        }
+        seen.push(m.seq);
+        m.ack();
+        if (new Set(seen).size === 50) resolveAll();
+      },
+    });
+    expect(() => c[Symbol.asyncIterator]()).toThrow(/cannot also be iterated/);
+    await all;
+    await c.close();
+    expect([...new Set(seen)].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(thrown).toBe(true);
+    const info = await client.groups.get(station, "h");
+    expect(info.stats.unacked).toBe(0);
+  });
+});
