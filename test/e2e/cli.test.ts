@@ -56,8 +56,9 @@ beforeAll(async () => {
   port = 20_000 + Math.floor(Math.random() * 20_000);
 });
 afterAll(async () => {
-  // A failed test may leave its broker running: stop it.
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  // A failed test may leave its broker running: stop it the way Ctrl-C does (a SIGKILL would
+  // orphan its nats-server).
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) await stopDev(c);
   await rm(dir, { recursive: true, force: true });
 });
 
