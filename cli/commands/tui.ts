@@ -3,7 +3,6 @@ import { JunctionError } from "../../core/protocol/index.js";
 import { connect } from "../../sdk/index.js";
 import { resolveConnection, type ConnectionFlags } from "../connection.js";
 import { intOption, type Io } from "../output.js";
-import { runTui, sdkSource } from "../tui/index.js";
 
 interface TuiOpts {
   pollMs?: string;
@@ -22,6 +21,11 @@ export function registerTui(program: Command, _io: Io): void {
       const pollMs = intOption("poll-ms", opts.pollMs) ?? 1500;
       if (pollMs < 100) throw new JunctionError("INVALID_ARGUMENT", `--poll-ms must be at least 100 (got ${pollMs})`);
       const flags = cmd.optsWithGlobals<ConnectionFlags>();
+      // ink renders only the last frame when it believes it runs in CI (CI=true, read when ink
+      // loads); in a real terminal the UI must be live, so clear that before loading it.
+      process.env["CI"] = "0";
+      process.env["CONTINUOUS_INTEGRATION"] = "0";
+      const { runTui, sdkSource } = await import("../tui/index.js");
       // Fails now (no broker configured at all) rather than retrying forever.
       const target = await resolveConnection(flags);
       await runTui({
