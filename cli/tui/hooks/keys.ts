@@ -159,3 +159,51 @@ export function useConfirm(active: boolean): {
     clear: () => setResult(undefined),
   };
 }
+
+/** What {@link useListAndVersions} gives a screen. */
+export interface ListAndVersions<T, V> {
+  pane: "list" | "versions";
+  item: T | undefined;
+  version: V | undefined;
+  cursor: number;
+  versionCursor: number;
+  versions: V[];
+}
+
+/**
+ * The two-pane pattern of the schemas and functions screens: a list of named items (cursor,
+ * selection callback) and the selected item's versions, newest first. Tab, ←/→ or enter on the
+ * list switch panes; `onKey` gets the other keys.
+ */
+export function useListAndVersions<T extends { name: string }, V extends { version: number }>(o: {
+  items: readonly T[];
+  versions: readonly V[] | undefined;
+  active: boolean;
+  editing: boolean;
+  onSelect?: ((name: string) => void) | undefined;
+  onSelectVersion?: ((name: string, version: number) => void) | undefined;
+  onKey?: (input: string) => void;
+}): ListAndVersions<T, V> {
+  const [pane, setPane] = useState<"list" | "versions">("list");
+  const [cursor] = useCursor(o.items.length, o.active && !o.editing && pane === "list");
+  const versions = [...(o.versions ?? [])].sort((a, b) => b.version - a.version);
+  const [versionCursor, setVersionCursor] = useCursor(versions.length, o.active && !o.editing && pane === "versions");
+  const item = o.items[cursor];
+  const version = versions[versionCursor];
+  useEffect(() => {
+    if (item) o.onSelect?.(item.name);
+    setVersionCursor(0);
+  }, [item?.name]);
+  useEffect(() => {
+    if (item && version) o.onSelectVersion?.(item.name, version.version);
+  }, [item?.name, version?.version]);
+  useInput(
+    (input, key) => {
+      if (o.editing) return;
+      if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list")) setPane((p) => (p === "list" ? "versions" : "list"));
+      else o.onKey?.(input);
+    },
+    { isActive: o.active },
+  );
+  return { pane, item, version, cursor, versionCursor, versions };
+}

@@ -1,9 +1,9 @@
 /** Functions: the list with call and error counts, versions, source and recent logs. */
-import { Box, Text, useInput } from "ink";
-import { useEffect, useState, type ReactNode } from "react";
+import { Box, Text } from "ink";
+import { useState, type ReactNode } from "react";
 import type { FunctionInfo } from "../../../sdk/index.js";
 import { ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
-import { useCursor, useFilter } from "../hooks/keys.js";
+import { useFilter, useListAndVersions } from "../hooks/keys.js";
 import { useHue } from "../theme.js";
 
 /** One line of a function's console output. */
@@ -33,33 +33,23 @@ export interface FunctionsProps {
 export function FunctionsScreen(props: FunctionsProps): ReactNode {
   const active = props.active ?? true;
   const hue = useHue();
-  const [pane, setPane] = useState<"list" | "versions">("list");
   const [showLogs, setShowLogs] = useState(false);
   const filter = useFilter(active);
   // Most errors first: that is where to look.
   const fns = [...props.functions]
     .filter((f) => !filter.value || f.name.includes(filter.value))
     .sort((a, b) => (b.stats?.errors ?? 0) - (a.stats?.errors ?? 0) || a.name.localeCompare(b.name));
-  const [cursor] = useCursor(fns.length, active && !filter.editing && pane === "list");
-  const versions = [...(props.versions ?? [])].sort((a, b) => b.version - a.version);
-  const [vCursor, setVCursor] = useCursor(versions.length, active && !filter.editing && pane === "versions");
-  const f = fns[cursor];
-  const v = versions[vCursor];
-  useEffect(() => {
-    if (f) props.onSelect?.(f.name);
-    setVCursor(0);
-  }, [f?.name]);
-  useEffect(() => {
-    if (f && v) props.onSelectVersion?.(f.name, v.version);
-  }, [f?.name, v?.version]);
-  useInput(
-    (input, key) => {
-      if (filter.editing) return;
-      if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list")) setPane((p) => (p === "list" ? "versions" : "list"));
-      else if (input === "l") setShowLogs((x) => !x);
+  const { pane, item: f, cursor, versionCursor: vCursor, versions } = useListAndVersions({
+    items: fns,
+    versions: props.versions,
+    active,
+    editing: filter.editing,
+    onSelect: props.onSelect,
+    onSelectVersion: props.onSelectVersion,
+    onKey: (input) => {
+      if (input === "l") setShowLogs((x) => !x);
     },
-    { isActive: active },
-  );
+  });
   const listWidth = Math.min(40, Math.floor(props.width / 3));
   const bodyHeight = Math.max(5, props.height - 8);
   const stats = props.stats ?? f?.stats;

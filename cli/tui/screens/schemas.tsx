@@ -1,10 +1,10 @@
 /** Schemas: the list, each one's versions, a definition or the diff from the version before, and the stations using it. */
-import { Box, Text, useInput } from "ink";
-import { useEffect, useState, type ReactNode } from "react";
+import { Box, Text } from "ink";
+import { useState, type ReactNode } from "react";
 import type { SchemaInfo } from "../../../sdk/index.js";
 import { ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
 import { diffLines } from "../format.js";
-import { useCursor, useFilter } from "../hooks/keys.js";
+import { useFilter, useListAndVersions } from "../hooks/keys.js";
 
 /** A version's definition text. */
 export interface Definition {
@@ -38,30 +38,20 @@ export function diffText(a: string, b: string): string {
 /** The schemas screen (pure). Tab switches list / versions; v toggles definition and diff. */
 export function SchemasScreen(props: SchemasProps): ReactNode {
   const active = props.active ?? true;
-  const [pane, setPane] = useState<"list" | "versions">("list");
   const [diff, setDiff] = useState(false);
   const filter = useFilter(active);
   const schemas = [...props.schemas].filter((s) => !filter.value || s.name.includes(filter.value)).sort((a, b) => a.name.localeCompare(b.name));
-  const [cursor] = useCursor(schemas.length, active && !filter.editing && pane === "list");
-  const versions = [...(props.versions ?? [])].sort((a, b) => b.version - a.version);
-  const [vCursor, setVCursor] = useCursor(versions.length, active && !filter.editing && pane === "versions");
-  const s = schemas[cursor];
-  const v = versions[vCursor];
-  useEffect(() => {
-    if (s) props.onSelect?.(s.name);
-    setVCursor(0);
-  }, [s?.name]);
-  useEffect(() => {
-    if (s && v) props.onSelectVersion?.(s.name, v.version);
-  }, [s?.name, v?.version]);
-  useInput(
-    (input, key) => {
-      if (filter.editing) return;
-      if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list")) setPane((p) => (p === "list" ? "versions" : "list"));
-      else if (input === "v") setDiff((d) => !d);
+  const { pane, item: s, cursor, versionCursor: vCursor, versions } = useListAndVersions({
+    items: schemas,
+    versions: props.versions,
+    active,
+    editing: filter.editing,
+    onSelect: props.onSelect,
+    onSelectVersion: props.onSelectVersion,
+    onKey: (input) => {
+      if (input === "v") setDiff((d) => !d);
     },
-    { isActive: active },
-  );
+  });
   const listWidth = Math.min(36, Math.floor(props.width / 3));
   const bodyHeight = Math.max(5, props.height - 8);
   const showDiff = diff && props.definition && props.previous && props.previous.version < props.definition.version;
