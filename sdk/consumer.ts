@@ -1,7 +1,7 @@
-import { Headers, JunctionError, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
+import { Headers, JunctionError, parseSchemaTag, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
 import type { JunctionClient } from "./client.js";
 import { headersOf, pull, pullLimited, type JsMsg } from "./transport.js";
-import { parseSchemaTag, type SchemaCache } from "./schema-cache.js";
+import type { SchemaCache } from "./schema-cache.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {

@@ -39,12 +39,3 @@ export class SchemaCache {
     return p;
   }
 }
-
-/** Splits a `Jn-Schema` header value (`name@version`). */
-export function parseSchemaTag(tag: string | undefined): { name: string; version: number } | undefined {
-  if (!tag) return undefined;
-  const i = tag.lastIndexOf("@");
-  if (i <= 0) return undefined;
-  const version = Number(tag.slice(i + 1));
-  return Number.isInteger(version) ? { name: tag.slice(0, i), version } : undefined;
-}

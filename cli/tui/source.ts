@@ -3,8 +3,8 @@
  * SDK client (nothing else talks to the broker). Tests hand the App a fake.
  */
 import { randomBytes } from "node:crypto";
-import { EVENTS_PREFIX, Headers } from "../../core/protocol/index.js";
-import { loadSchema, type CompiledSchema, type PreparedSchema } from "../../schemas/index.js";
+import { EVENTS_PREFIX, Headers, parseSchemaTag } from "../../core/protocol/index.js";
+import type { CompiledSchema } from "../../schemas/index.js";
 import type { DeadLetter, DeadLetterFilter, DeadLetterPage, FunctionInfo, JunctionClient, SchemaInfo, StationInfo } from "../../sdk/index.js";
 import type { GroupInfo } from "../../sdk/index.js";
 import { prettyPayload, prettyValue } from "./format.js";
@@ -70,23 +70,14 @@ const dec = new TextDecoder();
  * because it is gone as soon as the read ends.
  */
 export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): TuiSource {
-  const schemaCache = new Map<string, CompiledSchema>();
-  const compiled = async (name: string, version: number | undefined): Promise<CompiledSchema> => {
-    const key = `${name}@${version ?? "latest"}`;
-    let c = schemaCache.get(key);
-    if (!c) {
-      const got = await client.schemas.get(name, version);
-      c = loadSchema(got.version.prepared as PreparedSchema);
-      if (version !== undefined) schemaCache.set(key, c);
-    }
-    return c;
-  };
+  // The SDK's schema cache: each version is fetched and compiled once.
+  const compiled = async (name: string, version: number | undefined): Promise<CompiledSchema> =>
+    client.schemaCache.get(name, version ?? (await client.schemas.get(name)).version.version);
   const decode = async (data: Uint8Array, headers: Record<string, string>, fallback: StationInfo["schema"]): Promise<{ payload: string; decodedAs: string }> => {
     // The header names the exact version the message was checked against.
-    const tag = headers[Headers.Schema];
-    const m = tag ? /^(.+)@(\d+)$/.exec(tag) : null;
-    const name = m ? m[1]! : fallback?.name;
-    const version = m ? Number(m[2]) : fallback?.version === "latest" ? undefined : fallback?.version;
+    const tag = parseSchemaTag(headers[Headers.Schema]);
+    const name = tag ? tag.name : fallback?.name;
+    const version = tag ? tag.version : fallback?.version === "latest" ? undefined : fallback?.version;
     if (name) {
       try {
         const c = await compiled(name, version);

@@ -22,7 +22,8 @@ import {
   type DeadLetterPage,
   type ErrorBody,
 } from "../protocol/index.js";
-import type { ProduceStage, StageMessage } from "../gateway/stages.js";
+import { runStages, type ProduceStage } from "../gateway/stages.js";
+import { storeMessages } from "../gateway/produce.js";
 import type { StationRecord, StationRegistry } from "../stations/index.js";
 import type { EventPublisher } from "./events.js";
 import { applyStationCap, type DeadLetterWriter } from "./store.js";
@@ -41,8 +42,10 @@ export interface DlsServiceDeps {
   dls: DeadLetterWriter;
   retention: RetentionStore;
   events: EventPublisher;
-  /** The produce stages (schema, functions) a schema/function dead letter goes through again, writing dead letters with `w`. */
-  stagesFor: (w: DeadLetterWriter) => ProduceStage[];
+  /** The gateway's produce stages (schema, functions): a schema/function dead letter goes through them again. */
+  stages: readonly ProduceStage[];
+  /** Requests of at most this many messages are stored message by message, as on produce. */
+  smallBatchMessages?: number;
   /** Decodes a payload by the station's schema (for `dls.get`); undefined when there is none or it does not decode. */
   decode?: (station: StationRecord, headers: Record<string, string>, payload: Uint8Array) => Promise<unknown>;
 }
@@ -275,26 +278,15 @@ export class DlsService {
       }
       return { ok: true };
     }
-    // Schema and function dead letters go through today's produce stages again.
-    const failed: { error?: ErrorBody } = {};
-    let current: StageMessage[] = [{ id: `resend:${dl.id}`, headers: resendHeaders(dl), payload }];
-    for (const stage of this.#d.stagesFor(this.#d.dls.linkedTo(dl))) {
-      if (current.length === 0 || !stage.applies(rec)) continue;
-      const outcomes = await stage.run({ station: rec, producer: dl.producer }, current);
-      const next: StageMessage[] = [];
-      for (const o of outcomes) {
-        if (!o.ok) failed.error = o.error;
-        else o.messages.forEach((m, j) => next.push(j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" }));
-      }
-      if (failed.error) return { ok: false, keep: false, error: failed.error };
-      current = next;
-    }
-    if (current.length === 0) return { ok: true };
-    const ack = await this.#d.writer.publishAtomic(
-      subjects.stationMsg(dl.station),
-      current.map((m) => ({ id: m.id, headers: m.headers, payload: m.payload })),
-    );
-    if (!ack.ok) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: ack.description } };
+    // Schema and function dead letters go through today's produce stages again (the same
+    // runStages as produce); a new failure is recorded as a dead letter linked to this one.
+    const input = [{ index: 0, msg: { id: `resend:${dl.id}`, headers: resendHeaders(dl), payload } }];
+    const { survivors, failed } = await runStages(this.#d.stages, { station: rec, producer: dl.producer, deadLetters: this.#d.dls.linkedTo(dl) }, input);
+    const error = failed.get(0);
+    if (error) return { ok: false, keep: false, error };
+    const acks = await storeMessages(this.#d.writer, subjects.stationMsg(dl.station), survivors.map((s) => s.msg), this.#d.smallBatchMessages);
+    const bad = acks.find((a) => !a.ok);
+    if (bad) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: bad.description } };
     return { ok: true };
   }
 

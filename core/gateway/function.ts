@@ -73,7 +73,7 @@ export class FunctionStage implements ProduceStage {
     const fail = (m: StageMessage, i: number, details: Record<string, unknown>, text: string): StageOutcome => {
       this.failures++;
       const error = new JunctionError("FUNCTION_FAILED", text, { details: { ...details, index: i } }).toBody();
-      dead.push(this.#dls.write(produceDeadLetter(DeadLetterReason.Function, ctx, m, error)));
+      dead.push((ctx.deadLetters ?? this.#dls).write(produceDeadLetter(DeadLetterReason.Function, ctx, m, error)));
       return { ok: false, error };
     };
     const out = outcomes.map((o, i): StageOutcome => {

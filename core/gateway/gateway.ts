@@ -15,10 +15,12 @@ import {
   GATEWAY_QUEUE,
   JunctionError,
   PRODUCE_PREFIX,
+  EventKind,
   errorFromNats,
   type ErrorBody,
 } from "../protocol/index.js";
 import { createLogger, type Logger } from "../server/logger.js";
+import { natsEventPublisher, type EventPublisher } from "../dls/events.js";
 import { StationRegistry } from "../stations/index.js";
 import { stationHandlers, type ApiHandler } from "./admin.js";
 import { ProduceHandler, type ProduceEvent, type ProduceStats } from "./produce.js";
@@ -67,6 +69,8 @@ export interface GatewayContext {
   defaultReplicas: number;
   /** The shared store writer (core publishes with one reply subscription). */
   writer: StoreWriter;
+  /** Live events on `jn.events.<station>.<kind>`. */
+  events: EventPublisher;
 }
 
 /** A running gateway. */
@@ -184,7 +188,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       if (rec) await ensureStationStream(jsm, name, rec.config);
     }
     const writer = new StoreWriter(nc, o.storeTimeoutMs ?? 10_000);
-    const ctx: GatewayContext = { nc, jsm, buckets, stations, logger, defaultReplicas, writer };
+    const events = natsEventPublisher(nc);
+    const ctx: GatewayContext = { nc, jsm, buckets, stations, logger, defaultReplicas, writer, events };
     const ext: GatewayExtension = o.extend ? await o.extend(ctx) : {};
     const produce = new ProduceHandler({
       writer,
@@ -196,7 +201,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
     const handlers = new Map<string, ApiHandler>(
       Object.entries({
-        ...stationHandlers({ jsm, stations, groups: buckets.groups, defaultReplicas }),
+        ...stationHandlers({
+          jsm,
+          stations,
+          groups: buckets.groups,
+          defaultReplicas,
+          onGroupChanged: (station, group, change) => events.publish(station, EventKind.GroupChanged, { group, change }),
+        }),
         ...ext.handlers,
         ping: async () => ({ pong: true }),
       }),

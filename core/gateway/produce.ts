@@ -1,4 +1,4 @@
-import type { Msg, StoreAck, StoreMessage, StoreWriter } from "../nats/index.js";
+import { JsErrorCode, type Msg, type StoreAck, type StoreMessage, type StoreWriter } from "../nats/index.js";
 import {
   Headers,
   JunctionError,
@@ -11,7 +11,7 @@ import {
 } from "../protocol/index.js";
 import type { Logger } from "../server/logger.js";
 import type { StationRecord } from "../stations/index.js";
-import type { ProduceStage, StageMessage, StageOutcome } from "./stages.js";
+import { runStages, type IndexedMessage, type ProduceStage, type StageMessage } from "./stages.js";
 
 /** Default of {@link ProduceHandlerOptions.smallBatchMessages}. */
 export const DEFAULT_SMALL_BATCH = 8;
@@ -153,7 +153,7 @@ export class ProduceHandler {
    * reply went out.
    */
   #publish(station: string, msg: Msg, prepared: Prepared & { rec: StationRecord }, t0: number): Promise<void> {
-    const acks = this.#store(subjects.stationMsg(prepared.rec.name), prepared.current.map((c) => toStore(c.msg)));
+    const acks = storeMessages(this.#o.writer, subjects.stationMsg(prepared.rec.name), prepared.current.map((c) => toStore(c.msg)), this.#o.smallBatchMessages, () => this.stats.fallbacks++);
     return acks.then(
       (a) => {
         const results = this.#results(prepared, a);
@@ -181,7 +181,7 @@ export class ProduceHandler {
 
   async #prepare(rec: StationRecord, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
     const results: (ProduceResult | undefined)[] = new Array(input.length);
-    let current: { index: number; msg: StageMessage }[] = [];
+    const current: IndexedMessage[] = [];
     const max = rec.config.maxMessageSize;
     for (let i = 0; i < input.length; i++) {
       const m = input[i]!;
@@ -211,23 +211,12 @@ export class ProduceHandler {
       if (producer) headers[Headers.Producer] = producer;
       current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
     }
-    // Stages: each sees the survivors of the previous one. Fan-out keeps the input index.
-    for (const stage of this.#o.stages) {
-      if (current.length === 0 || !stage.applies(rec)) continue;
-      const outcomes: StageOutcome[] = await stage.run({ station: rec, producer }, current.map((c) => c.msg));
-      const next: { index: number; msg: StageMessage }[] = [];
-      outcomes.forEach((o, k) => {
-        const idx = current[k]!.index;
-        if (!o.ok) {
-          results[idx] = { error: o.error };
-          return;
-        }
-        if (o.messages.length === 0) results[idx] = { seq: 0, duplicate: false, dropped: true };
-        o.messages.forEach((m, j) => next.push({ index: idx, msg: j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" } }));
-      });
-      current = next;
-    }
-    return { results, current };
+    const { survivors, failed } = await runStages(this.#o.stages, { station: rec, producer }, current);
+    for (const [index, error] of failed) results[index] = { error };
+    // What went in, passed every stage and left nothing to store was dropped by a function.
+    const kept = new Set(survivors.map((c) => c.index));
+    for (const c of current) if (!kept.has(c.index) && !failed.has(c.index)) results[c.index] = { seq: 0, duplicate: false, dropped: true };
+    return { results, current: survivors };
   }
 
   #results(prepared: Prepared, acks: AckResult[]): ProduceResult[] {
@@ -235,6 +224,7 @@ export class ProduceHandler {
     const perIndex = new Map<number, number[]>();
     acks.forEach((a, k) => {
       const idx = current[k]!.index;
+      // A message fanned out into parts reports the first failure of any part.
       if (results[idx] && "error" in results[idx]!) return;
       if (!a.ok) {
         results[idx] = {
@@ -267,53 +257,60 @@ export class ProduceHandler {
     return out;
   }
 
-  /** Stores messages as atomic batches; one ack per message. */
-  async #store(subject: string, msgs: StoreMessage[]): Promise<AckResult[]> {
-    const w = this.#o.writer;
-    const chunks: StoreMessage[][] = [];
-    for (let i = 0; i < msgs.length; i += MAX_ATOMIC_BATCH) chunks.push(msgs.slice(i, i + MAX_ATOMIC_BATCH));
-    // All chunks are published now, in order; their acks are awaited together.
-    // A request of a few messages is published message by message (see smallBatchMessages).
-    if (msgs.length <= this.#o.smallBatchMessages) {
-      const acks = await Promise.all(msgs.map((m) => w.publish(subject, m)));
-      return acks.map((a) => (a.ok ? { ok: true, seq: a.seq, duplicate: a.duplicate, description: "", errCode: 0 } : { ...a, seq: 0, duplicate: false }));
-    }
-    const pending = chunks.map((c) => w.publishAtomic(subject, c));
-    const out: AckResult[] = [];
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c]!;
-      let ack: StoreAck = await pending[c]!;
-      if (!ack.ok && ack.errCode === 10201) {
-        // A message id in the batch is already stored: the server refused the whole batch.
-        // Publish one by one with their ids, so duplicates are reported and the rest stored.
-        this.stats.fallbacks++;
-        for (const m of chunk) {
-          const a = await w.publish(subject, m);
-          out.push(a.ok ? { ok: true, seq: a.seq, duplicate: a.duplicate, description: "", errCode: 0 } : { ...a, seq: 0, duplicate: false });
-        }
-        continue;
-      }
-      if (ack.ok && chunk.length > 1 && ack.count !== chunk.length) {
-        ack = { ok: false, errCode: 0, description: `batch count mismatch: sent ${chunk.length}, stored ${ack.count}` };
-      }
-      if (!ack.ok) {
-        for (let i = 0; i < chunk.length; i++) out.push({ ...ack, seq: 0, duplicate: false });
-        continue;
-      }
-      const first = ack.seq - chunk.length + 1;
-      for (let i = 0; i < chunk.length; i++) {
-        out.push({ ok: true, seq: chunk.length === 1 ? ack.seq : first + i, duplicate: chunk.length === 1 ? ack.duplicate : false, description: "", errCode: 0 });
-      }
-    }
-    return out;
-  }
 }
 
-type AckResult = { ok: boolean; seq: number; duplicate: boolean; description: string; errCode: number; timeout?: boolean };
+/** One message's store result. */
+export type AckResult = { ok: boolean; seq: number; duplicate: boolean; description: string; errCode: number; timeout?: boolean };
+
+function toAckResult(a: StoreAck): AckResult {
+  return a.ok ? { ok: true, seq: a.seq, duplicate: a.duplicate, description: "", errCode: 0 } : { ...a, seq: 0, duplicate: false };
+}
+
+/**
+ * Stores messages on a station subject; one result per message, in order. More than
+ * `smallBatchMessages` go as atomic batches of at most 1,000, published at once in order (one
+ * fsync each); fewer go message by message (see {@link ProduceHandlerOptions.smallBatchMessages}).
+ * A batch refused for an already-stored id (JetStream 10201) is published again message by
+ * message, so duplicates are reported and the rest stored; `onFallback` counts those.
+ */
+export async function storeMessages(
+  w: StoreWriter,
+  subject: string,
+  msgs: StoreMessage[],
+  smallBatchMessages = DEFAULT_SMALL_BATCH,
+  onFallback: () => void = () => {},
+): Promise<AckResult[]> {
+  if (msgs.length <= smallBatchMessages) return (await Promise.all(msgs.map((m) => w.publish(subject, m)))).map(toAckResult);
+  const chunks: StoreMessage[][] = [];
+  for (let i = 0; i < msgs.length; i += MAX_ATOMIC_BATCH) chunks.push(msgs.slice(i, i + MAX_ATOMIC_BATCH));
+  // Every chunk is published now, in order (synchronously); the acks are awaited after.
+  const pending = chunks.map((c) => w.publishAtomic(subject, c));
+  const out: AckResult[] = [];
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c]!;
+    let ack = await pending[c]!;
+    if (!ack.ok && ack.errCode === JsErrorCode.BatchDuplicateMsgId) {
+      onFallback();
+      for (const m of chunk) out.push(toAckResult(await w.publish(subject, m)));
+      continue;
+    }
+    if (ack.ok && chunk.length > 1 && ack.count !== chunk.length) {
+      ack = { ok: false, errCode: 0, description: `batch count mismatch: sent ${chunk.length}, stored ${ack.count}` };
+    }
+    if (!ack.ok || chunk.length === 1) {
+      for (let i = 0; i < chunk.length; i++) out.push(toAckResult(ack));
+      continue;
+    }
+    // An atomic batch is stored contiguously: message i has seq - count + 1 + i.
+    const first = ack.seq - chunk.length + 1;
+    for (let i = 0; i < chunk.length; i++) out.push({ ok: true, seq: first + i, duplicate: false, description: "", errCode: 0 });
+  }
+  return out;
+}
 
 interface Prepared {
   results: (ProduceResult | undefined)[];
-  current: { index: number; msg: StageMessage }[];
+  current: IndexedMessage[];
 }
 
 function toStore(m: StageMessage): StoreMessage {

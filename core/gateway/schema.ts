@@ -74,7 +74,7 @@ export class SchemaStage implements ProduceStage {
       const error = new JunctionError("SCHEMA_VALIDATION_FAILED", `message does not match schema ${tag}: ${summary}`, {
         details: { schema: at.name, version: at.version, issues: r.issues, index: i },
       }).toBody();
-      dead.push(this.#dls.write(produceDeadLetter(DeadLetterReason.Schema, ctx, m, error)));
+      dead.push((ctx.deadLetters ?? this.#dls).write(produceDeadLetter(DeadLetterReason.Schema, ctx, m, error)));
       return { ok: false, error };
     });
     await Promise.all(dead);

@@ -16,6 +16,7 @@ export {
   subjects,
   stationFromProduceSubject,
   isReservedHeader,
+  parseSchemaTag,
 } from "./subjects.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";

@@ -61,3 +61,12 @@ export function isReservedHeader(name: string): boolean {
   const n = name.toLowerCase();
   return n.startsWith("jn-") || n.startsWith("nats-");
 }
+
+/** Splits a `Jn-Schema` header value (`<name>@<version>`); undefined when it is not one. */
+export function parseSchemaTag(tag: string | undefined): { name: string; version: number } | undefined {
+  if (!tag) return undefined;
+  const i = tag.lastIndexOf("@");
+  if (i <= 0) return undefined;
+  const version = Number(tag.slice(i + 1));
+  return Number.isInteger(version) && version > 0 ? { name: tag.slice(0, i), version } : undefined;
+}

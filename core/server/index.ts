@@ -7,17 +7,15 @@ import {
   DlsService,
   RetentionStore,
   ensureDlsStream,
-  natsEventPublisher,
   resolveDlsOptions,
   type DlsOptions,
   type DlsRetention,
 } from "../dls/index.js";
 import { openJsonStore } from "../nats/index.js";
-import { EventKind } from "../protocol/index.js";
-import { stationHandlers } from "../gateway/admin.js";
+import { Headers, parseSchemaTag } from "../protocol/index.js";
 import { startGateway, type Gateway, type GatewayContext, type GatewayExtension, type GatewayOptions } from "../gateway/index.js";
 import { FunctionStage, functionHandlers } from "../gateway/function.js";
-import { SchemaStage, schemaHandlers } from "../gateway/schema.js";
+import { SchemaStage, resolveAttachment, schemaHandlers } from "../gateway/schema.js";
 import { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import { startHttp } from "./http.js";
 import { GatewayMetrics, type GatewayMetricsOptions } from "./metrics.js";
@@ -59,7 +57,7 @@ export interface JunctionParts {
 async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out: { parts?: JunctionParts }): Promise<GatewayExtension> {
   const dlsOptions = resolveDlsOptions(o.dls);
   await ensureDlsStream(ctx.jsm, ctx.defaultReplicas, dlsOptions.maxEntries);
-  const events = natsEventPublisher(ctx.nc);
+  const { events } = ctx;
   const retention = new RetentionStore(
     await openJsonStore<Partial<DlsRetention>>(ctx.nc, DLS_RETENTION_BUCKET, ctx.defaultReplicas),
     { maxAgeSeconds: dlsOptions.maxAgeSeconds, maxEntries: dlsOptions.maxEntriesPerStation },
@@ -87,35 +85,25 @@ async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out:
     dls,
     retention,
     events,
-    // A resend of a schema/function dead letter is checked again by today's stages.
-    stagesFor: (w) => [new SchemaStage(schemas, w), new FunctionStage(functions, schemas, runtime, w)],
+    // A resend of a schema/function dead letter is checked again by the same stages as produce.
+    stages: [schemaStage, functionStage],
+    ...(o.smallBatchMessages !== undefined ? { smallBatchMessages: o.smallBatchMessages } : {}),
+    // Decoded by the version it was checked against, else by the station's current one.
     decode: async (station, headers, payload) => {
-      const at = /^(.+)@(\d+)$/.exec(headers["Jn-Schema"] ?? "");
-      const name = at?.[1] ?? station.schema?.name;
-      if (name === undefined) return undefined;
-      const version = at?.[2] !== undefined ? Number(at[2]) : station.schema?.version === "latest" || station.schema === undefined ? (await schemas.meta(name)).latest : station.schema.version;
-      const r = (await schemas.compiled(name, version, station.schema?.allowUnknownFields === true)).validate(payload);
+      const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
+      if (!at) return undefined;
+      const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
       return r.ok ? r.value : undefined;
     },
   });
   const advisories = new AdvisoryListener({ nc: ctx.nc, jsm: ctx.jsm, writer: dls, logger: ctx.logger.child("dls"), options: dlsOptions, replicas: ctx.defaultReplicas });
   await advisories.start();
-  // Group create/update/delete also announce `group-changed`.
-  const groupAdmin = stationHandlers({
-    jsm: ctx.jsm,
-    stations: ctx.stations,
-    groups: ctx.buckets.groups,
-    defaultReplicas: ctx.defaultReplicas,
-    onGroupChanged: (station, group, change) => events.publish(station, EventKind.GroupChanged, { group, change }),
-  });
   return {
     stages: [schemaStage, functionStage],
     handlers: {
       ...schemaHandlers(schemas, ctx.stations),
       ...functionHandlers(functions, runtime, ctx.stations),
       ...dlsService.handlers(),
-      "group.create": groupAdmin["group.create"]!,
-      "group.delete": groupAdmin["group.delete"]!,
     },
     stop: async () => {
       await advisories.stop();
