@@ -5,34 +5,17 @@
 import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { errorFromNats } from "../core/protocol/index.js";
+import { errorFromNats, natsConnectOptions, type ConnectSettings } from "../core/protocol/index.js";
 
 export type { NatsConnection, JsMsg, ConsumerMessages };
 
 /** Connection settings. */
-export interface TransportOptions {
-  servers: string | string[];
-  user?: string | undefined;
-  pass?: string | undefined;
-  token?: string | undefined;
-  name?: string | undefined;
-  timeoutMs?: number | undefined;
-}
+export type TransportOptions = ConnectSettings;
 
 /** Opens a NATS connection; errors become JunctionErrors (AUTH_FAILED, NATS_UNAVAILABLE…). */
 export async function openConnection(o: TransportOptions): Promise<NatsConnection> {
   try {
-    return await connect({
-      servers: o.servers,
-      ...(o.user !== undefined ? { user: o.user } : {}),
-      ...(o.pass !== undefined ? { pass: o.pass } : {}),
-      ...(o.token !== undefined ? { token: o.token } : {}),
-      name: o.name ?? "junction-client",
-      timeout: o.timeoutMs ?? 5000,
-      reconnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-    });
+    return await connect(natsConnectOptions(o, "junction-client"));
   } catch (err) {
     throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
   }

@@ -1,7 +1,7 @@
 import type { FnMessage, FunctionRuntime, PipelineStep } from "../../functions/index.js";
 import { DeadLetterReason, type DeadLetterWriter } from "../dls/index.js";
 import { Headers, JunctionError, assertName } from "../protocol/index.js";
-import { fromFunctionError, type FunctionRegistry, type SchemaRegistry } from "../registry/index.js";
+import type { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import type { StationRecord, StationRegistry } from "../stations/index.js";
 import type { ApiHandler } from "./admin.js";
 import { produceDeadLetter, resolveAttachment } from "./schema.js";
@@ -224,4 +224,3 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
   };
 }
 
-export { fromFunctionError };

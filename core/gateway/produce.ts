@@ -75,7 +75,7 @@ export class ProduceHandler {
   readonly #o: Required<ProduceHandlerOptions>;
   readonly #chains = new Map<string, Promise<void>>();
   #inflight = 0;
-  #idle: (() => void) | undefined;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(o: ProduceHandlerOptions) {
     this.#o = { maxRequestMessages: 100_000, onRequest: () => {}, smallBatchMessages: DEFAULT_SMALL_BATCH, ...o };
@@ -89,7 +89,7 @@ export class ProduceHandler {
   /** Resolves when no request is in flight. */
   async idle(): Promise<void> {
     if (this.#inflight === 0) return;
-    await new Promise<void>((r) => (this.#idle = r));
+    await new Promise<void>((r) => this.#idleWaiters.push(r));
   }
 
   /** Handles one `jn.produce.<station>` request. Never throws: errors become replies. */
@@ -103,9 +103,11 @@ export class ProduceHandler {
     const t0 = performance.now();
     const preparing = this.#prepareRequest(station, msg, t0);
     const prev = this.#chains.get(station) ?? Promise.resolve();
+    // The chain resolves once this request's messages are published, not once they are
+    // acknowledged: `finished` is wrapped so the chain does not wait for it.
     const step = prev.then(async () => {
       const p = await preparing;
-      return p ? this.#publish(station, msg, p, t0) : Promise.resolve();
+      return { finished: p ? this.#publish(station, msg, p, t0) : Promise.resolve() };
     });
     const gate = step.then(
       () => {},
@@ -113,14 +115,13 @@ export class ProduceHandler {
     );
     this.#chains.set(station, gate);
     void step
-      .then((finished) => finished)
+      .then((s) => s.finished)
       .catch((err: unknown) => this.#o.logger.error("produce failed", { station, error: String(err) }))
       .finally(() => {
         if (this.#chains.get(station) === gate) this.#chains.delete(station);
         this.#inflight--;
-        if (this.#inflight === 0 && this.#idle) {
-          this.#idle();
-          this.#idle = undefined;
+        if (this.#inflight === 0) {
+          for (const w of this.#idleWaiters.splice(0)) w();
         }
       });
   }

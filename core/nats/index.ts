@@ -5,7 +5,6 @@
 export { connectNats } from "./connection.js";
 export {
   msToNs,
-  nsToMs,
   JsErrorCode,
   stationStreamConfig,
   ensureStationStream,
@@ -16,7 +15,6 @@ export {
   ensureGroupConsumer,
   deleteGroupConsumer,
   listGroupConsumers,
-  ensureLimitsStream,
 } from "./streams.js";
 export { StoreWriter } from "./batch.js";
 export { openMetadataBuckets } from "./kv.js";

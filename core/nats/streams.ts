@@ -14,7 +14,6 @@ import { JunctionError, subjects, type GroupConfig, type StationConfig } from ".
 
 const NS_PER_MS = 1_000_000;
 export const msToNs = (ms: number) => Math.round(ms * NS_PER_MS);
-export const nsToMs = (ns: number) => Math.round(ns / NS_PER_MS);
 
 /** JetStream error codes Junction reacts to (from the server's errors.json). */
 export const JsErrorCode = {
@@ -176,29 +175,4 @@ export async function listGroupConsumers(jsm: JetStreamManager, station: string)
     throw err;
   }
   return out;
-}
-
-/** Creates or updates a file-backed limits stream (DLS, advisories). */
-export async function ensureLimitsStream(
-  jsm: JetStreamManager,
-  o: { name: string; subjects: string[]; replicas: number; maxAgeSeconds: number; maxMessages: number; duplicateWindowMs: number },
-): Promise<StreamInfo> {
-  const cfg: Partial<StreamConfig> & { name: string } = {
-    name: o.name,
-    subjects: o.subjects,
-    retention: JsRetention.Limits,
-    storage: JsStorage.File,
-    num_replicas: o.replicas,
-    max_age: o.maxAgeSeconds * 1_000_000_000,
-    max_msgs: o.maxMessages,
-    discard: DiscardPolicy.Old,
-    duplicate_window: msToNs(o.duplicateWindowMs),
-    allow_direct: true,
-  };
-  try {
-    return await jsm.streams.add(cfg);
-  } catch (err) {
-    if (!isJsError(err, JsErrorCode.StreamNameInUse)) throw err;
-    return await jsm.streams.update(o.name, cfg);
-  }
 }

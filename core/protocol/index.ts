@@ -20,6 +20,8 @@ export {
 } from "./subjects.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
+export { natsConnectOptions } from "./connect.js";
+export type { ConnectSettings } from "./connect.js";
 export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./types.js";
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
