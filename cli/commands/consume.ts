@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { JunctionError, type StartPosition } from "../../core/protocol/index.js";
 import type { ConsumerOptions, Message } from "../../sdk/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, type Io } from "../output.js";
 
 interface ConsumeOpts {
@@ -63,31 +63,28 @@ export function registerConsume(program: Command, io: Io): void {
       // Pull no more than asked for: prefetched, unprocessed messages would wait out the ack time.
       if (count !== undefined) o.maxMessages = count;
       const idle = intOption("timeout-ms", opts.timeoutMs);
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>(), "junction-cli");
-      try {
-        const consumer = await c.consumer(o);
-        let n = 0;
-        let timer: NodeJS.Timeout | undefined;
-        const arm = () => {
-          if (idle === undefined) return;
-          clearTimeout(timer);
-          timer = setTimeout(() => void consumer.close(), idle);
-        };
-        const stop = () => void consumer.close();
-        process.once("SIGINT", stop);
-        arm();
-        for await (const m of consumer) {
-          io.out((opts.json ? JSON.stringify(envelope(m)) : m.text()) + "\n");
-          if (opts.ack) m.ack();
-          n++;
-          arm();
-          if (count !== undefined && n >= count) break;
-        }
+      await withClient(cmd, async (c) => {
+      const consumer = await c.consumer(o);
+      let n = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        if (idle === undefined) return;
         clearTimeout(timer);
-        process.off("SIGINT", stop);
-        await consumer.close();
-      } finally {
-        await c.close();
+        timer = setTimeout(() => void consumer.close(), idle);
+      };
+      const stop = () => void consumer.close();
+      process.once("SIGINT", stop);
+      arm();
+      for await (const m of consumer) {
+        io.out((opts.json ? JSON.stringify(envelope(m)) : m.text()) + "\n");
+        if (opts.ack) m.ack();
+        n++;
+        arm();
+        if (count !== undefined && n >= count) break;
       }
+      clearTimeout(timer);
+      process.off("SIGINT", stop);
+      await consumer.close();
+      });
     });
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { JunctionError } from "../../core/protocol/index.js";
 import type { SendOutcome } from "../../sdk/index.js";
-import { clientFrom, type ConnectionFlags } from "../connection.js";
+import { withClient } from "../connection.js";
 import { intOption, parsePairs, print, type Io } from "../output.js";
 
 /** A JSON object text becomes the object (encoded by the station's schema); anything else stays text. */
@@ -75,41 +75,38 @@ export function registerProduce(program: Command, io: Io): void {
       } else payloads = lines(await readStdin());
       if (payloads.length === 0) throw new JunctionError("INVALID_ARGUMENT", "no messages to produce: give them as arguments, --file, --count or stdin");
       if (opts.id !== undefined && payloads.length !== 1) throw new JunctionError("INVALID_ARGUMENT", "--id needs exactly one message");
-      const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>(), "junction-cli");
-      try {
-        const producer = c.producer({ station });
-        const tick = progress(io, payloads.length);
-        let done = 0;
-        const outcomes: SendOutcome[] = [];
-        const step = 10_000;
-        for (let i = 0; i < payloads.length; i += step) {
-          const part = payloads.slice(i, i + step).map((p) => ({
-            payload: opts.raw ? p : asObject(p),
-            ...(Object.keys(headers).length > 0 ? { headers } : {}),
-            ...(opts.id !== undefined ? { id: opts.id } : {}),
-          }));
-          outcomes.push(...(await producer.sendBatch(part)));
-          done += part.length;
-          tick(done);
-        }
-        const failed = outcomes.filter((o) => !o.ok);
-        const dup = outcomes.filter((o) => o.ok && o.duplicate).length;
-        if (opts.json) {
-          print(io, true, outcomes.map((o) => (o.ok ? o : { ok: false, id: o.id, error: o.error.toBody() })), () => "");
-        } else {
-          const seqs = outcomes.flatMap((o) => (o.ok && o.seq > 0 ? [o.seq] : []));
-          const range = seqs.length > 0 ? ` (seq ${Math.min(...seqs)}..${Math.max(...seqs)})` : "";
-          io.out(`produced ${outcomes.length - failed.length}/${outcomes.length} messages to ${station}${range}${dup ? `, ${dup} duplicate(s)` : ""}\n`);
-        }
-        outcomes.forEach((o, i) => {
-          if (!o.ok) {
-            io.err(`message ${i}: error ${o.error.code}: ${o.error.message}\n`);
-            if (o.error.details) io.err(`  details: ${JSON.stringify(o.error.details)}\n`);
-          }
-        });
-        if (failed.length > 0) process.exitCode = 1;
-      } finally {
-        await c.close();
+      await withClient(cmd, async (c) => {
+      const producer = c.producer({ station });
+      const tick = progress(io, payloads.length);
+      let done = 0;
+      const outcomes: SendOutcome[] = [];
+      const step = 10_000;
+      for (let i = 0; i < payloads.length; i += step) {
+        const part = payloads.slice(i, i + step).map((p) => ({
+          payload: opts.raw ? p : asObject(p),
+          ...(Object.keys(headers).length > 0 ? { headers } : {}),
+          ...(opts.id !== undefined ? { id: opts.id } : {}),
+        }));
+        outcomes.push(...(await producer.sendBatch(part)));
+        done += part.length;
+        tick(done);
       }
+      const failed = outcomes.filter((o) => !o.ok);
+      const dup = outcomes.filter((o) => o.ok && o.duplicate).length;
+      if (opts.json) {
+        print(io, true, outcomes.map((o) => (o.ok ? o : { ok: false, id: o.id, error: o.error.toBody() })), () => "");
+      } else {
+        const seqs = outcomes.flatMap((o) => (o.ok && o.seq > 0 ? [o.seq] : []));
+        const range = seqs.length > 0 ? ` (seq ${Math.min(...seqs)}..${Math.max(...seqs)})` : "";
+        io.out(`produced ${outcomes.length - failed.length}/${outcomes.length} messages to ${station}${range}${dup ? `, ${dup} duplicate(s)` : ""}\n`);
+      }
+      outcomes.forEach((o, i) => {
+        if (!o.ok) {
+          io.err(`message ${i}: error ${o.error.code}: ${o.error.message}\n`);
+          if (o.error.details) io.err(`  details: ${JSON.stringify(o.error.details)}\n`);
+        }
+      });
+      if (failed.length > 0) process.exitCode = 1;
+      });
     });
 }

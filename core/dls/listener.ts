@@ -11,12 +11,10 @@ import {
   type NatsConnection,
   type StreamMessage,
 } from "../nats/index.js";
-import { ADVISORY_STREAM, DeadLetterReason, Headers, type DeadLetter } from "../protocol/index.js";
+import { ADVISORY_STREAM, DeadLetterReason, Headers, STATION_STREAM_PREFIX, type DeadLetter } from "../protocol/index.js";
 import type { Logger } from "../server/logger.js";
 import type { ResolvedDlsOptions } from "./options.js";
 import { toBase64, type DeadLetterWriter } from "./store.js";
-
-const STATION_STREAM_PREFIX = "JN_ST_";
 
 /** What the advisory listener needs. */
 export interface AdvisoryListenerDeps {

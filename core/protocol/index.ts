@@ -17,6 +17,7 @@ export {
   stationFromProduceSubject,
   isReservedHeader,
   parseSchemaTag,
+  STATION_STREAM_PREFIX,
 } from "./subjects.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";

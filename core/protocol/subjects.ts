@@ -24,10 +24,13 @@ export const Buckets = {
 export const DLS_STREAM = "JN_DLS";
 export const ADVISORY_STREAM = "JN_ADV";
 
+/** Every station stream's name starts with this. */
+export const STATION_STREAM_PREFIX = "JN_ST_";
+
 export const subjects = {
   api: (resource: string, verb: string) => `${API_PREFIX}.${resource}.${verb}`,
   produce: (station: string) => `${PRODUCE_PREFIX}.${station}`,
-  stationStream: (station: string) => `JN_ST_${station}`,
+  stationStream: (station: string) => `${STATION_STREAM_PREFIX}${station}`,
   stationAll: (station: string) => `jn.st.${station}.>`,
   stationMsg: (station: string) => `jn.st.${station}.msg`,
   stationResend: (station: string, group: string) => `jn.st.${station}.resend.${group}`,
