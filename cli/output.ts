@@ -23,7 +23,16 @@ export function print(io: Io, json: boolean, value: unknown, text: () => string)
 export function table(headers: string[], rows: (string | number)[][]): string {
   const all = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    all
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 /** Prints an error as `error CODE: message` (plus details) and returns the exit code. */
@@ -54,6 +63,7 @@ export function parsePairs(pairs: string[] | undefined, what: string): Record<st
 export function intOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new JunctionError("INVALID_ARGUMENT", `--${name} must be an integer (got '${v}')`, { details: { option: name } });
+  if (!Number.isInteger(n))
+    throw new JunctionError("INVALID_ARGUMENT", `--${name} must be an integer (got '${v}')`, { details: { option: name } });
   return n;
 }

@@ -30,14 +30,20 @@ async function expectHealthy(): Promise<void> {
     timeoutMs: 1000,
     memoryMb: 32,
   };
-  expect(await runtime.runBatch(normal, context, [msg({ a: 1 })])).toEqual([{ ok: true, messages: [{ payload: { a: 1, ok: [2, 4] }, headers: { h: "1" } }] }]);
+  expect(await runtime.runBatch(normal, context, [msg({ a: 1 })])).toEqual([
+    { ok: true, messages: [{ payload: { a: 1, ok: [2, 4] }, headers: { h: "1" } }] },
+  ]);
   // The same hostile function name and version slot works again with a harmless message too.
   expect(await run("export default (m) => m")).toEqual([{ ok: true, messages: [msg()] }]);
 }
 
 describe("hostile functions", () => {
   it("infinite loop: times out, neighbours in the batch still succeed", async () => {
-    const out = await run("export default (m) => { if (m.payload.loop) for (;;) {} return m; }", [msg({ n: 1 }), msg({ loop: true }), msg({ n: 3 })]);
+    const out = await run("export default (m) => { if (m.payload.loop) for (;;) {} return m; }", [
+      msg({ n: 1 }),
+      msg({ loop: true }),
+      msg({ n: 3 }),
+    ]);
     expect(out[0]).toEqual({ ok: true, messages: [msg({ n: 1 })] });
     expect(out[1]).toMatchObject({ ok: false, kind: "timeout", message: expect.stringContaining("250 ms") });
     expect(out[2]).toEqual({ ok: true, messages: [msg({ n: 3 })] });
@@ -68,15 +74,21 @@ describe("hostile functions", () => {
   });
 
   it("memory bomb: memory, isolate replaced", async () => {
-    const out = await run("export default (m) => { const a = []; for (;;) a.push(new Array(100000).fill(m)); }", [msg()], { timeoutMs: 5000 });
+    const out = await run("export default (m) => { const a = []; for (;;) a.push(new Array(100000).fill(m)); }", [msg()], {
+      timeoutMs: 5000,
+    });
     expect(out).toEqual([{ ok: false, kind: "memory", message: expect.stringContaining("16 MB") }]);
     await expectHealthy();
   });
 
   it("memory bomb inside a promise chain: memory", async () => {
-    const out = await run("export default async (m) => { await null; const keep = []; for (let i = 0; ; i++) keep.push({ i, s: 'v' + i }); }", [msg()], {
-      timeoutMs: 5000,
-    });
+    const out = await run(
+      "export default async (m) => { await null; const keep = []; for (let i = 0; ; i++) keep.push({ i, s: 'v' + i }); }",
+      [msg()],
+      {
+        timeoutMs: 5000,
+      },
+    );
     expect(out[0]).toMatchObject({ ok: false, kind: "memory" });
     await expectHealthy();
   });
@@ -98,10 +110,22 @@ describe("hostile functions", () => {
   });
 
   it.each([
-    ["constructor.constructor", "return { payload: (function(){}).constructor.constructor('return [typeof process, typeof require, typeof globalThis.process]')() }"],
-    ["this.constructor.constructor", "return { payload: (function(){ return Object.getPrototypeOf(this === undefined ? {} : this).constructor.constructor('return [typeof process, typeof require, typeof module]')(); })() }"],
-    ["Function('return this')()", "const g = Function('return this')(); return { payload: [typeof g.process, typeof g.require, typeof g.Buffer] }"],
-    ["message.constructor.constructor", "return { payload: m.constructor.constructor('return [typeof process, typeof require, typeof setTimeout]')() }"],
+    [
+      "constructor.constructor",
+      "return { payload: (function(){}).constructor.constructor('return [typeof process, typeof require, typeof globalThis.process]')() }",
+    ],
+    [
+      "this.constructor.constructor",
+      "return { payload: (function(){ return Object.getPrototypeOf(this === undefined ? {} : this).constructor.constructor('return [typeof process, typeof require, typeof module]')(); })() }",
+    ],
+    [
+      "Function('return this')()",
+      "const g = Function('return this')(); return { payload: [typeof g.process, typeof g.require, typeof g.Buffer] }",
+    ],
+    [
+      "message.constructor.constructor",
+      "return { payload: m.constructor.constructor('return [typeof process, typeof require, typeof setTimeout]')() }",
+    ],
     ["eval", "const g = (0, eval)('this'); return { payload: [typeof g.process, typeof g.require, typeof g.fetch] }"],
   ])("escape attempt via %s sees only the sandbox global", async (_, body) => {
     const out = await run(`export default (m) => { ${body}; }`);
@@ -110,8 +134,25 @@ describe("hostile functions", () => {
   });
 
   it("the sandbox global has no host facilities", async () => {
-    const names = ["process", "require", "module", "Buffer", "setTimeout", "setInterval", "setImmediate", "queueMicrotask", "fetch", "WebAssembly", "SharedArrayBuffer", "Atomics", "XMLHttpRequest", "FinalizationRegistry"];
-    const out = await run(`export default () => ({ payload: ${JSON.stringify(names)}.filter((n) => typeof globalThis[n] !== "undefined") })`);
+    const names = [
+      "process",
+      "require",
+      "module",
+      "Buffer",
+      "setTimeout",
+      "setInterval",
+      "setImmediate",
+      "queueMicrotask",
+      "fetch",
+      "WebAssembly",
+      "SharedArrayBuffer",
+      "Atomics",
+      "XMLHttpRequest",
+      "FinalizationRegistry",
+    ];
+    const out = await run(
+      `export default () => ({ payload: ${JSON.stringify(names)}.filter((n) => typeof globalThis[n] !== "undefined") })`,
+    );
     expect(out).toEqual([{ ok: true, messages: [{ payload: [], headers: {} }] }]);
     await expectHealthy();
   });
@@ -217,7 +258,11 @@ describe("hostile functions", () => {
     ["an object", "throw { code: 7 }", 'threw a non-Error value: {"code":7}'],
     ["a symbol", "throw Symbol('s')", "threw a symbol: s"],
     ["an Error", "throw new RangeError('bad range')", "RangeError: bad range (line 1, column"],
-    ["an Error with a hostile getter", "const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw 1; } }); throw e", "could not be described"],
+    [
+      "an Error with a hostile getter",
+      "const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw 1; } }); throw e",
+      "could not be described",
+    ],
     ["a rejected promise", "return Promise.reject('async boom')", "threw a string: async boom"],
     ["a stack overflow", "const f = () => f(); f()", "RangeError: Maximum call stack size exceeded"],
   ])("throwing %s: threw with a sensible message", async (_, body, expected) => {
@@ -230,7 +275,14 @@ describe("hostile functions", () => {
   it("console flooding is capped per call and lines are truncated", async () => {
     const rt = createFunctionRuntime({ logLimit: 5 });
     try {
-      await rt.runBatch({ ...spec("export default (m) => { for (let i = 0; i < 10000; i++) console.log('line', i, 'x'.repeat(5000)); return m; }"), name: "noisy" }, context, [msg()]);
+      await rt.runBatch(
+        {
+          ...spec("export default (m) => { for (let i = 0; i < 10000; i++) console.log('line', i, 'x'.repeat(5000)); return m; }"),
+          name: "noisy",
+        },
+        context,
+        [msg()],
+      );
       await new Promise((r) => setTimeout(r, 50));
       const logs = rt.logs("noisy");
       expect(logs.length).toBe(5);

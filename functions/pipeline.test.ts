@@ -8,10 +8,20 @@ afterAll(() => runtime.close());
 const fn = (name: string, source: string, version = 1): FunctionSpec => ({ name, version, source, timeoutMs: 200, memoryMb: 32 });
 const step = (spec: FunctionSpec, inputs: Record<string, string> = {}): PipelineStep => ({ spec, inputs });
 
-const split = fn("split", "export default (m) => m.payload.items ? m.payload.items.map((payload) => ({ payload, headers: m.headers })) : m");
-const double = fn("double", "export default (m, c) => ({ payload: m.payload * Number(c.inputs.factor), headers: { ...m.headers, by: c.function.name } })");
+const split = fn(
+  "split",
+  "export default (m) => m.payload.items ? m.payload.items.map((payload) => ({ payload, headers: m.headers })) : m",
+);
+const double = fn(
+  "double",
+  "export default (m, c) => ({ payload: m.payload * Number(c.inputs.factor), headers: { ...m.headers, by: c.function.name } })",
+);
 const dropOdd = fn("drop-odd", "export default (m) => (m.payload % 2 ? null : m)");
-const failOn = fn("fail-on", "export default (m, c) => { if (m.payload === Number(c.inputs.bad)) throw new Error('no ' + m.payload); return m; }", 7);
+const failOn = fn(
+  "fail-on",
+  "export default (m, c) => { if (m.payload === Number(c.inputs.bad)) throw new Error('no ' + m.payload); return m; }",
+  7,
+);
 
 describe("runPipeline", () => {
   it("feeds each step's output to the next, with fan-out and drops, grouped per input message", async () => {
@@ -21,7 +31,13 @@ describe("runPipeline", () => {
       { payload: 5, headers: {} },
     ]);
     expect(out).toEqual([
-      { ok: true, messages: [{ payload: 20, headers: { t: "a", by: "double" } }, { payload: 40, headers: { t: "a", by: "double" } }] },
+      {
+        ok: true,
+        messages: [
+          { payload: 20, headers: { t: "a", by: "double" } },
+          { payload: 40, headers: { t: "a", by: "double" } },
+        ],
+      },
       { ok: true, messages: [{ payload: 60, headers: { by: "double" } }] },
       { ok: true, messages: [] },
     ]);

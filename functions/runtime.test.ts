@@ -18,18 +18,33 @@ const msg = (payload: unknown, headers: Record<string, string> = {}): FnMessage 
 describe("runBatch", () => {
   it("passes message and context in, and returns one outcome per message in order", async () => {
     runtime = createFunctionRuntime();
-    const source = "export default (m, c) => ({ payload: { got: m.payload, station: c.station, inputs: c.inputs, fn: c.function }, headers: { ...m.headers, seen: 'yes' } })";
+    const source =
+      "export default (m, c) => ({ payload: { got: m.payload, station: c.station, inputs: c.inputs, fn: c.function }, headers: { ...m.headers, seen: 'yes' } })";
     const out = await runtime.runBatch(spec(source, { version: 3 }), context, [msg(1, { h: "x" }), msg("two")]);
     expect(out).toEqual([
-      { ok: true, messages: [{ payload: { got: 1, station: "orders", inputs: { a: "1" }, fn: { name: "fn", version: 3 } }, headers: { h: "x", seen: "yes" } }] },
-      { ok: true, messages: [{ payload: { got: "two", station: "orders", inputs: { a: "1" }, fn: { name: "fn", version: 3 } }, headers: { seen: "yes" } }] },
+      {
+        ok: true,
+        messages: [
+          { payload: { got: 1, station: "orders", inputs: { a: "1" }, fn: { name: "fn", version: 3 } }, headers: { h: "x", seen: "yes" } },
+        ],
+      },
+      {
+        ok: true,
+        messages: [
+          { payload: { got: "two", station: "orders", inputs: { a: "1" }, fn: { name: "fn", version: 3 } }, headers: { seen: "yes" } },
+        ],
+      },
     ]);
   });
 
   it("runs the whole batch in one call into the sandbox", async () => {
     runtime = createFunctionRuntime();
     const call = vi.spyOn(Sandbox.prototype, "call");
-    const out = await runtime.runBatch(spec("export default (m) => m"), context, Array.from({ length: 500 }, (_, i) => msg({ i })));
+    const out = await runtime.runBatch(
+      spec("export default (m) => m"),
+      context,
+      Array.from({ length: 500 }, (_, i) => msg({ i })),
+    );
     expect(out).toHaveLength(500);
     expect(call).toHaveBeenCalledTimes(1);
   });
@@ -37,7 +52,11 @@ describe("runBatch", () => {
   it("splits batches larger than maxBatch", async () => {
     runtime = createFunctionRuntime({ maxBatch: 10 });
     const call = vi.spyOn(Sandbox.prototype, "call");
-    const out = await runtime.runBatch(spec("export default (m) => m"), context, Array.from({ length: 25 }, (_, i) => msg(i)));
+    const out = await runtime.runBatch(
+      spec("export default (m) => m"),
+      context,
+      Array.from({ length: 25 }, (_, i) => msg(i)),
+    );
     expect(out.map((o) => o.ok && o.messages[0]?.payload)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(call).toHaveBeenCalledTimes(3);
   });
@@ -55,7 +74,13 @@ describe("runBatch", () => {
     expect(out).toEqual([
       { ok: true, messages: [] },
       { ok: true, messages: [] },
-      { ok: true, messages: [{ payload: 1, headers: {} }, { payload: 2, headers: { k: "v" } }] },
+      {
+        ok: true,
+        messages: [
+          { payload: 1, headers: {} },
+          { payload: 2, headers: { k: "v" } },
+        ],
+      },
       { ok: true, messages: [msg("keep")] },
     ]);
   });
@@ -71,7 +96,8 @@ describe("runBatch", () => {
     runtime = createFunctionRuntime();
     const pool = Buffer.from("0123456789secret-from-another-message");
     const view = pool.subarray(0, 4);
-    const source = "export default (m) => ({ payload: m.payload instanceof Uint8Array ? [m.payload.length, m.payload.buffer.byteLength, m.payload] : m.payload })";
+    const source =
+      "export default (m) => ({ payload: m.payload instanceof Uint8Array ? [m.payload.length, m.payload.buffer.byteLength, m.payload] : m.payload })";
     const out = await runtime.runBatch(spec(source), context, [msg(view), msg("text"), msg({ nested: { bytes: view } })]);
     const first = out[0]?.ok ? (out[0].messages[0]?.payload as unknown[]) : [];
     expect(first[0]).toBe(4);
@@ -97,7 +123,11 @@ describe("runBatch", () => {
   it("one message throwing fails only that message (no retry needed)", async () => {
     runtime = createFunctionRuntime();
     const call = vi.spyOn(Sandbox.prototype, "call");
-    const out = await runtime.runBatch(spec("export default (m) => { if (m.payload === 2) throw new TypeError('bad 2'); return m; }"), context, [msg(1), msg(2), msg(3)]);
+    const out = await runtime.runBatch(
+      spec("export default (m) => { if (m.payload === 2) throw new TypeError('bad 2'); return m; }"),
+      context,
+      [msg(1), msg(2), msg(3)],
+    );
     expect(out[0]?.ok).toBe(true);
     expect(out[1]).toEqual({ ok: false, kind: "threw", message: "TypeError: bad 2 (line 1, column 52)" });
     expect(out[2]?.ok).toBe(true);
@@ -114,7 +144,8 @@ describe("runBatch", () => {
 
   it("module state may persist between calls of one isolate, the context is frozen", async () => {
     runtime = createFunctionRuntime({ poolSize: 1 });
-    const source = "let n = 0; export default (m, c) => { let frozen = false; try { c.inputs.x = 'y'; } catch { frozen = true; } return { payload: [++n, frozen] }; }";
+    const source =
+      "let n = 0; export default (m, c) => { let frozen = false; try { c.inputs.x = 'y'; } catch { frozen = true; } return { payload: [++n, frozen] }; }";
     await runtime.runBatch(spec(source), context, [msg(0)]);
     const out = await runtime.runBatch(spec(source), context, [msg(0)]);
     expect(out).toEqual([{ ok: true, messages: [{ payload: [2, true], headers: {} }] }]);
@@ -148,7 +179,9 @@ describe("runBatch", () => {
   it("runs concurrent batches on up to poolSize isolates", async () => {
     runtime = createFunctionRuntime({ poolSize: 2 });
     const create = vi.spyOn(Sandbox, "create");
-    const batches = await Promise.all(Array.from({ length: 6 }, (_, i) => runtime.runBatch(spec("export default (m) => m"), context, [msg(i)])));
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => runtime.runBatch(spec("export default (m) => m"), context, [msg(i)])),
+    );
     expect(batches.map((b) => b[0]?.ok && b[0].messages[0]?.payload)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(create).toHaveBeenCalledTimes(2);
   });
@@ -158,7 +191,8 @@ describe("logs, stats, evict, close", () => {
   it("keeps console lines per function in a bounded ring", async () => {
     let t = 1000;
     runtime = createFunctionRuntime({ logLimit: 3, now: () => t++ });
-    const source = "export default (m) => { console.log('log', m.payload, { a: 1 }); console.warn('warn'); console.error(new Error('e')); return m; }";
+    const source =
+      "export default (m) => { console.log('log', m.payload, { a: 1 }); console.warn('warn'); console.error(new Error('e')); return m; }";
     await runtime.runBatch(spec(source, { name: "noisy", version: 2 }), context, [msg(1)]);
     await runtime.runBatch(spec(source, { name: "noisy", version: 2 }), context, [msg(2)]);
     await vi.waitFor(() => expect(runtime.logs("noisy").at(-1)?.message).toMatch(/^Error: e/));

@@ -130,7 +130,11 @@ class FunctionRuntimeImpl implements FunctionRuntime {
     let live: { origin: number; message: FnMessage }[] = messages.map((message, origin) => ({ origin, message }));
     for (const step of steps) {
       if (live.length === 0) break;
-      const outcomes = await this.runBatch(step.spec, { station, inputs: step.inputs, function: { name: step.spec.name, version: step.spec.version } }, live.map((l) => l.message));
+      const outcomes = await this.runBatch(
+        step.spec,
+        { station, inputs: step.inputs, function: { name: step.spec.name, version: step.spec.version } },
+        live.map((l) => l.message),
+      );
       const next: typeof live = [];
       for (let i = 0; i < live.length; i++) {
         const { origin } = live[i] as (typeof live)[number];
@@ -139,7 +143,13 @@ class FunctionRuntimeImpl implements FunctionRuntime {
         if (outcome.ok) {
           for (const message of outcome.messages) next.push({ origin, message });
         } else {
-          failed[origin] = { ok: false, kind: outcome.kind, message: outcome.message, function: step.spec.name, version: step.spec.version };
+          failed[origin] = {
+            ok: false,
+            kind: outcome.kind,
+            message: outcome.message,
+            function: step.spec.name,
+            version: step.spec.version,
+          };
         }
       }
       live = next.filter((l) => failed[l.origin] === undefined);
@@ -197,7 +207,10 @@ class FunctionRuntimeImpl implements FunctionRuntime {
   #pool(spec: FunctionSpec): Pool {
     const key = poolKey(spec.name, spec.version);
     let pool = this.#pools.get(key);
-    if (pool !== undefined && (pool.spec.source !== spec.source || pool.spec.memoryMb !== spec.memoryMb || pool.spec.timeoutMs !== spec.timeoutMs)) {
+    if (
+      pool !== undefined &&
+      (pool.spec.source !== spec.source || pool.spec.memoryMb !== spec.memoryMb || pool.spec.timeoutMs !== spec.timeoutMs)
+    ) {
       this.#pools.delete(key);
       this.#retire(pool);
       pool = undefined;
@@ -238,7 +251,11 @@ class FunctionRuntimeImpl implements FunctionRuntime {
   }
 
   /** One call into a sandbox of the pool, creating the sandbox if needed. */
-  async #call(spec: FunctionSpec, ctx: FunctionContext, messages: FnMessage[]): Promise<CallResult | { ok: false; setup: true } & CallFailure> {
+  async #call(
+    spec: FunctionSpec,
+    ctx: FunctionContext,
+    messages: FnMessage[],
+  ): Promise<CallResult | ({ ok: false; setup: true } & CallFailure)> {
     const { pool, slot } = await this.#acquire(spec);
     try {
       if (slot.sandbox === undefined || slot.sandbox.disposed) {

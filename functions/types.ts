@@ -36,17 +36,14 @@ export const FnFailureKinds: readonly FnFailureKind[] = Object.freeze(["threw", 
  * The result of one input message in one function: the messages it became (`[]` when the
  * function dropped it, several on fan-out), or why it failed.
  */
-export type FnOutcome =
-  | { ok: true; messages: FnMessage[] }
-  | { ok: false; kind: FnFailureKind; message: string };
+export type FnOutcome = { ok: true; messages: FnMessage[] } | { ok: false; kind: FnFailureKind; message: string };
 
 /**
  * The result of one input message through a pipeline: the final messages, or the first failure
  * with the function (name and version) that failed.
  */
 export type PipelineOutcome =
-  | { ok: true; messages: FnMessage[] }
-  | { ok: false; kind: FnFailureKind; message: string; function: string; version: number };
+  { ok: true; messages: FnMessage[] } | { ok: false; kind: FnFailureKind; message: string; function: string; version: number };
 
 /** One step of a pipeline: a function version and the inputs it is attached with. */
 export interface PipelineStep {

@@ -13,11 +13,9 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
 export function assertSchemaSize(definition: string): void {
   const bytes = Buffer.byteLength(definition, "utf8");
   if (bytes > MAX_SCHEMA_BYTES) {
-    throw new SchemaError(
-      "SCHEMA_TOO_LARGE",
-      `the schema definition is ${bytes} bytes; the limit is ${MAX_SCHEMA_BYTES}`,
-      { details: { bytes, maxBytes: MAX_SCHEMA_BYTES } },
-    );
+    throw new SchemaError("SCHEMA_TOO_LARGE", `the schema definition is ${bytes} bytes; the limit is ${MAX_SCHEMA_BYTES}`, {
+      details: { bytes, maxBytes: MAX_SCHEMA_BYTES },
+    });
   }
 }
 

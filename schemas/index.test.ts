@@ -64,11 +64,14 @@ describe("compatibility rule table", () => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, entry.name);
         if (entry.isDirectory()) walk(p);
-        else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && entry.name !== "rules.ts") sources.push(readFileSync(p, "utf8"));
+        else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && entry.name !== "rules.ts")
+          sources.push(readFileSync(p, "utf8"));
       }
     };
     walk(here);
-    const emitted = new Set(sources.flatMap((s) => [...s.matchAll(/"((?:json|protobuf|schema)\.[a-z]+-[a-z-]+)"/g)].map((m) => m[1] as string)));
+    const emitted = new Set(
+      sources.flatMap((s) => [...s.matchAll(/"((?:json|protobuf|schema)\.[a-z]+-[a-z-]+)"/g)].map((m) => m[1] as string)),
+    );
     expect(emitted.size).toBeGreaterThan(20);
     expect([...emitted].sort()).toEqual([...ids].sort());
   });

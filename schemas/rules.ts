@@ -15,7 +15,11 @@ const ALL = ["backward", "forward", "full"] as const;
 /** Every rule {@link checkCompatibility} applies (`none` applies none). */
 export const COMPATIBILITY_RULES: readonly CompatibilityRule[] = [
   { id: "schema.type-changed", modes: ALL, description: "the schema language changed (JSON Schema ↔ Protobuf)" },
-  { id: "json.type-narrowed", modes: B, description: "a type the old schema allowed is no longer allowed (string|null → string, number → integer, a schema of `false`)" },
+  {
+    id: "json.type-narrowed",
+    modes: B,
+    description: "a type the old schema allowed is no longer allowed (string|null → string, number → integer, a schema of `false`)",
+  },
   { id: "json.type-widened", modes: F, description: "the new schema allows a type the old one rejected" },
   { id: "json.required-added", modes: B, description: "a property became required and has no `default`" },
   { id: "json.required-removed", modes: F, description: "a required property (without `default`) is no longer required" },
@@ -23,13 +27,26 @@ export const COMPATIBILITY_RULES: readonly CompatibilityRule[] = [
   { id: "json.enum-value-added", modes: F, description: "an `enum` value was added, or the enum was removed" },
   { id: "json.additional-properties-closed", modes: B, description: "`additionalProperties: false` was added" },
   { id: "json.additional-properties-opened", modes: F, description: "`additionalProperties: false` was removed" },
-  { id: "json.property-removed", modes: B, description: "a declared property was removed from a closed object (`additionalProperties: false`)" },
-  { id: "json.property-added", modes: F, description: "a property was added that the old closed object (`additionalProperties: false`) rejects" },
+  {
+    id: "json.property-removed",
+    modes: B,
+    description: "a declared property was removed from a closed object (`additionalProperties: false`)",
+  },
+  {
+    id: "json.property-added",
+    modes: F,
+    description: "a property was added that the old closed object (`additionalProperties: false`) rejects",
+  },
   { id: "json.limit-tightened", modes: B, description: "a min*/max*/multipleOf/uniqueItems limit became stricter or was added" },
   { id: "json.limit-relaxed", modes: F, description: "a min*/max*/multipleOf/uniqueItems limit became looser or was removed" },
   { id: "json.pattern-changed", modes: ALL, description: "`pattern` changed (regular languages are not compared: any change counts)" },
   { id: "json.format-changed", modes: ALL, description: "`format` changed or was added" },
-  { id: "json.unsupported-change", modes: ALL, description: "a keyword compared as a whole changed (allOf, anyOf, oneOf, not, if/then/else, $ref to another document, patternProperties, contains, propertyNames, dependencies…)" },
+  {
+    id: "json.unsupported-change",
+    modes: ALL,
+    description:
+      "a keyword compared as a whole changed (allOf, anyOf, oneOf, not, if/then/else, $ref to another document, patternProperties, contains, propertyNames, dependencies…)",
+  },
   { id: "protobuf.message-type-changed", modes: ALL, description: "the payload message type is another one" },
   { id: "protobuf.field-name-changed", modes: ALL, description: "a field number now has another name" },
   { id: "protobuf.field-type-changed", modes: ALL, description: "a field number now has another type (scalar, enum or message type)" },

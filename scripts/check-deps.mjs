@@ -19,7 +19,11 @@ function walk(dir) {
   }
 }
 for (const t of tops) {
-  try { walk(join(root, t)); } catch { /* folder may not exist yet */ }
+  try {
+    walk(join(root, t));
+  } catch {
+    /* folder may not exist yet */
+  }
 }
 
 const importRe = /(?:^|\n)\s*((?:import|export)\s[^'"]*?)from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;

@@ -58,16 +58,39 @@ export interface FunctionInfo {
 
 /** Function administration (`jn.api.function.*`). */
 export interface FunctionsApi {
-  create(o: { name: string; source: string; timeoutMs?: number; memoryMb?: number; inputs?: string[]; description?: string }): Promise<FunctionInfo & { version: number; created: boolean }>;
-  get(name: string, version?: number): Promise<{ meta: FunctionInfo; version: { name: string; version: number; source: string; timeoutMs: number; memoryMb: number; inputs: string[]; createdAt: string } }>;
+  create(o: {
+    name: string;
+    source: string;
+    timeoutMs?: number;
+    memoryMb?: number;
+    inputs?: string[];
+    description?: string;
+  }): Promise<FunctionInfo & { version: number; created: boolean }>;
+  get(
+    name: string,
+    version?: number,
+  ): Promise<{
+    meta: FunctionInfo;
+    version: { name: string; version: number; source: string; timeoutMs: number; memoryMb: number; inputs: string[]; createdAt: string };
+  }>;
   list(): Promise<FunctionInfo[]>;
   versions(name: string): Promise<{ version: number; createdAt: string; timeoutMs: number; memoryMb: number }[]>;
   /** Recent console output of the function on the gateway that answers, and its call/error counts. */
-  logs(name: string): Promise<{ logs: { time: number; function: string; version: number; level: string; message: string }[]; stats: { calls: number; errors: number; lastError?: string } }>;
+  logs(name: string): Promise<{
+    logs: { time: number; function: string; version: number; level: string; message: string }[];
+    stats: { calls: number; errors: number; lastError?: string };
+  }>;
   delete(name: string, o?: { force?: boolean }): Promise<{ deleted: boolean; detachedFrom: string[] }>;
   /** Attaches to a station's pipeline (at the end, or at `position`; attaching again moves it). */
-  attach(name: string, station: string, o?: { version?: number; position?: number; inputs?: Record<string, string> }): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
-  detach(name: string, station: string): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
+  attach(
+    name: string,
+    station: string,
+    o?: { version?: number; position?: number; inputs?: Record<string, string> },
+  ): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
+  detach(
+    name: string,
+    station: string,
+  ): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
 }
 
 /** Dead-letter operations (`jn.api.dls.*`). Every operation is idempotent and reports counts. */
@@ -79,15 +102,25 @@ export interface DlsApi {
    * Resends: poison and terminated dead letters go back only to the group(s) that failed them;
    * schema and function dead letters go back through the produce path (checked again).
    */
-  resend(target: { id: string } | { filter: DeadLetterFilter }): Promise<{ resent: number; failed: number; errors?: { id: string; code: string; message: string }[] }>;
+  resend(
+    target: { id: string } | { filter: DeadLetterFilter },
+  ): Promise<{ resent: number; failed: number; errors?: { id: string; code: string; message: string }[] }>;
   drop(target: { id: string } | { filter: DeadLetterFilter }): Promise<{ dropped: number }>;
   /** Counts per reason and group. */
-  stats(station?: string): Promise<{ total: number; byReason: Partial<Record<DeadLetterReason, number>>; byGroup: Record<string, number>; byStation: Record<string, number> }>;
+  stats(station?: string): Promise<{
+    total: number;
+    byReason: Partial<Record<DeadLetterReason, number>>;
+    byGroup: Record<string, number>;
+    byStation: Record<string, number>;
+  }>;
   /**
    * A station's DLS retention; with `change`, sets it first. The age applies to dead letters
    * written afterwards; a lower cap trims the oldest entries at once (`trimmed`).
    */
-  retention(station: string, change?: { maxAgeSeconds?: number; maxEntries?: number }): Promise<{ station: string; maxAgeSeconds: number; maxEntries: number; trimmed: number }>;
+  retention(
+    station: string,
+    change?: { maxAgeSeconds?: number; maxEntries?: number },
+  ): Promise<{ station: string; maxAgeSeconds: number; maxEntries: number; trimmed: number }>;
 }
 
 /** Builds the admin API objects over a requester. */

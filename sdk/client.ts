@@ -1,10 +1,4 @@
-import {
-  subjects,
-  type GroupConfig,
-  type GroupInfo,
-  type StationConfig,
-  type StationInfo,
-} from "../core/protocol/index.js";
+import { subjects, type GroupConfig, type GroupInfo, type StationConfig, type StationInfo } from "../core/protocol/index.js";
 import { openConnection, request, type NatsConnection } from "./transport.js";
 import { unwrap } from "./reply.js";
 import { SchemaCache } from "./schema-cache.js";

@@ -158,7 +158,8 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const batch = o.batchSize ?? 100;
-    if (!Number.isInteger(batch) || batch < 1) throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
     await client.groups.create(o.station, o.group, config);
     const c = new Consumer(o.station, o.group);
     c.#schemas = client.schemaCache;
@@ -246,7 +247,8 @@ export class Consumer implements AsyncIterable<Message> {
    * throw) ends this member.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    if (this.#onMessage) throw new JunctionError("INVALID_ARGUMENT", "this consumer hands messages to onMessage; it cannot also be iterated");
+    if (this.#onMessage)
+      throw new JunctionError("INVALID_ARGUMENT", "this consumer hands messages to onMessage; it cannot also be iterated");
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
     const next = async (): Promise<IteratorResult<Message>> => {
       for (;;) {

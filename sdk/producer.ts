@@ -119,7 +119,15 @@ export class Producer {
       station: o.station,
       encode: o.encode ?? defaultEncode,
     };
-    for (const k of ["lingerMs", "maxBatchMessages", "maxBatchBytes", "maxInFlight", "requestTimeoutMs", "sendTimeoutMs", "retryBackoffMs"] as const) {
+    for (const k of [
+      "lingerMs",
+      "maxBatchMessages",
+      "maxBatchBytes",
+      "maxInFlight",
+      "requestTimeoutMs",
+      "sendTimeoutMs",
+      "retryBackoffMs",
+    ] as const) {
       const v = this.#o[k];
       if (!Number.isFinite(v) || v < (k === "lingerMs" ? 0 : 1)) {
         throw new JunctionError("INVALID_ARGUMENT", `producer option ${k} must be a positive number (got ${v})`, { details: { field: k } });
@@ -146,7 +154,10 @@ export class Producer {
       }
       const version = s.version === "latest" ? (await this.#client.schemas.get(s.name)).version.version : s.version;
       const compiled = await this.#client.schemaCache.get(s.name, version);
-      this.#schemaEncode = compiled.type === "protobuf" ? (p) => (p instanceof Uint8Array ? p : typeof p === "string" ? defaultEncode(p) : compiled.encode(p)) : null;
+      this.#schemaEncode =
+        compiled.type === "protobuf"
+          ? (p) => (p instanceof Uint8Array ? p : typeof p === "string" ? defaultEncode(p) : compiled.encode(p))
+          : null;
     } catch {
       // Unknown station or schema: send JSON and let the gateway answer with the real error.
       this.#schemaEncode = null;
@@ -156,7 +167,8 @@ export class Producer {
   /** Sends one message; resolves once it is stored. */
   send(payload: Payload, opts: SendOptions = {}): Promise<SendResult> {
     if (this.#closed) return Promise.reject(new JunctionError("CONNECTION_CLOSED", "the producer is closed"));
-    const needsSchema = !this.#customEncode && this.#schemaEncode === undefined && typeof payload === "object" && !(payload instanceof Uint8Array);
+    const needsSchema =
+      !this.#customEncode && this.#schemaEncode === undefined && typeof payload === "object" && !(payload instanceof Uint8Array);
     if (this.#resolving || needsSchema) {
       // Keep the send order while the schema is looked up.
       this.#resolving ??= this.#resolveSchema().finally(() => {
@@ -168,7 +180,11 @@ export class Producer {
     try {
       bytes = this.#schemaEncode ? this.#schemaEncode(payload) : this.#o.encode(payload);
     } catch (err) {
-      return Promise.reject(err instanceof JunctionError ? err : new JunctionError("INVALID_ARGUMENT", `cannot encode the payload: ${(err as Error).message}`, { cause: err }));
+      return Promise.reject(
+        err instanceof JunctionError
+          ? err
+          : new JunctionError("INVALID_ARGUMENT", `cannot encode the payload: ${(err as Error).message}`, { cause: err }),
+      );
     }
     const id = opts.id ?? `${this.#prefix}-${(this.#seq++).toString(36)}`;
     return new Promise<SendResult>((resolve, reject) => {

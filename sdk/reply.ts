@@ -13,4 +13,3 @@ export function unwrap<T>(data: Uint8Array): T {
   if (!reply.ok) throw JunctionError.fromBody(reply.error);
   return reply.data;
 }
-

@@ -32,7 +32,15 @@ function envelope(m: Message): unknown {
   } catch {
     payload = m.text();
   }
-  return { seq: m.seq, deliveryCount: m.deliveryCount, redelivered: m.redelivered, timestamp: m.timestamp.toISOString(), subject: m.subject, headers: m.headers, payload };
+  return {
+    seq: m.seq,
+    deliveryCount: m.deliveryCount,
+    redelivered: m.redelivered,
+    timestamp: m.timestamp.toISOString(),
+    subject: m.subject,
+    headers: m.headers,
+    payload,
+  };
 }
 
 export function registerConsume(program: Command, io: Io): void {
@@ -64,27 +72,27 @@ export function registerConsume(program: Command, io: Io): void {
       if (count !== undefined) o.maxMessages = count;
       const idle = intOption("timeout-ms", opts.timeoutMs);
       await withClient(cmd, async (c) => {
-      const consumer = await c.consumer(o);
-      let n = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        if (idle === undefined) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => void consumer.close(), idle);
-      };
-      const stop = () => void consumer.close();
-      process.once("SIGINT", stop);
-      arm();
-      for await (const m of consumer) {
-        io.out((opts.json ? JSON.stringify(envelope(m)) : m.text()) + "\n");
-        if (opts.ack) m.ack();
-        n++;
+        const consumer = await c.consumer(o);
+        let n = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const arm = () => {
+          if (idle === undefined) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => void consumer.close(), idle);
+        };
+        const stop = () => void consumer.close();
+        process.once("SIGINT", stop);
         arm();
-        if (count !== undefined && n >= count) break;
-      }
-      clearTimeout(timer);
-      process.off("SIGINT", stop);
-      await consumer.close();
+        for await (const m of consumer) {
+          io.out((opts.json ? JSON.stringify(envelope(m)) : m.text()) + "\n");
+          if (opts.ack) m.ack();
+          n++;
+          arm();
+          if (count !== undefined && n >= count) break;
+        }
+        clearTimeout(timer);
+        process.off("SIGINT", stop);
+        await consumer.close();
       });
     });
 }

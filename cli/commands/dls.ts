@@ -18,7 +18,8 @@ function filterFrom(o: FilterOpts): DeadLetterFilter {
   const f: DeadLetterFilter = {};
   if (o.station) f.station = o.station;
   if (o.reason) {
-    if (!REASONS.includes(o.reason)) throw new JunctionError("INVALID_ARGUMENT", `--reason must be one of ${REASONS.join(", ")} (got '${o.reason}')`);
+    if (!REASONS.includes(o.reason))
+      throw new JunctionError("INVALID_ARGUMENT", `--reason must be one of ${REASONS.join(", ")} (got '${o.reason}')`);
     f.reason = o.reason as DeadLetterReason;
   }
   if (o.group) f.group = o.group;
@@ -62,7 +63,12 @@ function describe(d: DeadLetter): string {
   if (d.resentFrom) lines.push(`  resent from: ${d.resentFrom}`);
   if (d.error) lines.push(`  error: ${d.error.code}: ${d.error.message}`);
   if (Object.keys(d.headers).length) lines.push(`  headers: ${JSON.stringify(d.headers)}`);
-  lines.push("  payload:", ...payloadText(d).split("\n").map((l) => "    " + l));
+  lines.push(
+    "  payload:",
+    ...payloadText(d)
+      .split("\n")
+      .map((l) => "    " + l),
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -74,24 +80,41 @@ export function registerDls(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (o: FilterOpts & { limit: string; cursor?: string; json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const page = await c.dls.list({ ...filterFrom(o), limit: intOption("limit", o.limit) ?? 50, ...(o.cursor ? { cursor: o.cursor } : {}) });
-      print(io, o.json === true, page, () =>
-        (page.items.length === 0
-          ? "no dead letters\n"
-          : table(
-              ["ID", "STATION", "REASON", "GROUPS", "DELIVERIES", "CREATED", "ERROR"],
-              page.items.map((d) => [d.id, d.station, d.reason, d.groups.join(",") || "-", d.deliveries ?? "-", d.createdAt, (d.error?.code ?? "-")]),
-            )) + (page.next ? `more: --cursor ${page.next}\n` : ""),
-      );
+        const page = await c.dls.list({
+          ...filterFrom(o),
+          limit: intOption("limit", o.limit) ?? 50,
+          ...(o.cursor ? { cursor: o.cursor } : {}),
+        });
+        print(
+          io,
+          o.json === true,
+          page,
+          () =>
+            (page.items.length === 0
+              ? "no dead letters\n"
+              : table(
+                  ["ID", "STATION", "REASON", "GROUPS", "DELIVERIES", "CREATED", "ERROR"],
+                  page.items.map((d) => [
+                    d.id,
+                    d.station,
+                    d.reason,
+                    d.groups.join(",") || "-",
+                    d.deliveries ?? "-",
+                    d.createdAt,
+                    d.error?.code ?? "-",
+                  ]),
+                )) + (page.next ? `more: --cursor ${page.next}\n` : ""),
+        );
       });
     });
-  dls.command("show <id>")
+  dls
+    .command("show <id>")
     .description("show one dead letter with its payload decoded by the station's schema")
     .option("--json", "print JSON")
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const d = await c.dls.get(id);
-      print(io, o.json === true, d, () => describe(d));
+        const d = await c.dls.get(id);
+        print(io, o.json === true, d, () => describe(d));
       });
     });
   withFilters(dls.command("resend [id]").description("resend one dead letter, or --all matching the filters"))
@@ -100,9 +123,14 @@ export function registerDls(program: Command, io: Io): void {
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
       await withClient(cmd, async (c) => {
-      const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
-      print(io, o.json === true, r, () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""));
-      if (r.failed > 0) process.exitCode = 1;
+        const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
+        print(
+          io,
+          o.json === true,
+          r,
+          () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""),
+        );
+        if (r.failed > 0) process.exitCode = 1;
       });
     });
   registerRetention(dls, io);
@@ -112,8 +140,8 @@ export function registerDls(program: Command, io: Io): void {
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
       await withClient(cmd, async (c) => {
-      const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
-      print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
+        const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
+        print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
       });
     });
 }
@@ -133,7 +161,13 @@ function registerRetention(dls: Command, io: Io): void {
       if (max !== undefined) change.maxEntries = max;
       await withClient(cmd, async (c) => {
         const r = await c.dls.retention(station, Object.keys(change).length > 0 ? change : undefined);
-        print(io, o.json === true, r, () => `dead letters of ${r.station}: max age ${r.maxAgeSeconds} s, max entries ${r.maxEntries}${r.trimmed ? ` (${r.trimmed} trimmed now)` : ""}\n`);
+        print(
+          io,
+          o.json === true,
+          r,
+          () =>
+            `dead letters of ${r.station}: max age ${r.maxAgeSeconds} s, max entries ${r.maxEntries}${r.trimmed ? ` (${r.trimmed} trimmed now)` : ""}\n`,
+        );
       });
     });
 }
@@ -144,31 +178,45 @@ export function registerGroup(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (station: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const list = await c.groups.list(station);
-      print(io, o.json === true, list, () =>
-        list.length === 0
-          ? "no consumer groups\n"
-          : table(
-              ["GROUP", "PENDING", "UNACKED", "REDELIVERED", "DEAD", "OLDEST_UNACKED", "MEMBERS", "ACK_TIME_MS", "MAX_DELIVERIES"],
-              list.map((x) => {
-                const s = x.stats as typeof x.stats & { deadLettered?: number; oldestUnackedAgeMs?: number };
-                return [x.name, s.pending, s.unacked, s.redelivered, s.deadLettered ?? "-", s.oldestUnackedAgeMs !== undefined ? `${Math.round(s.oldestUnackedAgeMs / 1000)}s` : "-", s.membersOnline, x.config.maxAckTimeMs, x.config.maxMsgDeliveries];
-              }),
-            ),
-      );
+        const list = await c.groups.list(station);
+        print(io, o.json === true, list, () =>
+          list.length === 0
+            ? "no consumer groups\n"
+            : table(
+                ["GROUP", "PENDING", "UNACKED", "REDELIVERED", "DEAD", "OLDEST_UNACKED", "MEMBERS", "ACK_TIME_MS", "MAX_DELIVERIES"],
+                list.map((x) => {
+                  const s = x.stats as typeof x.stats & { deadLettered?: number; oldestUnackedAgeMs?: number };
+                  return [
+                    x.name,
+                    s.pending,
+                    s.unacked,
+                    s.redelivered,
+                    s.deadLettered ?? "-",
+                    s.oldestUnackedAgeMs !== undefined ? `${Math.round(s.oldestUnackedAgeMs / 1000)}s` : "-",
+                    s.membersOnline,
+                    x.config.maxAckTimeMs,
+                    x.config.maxMsgDeliveries,
+                  ];
+                }),
+              ),
+        );
       });
     });
   g.command("info <station> <group>")
     .option("--json", "print JSON")
     .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const x = await c.groups.get(station, group);
-      print(io, o.json === true, x, () =>
-        `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
-          Object.entries(x.stats)
-            .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-            .join(""),
-      );
+        const x = await c.groups.get(station, group);
+        print(
+          io,
+          o.json === true,
+          x,
+          () =>
+            `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
+            Object.entries(x.stats)
+              .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+              .join(""),
+        );
       });
     });
 }

@@ -54,7 +54,7 @@ export function registerProduce(program: Command, io: Io): void {
     .command("produce <station> [messages...]")
     .description("send messages: from arguments, --file (one per line), stdin (one per line), or --count N generated")
     .option("--file <path>", "read messages from a file, one per line")
-    .option("--count <n>", "generate N messages ({\"n\":i,\"at\":time}, padded to --size)")
+    .option("--count <n>", 'generate N messages ({"n":i,"at":time}, padded to --size)')
     .option("--size <bytes>", "payload size of generated messages")
     .option("--header <k=v...>", "add a header to every message")
     .option("--id <id>", "message id (one message only), for de-duplication")
@@ -73,40 +73,48 @@ export function registerProduce(program: Command, io: Io): void {
           return size > base.length ? JSON.stringify({ n, at: new Date().toISOString(), pad: "x".repeat(size - base.length - 9) }) : base;
         });
       } else payloads = lines(await readStdin());
-      if (payloads.length === 0) throw new JunctionError("INVALID_ARGUMENT", "no messages to produce: give them as arguments, --file, --count or stdin");
+      if (payloads.length === 0)
+        throw new JunctionError("INVALID_ARGUMENT", "no messages to produce: give them as arguments, --file, --count or stdin");
       if (opts.id !== undefined && payloads.length !== 1) throw new JunctionError("INVALID_ARGUMENT", "--id needs exactly one message");
       await withClient(cmd, async (c) => {
-      const producer = c.producer({ station });
-      const tick = progress(io, payloads.length);
-      let done = 0;
-      const outcomes: SendOutcome[] = [];
-      const step = 10_000;
-      for (let i = 0; i < payloads.length; i += step) {
-        const part = payloads.slice(i, i + step).map((p) => ({
-          payload: opts.raw ? p : asObject(p),
-          ...(Object.keys(headers).length > 0 ? { headers } : {}),
-          ...(opts.id !== undefined ? { id: opts.id } : {}),
-        }));
-        outcomes.push(...(await producer.sendBatch(part)));
-        done += part.length;
-        tick(done);
-      }
-      const failed = outcomes.filter((o) => !o.ok);
-      const dup = outcomes.filter((o) => o.ok && o.duplicate).length;
-      if (opts.json) {
-        print(io, true, outcomes.map((o) => (o.ok ? o : { ok: false, id: o.id, error: o.error.toBody() })), () => "");
-      } else {
-        const seqs = outcomes.flatMap((o) => (o.ok && o.seq > 0 ? [o.seq] : []));
-        const range = seqs.length > 0 ? ` (seq ${Math.min(...seqs)}..${Math.max(...seqs)})` : "";
-        io.out(`produced ${outcomes.length - failed.length}/${outcomes.length} messages to ${station}${range}${dup ? `, ${dup} duplicate(s)` : ""}\n`);
-      }
-      outcomes.forEach((o, i) => {
-        if (!o.ok) {
-          io.err(`message ${i}: error ${o.error.code}: ${o.error.message}\n`);
-          if (o.error.details) io.err(`  details: ${JSON.stringify(o.error.details)}\n`);
+        const producer = c.producer({ station });
+        const tick = progress(io, payloads.length);
+        let done = 0;
+        const outcomes: SendOutcome[] = [];
+        const step = 10_000;
+        for (let i = 0; i < payloads.length; i += step) {
+          const part = payloads.slice(i, i + step).map((p) => ({
+            payload: opts.raw ? p : asObject(p),
+            ...(Object.keys(headers).length > 0 ? { headers } : {}),
+            ...(opts.id !== undefined ? { id: opts.id } : {}),
+          }));
+          outcomes.push(...(await producer.sendBatch(part)));
+          done += part.length;
+          tick(done);
         }
-      });
-      if (failed.length > 0) process.exitCode = 1;
+        const failed = outcomes.filter((o) => !o.ok);
+        const dup = outcomes.filter((o) => o.ok && o.duplicate).length;
+        if (opts.json) {
+          print(
+            io,
+            true,
+            outcomes.map((o) => (o.ok ? o : { ok: false, id: o.id, error: o.error.toBody() })),
+            () => "",
+          );
+        } else {
+          const seqs = outcomes.flatMap((o) => (o.ok && o.seq > 0 ? [o.seq] : []));
+          const range = seqs.length > 0 ? ` (seq ${Math.min(...seqs)}..${Math.max(...seqs)})` : "";
+          io.out(
+            `produced ${outcomes.length - failed.length}/${outcomes.length} messages to ${station}${range}${dup ? `, ${dup} duplicate(s)` : ""}\n`,
+          );
+        }
+        outcomes.forEach((o, i) => {
+          if (!o.ok) {
+            io.err(`message ${i}: error ${o.error.code}: ${o.error.message}\n`);
+            if (o.error.details) io.err(`  details: ${JSON.stringify(o.error.details)}\n`);
+          }
+        });
+        if (failed.length > 0) process.exitCode = 1;
       });
     });
 }

@@ -7,7 +7,10 @@ import { loadSchema, prepareSchema, SchemaError, type PreparedSchema } from "../
 import { withClient } from "../connection.js";
 import { intOption, print, table, type Io } from "../output.js";
 
-const wrap = (err: unknown): unknown => (err instanceof SchemaError ? new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) }) : err);
+const wrap = (err: unknown): unknown =>
+  err instanceof SchemaError
+    ? new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) })
+    : err;
 
 /** Reads messages to validate: a JSON array, or one message per line. */
 function splitMessages(text: string, binary: boolean): Uint8Array[] {
@@ -17,7 +20,10 @@ function splitMessages(text: string, binary: boolean): Uint8Array[] {
     const arr = JSON.parse(t) as unknown[];
     return arr.map((x) => new TextEncoder().encode(JSON.stringify(x)));
   }
-  return t.split("\n").filter((l) => l.trim() !== "").map((l) => new TextEncoder().encode(l));
+  return t
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => new TextEncoder().encode(l));
 }
 
 export function registerSchema(program: Command, io: Io): void {
@@ -29,20 +35,30 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--message <type>", "Protobuf message type (e.g. shop.Order)")
     .option("--compatibility <mode>", "none, backward (default), forward or full")
     .option("--description <text>")
-    .action(async (name: string, o: { type: string; file: string; message?: string; compatibility?: string; description?: string }, cmd: Command) => {
-      const definition = await readFile(o.file, "utf8");
-      await withClient(cmd, async (c) => {
-      const r = await c.schemas.create({
-        name,
-        type: o.type as "json",
-        definition,
-        ...(o.message ? { messageType: o.message } : {}),
-        ...(o.compatibility ? { compatibility: o.compatibility as "backward" } : {}),
-        ...(o.description ? { description: o.description } : {}),
-      });
-      io.out(r.created ? `schema ${name} version ${r.version} registered (${r.type}, ${r.compatibility})\n` : `schema ${name} unchanged (version ${r.version} has this definition)\n`);
-      });
-    });
+    .action(
+      async (
+        name: string,
+        o: { type: string; file: string; message?: string; compatibility?: string; description?: string },
+        cmd: Command,
+      ) => {
+        const definition = await readFile(o.file, "utf8");
+        await withClient(cmd, async (c) => {
+          const r = await c.schemas.create({
+            name,
+            type: o.type as "json",
+            definition,
+            ...(o.message ? { messageType: o.message } : {}),
+            ...(o.compatibility ? { compatibility: o.compatibility as "backward" } : {}),
+            ...(o.description ? { description: o.description } : {}),
+          });
+          io.out(
+            r.created
+              ? `schema ${name} version ${r.version} registered (${r.type}, ${r.compatibility})\n`
+              : `schema ${name} unchanged (version ${r.version} has this definition)\n`,
+          );
+        });
+      },
+    );
   sc.command("attach <name>")
     .description("attach a schema to a station (latest version, or pinned with --version)")
     .requiredOption("--station <station>")
@@ -50,9 +66,12 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--allow-unknown-fields", "Protobuf: accept fields the schema does not declare")
     .action(async (name: string, o: { station: string; version?: string; allowUnknownFields?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const version = intOption("version", o.version);
-      await c.schemas.attach(name, o.station, { ...(version !== undefined ? { version } : {}), ...(o.allowUnknownFields ? { allowUnknownFields: true } : {}) });
-      io.out(`schema ${name}@${version ?? "latest"} attached to ${o.station}\n`);
+        const version = intOption("version", o.version);
+        await c.schemas.attach(name, o.station, {
+          ...(version !== undefined ? { version } : {}),
+          ...(o.allowUnknownFields ? { allowUnknownFields: true } : {}),
+        });
+        io.out(`schema ${name}@${version ?? "latest"} attached to ${o.station}\n`);
       });
     });
   sc.command("detach")
@@ -60,18 +79,23 @@ export function registerSchema(program: Command, io: Io): void {
     .requiredOption("--station <station>")
     .action(async (o: { station: string }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      await c.schemas.detach(o.station);
-      io.out(`schema detached from ${o.station}\n`);
+        await c.schemas.detach(o.station);
+        io.out(`schema detached from ${o.station}\n`);
       });
     });
   sc.command("list")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const list = await c.schemas.list();
-      print(io, o.json === true, list, () =>
-        list.length === 0 ? "no schemas\n" : table(["NAME", "TYPE", "LATEST", "COMPATIBILITY", "STATIONS"], list.map((s) => [s.name, s.type, s.latest, s.compatibility, s.usedBy.join(",") || "-"])),
-      );
+        const list = await c.schemas.list();
+        print(io, o.json === true, list, () =>
+          list.length === 0
+            ? "no schemas\n"
+            : table(
+                ["NAME", "TYPE", "LATEST", "COMPATIBILITY", "STATIONS"],
+                list.map((s) => [s.name, s.type, s.latest, s.compatibility, s.usedBy.join(",") || "-"]),
+              ),
+        );
       });
     });
   sc.command("show <name>")
@@ -80,27 +104,36 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const r = await c.schemas.get(name, intOption("version", o.version));
-      print(io, o.json === true, r, () =>
-        `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
-        `used by: ${r.meta.usedBy.join(", ") || "-"}\n\n${r.version.prepared.definition.trimEnd()}\n`,
-      );
+        const r = await c.schemas.get(name, intOption("version", o.version));
+        print(
+          io,
+          o.json === true,
+          r,
+          () =>
+            `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
+            `used by: ${r.meta.usedBy.join(", ") || "-"}\n\n${r.version.prepared.definition.trimEnd()}\n`,
+        );
       });
     });
   sc.command("versions <name>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const v = await c.schemas.versions(name);
-      print(io, o.json === true, v, () => table(["VERSION", "CREATED", "FINGERPRINT"], v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)])));
+        const v = await c.schemas.versions(name);
+        print(io, o.json === true, v, () =>
+          table(
+            ["VERSION", "CREATED", "FINGERPRINT"],
+            v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)]),
+          ),
+        );
       });
     });
   sc.command("delete <name>")
     .option("--force", "detach it from every station first")
     .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const r = await c.schemas.delete(name, { force: o.force === true });
-      io.out(`schema ${name} deleted${r.detachedFrom.length ? ` (detached from ${r.detachedFrom.join(", ")})` : ""}\n`);
+        const r = await c.schemas.delete(name, { force: o.force === true });
+        io.out(`schema ${name} deleted${r.detachedFrom.length ? ` (detached from ${r.detachedFrom.join(", ")})` : ""}\n`);
       });
     });
   sc.command("validate <file>")
@@ -113,18 +146,29 @@ export function registerSchema(program: Command, io: Io): void {
       try {
         if (existsSync(o.schema)) {
           const type = (o.type ?? (extname(o.schema) === ".proto" ? "protobuf" : "json")) as "json" | "protobuf";
-          prepared = await prepareSchema({ type, definition: await readFile(o.schema, "utf8"), ...(o.message ? { messageType: o.message } : {}) });
+          prepared = await prepareSchema({
+            type,
+            definition: await readFile(o.schema, "utf8"),
+            ...(o.message ? { messageType: o.message } : {}),
+          });
         } else {
           const [name, ver] = o.schema.split("@");
-          prepared = await withClient(cmd, async (c) => (await c.schemas.get(name!, intOption("version", ver))).version.prepared as PreparedSchema);
+          prepared = await withClient(
+            cmd,
+            async (c) => (await c.schemas.get(name!, intOption("version", ver))).version.prepared as PreparedSchema,
+          );
         }
       } catch (err) {
         throw wrap(err);
       }
       const compiled = loadSchema(prepared);
       const raw = await readFile(file);
-      const messages = prepared.type === "protobuf" && !/\.(json|jsonl)$/.test(file) ? [new Uint8Array(raw)] : splitMessages(raw.toString("utf8"), false);
-      const payloads = prepared.type === "protobuf" && /\.(json|jsonl)$/.test(file) ? messages.map((m) => compiled.encode(JSON.parse(new TextDecoder().decode(m)))) : messages;
+      const messages =
+        prepared.type === "protobuf" && !/\.(json|jsonl)$/.test(file) ? [new Uint8Array(raw)] : splitMessages(raw.toString("utf8"), false);
+      const payloads =
+        prepared.type === "protobuf" && /\.(json|jsonl)$/.test(file)
+          ? messages.map((m) => compiled.encode(JSON.parse(new TextDecoder().decode(m))))
+          : messages;
       let bad = 0;
       payloads.forEach((p, i) => {
         const r = compiled.validate(p);

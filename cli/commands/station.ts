@@ -44,7 +44,10 @@ function describe(s: StationInfo): string {
     `  idempotencyWindowMs: ${c.idempotencyWindowMs}`,
     `  created: ${s.createdAt}`,
   ];
-  if (s.state) lines.push(`  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}`);
+  if (s.state)
+    lines.push(
+      `  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}`,
+    );
   if (s.schema) lines.push(`  schema: ${s.schema.name}@${s.schema.version}`);
   if (s.functions && s.functions.length > 0) lines.push(`  functions: ${s.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}`);
   return lines.join("\n") + "\n";
@@ -55,15 +58,15 @@ export function registerStation(program: Command, io: Io): void {
   withSettings(st.command("create <name>").description("create a station (same settings again: no-op)")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const s = await c.stations.create(name, configFrom(opts));
-      io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
+        const s = await c.stations.create(name, configFrom(opts));
+        io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
       });
     },
   );
   withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      io.out(describe(await c.stations.update(name, configFrom(opts))));
+        io.out(describe(await c.stations.update(name, configFrom(opts))));
       });
     },
   );
@@ -72,15 +75,23 @@ export function registerStation(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const list = await c.stations.list();
-      print(io, opts.json === true, list, () =>
-        list.length === 0
-          ? "no stations\n"
-          : table(
-              ["NAME", "MESSAGES", "BYTES", "GROUPS", "RETENTION", "STORAGE", "SCHEMA"],
-              list.map((s) => [s.name, s.state?.messages ?? 0, s.state?.bytes ?? 0, s.state?.consumers ?? 0, s.config.retention, s.config.storage, s.schema ? `${s.schema.name}@${s.schema.version}` : "-"]),
-            ),
-      );
+        const list = await c.stations.list();
+        print(io, opts.json === true, list, () =>
+          list.length === 0
+            ? "no stations\n"
+            : table(
+                ["NAME", "MESSAGES", "BYTES", "GROUPS", "RETENTION", "STORAGE", "SCHEMA"],
+                list.map((s) => [
+                  s.name,
+                  s.state?.messages ?? 0,
+                  s.state?.bytes ?? 0,
+                  s.state?.consumers ?? 0,
+                  s.config.retention,
+                  s.config.storage,
+                  s.schema ? `${s.schema.name}@${s.schema.version}` : "-",
+                ]),
+              ),
+        );
       });
     });
   st.command("info <name>")
@@ -88,16 +99,16 @@ export function registerStation(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      const s = await c.stations.get(name);
-      print(io, opts.json === true, s, () => describe(s));
+        const s = await c.stations.get(name);
+        print(io, opts.json === true, s, () => describe(s));
       });
     });
   st.command("delete <name>")
     .description("delete a station, its messages and its consumer groups")
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withClient(cmd, async (c) => {
-      await c.stations.delete(name);
-      io.out(`station ${name} deleted\n`);
+        await c.stations.delete(name);
+        io.out(`station ${name} deleted\n`);
       });
     });
 }

@@ -15,7 +15,11 @@ function fakeSource() {
       { station: station("orders"), groups: [group("orders", "billing", { unacked: 1 })], deadLetters: dls.length },
       { station: station("calm"), groups: [], deadLetters: 0 },
     ]),
-    station: vi.fn(async (name: string) => ({ station: station(name), groups: [group(name, "billing", { unacked: 1 })], deadLettersByGroup: { billing: 2 } })),
+    station: vi.fn(async (name: string) => ({
+      station: station(name),
+      groups: [group(name, "billing", { unacked: 1 })],
+      deadLettersByGroup: { billing: 2 },
+    })),
     browse: vi.fn(async () => []),
     dlsList: vi.fn(async (f) => ({ items: dls.filter((d) => !f.group || d.groups.includes(f.group)) })),
     dlsGet: vi.fn(async (id: string) => dls.find((d) => d.id === id)!),

@@ -2,7 +2,7 @@
  * The App: connects (and keeps retrying), follows live events, keeps the navigation stack, and
  * wires each pure screen to its data.
  */
-import { Box, Text, useApp, useInput } from "ink";
+import { Box, useApp, useInput } from "ink";
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import type { DeadLetterFilter } from "../../sdk/index.js";
 import { formatAge } from "./format.js";
@@ -17,6 +17,7 @@ import { SchemasScreen } from "./screens/schemas.js";
 import { StationScreen, type BrowsedMessage } from "./screens/station.js";
 import type { TuiEvent, TuiSource } from "./source.js";
 import { ThemeProvider, useHue, type Theme } from "./theme.js";
+import { Text } from "./theme.js";
 
 /** Where the user is. */
 export type Route =
@@ -200,7 +201,15 @@ function Shell(props: AppProps): ReactNode {
   else {
     switch (route.screen) {
       case "overview":
-        body = <OverviewContainer source={source} pollMs={pollMs} {...common} onOpen={(name) => push({ screen: "station", name })} onDeadLetters={(station) => push({ screen: "dls", filter: { station } })} />;
+        body = (
+          <OverviewContainer
+            source={source}
+            pollMs={pollMs}
+            {...common}
+            onOpen={(name) => push({ screen: "station", name })}
+            onDeadLetters={(station) => push({ screen: "dls", filter: { station } })}
+          />
+        );
         break;
       case "station":
         body = (
@@ -216,7 +225,17 @@ function Shell(props: AppProps): ReactNode {
         );
         break;
       case "dls":
-        body = <DeadLettersContainer key={JSON.stringify(route.filter)} source={source} initial={route.filter} pollMs={pollMs} now={now} {...common} onOpen={(id) => push({ screen: "dl", id })} />;
+        body = (
+          <DeadLettersContainer
+            key={JSON.stringify(route.filter)}
+            source={source}
+            initial={route.filter}
+            pollMs={pollMs}
+            now={now}
+            {...common}
+            onOpen={(id) => push({ screen: "dl", id })}
+          />
+        );
         break;
       case "dl":
         body = <DeadLetterContainer key={route.id} source={source} id={route.id} pollMs={pollMs} {...common} />;
@@ -232,7 +251,9 @@ function Shell(props: AppProps): ReactNode {
   const target = source?.target ?? "";
   // The target goes when the terminal is too narrow for it.
   const status = (link.up ? "● live" : "○ down") + (width >= 63 + 10 + target.length ? " " + target : "");
-  const current = TOP.find((t) => t.route.screen === route.screen || (route.screen === "station" && t.key === "1") || (route.screen === "dl" && t.key === "2"));
+  const current = TOP.find(
+    (t) => t.route.screen === route.screen || (route.screen === "station" && t.key === "1") || (route.screen === "dl" && t.key === "2"),
+  );
   return (
     <LiveContext.Provider value={live}>
       <ModalContext.Provider value={setModal}>
@@ -293,7 +314,18 @@ function OverviewContainer(p: Common & { onOpen: (name: string) => void; onDeadL
     p.pollMs,
     [p.source],
   );
-  return <OverviewScreen rows={polled.data ?? []} loading={polled.loading} error={polled.error} width={p.width} height={p.height} active={p.active} onOpen={p.onOpen} onDeadLetters={p.onDeadLetters} />;
+  return (
+    <OverviewScreen
+      rows={polled.data ?? []}
+      loading={polled.loading}
+      error={polled.error}
+      width={p.width}
+      height={p.height}
+      active={p.active}
+      onOpen={p.onOpen}
+      onDeadLetters={p.onDeadLetters}
+    />
+  );
 }
 
 function StationContainer(p: Common & { name: string; browseCount: number; onDeadLetters: (group?: string) => void }): ReactNode {
@@ -318,7 +350,9 @@ function StationContainer(p: Common & { name: string; browseCount: number; onDea
     );
   };
   const d = polled.data;
-  const groups = (d?.groups ?? []).filter((g) => !g.name.startsWith("jn-tui-browse-")).map((g) => groupRow(g, d?.deadLettersByGroup?.[g.name]));
+  const groups = (d?.groups ?? [])
+    .filter((g) => !g.name.startsWith("jn-tui-browse-"))
+    .map((g) => groupRow(g, d?.deadLettersByGroup?.[g.name]));
   return (
     <StationScreen
       station={d?.station}
@@ -376,7 +410,16 @@ function DeadLetterContainer(p: Common & { id: string }): ReactNode {
   useEffect(() => {
     if (polled.data) setData(polled.data);
   }, [polled.data]);
-  return <DeadLetterScreen deadLetter={data} error={polled.error} height={p.height} active={p.active} onResend={(t) => p.source.dlsResend(t)} onDrop={(t) => p.source.dlsDrop(t)} />;
+  return (
+    <DeadLetterScreen
+      deadLetter={data}
+      error={polled.error}
+      height={p.height}
+      active={p.active}
+      onResend={(t) => p.source.dlsResend(t)}
+      onDrop={(t) => p.source.dlsDrop(t)}
+    />
+  );
 }
 
 function SchemasContainer(p: Common): ReactNode {
@@ -392,7 +435,8 @@ function SchemasContainer(p: Common): ReactNode {
     name && version !== undefined
       ? async () => ({
           definition: { version, text: await p.source.schemaDefinition(name, version) },
-          previous: prevVersion !== undefined ? { version: prevVersion, text: await p.source.schemaDefinition(name, prevVersion) } : undefined,
+          previous:
+            prevVersion !== undefined ? { version: prevVersion, text: await p.source.schemaDefinition(name, prevVersion) } : undefined,
         })
       : undefined,
     60_000,
@@ -422,7 +466,11 @@ function FunctionsContainer(p: Common): ReactNode {
   const [name, setName] = useState<string | undefined>();
   const [version, setVersion] = useState<number | undefined>();
   const versions = usePoll(name ? () => p.source.functionVersions(name) : undefined, p.pollMs * 4, [p.source, name]);
-  const source = usePoll(name && version !== undefined ? async () => ({ version, text: await p.source.functionSource(name, version) }) : undefined, 60_000, [p.source, name, version]);
+  const source = usePoll(
+    name && version !== undefined ? async () => ({ version, text: await p.source.functionSource(name, version) }) : undefined,
+    60_000,
+    [p.source, name, version],
+  );
   const logs = usePoll(name ? () => p.source.functionLogs(name) : undefined, p.pollMs, [p.source, name]);
   return (
     <FunctionsScreen

@@ -7,13 +7,26 @@ export function station(name: string, o: Partial<StationInfo> = {}): StationInfo
   return {
     name,
     createdAt: "2025-01-01T00:00:00.000Z",
-    config: { retention: "limits", maxAgeSeconds: 0, maxMessages: -1, maxBytes: -1, storage: "file", replicas: 1, idempotencyWindowMs: 120000, maxMessageSize: 1048576 },
+    config: {
+      retention: "limits",
+      maxAgeSeconds: 0,
+      maxMessages: -1,
+      maxBytes: -1,
+      storage: "file",
+      replicas: 1,
+      idempotencyWindowMs: 120000,
+      maxMessageSize: 1048576,
+    },
     state: { messages: 10, bytes: 2048, firstSeq: 1, lastSeq: 10, consumers: 1 },
     ...o,
   };
 }
 
-export function group(stationName: string, name: string, stats: Partial<GroupInfo["stats"]> & { deadLettered?: number; oldestUnackedAgeMs?: number } = {}): GroupInfo {
+export function group(
+  stationName: string,
+  name: string,
+  stats: Partial<GroupInfo["stats"]> & { deadLettered?: number; oldestUnackedAgeMs?: number } = {},
+): GroupInfo {
   return {
     station: stationName,
     name,
@@ -41,11 +54,28 @@ export function deadLetter(id: string, o: Partial<DeadLetter> = {}): DeadLetter 
 }
 
 export function schema(name: string, o: Partial<SchemaInfo> = {}): SchemaInfo {
-  return { name, type: "json", compatibility: "backward", latest: 2, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-02T00:00:00.000Z", usedBy: ["orders"], ...o };
+  return {
+    name,
+    type: "json",
+    compatibility: "backward",
+    latest: 2,
+    createdAt: "2025-01-01T00:00:00.000Z",
+    updatedAt: "2025-01-02T00:00:00.000Z",
+    usedBy: ["orders"],
+    ...o,
+  };
 }
 
 export function fn(name: string, o: Partial<FunctionInfo> = {}): FunctionInfo {
-  return { name, latest: 1, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z", usedBy: [], stats: { calls: 0, errors: 0 }, ...o };
+  return {
+    name,
+    latest: 1,
+    createdAt: "2025-01-01T00:00:00.000Z",
+    updatedAt: "2025-01-01T00:00:00.000Z",
+    usedBy: [],
+    stats: { calls: 0, errors: 0 },
+    ...o,
+  };
 }
 
 export const KEY = { down: "\u001b[B", up: "\u001b[A", enter: "\r", esc: "\u001b", tab: "\t", backspace: "\u007f" } as const;

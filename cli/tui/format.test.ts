@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { diffLines, fitResponsive, formatAge, formatBytes, formatRate, prettyPayload, row, sparkline, truncate, visibleWindow } from "./format.js";
+import {
+  diffLines,
+  fitResponsive,
+  formatAge,
+  formatBytes,
+  formatRate,
+  prettyPayload,
+  row,
+  sparkline,
+  truncate,
+  visibleWindow,
+} from "./format.js";
 
 describe("format", () => {
   it("formats sizes, ages and rates", () => {
@@ -20,7 +31,15 @@ describe("format", () => {
   });
 
   it("lays out columns and drops low-priority ones when narrow", () => {
-    expect(row([{ title: "A", width: 3 }, { title: "B", width: 4, align: "right" }], ["abcdef", "1"])).toBe("ab…     1");
+    expect(
+      row(
+        [
+          { title: "A", width: 3 },
+          { title: "B", width: 4, align: "right" },
+        ],
+        ["abcdef", "1"],
+      ),
+    ).toBe("ab…     1");
     expect(truncate("hello", 10)).toBe("hello");
     const cols = [
       { key: "name", title: "N", width: 10 },

@@ -48,7 +48,9 @@ const BARS = "▁▂▃▄▅▆▇█";
 export function sparkline(values: readonly number[], width: number): string {
   const v = values.slice(-width);
   const max = Math.max(0, ...v);
-  const line = v.map((x) => (max <= 0 ? BARS[0]! : BARS[Math.min(BARS.length - 1, Math.round((Math.max(0, x) / max) * (BARS.length - 1)))]!)).join("");
+  const line = v
+    .map((x) => (max <= 0 ? BARS[0]! : BARS[Math.min(BARS.length - 1, Math.round((Math.max(0, x) / max) * (BARS.length - 1)))]!))
+    .join("");
   return line.padStart(width, " ");
 }
 

@@ -5,7 +5,10 @@ import { group, station } from "./fixtures.js";
 describe("model", () => {
   it("rates a group's problems", () => {
     expect(groupRow(group("o", "ok")).health).toBe(Health.Ok);
-    expect(groupRow(group("o", "idle", { pending: 5, membersOnline: 0 }))).toMatchObject({ health: Health.Warn, problems: ["backlog, no members online"] });
+    expect(groupRow(group("o", "idle", { pending: 5, membersOnline: 0 }))).toMatchObject({
+      health: Health.Warn,
+      problems: ["backlog, no members online"],
+    });
     expect(groupRow(group("o", "dead", { deadLettered: 3 }))).toMatchObject({ health: Health.Bad, deadLettered: 3 });
     expect(groupRow(group("o", "late", { unacked: 1, oldestUnackedAgeMs: 60_000 })).problems).toContain("unacked past ack time");
     // Older gateways without deadLettered in the stats: the DLS stats fill it in.

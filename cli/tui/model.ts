@@ -117,7 +117,8 @@ export const RATE_HISTORY = 30;
 
 /** Folds a new sample into a station's rate state. */
 export function nextRates(prev: RateState | undefined, sample: RateSample): RateState {
-  if (!prev || sample.at <= prev.last.at) return { last: sample, inRate: prev?.inRate, outRate: prev?.outRate, inHistory: prev?.inHistory ?? [] };
+  if (!prev || sample.at <= prev.last.at)
+    return { last: sample, inRate: prev?.inRate, outRate: prev?.outRate, inHistory: prev?.inHistory ?? [] };
   const dt = (sample.at - prev.last.at) / 1000;
   const inRate = Math.max(0, sample.lastSeq - prev.last.lastSeq) / dt;
   const outRate = Math.max(0, sample.acked - prev.last.acked) / dt;

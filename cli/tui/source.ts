@@ -5,7 +5,15 @@
 import { randomBytes } from "node:crypto";
 import { EVENTS_PREFIX, Headers, parseSchemaTag } from "../../core/protocol/index.js";
 import type { CompiledSchema } from "../../schemas/index.js";
-import type { DeadLetter, DeadLetterFilter, DeadLetterPage, FunctionInfo, JunctionClient, SchemaInfo, StationInfo } from "../../sdk/index.js";
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
+  FunctionInfo,
+  JunctionClient,
+  SchemaInfo,
+  StationInfo,
+} from "../../sdk/index.js";
 import type { GroupInfo } from "../../sdk/index.js";
 import { prettyPayload, prettyValue } from "./format.js";
 import { BROWSE_GROUP_PREFIX, type StationSnapshot } from "./model.js";
@@ -73,7 +81,11 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
   // The SDK's schema cache: each version is fetched and compiled once.
   const compiled = async (name: string, version: number | undefined): Promise<CompiledSchema> =>
     client.schemaCache.get(name, version ?? (await client.schemas.get(name)).version.version);
-  const decode = async (data: Uint8Array, headers: Record<string, string>, fallback: StationInfo["schema"]): Promise<{ payload: string; decodedAs: string }> => {
+  const decode = async (
+    data: Uint8Array,
+    headers: Record<string, string>,
+    fallback: StationInfo["schema"],
+  ): Promise<{ payload: string; decodedAs: string }> => {
     // The header names the exact version the message was checked against.
     const tag = parseSchemaTag(headers[Headers.Schema]);
     const name = tag ? tag.name : fallback?.name;
@@ -122,7 +134,14 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
       const group = BROWSE_GROUP_PREFIX + randomBytes(4).toString("hex");
       const out: BrowsedMessage[] = [];
       try {
-        const consumer = await client.consumer({ station, group, startPosition: { kind: "last", count: n }, maxMessages: n, batchSize: n, maxAckTimeMs: 60_000 });
+        const consumer = await client.consumer({
+          station,
+          group,
+          startPosition: { kind: "last", count: n },
+          maxMessages: n,
+          batchSize: n,
+          maxAckTimeMs: 60_000,
+        });
         const timer = setTimeout(() => void consumer.close(), o.browseTimeoutMs ?? 3000);
         try {
           for await (const m of consumer) {

@@ -2,6 +2,7 @@
  * Colours, honouring NO_COLOR (https://no-color.org): when it is set and not empty, nothing is
  * coloured and every state is still readable from its text (markers, labels).
  */
+import { Text as InkText, type TextProps } from "ink";
 import { createContext, useContext, type ReactNode } from "react";
 import { Health } from "./model.js";
 
@@ -40,4 +41,10 @@ export function healthHue(h: Health): Hue | undefined {
 /** A two-character marker of a health level, readable without colour. */
 export function healthMark(h: Health): string {
   return h === Health.Bad ? "!!" : h === Health.Warn ? "! " : "  ";
+}
+
+/** ink's Text, taking a colour that may be off (undefined), as {@link useHue} returns. */
+export function Text(props: Omit<TextProps, "color"> & { color?: Hue | undefined }): ReactNode {
+  const { color, ...rest } = props;
+  return <InkText {...rest} {...(color !== undefined ? { color } : {})} />;
 }

@@ -13,7 +13,14 @@ export { DEFAULT_DLS_OPTIONS, resolveDlsOptions } from "./options.js";
 export { DLS_RETENTION_BUCKET, RetentionStore } from "./retention.js";
 export { natsEventPublisher, noEvents } from "./events.js";
 export { AdvisoryListener, advisoryDeadLetter, advisoryDeadLetterId } from "./listener.js";
-export { DlsService, deadLettersByGroup, filterSubject, DLS_LIST_DEFAULT_LIMIT, DLS_LIST_MAX_LIMIT, DLS_LIST_SCAN_LIMIT } from "./service.js";
+export {
+  DlsService,
+  deadLettersByGroup,
+  filterSubject,
+  DLS_LIST_DEFAULT_LIMIT,
+  DLS_LIST_MAX_LIMIT,
+  DLS_LIST_SCAN_LIMIT,
+} from "./service.js";
 export type { DeadLetter, DeadLetterWriterOptions } from "./store.js";
 export type { DlsOptions, DlsHooks, ResolvedDlsOptions } from "./options.js";
 export type { DlsRetention } from "./retention.js";

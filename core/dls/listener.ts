@@ -89,9 +89,14 @@ export class AdvisoryListener {
     const { jsm, options } = this.#d;
     await ensureAdvisoryStream(jsm, ADVISORY_STREAM, this.#d.replicas, options.advisoryMaxAgeSeconds);
     await ensureAdvisoryConsumer(jsm, ADVISORY_STREAM, options.advisoryAckWaitMs);
-    this.#sub = await consumeAdvisories(this.#d.nc, ADVISORY_STREAM, (d) => this.#handle(d), (err) => {
-      this.#d.logger.warn("advisory handling failed", { error: String(err) });
-    });
+    this.#sub = await consumeAdvisories(
+      this.#d.nc,
+      ADVISORY_STREAM,
+      (d) => this.#handle(d),
+      (err) => {
+        this.#d.logger.warn("advisory handling failed", { error: String(err) });
+      },
+    );
   }
 
   async #handle(d: AdvisoryDelivery): Promise<void> {
@@ -112,7 +117,11 @@ export class AdvisoryListener {
       if (hooks.afterAdvisoryWrite) await hooks.afterAdvisoryWrite(dl);
       await d.ack();
     } catch (err) {
-      this.#d.logger.warn("dead-letter write failed; the advisory will be retried", { stream: a.stream, seq: a.streamSeq, error: String(err) });
+      this.#d.logger.warn("dead-letter write failed; the advisory will be retried", {
+        stream: a.stream,
+        seq: a.streamSeq,
+        error: String(err),
+      });
       d.nak(1000);
     }
   }

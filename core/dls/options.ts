@@ -44,7 +44,9 @@ export const DEFAULT_DLS_OPTIONS: Readonly<Required<Omit<DlsOptions, "hooks">>> 
 
 function check(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) {
-    throw new JunctionError("INVALID_ARGUMENT", `dls.${name} must be an integer >= ${min} (got ${String(v)})`, { details: { option: `dls.${name}`, value: v } });
+    throw new JunctionError("INVALID_ARGUMENT", `dls.${name} must be an integer >= ${min} (got ${String(v)})`, {
+      details: { option: `dls.${name}`, value: v },
+    });
   }
 }
 

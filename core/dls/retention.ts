@@ -43,7 +43,10 @@ export class RetentionStore {
 
   /** Changes the given fields; returns the effective retention. */
   async set(station: string, change: Partial<DlsRetention>): Promise<DlsRetention> {
-    for (const [k, min] of [["maxAgeSeconds", 0], ["maxEntries", 1]] as const) {
+    for (const [k, min] of [
+      ["maxAgeSeconds", 0],
+      ["maxEntries", 1],
+    ] as const) {
       const v = change[k];
       if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min)) {
         throw new JunctionError("INVALID_ARGUMENT", `'${k}' must be an integer >= ${min}`, { details: { field: k, value: v } });

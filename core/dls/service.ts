@@ -70,7 +70,8 @@ interface Filter extends DeadLetterFilter {
 
 function parseFilter(raw: unknown): Filter {
   if (raw === undefined) return {};
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new JunctionError("INVALID_ARGUMENT", "'filter' must be an object", { details: { field: "filter" } });
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new JunctionError("INVALID_ARGUMENT", "'filter' must be an object", { details: { field: "filter" } });
   const b = raw as Record<string, unknown>;
   const f: Filter = {};
   if (b["station"] !== undefined) {
@@ -83,7 +84,9 @@ function parseFilter(raw: unknown): Filter {
   }
   if (b["reason"] !== undefined) {
     if (typeof b["reason"] !== "string" || !REASONS.has(b["reason"])) {
-      throw new JunctionError("INVALID_ARGUMENT", `'reason' must be one of ${[...REASONS].join(", ")}`, { details: { field: "reason", value: b["reason"] } });
+      throw new JunctionError("INVALID_ARGUMENT", `'reason' must be one of ${[...REASONS].join(", ")}`, {
+        details: { field: "reason", value: b["reason"] },
+      });
     }
     f.reason = b["reason"] as DeadLetterReason;
   }
@@ -97,7 +100,8 @@ function parseFilter(raw: unknown): Filter {
     else f.untilMs = ms;
   }
   if (b["text"] !== undefined) {
-    if (typeof b["text"] !== "string") throw new JunctionError("INVALID_ARGUMENT", "'text' must be a string", { details: { field: "text" } });
+    if (typeof b["text"] !== "string")
+      throw new JunctionError("INVALID_ARGUMENT", "'text' must be a string", { details: { field: "text" } });
     f.text = b["text"];
   }
   return f;
@@ -147,17 +151,21 @@ function entry(m: StreamMessage): DeadLetter | undefined {
 function idSubject(id: string): string {
   const parts = id.split(":");
   const [reason, station] = parts;
-  if (reason === undefined || station === undefined || !REASONS.has(reason) || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(station)) return "jn.dls.>";
+  if (reason === undefined || station === undefined || !REASONS.has(reason) || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(station))
+    return "jn.dls.>";
   if (CONSUMER_REASONS.has(reason)) {
     const group = parts[parts.length - 1] ?? "";
-    return /^[a-z0-9][a-z0-9_-]{0,63}$/.test(group) && parts.length >= 4 ? `jn.dls.${station}.${reason}.${group}` : `jn.dls.${station}.${reason}.*`;
+    return /^[a-z0-9][a-z0-9_-]{0,63}$/.test(group) && parts.length >= 4
+      ? `jn.dls.${station}.${reason}.${group}`
+      : `jn.dls.${station}.${reason}.*`;
   }
   return `jn.dls.${station}.${reason}`;
 }
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key];
-  if (typeof v !== "string" || v === "") throw new JunctionError("INVALID_ARGUMENT", `'${key}' must be a non-empty string`, { details: { field: key } });
+  if (typeof v !== "string" || v === "")
+    throw new JunctionError("INVALID_ARGUMENT", `'${key}' must be a non-empty string`, { details: { field: key } });
   return v;
 }
 
@@ -226,7 +234,8 @@ export class DlsService {
 
   async #targets(body: Record<string, unknown>): Promise<DeadLetter[]> {
     if (body["id"] !== undefined) return await this.find(str(body, "id"));
-    if (body["filter"] === undefined) throw new JunctionError("INVALID_ARGUMENT", "give 'id' or 'filter'", { details: { fields: ["id", "filter"] } });
+    if (body["filter"] === undefined)
+      throw new JunctionError("INVALID_ARGUMENT", "give 'id' or 'filter'", { details: { fields: ["id", "filter"] } });
     return (await this.scan(parseFilter(body["filter"]), 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)).items;
   }
 
@@ -234,13 +243,18 @@ export class DlsService {
     const f = parseFilter(body);
     const limit = body["limit"] ?? DLS_LIST_DEFAULT_LIMIT;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > DLS_LIST_MAX_LIMIT) {
-      throw new JunctionError("INVALID_ARGUMENT", `'limit' must be an integer from 1 to ${DLS_LIST_MAX_LIMIT}`, { details: { field: "limit", value: limit } });
+      throw new JunctionError("INVALID_ARGUMENT", `'limit' must be an integer from 1 to ${DLS_LIST_MAX_LIMIT}`, {
+        details: { field: "limit", value: limit },
+      });
     }
     let from = 1;
     if (body["cursor"] !== undefined) {
       const c = body["cursor"];
       from = typeof c === "string" && /^[1-9][0-9]*$/.test(c) ? Number(c) : NaN;
-      if (Number.isNaN(from)) throw new JunctionError("INVALID_ARGUMENT", "'cursor' must be a cursor returned by dls.list", { details: { field: "cursor", value: c } });
+      if (Number.isNaN(from))
+        throw new JunctionError("INVALID_ARGUMENT", "'cursor' must be a cursor returned by dls.list", {
+          details: { field: "cursor", value: c },
+        });
     }
     const { items, next } = await this.scan(f, from, limit, DLS_LIST_SCAN_LIMIT);
     return next !== undefined ? { items, next: String(next) } : { items };
@@ -264,15 +278,24 @@ export class DlsService {
     if (!rec) return { ok: false, keep: true, error: { code: "STATION_NOT_FOUND", message: `station '${dl.station}' not found` } };
     const payload = Buffer.from(dl.payload, "base64");
     if (CONSUMER_REASONS.has(dl.reason)) {
-      if (dl.groups.length === 0) return { ok: false, keep: true, error: { code: "INVALID_ARGUMENT", message: `dead letter '${dl.id}' names no group` } };
+      if (dl.groups.length === 0)
+        return { ok: false, keep: true, error: { code: "INVALID_ARGUMENT", message: `dead letter '${dl.id}' names no group` } };
       for (const g of dl.groups) {
         if (!(await groupConsumerInfo(this.#d.jsm, dl.station, g))) {
-          return { ok: false, keep: true, error: { code: "GROUP_NOT_FOUND", message: `consumer group '${g}' not found on '${dl.station}'` } };
+          return {
+            ok: false,
+            keep: true,
+            error: { code: "GROUP_NOT_FOUND", message: `consumer group '${g}' not found on '${dl.station}'` },
+          };
         }
       }
       // Each failing group gets it on its own resend subject; no other group sees it again.
       for (const g of dl.groups) {
-        const msg: StoreMessage = { id: dl.groups.length > 1 ? `resend:${dl.id}:${g}` : `resend:${dl.id}`, headers: resendHeaders(dl), payload };
+        const msg: StoreMessage = {
+          id: dl.groups.length > 1 ? `resend:${dl.id}:${g}` : `resend:${dl.id}`,
+          headers: resendHeaders(dl),
+          payload,
+        };
         const ack = await this.#d.writer.publish(subjects.stationResend(dl.station, g), msg);
         if (!ack.ok) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: ack.description } };
       }
@@ -281,16 +304,27 @@ export class DlsService {
     // Schema and function dead letters go through today's produce stages again (the same
     // runStages as produce); a new failure is recorded as a dead letter linked to this one.
     const input = [{ index: 0, msg: { id: `resend:${dl.id}`, headers: resendHeaders(dl), payload } }];
-    const { survivors, failed } = await runStages(this.#d.stages, { station: rec, producer: dl.producer, deadLetters: this.#d.dls.linkedTo(dl) }, input);
+    const { survivors, failed } = await runStages(
+      this.#d.stages,
+      { station: rec, producer: dl.producer, deadLetters: this.#d.dls.linkedTo(dl) },
+      input,
+    );
     const error = failed.get(0);
     if (error) return { ok: false, keep: false, error };
-    const acks = await storeMessages(this.#d.writer, subjects.stationMsg(dl.station), survivors.map((s) => s.msg), this.#d.smallBatchMessages);
+    const acks = await storeMessages(
+      this.#d.writer,
+      subjects.stationMsg(dl.station),
+      survivors.map((s) => s.msg),
+      this.#d.smallBatchMessages,
+    );
     const bad = acks.find((a) => !a.ok);
     if (bad) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: bad.description } };
     return { ok: true };
   }
 
-  async resend(body: Record<string, unknown>): Promise<{ resent: number; failed: number; errors?: { id: string; code: string; message: string }[] }> {
+  async resend(
+    body: Record<string, unknown>,
+  ): Promise<{ resent: number; failed: number; errors?: { id: string; code: string; message: string }[] }> {
     const targets = await this.#targets(body);
     let resent = 0;
     let failed = 0;
@@ -326,11 +360,17 @@ export class DlsService {
       ids.push(dl.id);
       byStation.set(dl.station, ids);
     }
-    for (const [station, ids] of byStation) this.#d.events.publish(station, EventKind.Dropped, { count: ids.length, ids: ids.slice(0, 100) });
+    for (const [station, ids] of byStation)
+      this.#d.events.publish(station, EventKind.Dropped, { count: ids.length, ids: ids.slice(0, 100) });
     return { dropped };
   }
 
-  async stats(body: Record<string, unknown>): Promise<{ total: number; byReason: Partial<Record<DeadLetterReason, number>>; byGroup: Record<string, number>; byStation: Record<string, number> }> {
+  async stats(body: Record<string, unknown>): Promise<{
+    total: number;
+    byReason: Partial<Record<DeadLetterReason, number>>;
+    byGroup: Record<string, number>;
+    byStation: Record<string, number>;
+  }> {
     let station: string | undefined;
     if (body["station"] !== undefined) {
       assertName("station", body["station"]);
@@ -342,7 +382,8 @@ export class DlsService {
   async retention(body: Record<string, unknown>): Promise<DlsRetention & { station: string; trimmed: number }> {
     const station = body["station"];
     assertName("station", station);
-    if (!(await this.#d.stations.fresh(station))) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
+    if (!(await this.#d.stations.fresh(station)))
+      throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
     const change: Partial<DlsRetention> = {};
     if (body["maxAgeSeconds"] !== undefined) change.maxAgeSeconds = body["maxAgeSeconds"] as number;
     if (body["maxEntries"] !== undefined) change.maxEntries = body["maxEntries"] as number;
@@ -365,7 +406,15 @@ export class DlsService {
 }
 
 /** Totals from DLS subject counts (`jn.dls.<station>.<reason>[.<group>]`); groups are keyed `<station>.<group>` when no station is given. */
-function aggregate(counts: Record<string, number>, keyByStation: boolean): { total: number; byReason: Partial<Record<DeadLetterReason, number>>; byGroup: Record<string, number>; byStation: Record<string, number> } {
+function aggregate(
+  counts: Record<string, number>,
+  keyByStation: boolean,
+): {
+  total: number;
+  byReason: Partial<Record<DeadLetterReason, number>>;
+  byGroup: Record<string, number>;
+  byStation: Record<string, number>;
+} {
   let total = 0;
   const byReason: Partial<Record<DeadLetterReason, number>> = {};
   const byGroup: Record<string, number> = {};

@@ -1,9 +1,4 @@
-import {
-  ensureTtlStream,
-  purgeKeep,
-  type JetStreamManager,
-  type StoreWriter,
-} from "../nats/index.js";
+import { ensureTtlStream, purgeKeep, type JetStreamManager, type StoreWriter } from "../nats/index.js";
 import { DLS_STREAM, DeadLetterReason, EventKind, subjects, type DeadLetter } from "../protocol/index.js";
 import { noEvents, type EventPublisher } from "./events.js";
 import { DEFAULT_DLS_OPTIONS } from "./options.js";
@@ -37,7 +32,11 @@ export function dlsSubject(dl: Pick<DeadLetter, "station" | "reason" | "groups">
  * Creates (or upgrades) the dead-letter stream. Entries carry their own TTL (the station's
  * retention), so the stream has no age limit of its own; `maxMessages` caps it.
  */
-export async function ensureDlsStream(jsm: JetStreamManager, replicas = 1, maxMessages: number = DEFAULT_DLS_RETENTION.maxMessages): Promise<void> {
+export async function ensureDlsStream(
+  jsm: JetStreamManager,
+  replicas = 1,
+  maxMessages: number = DEFAULT_DLS_RETENTION.maxMessages,
+): Promise<void> {
   await ensureTtlStream(jsm, {
     name: DLS_STREAM,
     subjects: ["jn.dls.>"],
@@ -98,7 +97,9 @@ export class DeadLetterWriter {
   /** Stores one dead letter; resolves true when stored (or already there). */
   async write(input: DeadLetter): Promise<boolean> {
     const dl = this.#transform ? this.#transform(input) : input;
-    const retention = this.#o.retention ? await this.#o.retention(dl.station) : { maxAgeSeconds: DEFAULT_DLS_RETENTION.maxAgeSeconds, maxEntries: DEFAULT_DLS_RETENTION.maxEntriesPerStation };
+    const retention = this.#o.retention
+      ? await this.#o.retention(dl.station)
+      : { maxAgeSeconds: DEFAULT_DLS_RETENTION.maxAgeSeconds, maxEntries: DEFAULT_DLS_RETENTION.maxEntriesPerStation };
     const { dlsSeq: _seq, decoded: _decoded, ...stored } = dl;
     const ack = await this.#writer.publish(dlsSubject(dl), {
       id: dl.id,

@@ -70,7 +70,13 @@ function obj(body: Record<string, unknown>, key: string): Record<string, unknown
 
 /** The station's public view. */
 export function stationInfo(rec: StationRecord, si: StreamInfo | undefined): StationInfo {
-  const info: StationInfo = { name: rec.name, config: rec.config, createdAt: rec.createdAt, schema: rec.schema, functions: rec.functions ?? [] };
+  const info: StationInfo = {
+    name: rec.name,
+    config: rec.config,
+    createdAt: rec.createdAt,
+    schema: rec.schema,
+    functions: rec.functions ?? [],
+  };
   if (si) {
     info.state = {
       messages: si.state.messages,
@@ -94,16 +100,30 @@ export interface GroupExtraStats {
  * messages above its ack floor (JetStream does not report delivery times, so this is the
  * message's store time).
  */
-export async function oldestUnackedAgeMs(jsm: JetStreamManager, station: string, group: string, ci: ConsumerInfo | undefined, now = Date.now()): Promise<number> {
+export async function oldestUnackedAgeMs(
+  jsm: JetStreamManager,
+  station: string,
+  group: string,
+  ci: ConsumerInfo | undefined,
+  now = Date.now(),
+): Promise<number> {
   if (!ci || ci.num_ack_pending === 0) return 0;
   const own = new Set([subjects.stationMsg(station), subjects.stationResend(station, group)]);
-  const { messages } = await readStream(jsm, subjects.stationStream(station), { fromSeq: ci.ack_floor.stream_seq + 1, filter: subjects.stationAll(station), batch: 32 });
+  const { messages } = await readStream(jsm, subjects.stationStream(station), {
+    fromSeq: ci.ack_floor.stream_seq + 1,
+    filter: subjects.stationAll(station),
+    batch: 32,
+  });
   const m = messages.find((x) => own.has(x.subject) && x.seq <= ci.delivered.stream_seq);
   return m ? Math.max(0, now - m.time.getTime()) : 0;
 }
 
 /** The group's public view with its live stats. */
-export function groupInfo(rec: GroupRecord, ci: ConsumerInfo | undefined, extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 }): GroupInfo {
+export function groupInfo(
+  rec: GroupRecord,
+  ci: ConsumerInfo | undefined,
+  extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 },
+): GroupInfo {
   return {
     station: rec.station,
     name: rec.name,
@@ -130,7 +150,12 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
     return rec;
   };
   const groupKey = (s: string, g: string) => `${s}.${g}`;
-  const extra = async (station: string, group: string, ci: ConsumerInfo | undefined, dead?: Record<string, number>): Promise<GroupExtraStats> => ({
+  const extra = async (
+    station: string,
+    group: string,
+    ci: ConsumerInfo | undefined,
+    dead?: Record<string, number>,
+  ): Promise<GroupExtraStats> => ({
     deadLettered: (dead ?? (await deadLettersByGroup(d.jsm, station)))[group] ?? 0,
     oldestUnackedAgeMs: await oldestUnackedAgeMs(d.jsm, station, group, ci),
   });
@@ -139,11 +164,15 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
     "station.create": async (body) => {
       const name = str(body, "name");
       assertName("station", name);
-      const config = resolveStationConfig(obj(body, "config") as Partial<StationConfig>, { ...resolveStationConfig({}), replicas: d.defaultReplicas });
+      const config = resolveStationConfig(obj(body, "config") as Partial<StationConfig>, {
+        ...resolveStationConfig({}),
+        replicas: d.defaultReplicas,
+      });
       const existing = await d.stations.fresh(name);
       if (existing) {
         // Creating again with the same settings is a no-op; other settings are an error.
-        if (sameStationConfig(existing.config, config)) return { ...stationInfo(existing, await stationStreamInfo(d.jsm, name)), created: false };
+        if (sameStationConfig(existing.config, config))
+          return { ...stationInfo(existing, await stationStreamInfo(d.jsm, name)), created: false };
         throw new JunctionError("STATION_EXISTS", `station '${name}' exists with other settings; use update to change them`, {
           details: { station: name, existing: existing.config, requested: config },
         });
@@ -173,7 +202,9 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       try {
         si = await ensureStationStream(d.jsm, rec.name, next);
       } catch (err) {
-        throw new JunctionError("STATION_UPDATE_REFUSED", `JetStream refused the update of '${rec.name}': ${(err as Error).message}`, { cause: err });
+        throw new JunctionError("STATION_UPDATE_REFUSED", `JetStream refused the update of '${rec.name}': ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       const updated: StationRecord = { ...rec, config: next };
       await d.stations.put(updated);
@@ -216,7 +247,10 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       const name = str(body, "group");
       assertName("group", name);
       const g = (await d.groups.get(groupKey(rec.name, name)))?.value as GroupRecord | undefined;
-      if (!g) throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, { details: { station: rec.name, group: name } });
+      if (!g)
+        throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, {
+          details: { station: rec.name, group: name },
+        });
       const ci = await groupConsumerInfo(d.jsm, rec.name, name);
       return groupInfo(g, ci, await extra(rec.name, name, ci));
     },
@@ -238,7 +272,10 @@ export function stationHandlers(d: AdminDeps): Record<string, ApiHandler> {
       assertName("group", name);
       const key = groupKey(rec.name, name);
       const g = await d.groups.get(key);
-      if (!g) throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, { details: { station: rec.name, group: name } });
+      if (!g)
+        throw new JunctionError("GROUP_NOT_FOUND", `consumer group '${name}' not found on '${rec.name}'`, {
+          details: { station: rec.name, group: name },
+        });
       await deleteGroupConsumer(d.jsm, rec.name, name);
       await d.groups.delete(key);
       d.onGroupChanged?.(rec.name, name, "deleted");

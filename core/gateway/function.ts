@@ -10,7 +10,10 @@ import type { ProduceStage, StageContext, StageMessage, StageOutcome } from "./s
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 const enc = new TextEncoder();
 
@@ -79,7 +82,12 @@ export class FunctionStage implements ProduceStage {
     const out = outcomes.map((o, i): StageOutcome => {
       const m = messages[i]!;
       if (!o.ok) {
-        return fail(m, i, { function: o.function, version: o.version, kind: o.kind, error: o.message }, `function ${o.function}@${o.version} failed (${o.kind}): ${o.message}`);
+        return fail(
+          m,
+          i,
+          { function: o.function, version: o.version, kind: o.kind, error: o.message },
+          `function ${o.function}@${o.version} failed (${o.kind}): ${o.message}`,
+        );
       }
       const produced: StageMessage[] = [];
       for (const r of o.messages) {
@@ -88,7 +96,8 @@ export class FunctionStage implements ProduceStage {
           if (r.payload instanceof Uint8Array) bytes = r.payload;
           else if (typeof r.payload === "string" && !compiled) bytes = enc.encode(r.payload);
           // JSON stations: serialize here and validate the bytes below (once); Protobuf needs the schema to encode.
-          else if (compiled && compiled.type === "protobuf") bytes = compiled.encode(typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload);
+          else if (compiled && compiled.type === "protobuf")
+            bytes = compiled.encode(typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload);
           else if (typeof r.payload === "string") bytes = enc.encode(r.payload);
           else {
             const text = JSON.stringify(r.payload) as string | undefined;
@@ -96,13 +105,26 @@ export class FunctionStage implements ProduceStage {
             bytes = enc.encode(text);
           }
         } catch (err) {
-          return fail(m, i, { kind: "bad-output", error: (err as Error).message }, `function output cannot be encoded: ${(err as Error).message}`);
+          return fail(
+            m,
+            i,
+            { kind: "bad-output", error: (err as Error).message },
+            `function output cannot be encoded: ${(err as Error).message}`,
+          );
         }
         // Output byte-identical to the input was validated already (the schema stage ran first).
         if (compiled && (compiled.type === "protobuf" ? false : !sameBytes(bytes, m.payload))) {
           const v = compiled.validate(bytes);
           if (!v.ok) {
-            return fail(m, i, { kind: "bad-output", schema: at?.name, version: at?.version, issues: v.issues }, `function output does not match schema ${at?.name}@${at?.version}: ${v.issues.slice(0, 3).map((x) => `${x.path || "/"}: ${x.message}`).join("; ")}`);
+            return fail(
+              m,
+              i,
+              { kind: "bad-output", schema: at?.name, version: at?.version, issues: v.issues },
+              `function output does not match schema ${at?.name}@${at?.version}: ${v.issues
+                .slice(0, 3)
+                .map((x) => `${x.path || "/"}: ${x.message}`)
+                .join("; ")}`,
+            );
           }
         }
         const headers: Record<string, string> = { ...r.headers };
@@ -165,10 +187,12 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
     "function.get": async (b) => {
       const name = fname(b);
       const v = b["version"] ?? "latest";
-      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v))) throw new JunctionError("INVALID_ARGUMENT", "'version' must be an integer", { details: { field: "version" } });
+      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v)))
+        throw new JunctionError("INVALID_ARGUMENT", "'version' must be an integer", { details: { field: "version" } });
       return { meta: { ...(await reg.meta(name, true)), usedBy: await usedBy(name) }, version: await reg.version(name, v) };
     },
-    "function.list": async () => Promise.all((await reg.list()).map(async (m) => ({ ...m, usedBy: await usedBy(m.name), stats: runtime.stats(m.name) }))),
+    "function.list": async () =>
+      Promise.all((await reg.list()).map(async (m) => ({ ...m, usedBy: await usedBy(m.name), stats: runtime.stats(m.name) }))),
     "function.versions": async (b) => reg.versions(fname(b)),
     "function.logs": async (b) => {
       const name = fname(b);
@@ -180,7 +204,11 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
       await reg.meta(name, true);
       const users = await usedBy(name);
       if (users.length > 0 && b["force"] !== true) {
-        throw new JunctionError("FUNCTION_IN_USE", `function '${name}' is attached to ${users.join(", ")}; detach it first or delete with force`, { details: { function: name, stations: users } });
+        throw new JunctionError(
+          "FUNCTION_IN_USE",
+          `function '${name}' is attached to ${users.join(", ")}; detach it first or delete with force`,
+          { details: { function: name, stations: users } },
+        );
       }
       for (const s of users) {
         const rec = await stations.fresh(s);
@@ -194,7 +222,8 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
       const name = fname(b);
       const rec = await station(b["station"]);
       const v = b["version"] ?? "latest";
-      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v))) throw new JunctionError("INVALID_ARGUMENT", "'version' must be an integer or \"latest\"", { details: { field: "version" } });
+      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v)))
+        throw new JunctionError("INVALID_ARGUMENT", "'version' must be an integer or \"latest\"", { details: { field: "version" } });
       const fv = await reg.version(name, v as number | "latest");
       const inputs = (b["inputs"] ?? {}) as Record<string, unknown>;
       if (typeof inputs !== "object" || inputs === null || Object.values(inputs).some((x) => typeof x !== "string")) {
@@ -202,7 +231,11 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
       }
       const undeclared = Object.keys(inputs).filter((k) => !fv.inputs.includes(k));
       if (fv.inputs.length > 0 && undeclared.length > 0) {
-        throw new JunctionError("INVALID_ARGUMENT", `function '${name}' declares no input ${undeclared.map((x) => `'${x}'`).join(", ")} (declared: ${fv.inputs.join(", ")})`, { details: { field: "inputs", undeclared } });
+        throw new JunctionError(
+          "INVALID_ARGUMENT",
+          `function '${name}' declares no input ${undeclared.map((x) => `'${x}'`).join(", ")} (declared: ${fv.inputs.join(", ")})`,
+          { details: { field: "inputs", undeclared } },
+        );
       }
       const list = (rec.functions ?? []).filter((f) => f.name !== name);
       const pos = b["position"] === undefined ? list.length : b["position"];
@@ -216,11 +249,13 @@ export function functionHandlers(reg: FunctionRegistry, runtime: FunctionRuntime
     "function.detach": async (b) => {
       const name = fname(b);
       const rec = await station(b["station"]);
-      if (!(rec.functions ?? []).some((f) => f.name === name)) throw new JunctionError("FUNCTION_NOT_FOUND", `function '${name}' is not attached to '${rec.name}'`, { details: { function: name, station: rec.name } });
+      if (!(rec.functions ?? []).some((f) => f.name === name))
+        throw new JunctionError("FUNCTION_NOT_FOUND", `function '${name}' is not attached to '${rec.name}'`, {
+          details: { function: name, station: rec.name },
+        });
       const list = (rec.functions ?? []).filter((f) => f.name !== name);
       await stations.put({ ...rec, functions: list });
       return { station: rec.name, functions: list };
     },
   };
 }
-

@@ -10,15 +10,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from "../nats/index.js";
-import {
-  API_PREFIX,
-  GATEWAY_QUEUE,
-  JunctionError,
-  PRODUCE_PREFIX,
-  EventKind,
-  errorFromNats,
-  type ErrorBody,
-} from "../protocol/index.js";
+import { API_PREFIX, GATEWAY_QUEUE, JunctionError, PRODUCE_PREFIX, EventKind, errorFromNats, type ErrorBody } from "../protocol/index.js";
 import { createLogger, type Logger } from "../server/logger.js";
 import { natsEventPublisher, type EventPublisher } from "../dls/events.js";
 import { StationRegistry } from "../stations/index.js";

@@ -154,14 +154,27 @@ export class ProduceHandler {
    * reply went out.
    */
   #publish(station: string, msg: Msg, prepared: Prepared & { rec: StationRecord }, t0: number): Promise<void> {
-    const acks = storeMessages(this.#o.writer, subjects.stationMsg(prepared.rec.name), prepared.current.map((c) => toStore(c.msg)), this.#o.smallBatchMessages, () => this.stats.fallbacks++);
+    const acks = storeMessages(
+      this.#o.writer,
+      subjects.stationMsg(prepared.rec.name),
+      prepared.current.map((c) => toStore(c.msg)),
+      this.#o.smallBatchMessages,
+      () => this.stats.fallbacks++,
+    );
     return acks.then(
       (a) => {
         const results = this.#results(prepared, a);
         respond(msg, { ok: true, data: { results } });
         const errorCodes: string[] = [];
         for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
-        this.#o.onRequest({ station, messages: results.length, stored: results.length - errorCodes.length, rejected: errorCodes.length, errorCodes, latencyMs: performance.now() - t0 });
+        this.#o.onRequest({
+          station,
+          messages: results.length,
+          stored: results.length - errorCodes.length,
+          rejected: errorCodes.length,
+          errorCodes,
+          latencyMs: performance.now() - t0,
+        });
       },
       (err: unknown) => this.#fail(station, msg, err, t0),
     );
@@ -189,9 +202,13 @@ export class ProduceHandler {
       if (m.payload.length > max) {
         results[i] = {
           error: errBody(
-            new JunctionError("PAYLOAD_TOO_LARGE", `message ${i} is ${m.payload.length} bytes; station '${rec.name}' allows at most ${max}`, {
-              details: { index: i, size: m.payload.length, max },
-            }),
+            new JunctionError(
+              "PAYLOAD_TOO_LARGE",
+              `message ${i} is ${m.payload.length} bytes; station '${rec.name}' allows at most ${max}`,
+              {
+                details: { index: i, size: m.payload.length, max },
+              },
+            ),
           ),
         };
         continue;
@@ -257,7 +274,6 @@ export class ProduceHandler {
     this.stats.rejected += rejected;
     return out;
   }
-
 }
 
 /** One message's store result. */

@@ -15,12 +15,7 @@ export async function resolveAttachment(reg: SchemaRegistry, rec: StationRecord)
 }
 
 /** Builds a dead-letter record of a message refused on produce. */
-export function produceDeadLetter(
-  reason: DeadLetterReason,
-  ctx: StageContext,
-  m: StageMessage,
-  error: ErrorBody,
-): DeadLetter {
+export function produceDeadLetter(reason: DeadLetterReason, ctx: StageContext, m: StageMessage, error: ErrorBody): DeadLetter {
   return {
     // A retried produce of the same message id records one dead letter.
     id: m.id ? `${reason}:${ctx.station.name}:${m.id}` : `${reason}:${ctx.station.name}:${randomUUID()}`,
@@ -70,7 +65,10 @@ export class SchemaStage implements ProduceStage {
         return { ok: true, messages: [m] };
       }
       this.failures++;
-      const summary = r.issues.slice(0, 3).map((x) => `${x.path || "/"}: ${x.message}`).join("; ");
+      const summary = r.issues
+        .slice(0, 3)
+        .map((x) => `${x.path || "/"}: ${x.message}`)
+        .join("; ");
       const error = new JunctionError("SCHEMA_VALIDATION_FAILED", `message does not match schema ${tag}: ${summary}`, {
         details: { schema: at.name, version: at.version, issues: r.issues, index: i },
       }).toBody();
@@ -105,7 +103,10 @@ export function schemaHandlers(reg: SchemaRegistry, stations: StationRegistry): 
   return {
     "schema.create": async (b) => {
       const type = str(b, "type");
-      if (type !== "json" && type !== "protobuf") throw new JunctionError("INVALID_ARGUMENT", `'type' must be json or protobuf (got ${JSON.stringify(type)})`, { details: { field: "type" } });
+      if (type !== "json" && type !== "protobuf")
+        throw new JunctionError("INVALID_ARGUMENT", `'type' must be json or protobuf (got ${JSON.stringify(type)})`, {
+          details: { field: "type" },
+        });
       const r = await reg.create({
         name: str(b, "name")!,
         type,
@@ -120,7 +121,8 @@ export function schemaHandlers(reg: SchemaRegistry, stations: StationRegistry): 
       const name = str(b, "name")!;
       assertName("schema", name);
       const v = b["version"] === undefined ? "latest" : b["version"];
-      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v) || v < 1)) throw new JunctionError("INVALID_ARGUMENT", "'version' must be a positive integer", { details: { field: "version" } });
+      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v) || v < 1))
+        throw new JunctionError("INVALID_ARGUMENT", "'version' must be a positive integer", { details: { field: "version" } });
       const meta = await reg.meta(name, true);
       const version = await reg.version(name, v);
       return { meta: await withUse(meta), version };
@@ -137,9 +139,13 @@ export function schemaHandlers(reg: SchemaRegistry, stations: StationRegistry): 
       await reg.meta(name, true);
       const users = await usedBy(name);
       if (users.length > 0 && b["force"] !== true) {
-        throw new JunctionError("SCHEMA_IN_USE", `schema '${name}' is attached to ${users.join(", ")}; detach it first or delete with force`, {
-          details: { schema: name, stations: users },
-        });
+        throw new JunctionError(
+          "SCHEMA_IN_USE",
+          `schema '${name}' is attached to ${users.join(", ")}; detach it first or delete with force`,
+          {
+            details: { schema: name, stations: users },
+          },
+        );
       }
       for (const s of users) {
         const rec = await stations.fresh(s);
@@ -153,7 +159,10 @@ export function schemaHandlers(reg: SchemaRegistry, stations: StationRegistry): 
       assertName("schema", name);
       const rec = await station(b["station"]);
       const v = b["version"] === undefined ? "latest" : b["version"];
-      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v) || v < 1)) throw new JunctionError("INVALID_ARGUMENT", "'version' must be a positive integer or \"latest\"", { details: { field: "version" } });
+      if (v !== "latest" && (typeof v !== "number" || !Number.isInteger(v) || v < 1))
+        throw new JunctionError("INVALID_ARGUMENT", "'version' must be a positive integer or \"latest\"", {
+          details: { field: "version" },
+        });
       await reg.version(name, v); // SCHEMA_NOT_FOUND / SCHEMA_VERSION_NOT_FOUND
       const schema = { name, version: v as number | "latest", ...(b["allowUnknownFields"] === true ? { allowUnknownFields: true } : {}) };
       await stations.put({ ...rec, schema });

@@ -62,7 +62,10 @@ export async function runStages(stages: readonly ProduceStage[], ctx: StageConte
   const failed = new Map<number, ErrorBody>();
   for (const stage of stages) {
     if (current.length === 0 || !stage.applies(ctx.station)) continue;
-    const outcomes = await stage.run(ctx, current.map((c) => c.msg));
+    const outcomes = await stage.run(
+      ctx,
+      current.map((c) => c.msg),
+    );
     const next: IndexedMessage[] = [];
     outcomes.forEach((o, k) => {
       const index = current[k]!.index;

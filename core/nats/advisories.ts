@@ -14,10 +14,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { msToNs, JsErrorCode } from "./streams.js";
 
 /** The JetStream consumer advisories the DLS listens to. */
-export const ADVISORY_SUBJECTS = [
-  "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
-  "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
-] as const;
+export const ADVISORY_SUBJECTS = ["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>", "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>"] as const;
 
 /** The durable consumer on the advisory stream that every gateway shares. */
 export const ADVISORY_CONSUMER = "jn-gateway";
@@ -93,7 +90,7 @@ export async function ensureAdvisoryConsumer(jsm: JetStreamManager, stream: stri
   };
   try {
     const ci = await jsm.consumers.info(stream, ADVISORY_CONSUMER);
-    if (ci.config.ack_wait !== cfg.ack_wait) await jsm.consumers.update(stream, ADVISORY_CONSUMER, { ack_wait: cfg.ack_wait });
+    if (ci.config.ack_wait !== cfg.ack_wait) await jsm.consumers.update(stream, ADVISORY_CONSUMER, { ack_wait: cfg.ack_wait! });
   } catch (err) {
     if (!isJsError(err, JsErrorCode.ConsumerNotFound)) throw err;
     await jsm.consumers.add(stream, cfg);

@@ -11,8 +11,7 @@ export interface StoreMessage {
 
 /** What JetStream answered for a publish or a batch commit. */
 export type StoreAck =
-  | { ok: true; seq: number; duplicate: boolean; count: number }
-  | { ok: false; errCode: number; description: string; timeout?: boolean };
+  { ok: true; seq: number; duplicate: boolean; count: number } | { ok: false; errCode: number; description: string; timeout?: boolean };
 
 /**
  * Writes to streams with core publishes and one shared reply subscription, instead of

@@ -27,15 +27,7 @@ export {
   parseAdvisory,
   consumeAdvisories,
 } from "./advisories.js";
-export {
-  ensureTtlStream,
-  getStreamMessage,
-  readStream,
-  deleteStreamMessage,
-  subjectCounts,
-  purgeKeep,
-  openJsonStore,
-} from "./stored.js";
+export { ensureTtlStream, getStreamMessage, readStream, deleteStreamMessage, subjectCounts, purgeKeep, openJsonStore } from "./stored.js";
 export { jetstreamManager } from "@nats-io/jetstream";
 export type { NatsConnectOptions } from "./connection.js";
 export type { StoreMessage, StoreAck } from "./batch.js";

@@ -1,11 +1,4 @@
-import {
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StoredMsg,
-  type StreamConfig,
-} from "@nats-io/jetstream";
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StoredMsg, type StreamConfig } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { JsErrorCode, msToNs } from "./streams.js";
@@ -82,7 +75,11 @@ export async function getStreamMessage(jsm: JetStreamManager, stream: string, se
     if (!m || m.seq !== seq) return undefined;
     return plain(m);
   } catch (err) {
-    if (isJsError(err, NoMessageFound) || isJsError(err, JsErrorCode.StreamNotFound) || /message not found|no message found|stream not found/i.test((err as Error).message)) {
+    if (
+      isJsError(err, NoMessageFound) ||
+      isJsError(err, JsErrorCode.StreamNotFound) ||
+      /message not found|no message found|stream not found/i.test((err as Error).message)
+    ) {
       return undefined;
     }
     throw err;
@@ -107,7 +104,8 @@ export async function readStream(
       pending = m.pending;
     }
   } catch (err) {
-    if (isJsError(err, NoMessageFound) || /message not found|no message found|404/i.test((err as Error).message)) return { messages: out, more: false };
+    if (isJsError(err, NoMessageFound) || /message not found|no message found|404/i.test((err as Error).message))
+      return { messages: out, more: false };
     throw err;
   }
   return { messages: out, more: out.length > 0 && pending > 0 };

@@ -124,21 +124,16 @@ export async function groupConsumerInfo(jsm: JetStreamManager, station: string, 
  * Creates a group's consumer, or applies ack time, deliveries and backoff to the live one.
  * `last N` is resolved to a start sequence from the stream's last sequence.
  */
-export async function ensureGroupConsumer(
-  jsm: JetStreamManager,
-  station: string,
-  group: string,
-  g: GroupConfig,
-): Promise<ConsumerInfo> {
+export async function ensureGroupConsumer(jsm: JetStreamManager, station: string, group: string, g: GroupConfig): Promise<ConsumerInfo> {
   const stream = subjects.stationStream(station);
   const existing = await groupConsumerInfo(jsm, station, group);
   const cfg = groupConsumerConfig(station, group, g);
   if (existing) {
     const upd: Partial<ConsumerConfig> = {
-      ack_wait: cfg.ack_wait,
-      max_deliver: cfg.max_deliver,
-      filter_subjects: cfg.filter_subjects,
-      max_ack_pending: cfg.max_ack_pending,
+      ack_wait: cfg.ack_wait!,
+      max_deliver: cfg.max_deliver!,
+      filter_subjects: cfg.filter_subjects!,
+      max_ack_pending: cfg.max_ack_pending!,
     };
     if (cfg.backoff) upd.backoff = cfg.backoff;
     else if (existing.config.backoff) upd.backoff = [];
@@ -151,7 +146,9 @@ export async function ensureGroupConsumer(
   try {
     return await jsm.consumers.add(stream, cfg);
   } catch (err) {
-    throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, { cause: err });
+    throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

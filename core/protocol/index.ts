@@ -27,4 +27,13 @@ export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./typ
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
 export type { ProduceMessage, ProduceResult, ProduceReply, ApiReply } from "./frames.js";
-export type { StationConfig, StationInfo, StartPosition, GroupConfig, GroupInfo, DeadLetter, DeadLetterFilter, DeadLetterPage } from "./types.js";
+export type {
+  StationConfig,
+  StationInfo,
+  StartPosition,
+  GroupConfig,
+  GroupInfo,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
+} from "./types.js";

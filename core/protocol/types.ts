@@ -50,11 +50,7 @@ export interface StationInfo {
 }
 
 /** Where a new consumer group starts reading. */
-export type StartPosition =
-  | { kind: "earliest" }
-  | { kind: "latest" }
-  | { kind: "sequence"; seq: number }
-  | { kind: "last"; count: number };
+export type StartPosition = { kind: "earliest" } | { kind: "latest" } | { kind: "sequence"; seq: number } | { kind: "last"; count: number };
 
 /** A consumer group's settings. */
 export interface GroupConfig {

@@ -41,7 +41,8 @@ export const MAX_FUNCTION_SOURCE_BYTES = 256 * 1024;
 /** Wraps the runtime's FunctionError as a JunctionError. */
 export function fromFunctionError(err: unknown): JunctionError {
   if (err instanceof JunctionError) return err;
-  if (err instanceof FunctionError) return new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) });
+  if (err instanceof FunctionError)
+    return new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) });
   return new JunctionError("INTERNAL", `function runtime failure: ${(err as Error).message}`, { cause: err });
 }
 
@@ -50,10 +51,16 @@ export class FunctionRegistry {
   readonly #store: VersionedStore<FunctionMeta, FunctionVersion>;
 
   constructor(bucket: JsonBucket<unknown>) {
-    this.#store = new VersionedStore<FunctionMeta, FunctionVersion>(bucket, (name, version) =>
-      new JunctionError("FUNCTION_NOT_FOUND", version === undefined ? `function '${name}' not found` : `function '${name}' has no version ${version}`, {
-        details: { function: name, ...(version !== undefined ? { version } : {}) },
-      }),
+    this.#store = new VersionedStore<FunctionMeta, FunctionVersion>(
+      bucket,
+      (name, version) =>
+        new JunctionError(
+          "FUNCTION_NOT_FOUND",
+          version === undefined ? `function '${name}' not found` : `function '${name}' has no version ${version}`,
+          {
+            details: { function: name, ...(version !== undefined ? { version } : {}) },
+          },
+        ),
     );
   }
 
@@ -91,16 +98,23 @@ export class FunctionRegistry {
   /** Registers a function or a new version (same source, limits and inputs as the latest: no new version). */
   async create(input: CreateFunctionInput): Promise<{ meta: FunctionMeta; version: FunctionVersion; created: boolean }> {
     assertName("function", input.name);
-    if (typeof input.source !== "string") throw new JunctionError("INVALID_ARGUMENT", "'source' must be a string", { details: { field: "source" } });
+    if (typeof input.source !== "string")
+      throw new JunctionError("INVALID_ARGUMENT", "'source' must be a string", { details: { field: "source" } });
     const size = Buffer.byteLength(input.source);
     if (size > MAX_FUNCTION_SOURCE_BYTES) {
-      throw new JunctionError("FUNCTION_INVALID", `function source is ${size} bytes; at most ${MAX_FUNCTION_SOURCE_BYTES} allowed`, { details: { size, max: MAX_FUNCTION_SOURCE_BYTES } });
+      throw new JunctionError("FUNCTION_INVALID", `function source is ${size} bytes; at most ${MAX_FUNCTION_SOURCE_BYTES} allowed`, {
+        details: { size, max: MAX_FUNCTION_SOURCE_BYTES },
+      });
     }
     const inputs = input.inputs ?? [];
-    if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== "string")) throw new JunctionError("INVALID_ARGUMENT", "'inputs' must be a list of names", { details: { field: "inputs" } });
+    if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== "string"))
+      throw new JunctionError("INVALID_ARGUMENT", "'inputs' must be a list of names", { details: { field: "inputs" } });
     let limits;
     try {
-      limits = resolveFunctionLimits({ ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}), ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}) });
+      limits = resolveFunctionLimits({
+        ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}),
+        ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}),
+      });
       await checkFunctionSource(input.source, limits);
     } catch (err) {
       throw fromFunctionError(err);
@@ -109,13 +123,33 @@ export class FunctionRegistry {
     const existing = await this.#store.maybeMeta(input.name);
     if (existing) {
       const latest = await this.version(input.name, existing.latest);
-      if (latest.source === input.source && latest.timeoutMs === limits.timeoutMs && latest.memoryMb === limits.memoryMb && JSON.stringify(latest.inputs) === JSON.stringify(inputs)) {
+      if (
+        latest.source === input.source &&
+        latest.timeoutMs === limits.timeoutMs &&
+        latest.memoryMb === limits.memoryMb &&
+        JSON.stringify(latest.inputs) === JSON.stringify(inputs)
+      ) {
         return { meta: existing, version: latest, created: false };
       }
     }
     const next = existing ? existing.latest + 1 : 1;
-    const version: FunctionVersion = { name: input.name, version: next, source: input.source, timeoutMs: limits.timeoutMs, memoryMb: limits.memoryMb, inputs, description: input.description, createdAt: now };
-    const meta: FunctionMeta = { name: input.name, latest: next, description: input.description ?? existing?.description, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    const version: FunctionVersion = {
+      name: input.name,
+      version: next,
+      source: input.source,
+      timeoutMs: limits.timeoutMs,
+      memoryMb: limits.memoryMb,
+      inputs,
+      description: input.description,
+      createdAt: now,
+    };
+    const meta: FunctionMeta = {
+      name: input.name,
+      latest: next,
+      description: input.description ?? existing?.description,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
     if (!(await this.#store.add(meta, version))) return await this.create(input);
     return { meta, version, created: true };
   }
@@ -125,7 +159,12 @@ export class FunctionRegistry {
   }
 
   async versions(name: string): Promise<{ version: number; createdAt: string; timeoutMs: number; memoryMb: number }[]> {
-    return (await this.#store.versions(name)).map((r) => ({ version: r.version, createdAt: r.createdAt, timeoutMs: r.timeoutMs, memoryMb: r.memoryMb }));
+    return (await this.#store.versions(name)).map((r) => ({
+      version: r.version,
+      createdAt: r.createdAt,
+      timeoutMs: r.timeoutMs,
+      memoryMb: r.memoryMb,
+    }));
   }
 
   delete(name: string): Promise<void> {

@@ -45,7 +45,8 @@ export interface CreateSchemaInput {
 /** Wraps the engine's SchemaError as a JunctionError, keeping it as cause. */
 export function fromSchemaError(err: unknown): JunctionError {
   if (err instanceof JunctionError) return err;
-  if (err instanceof SchemaError) return new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) });
+  if (err instanceof SchemaError)
+    return new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) });
   return new JunctionError("INTERNAL", `schema engine failure: ${(err as Error).message}`, { cause: err });
 }
 
@@ -61,7 +62,9 @@ export class SchemaRegistry {
     this.#store = new VersionedStore<SchemaMeta, SchemaVersion>(bucket, (name, version) =>
       version === undefined
         ? new JunctionError("SCHEMA_NOT_FOUND", `schema '${name}' not found`, { details: { schema: name } })
-        : new JunctionError("SCHEMA_VERSION_NOT_FOUND", `schema '${name}' has no version ${version}`, { details: { schema: name, version } }),
+        : new JunctionError("SCHEMA_VERSION_NOT_FOUND", `schema '${name}' has no version ${version}`, {
+            details: { schema: name, version },
+          }),
     );
     this.#store.onChange((name, meta) => {
       if (meta === undefined) for (const k of [...this.#compiled.keys()]) if (k.startsWith(name + "@")) this.#compiled.delete(k);
@@ -114,13 +117,21 @@ export class SchemaRegistry {
   async create(input: CreateSchemaInput): Promise<{ meta: SchemaMeta; version: SchemaVersion; created: boolean }> {
     assertName("schema", input.name);
     if (input.compatibility !== undefined && !(COMPATIBILITY_MODES as readonly string[]).includes(input.compatibility)) {
-      throw new JunctionError("INVALID_ARGUMENT", `compatibility must be one of ${COMPATIBILITY_MODES.join(", ")} (got ${JSON.stringify(input.compatibility)})`, {
-        details: { field: "compatibility" },
-      });
+      throw new JunctionError(
+        "INVALID_ARGUMENT",
+        `compatibility must be one of ${COMPATIBILITY_MODES.join(", ")} (got ${JSON.stringify(input.compatibility)})`,
+        {
+          details: { field: "compatibility" },
+        },
+      );
     }
     let prepared: PreparedSchema;
     try {
-      prepared = await prepareSchema({ type: input.type, definition: input.definition, ...(input.messageType ? { messageType: input.messageType } : {}) });
+      prepared = await prepareSchema({
+        type: input.type,
+        definition: input.definition,
+        ...(input.messageType ? { messageType: input.messageType } : {}),
+      });
     } catch (err) {
       throw fromSchemaError(err);
     }
@@ -163,7 +174,13 @@ export class SchemaRegistry {
     }
     const next = existing.latest + 1;
     const version: SchemaVersion = { name: input.name, version: next, prepared, createdAt: now };
-    const meta: SchemaMeta = { ...existing, latest: next, compatibility: mode, updatedAt: now, description: input.description ?? existing.description };
+    const meta: SchemaMeta = {
+      ...existing,
+      latest: next,
+      compatibility: mode,
+      updatedAt: now,
+      description: input.description ?? existing.description,
+    };
     if (!(await this.#store.add(meta, version))) return await this.create(input);
     return { meta, version, created: true };
   }
@@ -173,7 +190,11 @@ export class SchemaRegistry {
   }
 
   async versions(name: string): Promise<{ version: number; createdAt: string; fingerprint: string }[]> {
-    return (await this.#store.versions(name)).map((r) => ({ version: r.version, createdAt: r.createdAt, fingerprint: r.prepared.fingerprint }));
+    return (await this.#store.versions(name)).map((r) => ({
+      version: r.version,
+      createdAt: r.createdAt,
+      fingerprint: r.prepared.fingerprint,
+    }));
   }
 
   delete(name: string): Promise<void> {

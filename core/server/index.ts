@@ -96,7 +96,14 @@ async function composeParts(ctx: GatewayContext, o: JunctionGatewayOptions, out:
       return r.ok ? r.value : undefined;
     },
   });
-  const advisories = new AdvisoryListener({ nc: ctx.nc, jsm: ctx.jsm, writer: dls, logger: ctx.logger.child("dls"), options: dlsOptions, replicas: ctx.defaultReplicas });
+  const advisories = new AdvisoryListener({
+    nc: ctx.nc,
+    jsm: ctx.jsm,
+    writer: dls,
+    logger: ctx.logger.child("dls"),
+    options: dlsOptions,
+    replicas: ctx.defaultReplicas,
+  });
   await advisories.start();
   return {
     stages: [schemaStage, functionStage],

@@ -138,7 +138,12 @@ export async function startNatsServer(o: NatsServerOptions): Promise<RunningNats
     stderr = (stderr + d.toString()).slice(-4000);
   });
   let exited = false;
-  const exitP = new Promise<void>((resolve) => child.once("exit", () => { exited = true; resolve(); }));
+  const exitP = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const pid = child.pid ?? -1;
   const portsFile = join(portsDir, `${binaryName(binary)}_${pid}.ports`);
   const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
@@ -193,7 +198,10 @@ function findPortsFile(dir: string, expected: string): string {
 
 async function readTail(file: string, lines: number): Promise<string> {
   try {
-    return (await readFile(file, "utf8")).split("\n").slice(-lines - 1).join("\n");
+    return (await readFile(file, "utf8"))
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
   } catch {
     return "(no log)";
   }

@@ -14,7 +14,11 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** A logger writing one line per entry to `write` (stderr by default). */
-export function createLogger(level: LogLevel = "info", namespace = "junction", write: (line: string) => void = (l) => process.stderr.write(l + "\n")): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  namespace = "junction",
+  write: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+): Logger {
   const min = ORDER[level];
   const log = (lvl: Exclude<LogLevel, "silent">) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;

@@ -94,7 +94,12 @@ export class GatewayMetrics {
     this.#o = resolveGatewayMetricsOptions(o);
     const registers = [this.registry];
     if (this.#o.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: "junction_" });
-    this.#requests = new Counter({ name: "junction_produce_requests_total", help: "Produce requests answered, per station", labelNames: ["station"], registers });
+    this.#requests = new Counter({
+      name: "junction_produce_requests_total",
+      help: "Produce requests answered, per station",
+      labelNames: ["station"],
+      registers,
+    });
     this.#messages = new Counter({
       name: "junction_produce_messages_total",
       help: "Produced messages per station and result: accepted (stored, a duplicate, or dropped by a function) or rejected",
@@ -108,14 +113,24 @@ export class GatewayMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.#rejected = new Counter({ name: "junction_produce_rejected_total", help: "Messages refused, per station and error code", labelNames: ["station", "code"], registers });
+    this.#rejected = new Counter({
+      name: "junction_produce_rejected_total",
+      help: "Messages refused, per station and error code",
+      labelNames: ["station", "code"],
+      registers,
+    });
     this.#requestErrors = new Counter({
       name: "junction_produce_request_errors_total",
       help: "Whole produce requests refused before any message was read (unknown station, bad frame), per error code",
       labelNames: ["code"],
       registers,
     });
-    this.#validation = new Counter({ name: "junction_validation_failures_total", help: "Messages that failed schema validation, per station", labelNames: ["station"], registers });
+    this.#validation = new Counter({
+      name: "junction_validation_failures_total",
+      help: "Messages that failed schema validation, per station",
+      labelNames: ["station"],
+      registers,
+    });
     this.#fnErrors = new Counter({
       name: "junction_function_errors_total",
       help: "Messages a station function failed on (threw, timed out, ran out of memory, bad output), per station",
@@ -135,7 +150,11 @@ export class GatewayMetrics {
       labelNames: ["station", "reason"],
       registers,
     });
-    this.#stateErrors = new Counter({ name: "junction_state_collect_errors_total", help: "Failed reads of broker state (consumer lag, DLS) during scrapes", registers });
+    this.#stateErrors = new Counter({
+      name: "junction_state_collect_errors_total",
+      help: "Failed reads of broker state (consumer lag, DLS) during scrapes",
+      registers,
+    });
     const stats = (name: string, help: string, pick: (s: ReturnType<Gateway["produceStats"]>) => number) => {
       const gw = () => this.#gw;
       new Counter({
@@ -150,8 +169,16 @@ export class GatewayMetrics {
         },
       });
     };
-    stats("junction_produce_duplicates_total", "Messages reported as duplicates (their id was already stored), all stations", (s) => s.duplicates);
-    stats("junction_produce_fallbacks_total", "Atomic batches refused for a duplicate id and published one by one, all stations", (s) => s.fallbacks);
+    stats(
+      "junction_produce_duplicates_total",
+      "Messages reported as duplicates (their id was already stored), all stations",
+      (s) => s.duplicates,
+    );
+    stats(
+      "junction_produce_fallbacks_total",
+      "Atomic batches refused for a duplicate id and published one by one, all stations",
+      (s) => s.fallbacks,
+    );
 
     const isReady = () => this.ready;
     const state = () => this.#freshState();
@@ -175,10 +202,22 @@ export class GatewayMetrics {
           for (const g of s?.groups ?? []) this.set({ station: g.station, group: g.group }, pick(g));
         },
       });
-    lagGauge("junction_consumer_lag", "Messages a consumer group has not acknowledged yet: pending + ack pending (broker-wide)", (g) => g.pending + g.ackPending);
+    lagGauge(
+      "junction_consumer_lag",
+      "Messages a consumer group has not acknowledged yet: pending + ack pending (broker-wide)",
+      (g) => g.pending + g.ackPending,
+    );
     lagGauge("junction_consumer_pending", "Messages not yet delivered to a consumer group (broker-wide)", (g) => g.pending);
-    lagGauge("junction_consumer_ack_pending", "Messages delivered to a consumer group and not acknowledged yet (broker-wide)", (g) => g.ackPending);
-    lagGauge("junction_consumer_redelivered", "Messages redelivered to a consumer group at least once and not acknowledged yet (broker-wide)", (g) => g.redelivered);
+    lagGauge(
+      "junction_consumer_ack_pending",
+      "Messages delivered to a consumer group and not acknowledged yet (broker-wide)",
+      (g) => g.ackPending,
+    );
+    lagGauge(
+      "junction_consumer_redelivered",
+      "Messages redelivered to a consumer group at least once and not acknowledged yet (broker-wide)",
+      (g) => g.redelivered,
+    );
     new Gauge({
       name: "junction_dead_letters",
       help: "Dead letters held in the DLS, per station and reason (poison, schema, function; broker-wide)",
@@ -256,17 +295,19 @@ export class GatewayMetrics {
     if (!gw || gw.context.nc.isClosed()) return this.#state;
     if (Date.now() - this.#stateAt < this.#o.stateCacheMs) return this.#state;
     // One read at a time, shared by all series of a scrape (and by concurrent scrapes).
-    this.#refreshing ??= this.#readState(gw).then(
-      (s) => {
-        this.#state = s;
-        this.#stateAt = Date.now();
-      },
-      () => {
-        this.#stateErrors.inc();
-      },
-    ).finally(() => {
-      this.#refreshing = undefined;
-    });
+    this.#refreshing ??= this.#readState(gw)
+      .then(
+        (s) => {
+          this.#state = s;
+          this.#stateAt = Date.now();
+        },
+        () => {
+          this.#stateErrors.inc();
+        },
+      )
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#refreshing, new Promise<void>((r) => (timer = setTimeout(r, this.#o.stateTimeoutMs)))]);
     clearTimeout(timer);

@@ -18,11 +18,18 @@ describe("nats-server config", () => {
   });
   it("renders a cluster member: server name, cluster name, routes (JetStream clustering needs both names)", () => {
     const conf = renderNatsConfig({
-      host: "127.0.0.1", port: 4222, storeDir: "/d", maxPayload: 1, sync: "always", serverName: "n1",
+      host: "127.0.0.1",
+      port: 4222,
+      storeDir: "/d",
+      maxPayload: 1,
+      sync: "always",
+      serverName: "n1",
       cluster: { name: "jn", host: "127.0.0.1", port: 6222, routes: ["nats://127.0.0.1:6222", "nats://127.0.0.1:6223"] },
     });
     expect(conf).toContain('server_name: "n1"');
-    expect(conf).toMatch(/cluster \{\n {2}name: "jn"\n {2}host: "127\.0\.0\.1"\n {2}port: 6222\n {2}routes: \["nats:\/\/127\.0\.0\.1:6222", "nats:\/\/127\.0\.0\.1:6223"\]\n\}/);
+    expect(conf).toMatch(
+      /cluster \{\n {2}name: "jn"\n {2}host: "127\.0\.0\.1"\n {2}port: 6222\n {2}routes: \["nats:\/\/127\.0\.0\.1:6222", "nats:\/\/127\.0\.0\.1:6223"\]\n\}/,
+    );
   });
   it("finds nats-server: JUNCTION_NATS_SERVER first, with a clear error when it is wrong", () => {
     expect(findNatsServer({ JUNCTION_NATS_SERVER: "/bin/sh", PATH: "" })).toBe("/bin/sh");

@@ -22,7 +22,9 @@ describe("station config", () => {
   ];
   for (const [input, field] of bad) {
     it(`names the bad setting ${field}`, () => {
-      expect(() => resolveStationConfig(input as object)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", details: expect.objectContaining({ field }) as object }) as Error);
+      expect(() => resolveStationConfig(input as object)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", details: expect.objectContaining({ field }) as object }) as Error,
+      );
     });
   }
   it("refuses changes JetStream cannot make", () => {
@@ -33,7 +35,14 @@ describe("station config", () => {
   });
   it("converts milliseconds and seconds to nanoseconds only in the JetStream config", () => {
     const s = stationStreamConfig("orders", resolveStationConfig({ maxAgeSeconds: 60, idempotencyWindowMs: 1500, retention: "interest" }));
-    expect(s).toMatchObject({ name: "JN_ST_orders", subjects: ["jn.st.orders.>"], max_age: 60e9, duplicate_window: 1.5e9, retention: "interest", allow_atomic: true });
+    expect(s).toMatchObject({
+      name: "JN_ST_orders",
+      subjects: ["jn.st.orders.>"],
+      max_age: 60e9,
+      duplicate_window: 1.5e9,
+      retention: "interest",
+      allow_atomic: true,
+    });
   });
 });
 
@@ -49,7 +58,10 @@ describe("group config", () => {
       filter_subjects: ["jn.st.orders.msg", "jn.st.orders.resend.billing"],
       deliver_policy: "all",
     });
-    expect(groupConsumerConfig("o", "g", resolveGroupConfig({ startPosition: { kind: "sequence", seq: 5 } }))).toMatchObject({ deliver_policy: "by_start_sequence", opt_start_seq: 5 });
+    expect(groupConsumerConfig("o", "g", resolveGroupConfig({ startPosition: { kind: "sequence", seq: 5 } }))).toMatchObject({
+      deliver_policy: "by_start_sequence",
+      opt_start_seq: 5,
+    });
     expect(() => resolveGroupConfig({ maxMsgDeliveries: 0 })).toThrow(/maxMsgDeliveries/);
     expect(() => resolveGroupConfig({ backoffMs: [1, -5] })).toThrow(/backoffMs\[1\]/);
     expect(() => resolveGroupConfig({ startPosition: { kind: "middle" } as never })).toThrow(/startPosition.kind/);

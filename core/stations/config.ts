@@ -1,9 +1,4 @@
-import {
-  JunctionError,
-  type GroupConfig,
-  type StartPosition,
-  type StationConfig,
-} from "../protocol/index.js";
+import { JunctionError, type GroupConfig, type StartPosition, type StationConfig } from "../protocol/index.js";
 
 /** Station defaults. `replicas` is replaced by the gateway's default replicas. */
 export const DEFAULT_STATION_CONFIG: Readonly<StationConfig> = Object.freeze({
@@ -51,7 +46,10 @@ function rejectUnknown(input: object, known: Set<string>, what: string): void {
 }
 
 /** Validates station settings, fills defaults and freezes the result. Errors name the setting. */
-export function resolveStationConfig(input: Partial<StationConfig> = {}, base: Readonly<StationConfig> = DEFAULT_STATION_CONFIG): Readonly<StationConfig> {
+export function resolveStationConfig(
+  input: Partial<StationConfig> = {},
+  base: Readonly<StationConfig> = DEFAULT_STATION_CONFIG,
+): Readonly<StationConfig> {
   if (typeof input !== "object" || input === null) throw bad("config", "an object", input);
   rejectUnknown(input, STATION_KEYS, "station");
   const c = { ...base, ...input };
@@ -104,7 +102,10 @@ function resolveStart(v: unknown): StartPosition {
 }
 
 /** Validates consumer group settings, fills defaults and freezes the result. */
-export function resolveGroupConfig(input: Partial<GroupConfig> = {}, base: Readonly<GroupConfig> = DEFAULT_GROUP_CONFIG): Readonly<GroupConfig> {
+export function resolveGroupConfig(
+  input: Partial<GroupConfig> = {},
+  base: Readonly<GroupConfig> = DEFAULT_GROUP_CONFIG,
+): Readonly<GroupConfig> {
   if (typeof input !== "object" || input === null) throw bad("config", "an object", input);
   rejectUnknown(input, GROUP_KEYS, "consumer group");
   const c = { ...base, ...input };

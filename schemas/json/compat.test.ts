@@ -74,7 +74,9 @@ describe("JSON compatibility: rules", () => {
   it("json.enum-value-removed: removing an enum value (or adding an enum) breaks backward", async () => {
     const v1 = { enum: ["red", "green", "blue"] };
     const v2 = { enum: ["red", "green"] };
-    expect(await changes("backward", v1, v2)).toEqual([{ path: "/enum", rule: "json.enum-value-removed", message: expect.stringContaining('"blue"') }]);
+    expect(await changes("backward", v1, v2)).toEqual([
+      { path: "/enum", rule: "json.enum-value-removed", message: expect.stringContaining('"blue"') },
+    ]);
     expect(await changes("forward", v1, v2)).toEqual([]);
     expect(rules(await changes("backward", { type: "string" }, { type: "string", enum: ["a"] }))).toEqual(["json.enum-value-removed"]);
     expect(rules(await changes("backward", { const: 1 }, { const: 2 }))).toEqual(["json.enum-value-removed"]);
@@ -106,7 +108,9 @@ describe("JSON compatibility: rules", () => {
   it("json.property-removed: dropping a declared property of a closed object breaks backward", async () => {
     const v1 = obj({ a: { type: "string" }, b: { type: "string" } }, { additionalProperties: false });
     const v2 = obj({ a: { type: "string" } }, { additionalProperties: false });
-    expect(await changes("backward", v1, v2)).toEqual([{ path: "/properties/b", rule: "json.property-removed", message: expect.any(String) }]);
+    expect(await changes("backward", v1, v2)).toEqual([
+      { path: "/properties/b", rule: "json.property-removed", message: expect.any(String) },
+    ]);
   });
 
   it("json.property-added: a new property breaks forward when the old object was closed", async () => {
@@ -130,12 +134,16 @@ describe("JSON compatibility: rules", () => {
       [{ type: "object" }, { type: "object", minProperties: 1 }, "/minProperties"],
     ];
     for (const [v1, v2, path] of cases) {
-      expect(await changes("backward", v1, v2), JSON.stringify(v2)).toEqual([{ path, rule: "json.limit-tightened", message: expect.any(String) }]);
+      expect(await changes("backward", v1, v2), JSON.stringify(v2)).toEqual([
+        { path, rule: "json.limit-tightened", message: expect.any(String) },
+      ]);
     }
   });
 
   it("json.limit-relaxed: looser limits break forward, equivalent bounds break nothing", async () => {
-    expect(rules(await changes("forward", { type: "string", maxLength: 5 }, { type: "string", maxLength: 10 }))).toEqual(["json.limit-relaxed"]);
+    expect(rules(await changes("forward", { type: "string", maxLength: 5 }, { type: "string", maxLength: 10 }))).toEqual([
+      "json.limit-relaxed",
+    ]);
     expect(rules(await changes("forward", { type: "number", minimum: 1 }, { type: "number" }))).toEqual(["json.limit-relaxed"]);
     expect(await changes("backward", { type: "string", maxLength: 5 }, { type: "string", maxLength: 10 })).toEqual([]);
     // exclusiveMinimum 0 admits nothing minimum 0 rejects

@@ -22,9 +22,24 @@ type RuleKind = keyof typeof RULE_PAIRS;
 
 // Keywords not analysed structurally: the reader's value must equal the writer's.
 const COMPARED_WHOLE = [
-  "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "contains", "propertyNames", "dependencies",
-  "dependentRequired", "dependentSchemas", "patternProperties", "unevaluatedItems", "unevaluatedProperties",
-  "$ref", "$dynamicRef", "$recursiveRef",
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "propertyNames",
+  "dependencies",
+  "dependentRequired",
+  "dependentSchemas",
+  "patternProperties",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+  "$ref",
+  "$dynamicRef",
+  "$recursiveRef",
 ] as const;
 
 const LOWER_LIMITS = ["minLength", "minItems", "minProperties", "minContains"] as const;
@@ -50,7 +65,16 @@ function report(ctx: Ctx, kind: RuleKind, path: string, message: string): void {
 
 // Keywords beside a $ref that do not constrain data.
 const NOT_CONSTRAINTS = new Set([
-  "$ref", "definitions", "$defs", "$schema", "$id", "$comment", "title", "description", "default", "examples",
+  "$ref",
+  "definitions",
+  "$defs",
+  "$schema",
+  "$id",
+  "$comment",
+  "title",
+  "description",
+  "default",
+  "examples",
 ]);
 
 /** Follows local `$ref`s; 2020-12 style sibling keywords are merged over the target. */
@@ -144,7 +168,12 @@ function checkRequired(ctx: Ctx, r: Obj, w: Obj, path: string): void {
     if (typeof p !== "string" || writerRequired.has(p)) continue;
     // A default lets the reader fill the value in, as Confluent's rules allow.
     if (asObject(readerProps[p])?.default !== undefined) continue;
-    report(ctx, "required", `${path}/required`, `${ctx.reader} requires property "${p}" (without a default), which ${ctx.writer} does not require`);
+    report(
+      ctx,
+      "required",
+      `${path}/required`,
+      `${ctx.reader} requires property "${p}" (without a default), which ${ctx.writer} does not require`,
+    );
   }
 }
 
@@ -173,7 +202,12 @@ function checkObject(ctx: Ctx, r: Obj, w: Obj, path: string, rp: string, wp: str
     }
     if (matchingPatterns(r, name).length > 0) continue; // compared whole under patternProperties
     if (rAdditional === false) {
-      report(ctx, "property", path + seg, `${ctx.writer} declares property "${name}", which ${ctx.reader} rejects (additionalProperties is false)`);
+      report(
+        ctx,
+        "property",
+        path + seg,
+        `${ctx.writer} declares property "${name}", which ${ctx.reader} rejects (additionalProperties is false)`,
+      );
     } else if (rAdditional !== undefined && rAdditional !== true) {
       check(ctx, rAdditional, wSchema, `${path}/additionalProperties`, `${rp}/additionalProperties`, wp + seg);
     }
@@ -188,9 +222,21 @@ function checkObject(ctx: Ctx, r: Obj, w: Obj, path: string, rp: string, wp: str
     }
   }
   if (rAdditional === false && wAdditional !== false) {
-    report(ctx, "closed", `${path}/additionalProperties`, `${ctx.reader} rejects undeclared properties (additionalProperties is false); ${ctx.writer} allows them`);
+    report(
+      ctx,
+      "closed",
+      `${path}/additionalProperties`,
+      `${ctx.reader} rejects undeclared properties (additionalProperties is false); ${ctx.writer} allows them`,
+    );
   } else if (rAdditional !== undefined && rAdditional !== true && rAdditional !== false && wAdditional !== false) {
-    check(ctx, rAdditional, wAdditional ?? true, `${path}/additionalProperties`, `${rp}/additionalProperties`, `${wp}/additionalProperties`);
+    check(
+      ctx,
+      rAdditional,
+      wAdditional ?? true,
+      `${path}/additionalProperties`,
+      `${rp}/additionalProperties`,
+      `${wp}/additionalProperties`,
+    );
   }
 }
 
@@ -242,7 +288,10 @@ function bound(s: Obj, inclusiveKey: string, exclusiveKey: string, lower: boolea
 function checkNumericBound(ctx: Ctx, r: Obj, w: Obj, path: string, lower: boolean): void {
   const [inc, exc] = lower ? ["minimum", "exclusiveMinimum"] : ["maximum", "exclusiveMaximum"];
   const wb = bound(w, inc, exc, lower);
-  for (const [key, exclusive] of [[inc, false], [exc, true]] as const) {
+  for (const [key, exclusive] of [
+    [inc, false],
+    [exc, true],
+  ] as const) {
     const rv = r[key];
     if (typeof rv !== "number") continue;
     // The writer's bound must be at least as strict as each of the reader's.
@@ -265,21 +314,36 @@ function checkLimits(ctx: Ctx, r: Obj, w: Obj, path: string): void {
     const rv = r[key];
     const wv = w[key];
     if (typeof rv === "number" && rv > 0 && !(typeof wv === "number" && wv >= rv)) {
-      report(ctx, "limit", `${path}/${key}`, `${ctx.reader} has ${key} ${rv}; ${ctx.writer} allows ${typeof wv === "number" ? wv : "no limit"}`);
+      report(
+        ctx,
+        "limit",
+        `${path}/${key}`,
+        `${ctx.reader} has ${key} ${rv}; ${ctx.writer} allows ${typeof wv === "number" ? wv : "no limit"}`,
+      );
     }
   }
   for (const key of UPPER_LIMITS) {
     const rv = r[key];
     const wv = w[key];
     if (typeof rv === "number" && !(typeof wv === "number" && wv <= rv)) {
-      report(ctx, "limit", `${path}/${key}`, `${ctx.reader} has ${key} ${rv}; ${ctx.writer} allows ${typeof wv === "number" ? wv : "no limit"}`);
+      report(
+        ctx,
+        "limit",
+        `${path}/${key}`,
+        `${ctx.reader} has ${key} ${rv}; ${ctx.writer} allows ${typeof wv === "number" ? wv : "no limit"}`,
+      );
     }
   }
   if (typeof r.multipleOf === "number") {
     const wv = w.multipleOf;
     const ratio = typeof wv === "number" ? wv / r.multipleOf : NaN;
     if (!(Math.abs(ratio - Math.round(ratio)) < 1e-9 && Math.round(ratio) >= 1)) {
-      report(ctx, "limit", `${path}/multipleOf`, `${ctx.reader} has multipleOf ${r.multipleOf}; ${ctx.writer} has ${typeof wv === "number" ? wv : "none"}`);
+      report(
+        ctx,
+        "limit",
+        `${path}/multipleOf`,
+        `${ctx.reader} has multipleOf ${r.multipleOf}; ${ctx.writer} has ${typeof wv === "number" ? wv : "none"}`,
+      );
     }
   }
   if (r.uniqueItems === true && w.uniqueItems !== true) {

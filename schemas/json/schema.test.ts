@@ -113,9 +113,7 @@ describe("JSON Schema: recursive $ref", () => {
     const deep = { value: 1, children: [{ value: 2, children: [{ value: 3, children: [] }] }] };
     expect(tree.validate(enc(deep)).ok).toBe(true);
     const bad = { value: 1, children: [{ value: 2, children: [{ value: "three" }] }] };
-    expect(issuesOf(tree.validate(enc(bad)))).toEqual([
-      expect.objectContaining({ path: "/children/0/children/0/value", keyword: "type" }),
-    ]);
+    expect(issuesOf(tree.validate(enc(bad)))).toEqual([expect.objectContaining({ path: "/children/0/children/0/value", keyword: "type" })]);
   });
 
   it("compiles a root self-reference that descends into properties", async () => {
@@ -190,7 +188,7 @@ describe("JSON Schema: validate, decode, encode", () => {
     expect(s.decode(enc(value))).toEqual(value);
   });
 
-  it("treats a payload that is not JSON as invalid (path \"\", keyword json)", async () => {
+  it('treats a payload that is not JSON as invalid (path "", keyword json)', async () => {
     const s = await json({ type: "object" });
     expect(s.validate(new TextEncoder().encode("{not json"))).toEqual({
       ok: false,

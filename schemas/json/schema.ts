@@ -67,11 +67,9 @@ export function parseJsonSchema(definition: string): { schema: unknown; draft: J
   if (declared === undefined) return { schema, draft: "draft-07" };
   const draft = typeof declared === "string" ? DIALECTS[declared] : undefined;
   if (draft === undefined) {
-    throw new SchemaError(
-      "SCHEMA_INVALID",
-      `unsupported $schema ${JSON.stringify(declared)}; use draft-07 or 2020-12`,
-      { details: { path: "/$schema", message: "unsupported $schema", supported: Object.keys(DIALECTS) } },
-    );
+    throw new SchemaError("SCHEMA_INVALID", `unsupported $schema ${JSON.stringify(declared)}; use draft-07 or 2020-12`, {
+      details: { path: "/$schema", message: "unsupported $schema", supported: Object.keys(DIALECTS) },
+    });
   }
   return { schema, draft };
 }
@@ -148,9 +146,8 @@ function metaSchemaError(errors: ErrorObject[]): SchemaError {
   const issues = errors.slice(0, MAX_ISSUES).map((e) => ({ path: e.instancePath, message: e.message ?? "invalid", keyword: e.keyword }));
   // Combinator errors ("must match a schema in anyOf") restate a more precise error: report that one.
   const best =
-    [...issues]
-      .filter((i) => !["anyOf", "oneOf", "if", "not"].includes(i.keyword))
-      .sort((a, b) => b.path.length - a.path.length)[0] ?? issues[0];
+    [...issues].filter((i) => !["anyOf", "oneOf", "if", "not"].includes(i.keyword)).sort((a, b) => b.path.length - a.path.length)[0] ??
+    issues[0];
   return invalid(best?.path ?? "", best?.message ?? "invalid schema", { issues });
 }
 
@@ -182,7 +179,10 @@ function checkRefCycles(nodes: SchemaNode[]): void {
         out.push({ to, via: to });
       }
     }
-    edges.set(pointer, out.filter((e) => byPointer.has(e.to)));
+    edges.set(
+      pointer,
+      out.filter((e) => byPointer.has(e.to)),
+    );
   }
   const state = new Map<string, 1 | 2>();
   const stack: string[] = [];
@@ -193,11 +193,7 @@ function checkRefCycles(nodes: SchemaNode[]): void {
       const s = state.get(next);
       if (s === 1) {
         const cycle = [...stack.slice(stack.indexOf(next)), next];
-        throw invalid(
-          via,
-          `$ref cycle that never consumes input: ${cycle.map((c) => `#${c}`).join(" -> ")}`,
-          { keyword: "$ref", cycle },
-        );
+        throw invalid(via, `$ref cycle that never consumes input: ${cycle.map((c) => `#${c}`).join(" -> ")}`, { keyword: "$ref", cycle });
       }
       if (s === undefined) dfs(next);
     }

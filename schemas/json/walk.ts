@@ -8,15 +8,22 @@ export interface SchemaNode {
 
 /** Keywords whose value is one subschema. */
 export const SINGLE_SUBSCHEMA = [
-  "additionalProperties", "additionalItems", "items", "contains", "propertyNames", "not",
-  "if", "then", "else", "unevaluatedItems", "unevaluatedProperties",
+  "additionalProperties",
+  "additionalItems",
+  "items",
+  "contains",
+  "propertyNames",
+  "not",
+  "if",
+  "then",
+  "else",
+  "unevaluatedItems",
+  "unevaluatedProperties",
 ] as const;
 /** Keywords whose value is an array of subschemas. */
 export const ARRAY_SUBSCHEMAS = ["allOf", "anyOf", "oneOf", "items", "prefixItems"] as const;
 /** Keywords whose value maps names to subschemas. */
-export const MAP_SUBSCHEMAS = [
-  "properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies",
-] as const;
+export const MAP_SUBSCHEMAS = ["properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "dependencies"] as const;
 
 /** Whether a value can be a schema (object or boolean). */
 export function isSchemaLike(value: unknown): boolean {
@@ -25,9 +32,7 @@ export function isSchemaLike(value: unknown): boolean {
 
 /** A plain object view of a schema, or undefined for boolean schemas and non-objects. */
 export function asObject(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** Every subschema of a document (the root included), depth first, with its JSON Pointer. */

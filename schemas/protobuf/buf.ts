@@ -117,11 +117,9 @@ export async function bufBuild(definition: string, options: { tmpRoot?: string }
     // buf exits 100 for compile errors ("file annotations"); anything else is buf failing to run.
     if (result.code === 100 && errors.length > 0) {
       const first = errors[0] as BufError;
-      throw new SchemaError(
-        "SCHEMA_INVALID",
-        `invalid .proto at ${first.file}:${first.line}:${first.column}: ${first.message}`,
-        { details: { ...first, errors } },
-      );
+      throw new SchemaError("SCHEMA_INVALID", `invalid .proto at ${first.file}:${first.line}:${first.column}: ${first.message}`, {
+        details: { ...first, errors },
+      });
     }
     throw new Error(`buf build failed (exit ${result.code ?? "signal"}): ${result.stderr.trim() || result.error?.message || "no output"}`, {
       cause: result.error,

@@ -104,7 +104,10 @@ describe("Protobuf compatibility", () => {
   });
 
   it("protobuf.field-oneof-changed", async () => {
-    const moved = BASE.replace("oneof payment { string card = 5; string iban = 6; }", "string card = 5;\n  oneof payment { string iban = 6; }");
+    const moved = BASE.replace(
+      "oneof payment { string card = 5; string iban = 6; }",
+      "string card = 5;\n  oneof payment { string iban = 6; }",
+    );
     expect(await diff(moved)).toEqual([{ path: "shop.Order.card", rule: "protobuf.field-oneof-changed", message: expect.any(String) }]);
   });
 });

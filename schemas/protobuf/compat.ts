@@ -47,10 +47,18 @@ function compareEnum(ctx: Ctx, prev: DescEnum, next: DescEnum): void {
     const path = `${next.typeName}.${pv.name}`;
     if (nv === undefined) {
       if (!inRanges(next.proto.reservedRange, pv.number, true)) {
-        ctx.out.push({ path, rule: "protobuf.enum-value-removed", message: `enum value ${pv.name} = ${pv.number} was removed and its number is not reserved` });
+        ctx.out.push({
+          path,
+          rule: "protobuf.enum-value-removed",
+          message: `enum value ${pv.name} = ${pv.number} was removed and its number is not reserved`,
+        });
       }
     } else if (nv.name !== pv.name) {
-      ctx.out.push({ path, rule: "protobuf.enum-value-name-changed", message: `enum number ${pv.number} was ${pv.name} and is now ${nv.name}` });
+      ctx.out.push({
+        path,
+        rule: "protobuf.enum-value-name-changed",
+        message: `enum number ${pv.number} was ${pv.name} and is now ${nv.name}`,
+      });
     }
   }
 }
@@ -66,15 +74,27 @@ function compareMessage(ctx: Ctx, prev: DescMessage, next: DescMessage): void {
     const nf = nextByNumber.get(pf.number);
     if (nf === undefined) {
       if (!inRanges(next.proto.reservedRange, pf.number, false)) {
-        ctx.out.push({ path, rule: "protobuf.field-number-not-reserved", message: `field ${pf.name} = ${pf.number} was removed; reserve ${pf.number} so it is never reused` });
+        ctx.out.push({
+          path,
+          rule: "protobuf.field-number-not-reserved",
+          message: `field ${pf.name} = ${pf.number} was removed; reserve ${pf.number} so it is never reused`,
+        });
       }
       if (!next.proto.reservedName.includes(pf.name)) {
-        ctx.out.push({ path, rule: "protobuf.field-name-not-reserved", message: `field ${pf.name} = ${pf.number} was removed; reserve "${pf.name}" so it is never reused` });
+        ctx.out.push({
+          path,
+          rule: "protobuf.field-name-not-reserved",
+          message: `field ${pf.name} = ${pf.number} was removed; reserve "${pf.name}" so it is never reused`,
+        });
       }
       continue;
     }
     if (nf.name !== pf.name) {
-      ctx.out.push({ path, rule: "protobuf.field-name-changed", message: `field number ${pf.number} was "${pf.name}" and is now "${nf.name}"` });
+      ctx.out.push({
+        path,
+        rule: "protobuf.field-name-changed",
+        message: `field number ${pf.number} was "${pf.name}" and is now "${nf.name}"`,
+      });
     }
     const [pl, nl] = [labelOf(pf), labelOf(nf)];
     const [pt, nt] = [typeOf(pf), typeOf(nf)];
@@ -85,7 +105,11 @@ function compareMessage(ctx: Ctx, prev: DescMessage, next: DescMessage): void {
     }
     if (pf.oneof?.name !== nf.oneof?.name) {
       const describe = (name: string | undefined): string => (name === undefined ? "no oneof" : `oneof ${name}`);
-      ctx.out.push({ path, rule: "protobuf.field-oneof-changed", message: `field ${pf.name} = ${pf.number} moved from ${describe(pf.oneof?.name)} to ${describe(nf.oneof?.name)}` });
+      ctx.out.push({
+        path,
+        rule: "protobuf.field-oneof-changed",
+        message: `field ${pf.name} = ${pf.number} moved from ${describe(pf.oneof?.name)} to ${describe(nf.oneof?.name)}`,
+      });
     }
     if (pl === nl && pt === nt) {
       if (pf.message !== undefined && nf.message !== undefined) compareMessage(ctx, pf.message, nf.message);
@@ -96,7 +120,11 @@ function compareMessage(ctx: Ctx, prev: DescMessage, next: DescMessage): void {
     if (prevByNumber.has(nf.number)) continue;
     const path = `${next.typeName}.${nf.name}`;
     if (inRanges(prev.proto.reservedRange, nf.number, false)) {
-      ctx.out.push({ path, rule: "protobuf.reserved-number-reused", message: `new field ${nf.name} uses number ${nf.number}, which the old version reserved` });
+      ctx.out.push({
+        path,
+        rule: "protobuf.reserved-number-reused",
+        message: `new field ${nf.name} uses number ${nf.number}, which the old version reserved`,
+      });
     }
     if (prev.proto.reservedName.includes(nf.name)) {
       ctx.out.push({ path, rule: "protobuf.reserved-name-reused", message: `new field ${nf.name} uses a name the old version reserved` });

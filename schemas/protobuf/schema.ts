@@ -56,8 +56,7 @@ export function userMessages(registry: FileRegistry): DescMessage[] {
 export function resolveMessage(registry: FileRegistry, messageType: string | undefined): DescMessage {
   const all = userMessages(registry);
   const available = all.map((m) => m.typeName);
-  const fail = (message: string): SchemaError =>
-    new SchemaError("SCHEMA_INVALID", message, { details: { messageType, available } });
+  const fail = (message: string): SchemaError => new SchemaError("SCHEMA_INVALID", message, { details: { messageType, available } });
   if (messageType === undefined || messageType === "") {
     const top = all.filter((m) => m.parent === undefined);
     if (top.length === 1) return top[0] as DescMessage;

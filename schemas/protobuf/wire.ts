@@ -132,14 +132,7 @@ function checkString(ctx: Ctx, start: number, end: number, path: string): void {
 }
 
 /** Scans one scalar or enum value of the expected wire type; returns the next position. */
-function scanScalar(
-  ctx: Ctx,
-  scalar: ScalarType | undefined,
-  field: DescField,
-  pos: number,
-  end: number,
-  path: string,
-): number {
+function scanScalar(ctx: Ctx, scalar: ScalarType | undefined, field: DescField, pos: number, end: number, path: string): number {
   if (scalar === ScalarType.STRING || scalar === ScalarType.BYTES) {
     const [len, next] = length(ctx, pos, end, path);
     if (scalar === ScalarType.STRING) checkString(ctx, next, next + len, path);
@@ -276,7 +269,8 @@ function scanMessage(ctx: Ctx, desc: DescMessage, start: number, end: number, pa
     if (no === 0 || wt > 5) throw new Malformed(path, `invalid tag (field ${no}, wire type ${wt})`);
     const field = fields.get(no);
     if (field === undefined) {
-      if (!ctx.allowUnknown) issue(ctx, path, `unknown field ${no} (wire type ${WIRE_NAMES[wt] ?? wt}) in ${desc.typeName}`, "unknown-field");
+      if (!ctx.allowUnknown)
+        issue(ctx, path, `unknown field ${no} (wire type ${WIRE_NAMES[wt] ?? wt}) in ${desc.typeName}`, "unknown-field");
       pos = skip(ctx, wt, no, next, end, path);
       continue;
     }

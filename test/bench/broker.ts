@@ -8,7 +8,13 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { startJunctionGateway, silentLogger, startNatsServer, type JunctionUsers, type RunningNatsServer } from "../../core/server/index.js";
+import {
+  startJunctionGateway,
+  silentLogger,
+  startNatsServer,
+  type JunctionUsers,
+  type RunningNatsServer,
+} from "../../core/server/index.js";
 import { connect, type JunctionClient } from "../../sdk/index.js";
 
 /** "always" = fsync before ack (Junction's default); "default" = the lazy NATS default. */

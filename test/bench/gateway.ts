@@ -18,7 +18,13 @@ export async function createStation(client: JunctionClient, kind: StationKind): 
     await client.schemas.attach(`${name}-order`, name);
   }
   if (kind === "protobuf") {
-    await client.schemas.create({ name: `${name}-order`, type: "protobuf", definition: ORDER_PROTO, messageType: "bench.Order", compatibility: "none" });
+    await client.schemas.create({
+      name: `${name}-order`,
+      type: "protobuf",
+      definition: ORDER_PROTO,
+      messageType: "bench.Order",
+      compatibility: "none",
+    });
     await client.schemas.attach(`${name}-order`, name);
   }
   if (kind === "json+fn") {
@@ -59,7 +65,13 @@ export function protobufPayload(codec: CompiledSchema, size: number): Uint8Array
 export const PRODUCE_SETTINGS = { maxBatchMessages: 1000, lingerMs: 2, maxInFlight: 4, window: 8000 } as const;
 
 /** Scenarios 3–6: SDK producer with automatic batching, `window` unacknowledged sends at most. */
-export async function sdkProduce(client: JunctionClient, station: string, payload: Uint8Array, durationMs: number, o: Partial<ProducerOptions> & { window?: number } = {}): Promise<Throughput> {
+export async function sdkProduce(
+  client: JunctionClient,
+  station: string,
+  payload: Uint8Array,
+  durationMs: number,
+  o: Partial<ProducerOptions> & { window?: number } = {},
+): Promise<Throughput> {
   const { window = PRODUCE_SETTINGS.window, ...po } = o;
   const producer = client.producer({
     station,
@@ -76,7 +88,13 @@ export async function sdkProduce(client: JunctionClient, station: string, payloa
 }
 
 /** Scenario 7 (SDK): a consumer group member reading `count` messages, acking each. */
-export async function sdkConsume(client: JunctionClient, station: string, group: string, count: number, batchSize: number): Promise<Throughput> {
+export async function sdkConsume(
+  client: JunctionClient,
+  station: string,
+  group: string,
+  count: number,
+  batchSize: number,
+): Promise<Throughput> {
   const consumer = await client.consumer({ station, group, batchSize });
   let got = 0;
   const t0 = performance.now();
@@ -89,7 +107,13 @@ export async function sdkConsume(client: JunctionClient, station: string, group:
 }
 
 /** Scenario 7 (SDK, handler): the same with `onMessage` instead of the async iterator. */
-export async function sdkConsumeHandler(client: JunctionClient, station: string, group: string, count: number, batchSize: number): Promise<Throughput> {
+export async function sdkConsumeHandler(
+  client: JunctionClient,
+  station: string,
+  group: string,
+  count: number,
+  batchSize: number,
+): Promise<Throughput> {
   let got = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));

@@ -25,7 +25,8 @@ export function summarizeProfile(p: Profile, top = 25): { self: [string, number]
   const count = new Map<number, number>();
   for (const s of p.samples) count.set(s, (count.get(s) ?? 0) + 1);
   const total = p.samples.length;
-  const label = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? basename(n.callFrame.url) : ""}:${n.callFrame.lineNumber + 1}`;
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? basename(n.callFrame.url) : ""}:${n.callFrame.lineNumber + 1}`;
   const self = new Map<string, number>();
   const incl = new Map<string, number>();
   let idle = 0;
@@ -41,7 +42,11 @@ export function summarizeProfile(p: Profile, top = 25): { self: [string, number]
       incl.set(l, (incl.get(l) ?? 0) + c);
     }
   }
-  const pct = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]): [string, number] => [k, (100 * v) / total]);
+  const pct = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]): [string, number] => [k, (100 * v) / total]);
   return { self: pct(self), total: pct(incl), idle: (100 * idle) / total };
 }
 

@@ -99,7 +99,10 @@ async function startRabbit(log: (s: string) => void): Promise<RabbitNode> {
     ERL_EPMD_ADDRESS: "127.0.0.1",
   };
   // Debian's wrapper does the same `su`; calling the real script keeps stdout ours.
-  const child: ChildProcess = spawn("su", ["rabbitmq", "-s", "/bin/sh", "-c", `exec ${SERVER}`], { env, stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn("su", ["rabbitmq", "-s", "/bin/sh", "-c", `exec ${SERVER}`], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let exited = false;
@@ -153,7 +156,9 @@ async function publish(ch: ConfirmChannel, queue: string, payload: Buffer, o: Pe
     issue: async () => {
       if (draining) await draining;
       await new Promise<void>((resolve, reject) => {
-        const ok = ch.sendToQueue(queue, payload, { persistent: true, messageId: String(n++) }, (err: unknown) => (err ? reject(new Error(String(err))) : resolve()));
+        const ok = ch.sendToQueue(queue, payload, { persistent: true, messageId: String(n++) }, (err: unknown) =>
+          err ? reject(new Error(String(err))) : resolve(),
+        );
         if (!ok && !draining) draining = new Promise<void>((r) => ch.once("drain", () => ((draining = undefined), r())));
       });
     },
@@ -181,12 +186,14 @@ async function consume(conn: ChannelModel, queue: string, count: number, prefetc
 export async function runPeers(o: PeerOptions): Promise<PeerResults> {
   const base = { version: rabbitVersion(), outstanding: o.outstanding, rows: [] as PeerRow[] };
   if (!existsSync(SERVER)) {
-    const why = "RabbitMQ is not installed. To compare against it: `sudo apt-get install rabbitmq-server` (Debian/Ubuntu), then `npm run bench -- --peers`.";
+    const why =
+      "RabbitMQ is not installed. To compare against it: `sudo apt-get install rabbitmq-server` (Debian/Ubuntu), then `npm run bench -- --peers`.";
     o.log(`  skipped: ${why}`);
     return { ...base, version: "absent", skipped: why };
   }
   if (process.getuid?.() !== 0) {
-    const why = "starting rabbitmq-server needs root (it switches to the rabbitmq user); run the peer comparison as root, e.g. `sudo npm run bench -- --peers`.";
+    const why =
+      "starting rabbitmq-server needs root (it switches to the rabbitmq user); run the peer comparison as root, e.g. `sudo npm run bench -- --peers`.";
     o.log(`  skipped: ${why}`);
     return { ...base, skipped: why };
   }
@@ -205,7 +212,9 @@ export async function runPeers(o: PeerOptions): Promise<PeerResults> {
         await ch.close();
         const con = await consume(conn, name, pub.messages, 500);
         base.rows.push({ queue, publish: pub, consume: con });
-        o.log(`  RabbitMQ ${queue} queue: publish ${Math.round(pub.rate).toLocaleString("en-US")} msgs/s, consume ${Math.round(con.rate).toLocaleString("en-US")} msgs/s`);
+        o.log(
+          `  RabbitMQ ${queue} queue: publish ${Math.round(pub.rate).toLocaleString("en-US")} msgs/s, consume ${Math.round(con.rate).toLocaleString("en-US")} msgs/s`,
+        );
         const admin = await conn.createChannel();
         await admin.deleteQueue(name);
         await admin.close();

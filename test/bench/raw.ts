@@ -60,15 +60,32 @@ class ReplyInbox {
 }
 
 /** Scenario 1: `js.publish`, `window` requests in flight. */
-export async function jsPublish(nc: NatsConnection, subject: string, payload: Uint8Array, window: number, durationMs: number): Promise<Throughput> {
+export async function jsPublish(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  window: number,
+  durationMs: number,
+): Promise<Throughput> {
   const js = jetstream(nc);
   const prefix = nuid.next();
   let n = 0;
-  return runWindow({ window, durationMs, unit: 1, issue: () => js.publish(subject, payload, { msgID: `${prefix}-${(n++).toString(36)}` }) });
+  return runWindow({
+    window,
+    durationMs,
+    unit: 1,
+    issue: () => js.publish(subject, payload, { msgID: `${prefix}-${(n++).toString(36)}` }),
+  });
 }
 
 /** Scenario 2a: core publishes with reply subjects on one inbox subscription, `window` in flight. */
-export async function pipelinedPublish(nc: NatsConnection, subject: string, payload: Uint8Array, window: number, durationMs: number): Promise<Throughput> {
+export async function pipelinedPublish(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  window: number,
+  durationMs: number,
+): Promise<Throughput> {
   const inbox = new ReplyInbox(nc);
   const prefix = nuid.next();
   let n = 0;
@@ -87,7 +104,13 @@ export async function pipelinedPublish(nc: NatsConnection, subject: string, payl
 }
 
 /** Publishes one atomic batch (nats-server >= 2.12 headers); resolves with the commit ack. */
-export function publishAtomicBatch(nc: NatsConnection, inbox: { expect(): { reply: string; done: Promise<Msg> } }, subject: string, payloads: readonly Uint8Array[], ids: () => string): Promise<number> {
+export function publishAtomicBatch(
+  nc: NatsConnection,
+  inbox: { expect(): { reply: string; done: Promise<Msg> } },
+  subject: string,
+  payloads: readonly Uint8Array[],
+  ids: () => string,
+): Promise<number> {
   const { reply, done } = inbox.expect();
   const batchId = nuid.next();
   const last = payloads.length - 1;
@@ -109,7 +132,14 @@ export function publishAtomicBatch(nc: NatsConnection, inbox: { expect(): { repl
 }
 
 /** Scenario 2b: atomic batches of `batch` messages, `window` messages in flight. */
-export async function atomicBatches(nc: NatsConnection, subject: string, payload: Uint8Array, batch: number, window: number, durationMs: number): Promise<Throughput> {
+export async function atomicBatches(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  batch: number,
+  window: number,
+  durationMs: number,
+): Promise<Throughput> {
   const inbox = new ReplyInbox(nc);
   const prefix = nuid.next();
   let n = 0;
@@ -144,7 +174,12 @@ export async function fill(nc: NatsConnection, subject: string, payload: Uint8Ar
 export async function rawConsume(nc: NatsConnection, station: string, durable: string, count: number, batch: number): Promise<Throughput> {
   const jsm = await jetstreamManager(nc);
   const stream = subjects.stationStream(station);
-  await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000, filter_subjects: [subjects.stationMsg(station)] });
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 10_000,
+    filter_subjects: [subjects.stationMsg(station)],
+  });
   const c = await jetstream(nc).consumers.get(stream, durable);
   let got = 0;
   let t0 = 0;
@@ -181,7 +216,13 @@ export async function jsPublishSerial(nc: NatsConnection, subject: string, paylo
  * Scenario 9 reference: atomic batches of `size` published one at a time, awaiting each commit
  * ack; latencies, ms. Shows the server's fixed cost of an atomic batch commit.
  */
-export async function atomicSerial(nc: NatsConnection, subject: string, payload: Uint8Array, size: number, count: number): Promise<number[]> {
+export async function atomicSerial(
+  nc: NatsConnection,
+  subject: string,
+  payload: Uint8Array,
+  size: number,
+  count: number,
+): Promise<number[]> {
   const inbox = new ReplyInbox(nc);
   const prefix = nuid.next();
   let n = 0;

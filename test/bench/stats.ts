@@ -19,7 +19,13 @@ export interface LatencySummary {
 /** Summarizes latency samples (milliseconds). */
 export function summarize(samples: number[] | Float64Array): LatencySummary {
   const s = Float64Array.from(samples).sort();
-  return { samples: s.length, p50: quantile(s, 0.5), p99: quantile(s, 0.99), p999: quantile(s, 0.999), max: s.length ? s[s.length - 1]! : Number.NaN };
+  return {
+    samples: s.length,
+    p50: quantile(s, 0.5),
+    p99: quantile(s, 0.99),
+    p999: quantile(s, 0.999),
+    max: s.length ? s[s.length - 1]! : Number.NaN,
+  };
 }
 
 /** `12345.6` → `12,346`. */

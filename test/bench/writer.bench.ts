@@ -62,7 +62,11 @@ export async function runWriterBench(batches = 400): Promise<WriterResults> {
     const batch = 500;
     let n = 0;
     const msgs = (): StoreMessage[] =>
-      Array.from({ length: batch }, () => ({ id: `bench-producer-${(n++).toString(36)}`, headers: { "Jn-Producer": "bench-producer", "Jn-Schema": "order@1" }, payload }));
+      Array.from({ length: batch }, () => ({
+        id: `bench-producer-${(n++).toString(36)}`,
+        headers: { "Jn-Producer": "bench-producer", "Jn-Schema": "order@1" },
+        payload,
+      }));
     const writer = new StoreWriter(nc, 60_000);
     const a = msgs();
     const writerUs = await cpuPerMessage(nc, batches, a, () => void writer.publishAtomic("bench.nowhere", a));

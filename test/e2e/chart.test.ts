@@ -476,7 +476,7 @@ describe("external NATS", () => {
 
 describe("values.schema.json", () => {
   const bad: [string, Values, string][] = [
-    ["nats.replicas: \"three\"", { nats: { replicas: "three" } }, "/nats/replicas"],
+    ['nats.replicas: "three"', { nats: { replicas: "three" } }, "/nats/replicas"],
     ["nats.replicas: 0", { nats: { replicas: 0 } }, "/nats/replicas"],
     ["syncInterval: sometimes", { nats: { jetstream: { syncInterval: "sometimes" } } }, "/nats/jetstream/syncInterval"],
     ["antiAffinity: maybe", { nats: { antiAffinity: "maybe" } }, "/nats/antiAffinity"],

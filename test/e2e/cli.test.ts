@@ -19,10 +19,15 @@ let port: number;
 const T0 = Date.now();
 function junction(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const child = execFile(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), ...args], { cwd: dir }, (err, stdout, stderr) => {
-      if (process.env["E2E_TRACE"]) console.log(Date.now() - T0, args.join(" "));
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), ...args],
+      { cwd: dir },
+      (err, stdout, stderr) => {
+        if (process.env["E2E_TRACE"]) console.log(Date.now() - T0, args.join(" "));
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();
   });
@@ -31,7 +36,11 @@ function junction(args: string[], input?: string): Promise<{ code: number; stdou
 const started: ChildProcess[] = [];
 
 async function startDev(): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"], { cwd: dir });
+  const child = spawn(
+    process.execPath,
+    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"],
+    { cwd: dir },
+  );
   started.push(child);
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -71,8 +80,13 @@ describe("junction CLI against junction dev", () => {
     const creds = JSON.parse(await readFile(cred, "utf8")) as { client: { password: string }; gateway: { password: string } };
     expect(creds.client.password).not.toBe(creds.gateway.password);
 
-    expect(await junction(["station", "create", "orders", "--max-messages", "1000"])).toMatchObject({ code: 0, stdout: "station orders created\n" });
-    expect((await junction(["produce", "orders", '{"id":1}', '{"id":2}'])).stdout).toMatch(/produced 2\/2 messages to orders \(seq 1\.\.2\)/);
+    expect(await junction(["station", "create", "orders", "--max-messages", "1000"])).toMatchObject({
+      code: 0,
+      stdout: "station orders created\n",
+    });
+    expect((await junction(["produce", "orders", '{"id":1}', '{"id":2}'])).stdout).toMatch(
+      /produced 2\/2 messages to orders \(seq 1\.\.2\)/,
+    );
     expect((await junction(["produce", "orders"], '{"id":3}\n{"id":4}\n')).stdout).toMatch(/produced 2\/2/);
     expect((await junction(["produce", "orders", "--count", "50", "--size", "200"])).stdout).toMatch(/produced 50\/50 .*seq 5\.\.54/);
     const consumed = await junction(["consume", "orders", "--group", "billing", "--count", "3"]);
@@ -98,7 +112,10 @@ describe("junction CLI against junction dev", () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/error NATS_UNAVAILABLE/);
     const dev2 = await startDev();
-    const info = JSON.parse((await junction(["station", "info", "orders", "--json"])).stdout) as { config: { maxMessages: number }; state: { messages: number } };
+    const info = JSON.parse((await junction(["station", "info", "orders", "--json"])).stdout) as {
+      config: { maxMessages: number };
+      state: { messages: number };
+    };
     expect(info.config.maxMessages).toBe(1000);
     expect(info.state.messages).toBe(54);
     const next = await junction(["consume", "orders", "--group", "billing", "--count", "1"]);
@@ -116,7 +133,9 @@ describe("junction CLI against junction dev", () => {
     const fnFile = join(dir, "tag.js");
     await writeFile(fnFile, "export default (m, ctx) => ({ ...m, payload: { ...m.payload, tag: ctx.inputs.tag } })");
 
-    expect((await junction(["schema", "create", "order", "--type", "json", "--file", schemaFile])).stdout).toBe("schema order version 1 registered (json, backward)\n");
+    expect((await junction(["schema", "create", "order", "--type", "json", "--file", schemaFile])).stdout).toBe(
+      "schema order version 1 registered (json, backward)\n",
+    );
     await junction(["station", "create", "shop"]);
     expect((await junction(["schema", "attach", "order", "--station", "shop"])).code).toBe(0);
     const mixed = await junction(["produce", "shop", '{"id":1}', '{"id":"x"}']);
@@ -132,8 +151,12 @@ describe("junction CLI against junction dev", () => {
 
     const tested = await junction(["function", "test", fnFile, "--input", samples, "--set", "tag=hi"]);
     expect(tested.stdout).toBe('#1 {"payload":{"id":1,"tag":"hi"},"headers":{}}\n#2 {"payload":{"id":"no","tag":"hi"},"headers":{}}\n');
-    expect((await junction(["function", "create", "tag", "--file", fnFile, "--inputs", "tag"])).stdout).toBe("function tag version 1 registered\n");
-    expect((await junction(["function", "attach", "tag", "--station", "shop", "--input", "tag=prod"])).stdout).toBe("pipeline of shop: tag@latest\n");
+    expect((await junction(["function", "create", "tag", "--file", fnFile, "--inputs", "tag"])).stdout).toBe(
+      "function tag version 1 registered\n",
+    );
+    expect((await junction(["function", "attach", "tag", "--station", "shop", "--input", "tag=prod"])).stdout).toBe(
+      "pipeline of shop: tag@latest\n",
+    );
     await junction(["produce", "shop", '{"id":5}']);
     const out = await junction(["consume", "shop", "--group", "g", "--count", "2"]);
     expect(out.stdout).toBe('{"id":1}\n{"id":5,"tag":"prod"}\n');
@@ -146,7 +169,19 @@ describe("junction CLI against junction dev", () => {
     await junction(["station", "create", "jobs"]);
     await junction(["produce", "jobs", '{"job":1}']);
     // A member that never acks: one delivery allowed, so the message becomes a dead letter.
-    const first = await junction(["consume", "jobs", "--group", "workers", "--count", "1", "--no-ack", "--max-ack-time-ms", "300", "--max-msg-deliveries", "1"]);
+    const first = await junction([
+      "consume",
+      "jobs",
+      "--group",
+      "workers",
+      "--count",
+      "1",
+      "--no-ack",
+      "--max-ack-time-ms",
+      "300",
+      "--max-msg-deliveries",
+      "1",
+    ]);
     expect(first.stdout).toBe('{"job":1}\n');
     let listed: { items: { id: string; reason: string; groups: string[] }[] } = { items: [] };
     const end = Date.now() + 20_000;
@@ -166,7 +201,9 @@ describe("junction CLI against junction dev", () => {
     const again = await junction(["consume", "jobs", "--group", "workers", "--count", "1", "--timeout-ms", "10000"]);
     expect(again.stdout).toBe('{"job":1}\n');
     expect((await junction(["dls", "drop", "--all", "--station", "jobs"])).stdout).toMatch(/^dropped \d+\n$/);
-    expect((await junction(["dls", "retention", "jobs", "--max-entries", "50"])).stdout).toMatch(/^dead letters of jobs: max age \d+ s, max entries 50/);
+    expect((await junction(["dls", "retention", "jobs", "--max-entries", "50"])).stdout).toMatch(
+      /^dead letters of jobs: max age \d+ s, max entries 50/,
+    );
     expect((await junction(["dls", "resend"])).stderr).toMatch(/error INVALID_ARGUMENT: give a dead-letter id, or --all/);
     expect((await junction(["dls", "list", "--reason", "weird"])).stderr).toMatch(/error INVALID_ARGUMENT: --reason must be one of/);
     expect(await stopDev(dev.child)).toBe(0);

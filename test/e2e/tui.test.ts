@@ -42,7 +42,9 @@ async function waitForScreen(what: RegExp, why: string, timeoutMs = 20_000): Pro
     if (what.test(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${why}: ${what} did not appear within ${timeoutMs} ms. The TUI showed:\n${last}\n--- junction dev output:\n${devOut.slice(-2000)}`);
+  throw new Error(
+    `${why}: ${what} did not appear within ${timeoutMs} ms. The TUI showed:\n${last}\n--- junction dev output:\n${devOut.slice(-2000)}`,
+  );
 }
 
 async function keys(...k: string[]): Promise<void> {
@@ -57,7 +59,11 @@ beforeAll(async () => {
   });
   dir = await mkdtemp(join(tmpdir(), "junction-tui-e2e-"));
   port = 20_000 + Math.floor(Math.random() * 20_000);
-  dev = spawn(process.execPath, ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"], { cwd: dir });
+  dev = spawn(
+    process.execPath,
+    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"],
+    { cwd: dir },
+  );
   dev.stdout!.on("data", (d: Buffer) => (devOut += d.toString()));
   dev.stderr!.on("data", (d: Buffer) => (devOut += d.toString()));
   const end = Date.now() + 30_000;
@@ -65,7 +71,10 @@ beforeAll(async () => {
     if (Date.now() > end || dev.exitCode !== null) throw new Error(`junction dev did not start:\n${devOut}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const creds = JSON.parse(await readFile(join(dir, "data", "credentials.json"), "utf8")) as { url: string; client: { user: string; password: string } };
+  const creds = JSON.parse(await readFile(join(dir, "data", "credentials.json"), "utf8")) as {
+    url: string;
+    client: { user: string; password: string };
+  };
   client = await connect({ servers: creds.url, user: creds.client.user, pass: creds.client.password, name: "tui-e2e" });
 });
 
@@ -90,7 +99,9 @@ describe("junction tui in tmux", () => {
     await producer.close();
 
     // The TUI, as a user starts it: connection from the dev data directory.
-    const cmd = [process.execPath, "--no-node-snapshot", main, "--data-dir", join(dir, "data"), "tui", "--poll-ms", "500"].map((a) => `'${a}'`).join(" ");
+    const cmd = [process.execPath, "--no-node-snapshot", main, "--data-dir", join(dir, "data"), "tui", "--poll-ms", "500"]
+      .map((a) => `'${a}'`)
+      .join(" ");
     await tmux("new-session", "-d", "-s", "tui", "-x", "150", "-y", "45", `${cmd}; echo "TUI EXITED $?"; sleep 60`);
     await waitForScreen(/› .*orders/, "the overview should list the station");
 
@@ -104,7 +115,11 @@ describe("junction tui in tmux", () => {
 
     // 2) The dead letters reach the TUI live.
     await keys("2");
-    await waitForScreen(/Dead letters \(3\)/, "three poison messages should show up as dead letters (is the gateway's dls.* side in place?)", 30_000);
+    await waitForScreen(
+      /Dead letters \(3\)/,
+      "three poison messages should show up as dead letters (is the gateway's dls.* side in place?)",
+      30_000,
+    );
     await neverAcks.close();
     await drained;
     const list = await screen();

@@ -73,7 +73,13 @@ describe("stations", () => {
       idempotencyWindowMs: 60_000,
       maxMessageSize: 2048,
     });
-    expect(created.config).toMatchObject({ retention: "interest", storage: "memory", maxAgeSeconds: 3600, maxMessageSize: 2048, replicas: 1 });
+    expect(created.config).toMatchObject({
+      retention: "interest",
+      storage: "memory",
+      maxAgeSeconds: 3600,
+      maxMessageSize: 2048,
+      replicas: 1,
+    });
     const updated = await client.stations.update(station, { maxMessages: 5, maxAgeSeconds: 60, idempotencyWindowMs: 30_000 });
     expect(updated.config).toMatchObject({ maxMessages: 5, maxAgeSeconds: 60, idempotencyWindowMs: 30_000, storage: "memory" });
     // The limit is live: only the last 5 messages stay (a limits-retention check on an interest station
@@ -117,7 +123,11 @@ describe("payloads and frames", () => {
   it("answers a malformed batch frame with INVALID_FRAME and stores nothing", async () => {
     const station = uniqueName();
     await client.stations.create(station);
-    const frames = [new Uint8Array([1, 2, 3]), new TextEncoder().encode("JNB1\u0000\u0000\u0000\u0005garbage"), new TextEncoder().encode("XXXX\u0000\u0000\u0000\u0000")];
+    const frames = [
+      new Uint8Array([1, 2, 3]),
+      new TextEncoder().encode("JNB1\u0000\u0000\u0000\u0005garbage"),
+      new TextEncoder().encode("XXXX\u0000\u0000\u0000\u0000"),
+    ];
     for (const f of frames) {
       const { headers } = await import("@nats-io/nats-core");
       const h = headers();
@@ -134,7 +144,10 @@ describe("payloads and frames", () => {
   it("refuses reserved headers per message", async () => {
     const station = uniqueName();
     await client.stations.create(station);
-    const out = await client.producer({ station }).sendBatch([{ payload: "a", headers: { "Nats-Expected-Stream": "x" } }, { payload: "b", headers: { trace: "1" } }]);
+    const out = await client.producer({ station }).sendBatch([
+      { payload: "a", headers: { "Nats-Expected-Stream": "x" } },
+      { payload: "b", headers: { trace: "1" } },
+    ]);
     expect(out[0]).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
     expect(out[1]).toMatchObject({ ok: true });
   });
@@ -174,11 +187,15 @@ describe("credentials and reachability", () => {
       for await (const s of sneaky.nc.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error));
     })();
     sneaky.nc.publish(subjects.stationMsg(station), new TextEncoder().encode("bypass"));
-    const req = await sneaky.nc.request(subjects.stationMsg(station), new TextEncoder().encode("bypass2"), { timeout: 1000 }).catch((e: unknown) => e as Error);
+    const req = await sneaky.nc
+      .request(subjects.stationMsg(station), new TextEncoder().encode("bypass2"), { timeout: 1000 })
+      .catch((e: unknown) => e as Error);
     expect(req).toBeInstanceOf(Error);
     await sneaky.nc.flush();
     // Nor may it touch the JetStream API or KV.
-    const api = await sneaky.nc.request(`$JS.API.STREAM.PURGE.${subjects.stationStream(station)}`, new Uint8Array(), { timeout: 1000 }).catch((e: unknown) => e as Error);
+    const api = await sneaky.nc
+      .request(`$JS.API.STREAM.PURGE.${subjects.stationStream(station)}`, new Uint8Array(), { timeout: 1000 })
+      .catch((e: unknown) => e as Error);
     expect(api).toBeInstanceOf(Error);
     await new Promise((r) => setTimeout(r, 200));
     expect(errors.join("\n")).toMatch(/Permissions Violation for Publish to "jn\.st\./);

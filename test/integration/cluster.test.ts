@@ -126,7 +126,11 @@ beforeAll(async () => {
   for (const name of ["n1", "n2", "n3"]) nodes.push({ name, dir: join(root, name), port: await freePort(), clusterPort: await freePort() });
   await Promise.all(nodes.map(async (n) => (n.server = await startNode(n))));
   // JetStream answers once the three servers have routed and elected a meta leader.
-  gw1 = await waitFor(() => startJunctionGateway({ ...gatewayOptions(), logger: silentLogger, metrics: { stateCacheMs: 500 } }).catch(() => undefined), 30_000, 250);
+  gw1 = await waitFor(
+    () => startJunctionGateway({ ...gatewayOptions(), logger: silentLogger, metrics: { stateCacheMs: 500 } }).catch(() => undefined),
+    30_000,
+    250,
+  );
   client = await connect({ servers: urls(), user: users.client.user, pass: users.client.password, name: "cluster-test" });
 }, 90_000);
 
@@ -292,7 +296,11 @@ describe("a 3-node NATS cluster with two gateways", () => {
     timings["slowest send, retries included (ms)"] = Math.round(maxSendMs);
     timings["messages delivered more than once (redeliveries)"] = redelivered;
     timings["total (ms)"] = now();
-    console.log(`cluster test:\n${Object.entries(timings).map(([k, v]) => `  ${k}: ${v}`).join("\n")}`);
+    console.log(
+      `cluster test:\n${Object.entries(timings)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join("\n")}`,
+    );
 
     expect(failed).toEqual([]);
     expect(acked.size).toBe(sent);
@@ -302,6 +310,7 @@ describe("a 3-node NATS cluster with two gateways", () => {
     // Every acked message consumed.
     expect([...acked.keys()].filter((n) => !deliveries.has(n))).toEqual([]);
     // A message seen twice was redelivered by JetStream (never two first deliveries).
-    for (const [n, counts] of deliveries) expect(counts.filter((x) => x === 1).length, `message ${n}: ${counts.join(",")}`).toBeLessThanOrEqual(1);
+    for (const [n, counts] of deliveries)
+      expect(counts.filter((x) => x === 1).length, `message ${n}: ${counts.join(",")}`).toBeLessThanOrEqual(1);
   }, 180_000);
 });

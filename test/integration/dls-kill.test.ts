@@ -60,10 +60,10 @@ describe("gateway killed on the advisory path", () => {
       expect(dl.id).toBe(`terminated:${station}:1:g`);
       await a.close(); // the gateway dies with the advisory unacked
       const b = await broker.addGateway();
-      const items = await waitFor(async () => {
+      const items = (await waitFor(async () => {
         const p = await client.dls.list({ station });
         return p.items.length > 0 ? p.items : undefined;
-      }, 15_000) as DeadLetter[];
+      }, 15_000)) as DeadLetter[];
       expect(items.map((d) => d.id)).toEqual([dl.id]);
       expect(items[0]).toMatchObject({ reason: "terminated", groups: ["g"], seq: 1, error: { message: "broken" } });
       // The advisory is done (acked by the second gateway) and nothing else arrives later.

@@ -16,10 +16,10 @@ afterAll(async () => {
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 async function deadLetters(station: string, n: number): Promise<DeadLetter[]> {
-  return await waitFor(async () => {
+  return (await waitFor(async () => {
     const p = await client.dls.list({ station });
     return p.items.length >= n ? p.items : undefined;
-  }, 20_000) as DeadLetter[];
+  }, 20_000)) as DeadLetter[];
 }
 
 /** Takes `n` messages, acting on each; returns them with their arrival times. */
@@ -108,7 +108,13 @@ describe("deadLetter(reason)", () => {
     await take(c, 1, (m) => m.deadLetter("cannot parse order"));
     const [dl] = await deadLetters(st, 1);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(dl).toMatchObject({ id: `terminated:${st}:1:g`, reason: "terminated", groups: ["g"], deliveries: 1, error: { code: "TERMINATED", message: "cannot parse order" } });
+    expect(dl).toMatchObject({
+      id: `terminated:${st}:1:g`,
+      reason: "terminated",
+      groups: ["g"],
+      deliveries: 1,
+      error: { code: "TERMINATED", message: "cannot parse order" },
+    });
     expect(dl!.lastDeliveryAt).toBeTypeOf("string");
     await c.close();
   });
@@ -215,9 +221,16 @@ describe("schema and function dead letters", () => {
   it("a schema dead letter is resent through the produce path once the schema is fixed", async () => {
     const st = await station();
     const schema = uniqueName("sc");
-    await client.schemas.create({ name: schema, type: "json", compatibility: "none", definition: JSON.stringify({ type: "object", required: ["id"], properties: { id: { type: "integer" } } }) });
+    await client.schemas.create({
+      name: schema,
+      type: "json",
+      compatibility: "none",
+      definition: JSON.stringify({ type: "object", required: ["id"], properties: { id: { type: "integer" } } }),
+    });
     await client.schemas.attach(schema, st);
-    await expect(client.producer({ station: st }).send({ id: "A-7" }, { id: "o-7" })).rejects.toMatchObject({ code: "SCHEMA_VALIDATION_FAILED" });
+    await expect(client.producer({ station: st }).send({ id: "A-7" }, { id: "o-7" })).rejects.toMatchObject({
+      code: "SCHEMA_VALIDATION_FAILED",
+    });
     const [dl] = await deadLetters(st, 1);
     expect(dl).toMatchObject({ reason: "schema" });
     // Resent before the fix: refused again, recorded as a new dead letter linked to the first.
@@ -227,7 +240,12 @@ describe("schema and function dead letters", () => {
     expect(linked).toMatchObject({ reason: "schema", resentFrom: dl!.id });
     expect(linked!.id).not.toBe(dl!.id);
     // Fix: a new schema version that accepts string ids.
-    await client.schemas.create({ name: schema, type: "json", compatibility: "none", definition: JSON.stringify({ type: "object", required: ["id"], properties: { id: { type: ["integer", "string"] } } }) });
+    await client.schemas.create({
+      name: schema,
+      type: "json",
+      compatibility: "none",
+      definition: JSON.stringify({ type: "object", required: ["id"], properties: { id: { type: ["integer", "string"] } } }),
+    });
     expect(await client.dls.resend({ filter: { station: st, reason: "schema" } })).toEqual({ resent: 1, failed: 0 });
     const c = await client.consumer({ station: st, group: "g" });
     const [m] = await take(c, 1, (x) => x.ack());
@@ -243,7 +261,10 @@ describe("schema and function dead letters", () => {
     await client.schemas.create({ name: schema, type: "json", definition: JSON.stringify({ type: "object" }) });
     await client.schemas.attach(schema, st);
     const fn = uniqueName("fn");
-    await client.functions.create({ name: fn, source: "export default (m) => { const p = JSON.parse(m.payload); if (p.bad) throw new Error('no bad ones'); return m; }" });
+    await client.functions.create({
+      name: fn,
+      source: "export default (m) => { const p = JSON.parse(m.payload); if (p.bad) throw new Error('no bad ones'); return m; }",
+    });
     await client.functions.attach(fn, st);
     await expect(client.producer({ station: st }).send({ bad: true, n: 1 })).rejects.toMatchObject({ code: "FUNCTION_FAILED" });
     const [dl] = await deadLetters(st, 1);

@@ -64,7 +64,15 @@ describe("functions on produce", () => {
     const r = await p.sendBatch([
       { payload: { kind: "keep", email: "a@b.co", n: 1 } },
       { payload: { kind: "skip", n: 2 } },
-      { payload: { items: [{ kind: "keep", n: 3 }, { kind: "skip", n: 4 }, { kind: "keep", n: 5, email: "x" }] } },
+      {
+        payload: {
+          items: [
+            { kind: "keep", n: 3 },
+            { kind: "skip", n: 4 },
+            { kind: "keep", n: 5, email: "x" },
+          ],
+        },
+      },
     ]);
     expect(r[0]).toMatchObject({ ok: true, duplicate: false });
     expect(r[1]).toMatchObject({ ok: true, dropped: true, seq: 0 });
@@ -86,9 +94,14 @@ describe("functions on produce", () => {
     await client.stations.create(station);
     await client.stations.create(other);
     const picky = uniqueName("picky");
-    await client.functions.create({ name: picky, source: "export default (m) => { const p = JSON.parse(m.payload); if (p.bad) throw new Error('bad payload ' + p.n); return m; }" });
+    await client.functions.create({
+      name: picky,
+      source: "export default (m) => { const p = JSON.parse(m.payload); if (p.bad) throw new Error('bad payload ' + p.n); return m; }",
+    });
     await client.functions.attach(picky, station);
-    const r = await client.producer({ station }).sendBatch([{ payload: { n: 1 } }, { payload: { n: 2, bad: true }, id: "bad-2" }, { payload: { n: 3 } }]);
+    const r = await client
+      .producer({ station })
+      .sendBatch([{ payload: { n: 1 } }, { payload: { n: 2, bad: true }, id: "bad-2" }, { payload: { n: 3 } }]);
     expect(r.map((x) => x.ok)).toEqual([true, false, true]);
     const err = (r[1] as { error: JunctionError }).error;
     expect(err.code).toBe("FUNCTION_FAILED");
@@ -102,7 +115,10 @@ describe("functions on produce", () => {
       ["loop", "export default () => { for (;;) {} }"],
       ["promise-loop", "export default () => Promise.resolve().then(() => { for (;;) {} })"],
       ["bomb", "export default () => { const a = []; for (;;) a.push('x'.repeat(1e6)); }"],
-      ["escape", "export default (m) => { const p = m.constructor.constructor('return process')(); return { payload: String(p && p.pid), headers: {} }; }"],
+      [
+        "escape",
+        "export default (m) => { const p = m.constructor.constructor('return process')(); return { payload: String(p && p.pid), headers: {} }; }",
+      ],
     ];
     for (const [label, source] of hostile) {
       const name = uniqueName(label);
@@ -110,10 +126,13 @@ describe("functions on produce", () => {
       const st = uniqueName();
       await client.stations.create(st);
       await client.functions.attach(name, st);
-      const out = await client.producer({ station: st }).send({ x: 1 }).then(
-        (ok) => ({ ok }),
-        (e: unknown) => ({ err: e as JunctionError }),
-      );
+      const out = await client
+        .producer({ station: st })
+        .send({ x: 1 })
+        .then(
+          (ok) => ({ ok }),
+          (e: unknown) => ({ err: e as JunctionError }),
+        );
       if (label === "escape") {
         // No way to the host: the attempt throws inside the sandbox (or finds no process).
         if ("err" in out) expect(out.err.code).toBe("FUNCTION_FAILED");
@@ -153,10 +172,17 @@ describe("functions on produce", () => {
     const station = uniqueName();
     await client.stations.create(station);
     const schema = uniqueName("s");
-    await client.schemas.create({ name: schema, type: "json", definition: JSON.stringify({ type: "object", properties: { n: { type: "integer" } }, required: ["n"] }) });
+    await client.schemas.create({
+      name: schema,
+      type: "json",
+      definition: JSON.stringify({ type: "object", properties: { n: { type: "integer" } }, required: ["n"] }),
+    });
     await client.schemas.attach(schema, station);
     const breaker = uniqueName("breaker");
-    await client.functions.create({ name: breaker, source: "export default (m) => m.payload.n > 1 ? { payload: { n: 'oops' }, headers: m.headers } : m" });
+    await client.functions.create({
+      name: breaker,
+      source: "export default (m) => m.payload.n > 1 ? { payload: { n: 'oops' }, headers: m.headers } : m",
+    });
     await client.functions.attach(breaker, station);
     const r = await client.producer({ station }).sendBatch([{ payload: { n: 1 } }, { payload: { n: 2 } }]);
     expect(r[0]!.ok).toBe(true);
@@ -164,15 +190,23 @@ describe("functions on produce", () => {
   });
 
   it("refuses bad sources, unknown functions and deleting attached ones", async () => {
-    const e1 = await client.functions.create({ name: uniqueName("f"), source: "export default (" }).catch((e: unknown) => e as JunctionError);
+    const e1 = await client.functions
+      .create({ name: uniqueName("f"), source: "export default (" })
+      .catch((e: unknown) => e as JunctionError);
     expect(e1).toMatchObject({ code: "FUNCTION_INVALID" });
-    const e2 = await client.functions.create({ name: uniqueName("f"), source: "export const x = 1;" }).catch((e: unknown) => e as JunctionError);
+    const e2 = await client.functions
+      .create({ name: uniqueName("f"), source: "export const x = 1;" })
+      .catch((e: unknown) => e as JunctionError);
     expect(e2).toMatchObject({ code: "FUNCTION_INVALID" });
-    const e3 = await client.functions.create({ name: uniqueName("f"), source: "export default (m) => m", timeoutMs: 0 }).catch((e: unknown) => e as JunctionError);
+    const e3 = await client.functions
+      .create({ name: uniqueName("f"), source: "export default (m) => m", timeoutMs: 0 })
+      .catch((e: unknown) => e as JunctionError);
     expect(e3).toMatchObject({ code: "FUNCTION_INVALID" });
     const station = uniqueName();
     await client.stations.create(station);
-    expect(await client.functions.attach("no-such-fn", station).catch((e: unknown) => (e as JunctionError).code)).toBe("FUNCTION_NOT_FOUND");
+    expect(await client.functions.attach("no-such-fn", station).catch((e: unknown) => (e as JunctionError).code)).toBe(
+      "FUNCTION_NOT_FOUND",
+    );
     const name = uniqueName("f");
     await client.functions.create({ name, source: "export default (m) => m" });
     await client.functions.attach(name, station);

@@ -90,7 +90,10 @@ describe("gateway HTTP surface", () => {
     });
     await client.schemas.attach(schema, station);
     const fn = uniqueName("fn");
-    await client.functions.create({ name: fn, source: "export default (m) => { if (m.payload.n === 13) throw new Error('unlucky'); return m; }" });
+    await client.functions.create({
+      name: fn,
+      source: "export default (m) => { if (m.payload.n === 13) throw new Error('unlucky'); return m; }",
+    });
     await client.functions.attach(fn, station);
     const producer = client.producer({ station });
     const out = await producer.sendBatch([

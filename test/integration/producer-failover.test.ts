@@ -33,7 +33,21 @@ describe("a gateway killed mid-stream", () => {
     const station = uniqueName();
     await client.stations.create(station);
     let log = "";
-    child = spawn(process.execPath, ["--no-node-snapshot", main, "gateway", "--nats-url", broker.url, "--user", broker.users.gateway.user, "--password", broker.users.gateway.password, "--http-port", "0", "--log-level", "info"]);
+    child = spawn(process.execPath, [
+      "--no-node-snapshot",
+      main,
+      "gateway",
+      "--nats-url",
+      broker.url,
+      "--user",
+      broker.users.gateway.user,
+      "--password",
+      broker.users.gateway.password,
+      "--http-port",
+      "0",
+      "--log-level",
+      "info",
+    ]);
     child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
     await waitFor(() => log.includes("gateway ready"), 20_000).catch((e: unknown) => {
       throw new Error(`child gateway did not start: ${String(e)}\n${log}`);
@@ -41,7 +55,15 @@ describe("a gateway killed mid-stream", () => {
 
     const n = 20_000;
     // Small batches and several in flight, so both gateways hold requests when one dies.
-    const producer = client.producer({ station, maxBatchMessages: 200, maxInFlight: 4, lingerMs: 1, requestTimeoutMs: 2000, sendTimeoutMs: 60_000, retryBackoffMs: 50 });
+    const producer = client.producer({
+      station,
+      maxBatchMessages: 200,
+      maxInFlight: 4,
+      lingerMs: 1,
+      requestTimeoutMs: 2000,
+      sendTimeoutMs: 60_000,
+      retryBackoffMs: 50,
+    });
     const sends: Promise<SendOutcome[]>[] = [];
     for (let i = 0; i < n; i += 1000) {
       sends.push(producer.sendBatch(Array.from({ length: 1000 }, (_, k) => ({ payload: { i: i + k }, id: `m-${i + k}` }))));

@@ -77,7 +77,10 @@ describe("JSON Schema on produce", () => {
     const paths = (e1.details!["issues"] as { path: string }[]).map((i) => i.path).sort();
     expect(paths).toEqual(["/id", "/total"]);
     expect((out[2] as { error: JunctionError }).error.code).toBe("SCHEMA_VALIDATION_FAILED");
-    expect(((out[4] as { error: JunctionError }).error.details!["issues"] as { path: string; keyword: string }[])[0]).toMatchObject({ path: "/email", keyword: "format" });
+    expect(((out[4] as { error: JunctionError }).error.details!["issues"] as { path: string; keyword: string }[])[0]).toMatchObject({
+      path: "/email",
+      keyword: "format",
+    });
 
     const c = await client.consumer({ station, group: "g", maxMessages: 2 });
     const got = [];
@@ -103,20 +106,57 @@ describe("JSON Schema on produce", () => {
 
   it("refuses breaking versions under backward, accepts compatible ones, and keeps a pinned station on its version", async () => {
     const name = uniqueName("s");
-    await client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "string" } }, required: ["a"] }) });
+    await client.schemas.create({
+      name,
+      type: "json",
+      definition: JSON.stringify({ type: "object", properties: { a: { type: "string" } }, required: ["a"] }),
+    });
     const breaking = await codeOf(
-      client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "string" }, b: { type: "string" } }, required: ["a", "b"] }) }),
+      client.schemas.create({
+        name,
+        type: "json",
+        definition: JSON.stringify({ type: "object", properties: { a: { type: "string" }, b: { type: "string" } }, required: ["a", "b"] }),
+      }),
     );
     expect(breaking.code).toBe("SCHEMA_INCOMPATIBLE");
     expect((breaking.details!["changes"] as { rule: string }[]).map((c) => c.rule)).toContain("json.required-added");
-    const narrowed = await codeOf(client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "string", maxLength: 3 } }, required: ["a"] }) }));
+    const narrowed = await codeOf(
+      client.schemas.create({
+        name,
+        type: "json",
+        definition: JSON.stringify({ type: "object", properties: { a: { type: "string", maxLength: 3 } }, required: ["a"] }),
+      }),
+    );
     expect(narrowed.code).toBe("SCHEMA_INCOMPATIBLE");
-    const v2 = await client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "string" }, b: { type: "string", default: "x" } }, required: ["a"] }) });
+    const v2 = await client.schemas.create({
+      name,
+      type: "json",
+      definition: JSON.stringify({
+        type: "object",
+        properties: { a: { type: "string" }, b: { type: "string", default: "x" } },
+        required: ["a"],
+      }),
+    });
     expect(v2).toMatchObject({ version: 2, created: true });
     // The same definition again registers nothing.
-    expect(await client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "string" }, b: { type: "string", default: "x" } }, required: ["a"] }) })).toMatchObject({ version: 2, created: false });
+    expect(
+      await client.schemas.create({
+        name,
+        type: "json",
+        definition: JSON.stringify({
+          type: "object",
+          properties: { a: { type: "string" }, b: { type: "string", default: "x" } },
+          required: ["a"],
+        }),
+      }),
+    ).toMatchObject({ version: 2, created: false });
     // Mode none allows anything.
-    const v3 = await client.schemas.create({ name, type: "json", compatibility: "none", definition: JSON.stringify({ type: "object", properties: { a: { type: "integer" } }, required: ["a"] }) });
+    const v3 = await client.schemas.create({
+      name,
+      type: "json",
+      compatibility: "none",
+      definition: JSON.stringify({ type: "object", properties: { a: { type: "integer" } }, required: ["a"] }),
+    });
     expect(v3.version).toBe(3);
     expect((await client.schemas.versions(name)).map((v) => v.version)).toEqual([1, 2, 3]);
 
@@ -126,7 +166,11 @@ describe("JSON Schema on produce", () => {
     await client.stations.create(latest);
     await client.schemas.attach(name, pinned, { version: 1 });
     await client.schemas.attach(name, latest);
-    const v4 = await client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "boolean" } }, required: ["a"] }) });
+    const v4 = await client.schemas.create({
+      name,
+      type: "json",
+      definition: JSON.stringify({ type: "object", properties: { a: { type: "boolean" } }, required: ["a"] }),
+    });
     expect(v4.version).toBe(4);
     // Every gateway sees the new version without a restart: produce many times so both answer.
     for (let i = 0; i < 6; i++) {
@@ -158,7 +202,16 @@ describe("Protobuf on produce", () => {
     expect((await codeOf(p.send(unknownField))).code).toBe("SCHEMA_VALIDATION_FAILED");
     // ...and allowed by the attachment switch.
     await client.schemas.attach(name, station, { allowUnknownFields: true });
-    await waitFor(async () => (await client.producer({ station }).send(unknownField).then(() => true, () => false)));
+    await waitFor(
+      async () =>
+        await client
+          .producer({ station })
+          .send(unknownField)
+          .then(
+            () => true,
+            () => false,
+          ),
+    );
     const c = await client.consumer({ station, group: "g", maxMessages: 1 });
     for await (const m of c) {
       expect(m.json()).toMatchObject({ id: "7", customer: "ada", total: 12.5, at: "2026-01-02T03:04:05Z" });
@@ -170,18 +223,30 @@ describe("Protobuf on produce", () => {
 
 describe("schema bad input", () => {
   it("rejects invalid definitions with where the problem is", async () => {
-    const bad = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "json", definition: JSON.stringify({ type: "object", properties: { a: { type: "strin" } } }) }));
+    const bad = await codeOf(
+      client.schemas.create({
+        name: uniqueName("b"),
+        type: "json",
+        definition: JSON.stringify({ type: "object", properties: { a: { type: "strin" } } }),
+      }),
+    );
     expect(bad.code).toBe("SCHEMA_INVALID");
     expect(String(bad.details!["path"])).toContain("/properties/a");
     const notJson = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "json", definition: "{ nope" }));
     expect(notJson.code).toBe("SCHEMA_INVALID");
-    const badProto = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "protobuf", definition: 'syntax = "proto3";\nmessage A {\n  int32 a = 1\n}\n' }));
+    const badProto = await codeOf(
+      client.schemas.create({ name: uniqueName("b"), type: "protobuf", definition: 'syntax = "proto3";\nmessage A {\n  int32 a = 1\n}\n' }),
+    );
     expect(badProto.code).toBe("SCHEMA_INVALID");
     expect(badProto.details).toMatchObject({ line: expect.any(Number) as number, column: expect.any(Number) as number });
-    const unknownType = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "protobuf", definition: proto, messageType: "shop.Nope" }));
+    const unknownType = await codeOf(
+      client.schemas.create({ name: uniqueName("b"), type: "protobuf", definition: proto, messageType: "shop.Nope" }),
+    );
     expect(unknownType.code).toBe("SCHEMA_INVALID");
     expect(unknownType.details).toMatchObject({ messageType: "shop.Nope", available: ["shop.Order"] });
-    const big = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "json", definition: JSON.stringify({ description: "x".repeat(300_000) }) }));
+    const big = await codeOf(
+      client.schemas.create({ name: uniqueName("b"), type: "json", definition: JSON.stringify({ description: "x".repeat(300_000) }) }),
+    );
     expect(big.code).toBe("SCHEMA_TOO_LARGE");
     const loop = await codeOf(client.schemas.create({ name: uniqueName("b"), type: "json", definition: JSON.stringify({ $ref: "#" }) }));
     expect(loop.code).toBe("SCHEMA_INVALID");

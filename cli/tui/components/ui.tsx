@@ -1,8 +1,9 @@
 /** Small building blocks of the screens: lists, panes, the filter line, confirm and status lines. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
 import type { ReactNode } from "react";
 import { visibleWindow } from "../format.js";
 import { useHue, type Hue } from "../theme.js";
+import { Text } from "../theme.js";
 
 /** One line of a {@link SelectList}. */
 export interface ListLine {
@@ -15,7 +16,14 @@ export interface ListLine {
  * A list with a cursor: the selected line starts with "›" (and is inverted when the list has
  * focus), so the selection reads without colour.
  */
-export function SelectList(props: { header?: string; lines: readonly ListLine[]; cursor: number; height: number; focused: boolean; empty?: string }): ReactNode {
+export function SelectList(props: {
+  header?: string;
+  lines: readonly ListLine[];
+  cursor: number;
+  height: number;
+  focused: boolean;
+  empty?: string;
+}): ReactNode {
   const hue = useHue();
   const { items, offset } = visibleWindow(props.lines, props.cursor, Math.max(1, props.height));
   return (
@@ -36,7 +44,14 @@ export function SelectList(props: { header?: string; lines: readonly ListLine[];
 }
 
 /** A titled, bordered pane; the focused one has a bold title marked "●". */
-export function Pane(props: { title: string; focused?: boolean; width?: number | string; height?: number; children: ReactNode; grow?: boolean }): ReactNode {
+export function Pane(props: {
+  title: string;
+  focused?: boolean;
+  width?: number | string;
+  height?: number;
+  children: ReactNode;
+  grow?: boolean;
+}): ReactNode {
   const hue = useHue();
   return (
     <Box
@@ -58,7 +73,12 @@ export function Pane(props: { title: string; focused?: boolean; width?: number |
 }
 
 /** Lines of text, clipped to `height` from `scroll`. */
-export function TextBlock(props: { text: string; height: number; scroll?: number; lineHue?: (line: string) => Hue | undefined }): ReactNode {
+export function TextBlock(props: {
+  text: string;
+  height: number;
+  scroll?: number;
+  lineHue?: (line: string) => Hue | undefined;
+}): ReactNode {
   const hue = useHue();
   const lines = props.text.split("\n");
   const from = Math.max(0, Math.min(props.scroll ?? 0, Math.max(0, lines.length - props.height)));
@@ -76,7 +96,13 @@ export function TextBlock(props: { text: string; height: number; scroll?: number
 }
 
 /** The filter line: being edited ("/ text_"), in force ("filter: text"), or nothing. */
-export function FilterLine(props: { editing: boolean; draft: string; value: string; problem?: string | undefined; hint?: string }): ReactNode {
+export function FilterLine(props: {
+  editing: boolean;
+  draft: string;
+  value: string;
+  problem?: string | undefined;
+  hint?: string;
+}): ReactNode {
   const hue = useHue();
   if (props.editing) {
     return (
@@ -90,7 +116,11 @@ export function FilterLine(props: { editing: boolean; draft: string; value: stri
 }
 
 /** A confirm question, a running action, or the last action's result. */
-export function ActionLine(props: { question?: string | undefined; busy?: boolean; result?: { text: string; ok: boolean } | undefined }): ReactNode {
+export function ActionLine(props: {
+  question?: string | undefined;
+  busy?: boolean;
+  result?: { text: string; ok: boolean } | undefined;
+}): ReactNode {
   const hue = useHue();
   if (props.question) return <Text color={hue("yellow")} bold>{`${props.question} [y/N]`}</Text>;
   if (props.busy) return <Text color={hue("yellow")}>working…</Text>;

@@ -60,7 +60,11 @@ export interface FilterState {
  * `/` starts editing, typing edits, enter applies, esc cancels. `onApply` may refuse a value by
  * returning a problem (shown by the screen); the line then stays open.
  */
-export function useFilter(active: boolean, initial = "", onApply?: (value: string) => string | undefined): FilterState & { problem: string | undefined } {
+export function useFilter(
+  active: boolean,
+  initial = "",
+  onApply?: (value: string) => string | undefined,
+): FilterState & { problem: string | undefined } {
   const [editing, setEditing] = useState(false);
   const [draft, setDraftState] = useState(initial);
   // Keys can arrive faster than renders: edit through a ref so none is lost.
@@ -200,7 +204,8 @@ export function useListAndVersions<T extends { name: string }, V extends { versi
   useInput(
     (input, key) => {
       if (o.editing) return;
-      if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list")) setPane((p) => (p === "list" ? "versions" : "list"));
+      if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list"))
+        setPane((p) => (p === "list" ? "versions" : "list"));
       else o.onKey?.(input);
     },
     { isActive: o.active },

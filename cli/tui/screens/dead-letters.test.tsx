@@ -6,7 +6,13 @@ import { DeadLetterScreen, DeadLettersScreen, deadLetterText } from "./dead-lett
 const now = Date.parse("2025-01-01T00:01:03.000Z");
 const items = [
   deadLetter("dl-aaaa"),
-  deadLetter("dl-bbbb", { reason: "schema", groups: [], seq: undefined, deliveries: undefined, error: { code: "SCHEMA_VALIDATION_FAILED", message: "/total must be number" } }),
+  deadLetter("dl-bbbb", {
+    reason: "schema",
+    groups: [],
+    seq: undefined,
+    deliveries: undefined,
+    error: { code: "SCHEMA_VALIDATION_FAILED", message: "/total must be number" },
+  }),
 ];
 
 async function type(stdin: { write(s: string): void }, s: string) {
@@ -28,7 +34,9 @@ describe("DeadLettersScreen", () => {
 
   it("filters by reason, group and text, and refuses a bad reason", async () => {
     const onFilter = vi.fn();
-    const { lastFrame, stdin } = render(<DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onFilter={onFilter} />);
+    const { lastFrame, stdin } = render(
+      <DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onFilter={onFilter} />,
+    );
     stdin.write("/");
     await tick();
     await type(stdin, "reason:bogus");
@@ -49,7 +57,9 @@ describe("DeadLettersScreen", () => {
 
   it("resends the selected one after confirming, and shows the result", async () => {
     const onResend = vi.fn(async () => ({ resent: 1, failed: 0 }));
-    const { lastFrame, stdin } = render(<DeadLettersScreen items={items} filter={{ station: "orders" }} now={now} width={120} height={20} onResend={onResend} />);
+    const { lastFrame, stdin } = render(
+      <DeadLettersScreen items={items} filter={{ station: "orders" }} now={now} width={120} height={20} onResend={onResend} />,
+    );
     stdin.write("r");
     await tick();
     await vi.waitFor(() => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
@@ -66,10 +76,16 @@ describe("DeadLettersScreen", () => {
   });
 
   it("resends / drops all matching, and drops one, each confirmed", async () => {
-    const onResend = vi.fn(async () => ({ resent: 1, failed: 1, errors: [{ id: "dl-bbbb", code: "SCHEMA_VALIDATION_FAILED", message: "still invalid" }] }));
+    const onResend = vi.fn(async () => ({
+      resent: 1,
+      failed: 1,
+      errors: [{ id: "dl-bbbb", code: "SCHEMA_VALIDATION_FAILED", message: "still invalid" }],
+    }));
     const onDrop = vi.fn(async (t: unknown) => ({ dropped: "id" in (t as object) ? 1 : 2 }));
     const filter = { station: "orders", reason: "poison" as const };
-    const { lastFrame, stdin } = render(<DeadLettersScreen items={items} filter={filter} now={now} width={120} height={20} onResend={onResend} onDrop={onDrop} />);
+    const { lastFrame, stdin } = render(
+      <DeadLettersScreen items={items} filter={filter} now={now} width={120} height={20} onResend={onResend} onDrop={onDrop} />,
+    );
     stdin.write("R");
     await tick();
     await vi.waitFor(() => expect(lastFrame()).toContain("Resend ALL dead letters matching station:orders reason:poison? [y/N]"));

@@ -1,5 +1,6 @@
 /** Dead letters: a filtered list with resend / drop actions, and the detail of one. */
-import { Box, Text, useInput } from "ink";
+import { Text } from "../theme.js";
+import { Box, useInput } from "ink";
 import { useState, type ReactNode } from "react";
 import type { DeadLetter, DeadLetterFilter } from "../../../sdk/index.js";
 import { ActionLine, ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
@@ -95,13 +96,22 @@ export function DeadLettersScreen(props: DeadLettersProps): ReactNode {
         confirm.ask({ question: `Resend dead letter ${d.id}?`, run: async () => resendText(await resend({ id: d.id })) });
       } else if (input === "R" && props.onResend && props.items.length > 0) {
         const resend = props.onResend;
-        confirm.ask({ question: `Resend ALL dead letters matching ${matching}?`, run: async () => resendText(await resend({ filter: props.filter })) });
+        confirm.ask({
+          question: `Resend ALL dead letters matching ${matching}?`,
+          run: async () => resendText(await resend({ filter: props.filter })),
+        });
       } else if (input === "d" && d && props.onDrop) {
         const drop = props.onDrop;
-        confirm.ask({ question: `Drop dead letter ${d.id}? It is deleted for good.`, run: async () => `dropped ${(await drop({ id: d.id })).dropped}` });
+        confirm.ask({
+          question: `Drop dead letter ${d.id}? It is deleted for good.`,
+          run: async () => `dropped ${(await drop({ id: d.id })).dropped}`,
+        });
       } else if (input === "D" && props.onDrop && props.items.length > 0) {
         const drop = props.onDrop;
-        confirm.ask({ question: `Drop ALL dead letters matching ${matching}? They are deleted for good.`, run: async () => `dropped ${(await drop({ filter: props.filter })).dropped}` });
+        confirm.ask({
+          question: `Drop ALL dead letters matching ${matching}? They are deleted for good.`,
+          run: async () => `dropped ${(await drop({ filter: props.filter })).dropped}`,
+        });
       }
     },
     { isActive: active },
@@ -112,14 +122,24 @@ export function DeadLettersScreen(props: DeadLettersProps): ReactNode {
       <Pane title={`Dead letters (${props.items.length}${props.more ? "+" : ""})`} focused>
         <SelectList
           header={headerRow(cols)}
-          lines={props.items.map((d) => ({ key: d.id, text: row(cols, cells(cols, d, props.now)), hue: d.reason === "poison" || d.reason === "terminated" ? ("red" as const) : ("yellow" as const) }))}
+          lines={props.items.map((d) => ({
+            key: d.id,
+            text: row(cols, cells(cols, d, props.now)),
+            hue: d.reason === "poison" || d.reason === "terminated" ? ("red" as const) : ("yellow" as const),
+          }))}
           cursor={cursor}
           height={Math.max(3, props.height - 9)}
           focused={!modal}
           empty={props.loading ? "loading…" : "no dead letters"}
         />
       </Pane>
-      <FilterLine editing={filter.editing} draft={filter.draft} value={filter.value} problem={filter.problem} hint="reason:poison|terminated|schema|function  group:<name>  station:<name>  any text" />
+      <FilterLine
+        editing={filter.editing}
+        draft={filter.draft}
+        value={filter.value}
+        problem={filter.problem}
+        hint="reason:poison|terminated|schema|function  group:<name>  station:<name>  any text"
+      />
       <ActionLine question={confirm.pending?.question} busy={confirm.busy} result={confirm.result} />
       <ErrorLine error={props.error} />
     </Box>
@@ -136,7 +156,12 @@ export function deadLetterText(d: DeadLetter): string {
   lines.push("", "Error");
   if (d.error) {
     lines.push(`  ${d.error.code}: ${d.error.message}`);
-    if (d.error.details) lines.push(...prettyValue(d.error.details).split("\n").map((l) => "  " + l));
+    if (d.error.details)
+      lines.push(
+        ...prettyValue(d.error.details)
+          .split("\n")
+          .map((l) => "  " + l),
+      );
   } else lines.push("  (none recorded)");
   lines.push("", "Delivery history");
   if (d.deliveries !== undefined) lines.push(`  delivered ${d.deliveries} time${d.deliveries === 1 ? "" : "s"}`);
@@ -182,7 +207,10 @@ export function DeadLetterScreen(props: DeadLetterProps): ReactNode {
         confirm.ask({ question: `Resend dead letter ${d.id}?`, run: async () => resendText(await resend({ id: d.id })) });
       } else if (input === "d" && props.onDrop) {
         const drop = props.onDrop;
-        confirm.ask({ question: `Drop dead letter ${d.id}? It is deleted for good.`, run: async () => `dropped ${(await drop({ id: d.id })).dropped}` });
+        confirm.ask({
+          question: `Drop dead letter ${d.id}? It is deleted for good.`,
+          run: async () => `dropped ${(await drop({ id: d.id })).dropped}`,
+        });
       }
     },
     { isActive: active },
@@ -195,7 +223,9 @@ export function DeadLetterScreen(props: DeadLetterProps): ReactNode {
             text={deadLetterText(d)}
             height={Math.max(5, props.height - 6)}
             scroll={scroll}
-            lineHue={(l) => (l === "Error" || l === "Delivery history" || l === "Headers" || l.startsWith("Payload (") ? "cyan" : undefined)}
+            lineHue={(l) =>
+              l === "Error" || l === "Delivery history" || l === "Headers" || l.startsWith("Payload (") ? "cyan" : undefined
+            }
           />
         ) : (
           <Text dimColor>loading…</Text>

@@ -3,7 +3,10 @@ import { describe, expect, it, vi } from "vitest";
 import { fn, tick } from "../fixtures.js";
 import { FunctionsScreen } from "./functions.js";
 
-const functions = [fn("enrich", { latest: 2, usedBy: ["orders"], stats: { calls: 120, errors: 0 } }), fn("mask", { stats: { calls: 50, errors: 3, lastError: "TypeError: x is undefined" } })];
+const functions = [
+  fn("enrich", { latest: 2, usedBy: ["orders"], stats: { calls: 120, errors: 0 } }),
+  fn("mask", { stats: { calls: 50, errors: 3, lastError: "TypeError: x is undefined" } }),
+];
 
 describe("FunctionsScreen", () => {
   it("lists functions with call and error counts (most errors first) and the source", async () => {

@@ -1,10 +1,11 @@
 /** Functions: the list with call and error counts, versions, source and recent logs. */
-import { Box, Text } from "ink";
+import { Box } from "ink";
 import { useState, type ReactNode } from "react";
 import type { FunctionInfo } from "../../../sdk/index.js";
 import { ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
 import { useFilter, useListAndVersions } from "../hooks/keys.js";
 import { useHue } from "../theme.js";
+import { Text } from "../theme.js";
 
 /** One line of a function's console output. */
 export interface FunctionLog {
@@ -39,7 +40,13 @@ export function FunctionsScreen(props: FunctionsProps): ReactNode {
   const fns = [...props.functions]
     .filter((f) => !filter.value || f.name.includes(filter.value))
     .sort((a, b) => (b.stats?.errors ?? 0) - (a.stats?.errors ?? 0) || a.name.localeCompare(b.name));
-  const { pane, item: f, cursor, versionCursor: vCursor, versions } = useListAndVersions({
+  const {
+    pane,
+    item: f,
+    cursor,
+    versionCursor: vCursor,
+    versions,
+  } = useListAndVersions({
     items: fns,
     versions: props.versions,
     active,

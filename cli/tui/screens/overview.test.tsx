@@ -5,9 +5,17 @@ import { stationRow } from "../model.js";
 import { OverviewScreen } from "./overview.js";
 
 const rows = [
-  stationRow({ station: station("calm", { state: { messages: 3, bytes: 300, firstSeq: 1, lastSeq: 3, consumers: 1 } }), groups: [group("calm", "g")], deadLetters: 0 }),
+  stationRow({
+    station: station("calm", { state: { messages: 3, bytes: 300, firstSeq: 1, lastSeq: 3, consumers: 1 } }),
+    groups: [group("calm", "g")],
+    deadLetters: 0,
+  }),
   stationRow(
-    { station: station("orders", { schema: { name: "order", version: 2 }, functions: [{ name: "enrich", version: "latest", inputs: {} }] }), groups: [group("orders", "billing", { unacked: 4 })], deadLetters: 7 },
+    {
+      station: station("orders", { schema: { name: "order", version: 2 }, functions: [{ name: "enrich", version: "latest", inputs: {} }] }),
+      groups: [group("orders", "billing", { unacked: 4 })],
+      deadLetters: 7,
+    },
     { last: { at: 0, lastSeq: 0, acked: 0 }, inRate: 12, outRate: 3, inHistory: [1, 4, 12] },
   ),
   stationRow({ station: station("stuck"), groups: [group("stuck", "idle", { pending: 50, membersOnline: 0 })], deadLetters: 0 }),
@@ -34,7 +42,9 @@ describe("OverviewScreen", () => {
   it("moves with j/k and arrows and opens the selected station", async () => {
     const onOpen = vi.fn();
     const onDeadLetters = vi.fn();
-    const { lastFrame, stdin } = render(<OverviewScreen rows={rows} width={120} height={30} onOpen={onOpen} onDeadLetters={onDeadLetters} />);
+    const { lastFrame, stdin } = render(
+      <OverviewScreen rows={rows} width={120} height={30} onOpen={onOpen} onDeadLetters={onDeadLetters} />,
+    );
     expect(lastFrame()).toMatch(/› !! orders/);
     stdin.write("j");
     await tick();

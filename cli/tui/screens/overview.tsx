@@ -1,11 +1,12 @@
 /** Overview: every station with its traffic, backlog and dead letters, worst problems first. */
-import { Box, Text, useInput } from "ink";
+import { Box, useInput } from "ink";
 import type { ReactNode } from "react";
 import { ErrorLine, FilterLine, Pane, SelectList } from "../components/ui.js";
 import { fitResponsive, formatBytes, formatCount, formatRate, headerRow, row, sparkline, type OptionalColumn } from "../format.js";
 import { useCursor, useFilter } from "../hooks/keys.js";
 import { sortStations, type StationRow } from "../model.js";
 import { healthHue, healthMark, useHue } from "../theme.js";
+import { Text } from "../theme.js";
 
 /** Props of {@link OverviewScreen}. */
 export interface OverviewProps {

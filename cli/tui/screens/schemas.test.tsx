@@ -39,7 +39,15 @@ describe("SchemasScreen", () => {
   it("shows the diff from the version before with v, and moves between panes with tab", async () => {
     const onSelectVersion = vi.fn();
     const { lastFrame, stdin } = render(
-      <SchemasScreen schemas={[schema("order")]} versions={versions} definition={{ version: 2, text: v2 }} previous={{ version: 1, text: v1 }} width={100} height={30} onSelectVersion={onSelectVersion} />,
+      <SchemasScreen
+        schemas={[schema("order")]}
+        versions={versions}
+        definition={{ version: 2, text: v2 }}
+        previous={{ version: 1, text: v1 }}
+        width={100}
+        height={30}
+        onSelectVersion={onSelectVersion}
+      />,
     );
     stdin.write("v");
     await tick();

@@ -1,5 +1,6 @@
 /** Schemas: the list, each one's versions, a definition or the diff from the version before, and the stations using it. */
-import { Box, Text } from "ink";
+import { Text } from "../theme.js";
+import { Box } from "ink";
 import { useState, type ReactNode } from "react";
 import type { SchemaInfo } from "../../../sdk/index.js";
 import { ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
@@ -40,8 +41,16 @@ export function SchemasScreen(props: SchemasProps): ReactNode {
   const active = props.active ?? true;
   const [diff, setDiff] = useState(false);
   const filter = useFilter(active);
-  const schemas = [...props.schemas].filter((s) => !filter.value || s.name.includes(filter.value)).sort((a, b) => a.name.localeCompare(b.name));
-  const { pane, item: s, cursor, versionCursor: vCursor, versions } = useListAndVersions({
+  const schemas = [...props.schemas]
+    .filter((s) => !filter.value || s.name.includes(filter.value))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const {
+    pane,
+    item: s,
+    cursor,
+    versionCursor: vCursor,
+    versions,
+  } = useListAndVersions({
     items: schemas,
     versions: props.versions,
     active,
@@ -76,7 +85,13 @@ export function SchemasScreen(props: SchemasProps): ReactNode {
           />
         </Pane>
         <Pane
-          title={s ? (showDiff ? `${s.name}: diff v${props.previous!.version} → v${props.definition!.version}` : `${s.name} v${props.definition?.version ?? "…"}`) : "Definition"}
+          title={
+            s
+              ? showDiff
+                ? `${s.name}: diff v${props.previous!.version} → v${props.definition!.version}`
+                : `${s.name} v${props.definition?.version ?? "…"}`
+              : "Definition"
+          }
           grow
         >
           {s && (

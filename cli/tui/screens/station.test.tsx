@@ -4,15 +4,39 @@ import { group, station, tick, KEY } from "../fixtures.js";
 import { groupRow } from "../model.js";
 import { StationScreen, type BrowsedMessage } from "./station.js";
 
-const info = station("orders", { schema: { name: "order", version: "latest" }, functions: [{ name: "enrich", version: 2, inputs: {} }, { name: "mask", version: "latest", inputs: {} }] });
+const info = station("orders", {
+  schema: { name: "order", version: "latest" },
+  functions: [
+    { name: "enrich", version: 2, inputs: {} },
+    { name: "mask", version: "latest", inputs: {} },
+  ],
+});
 const groups = [
   groupRow(group("orders", "audit")),
-  groupRow(group("orders", "billing", { pending: 3, unacked: 2, redelivered: 5, deadLettered: 4, oldestUnackedAgeMs: 95_000, membersOnline: 2 })),
+  groupRow(
+    group("orders", "billing", { pending: 3, unacked: 2, redelivered: 5, deadLettered: 4, oldestUnackedAgeMs: 95_000, membersOnline: 2 }),
+  ),
   groupRow(group("orders", "search", { pending: 40, membersOnline: 0 })),
 ];
 const messages: BrowsedMessage[] = [
-  { seq: 10, time: "2025-01-01T10:00:10.000Z", subject: "jn.st.orders.msg", headers: { "Jn-Schema": "order@2" }, size: 20, payload: '{\n  "id": 10,\n  "sku": "A-1"\n}', decodedAs: "order@2" },
-  { seq: 9, time: "2025-01-01T10:00:09.000Z", subject: "jn.st.orders.msg", headers: {}, size: 18, payload: '{\n  "id": 9\n}', decodedAs: "json" },
+  {
+    seq: 10,
+    time: "2025-01-01T10:00:10.000Z",
+    subject: "jn.st.orders.msg",
+    headers: { "Jn-Schema": "order@2" },
+    size: 20,
+    payload: '{\n  "id": 10,\n  "sku": "A-1"\n}',
+    decodedAs: "order@2",
+  },
+  {
+    seq: 9,
+    time: "2025-01-01T10:00:09.000Z",
+    subject: "jn.st.orders.msg",
+    headers: {},
+    size: 18,
+    payload: '{\n  "id": 9\n}',
+    decodedAs: "json",
+  },
 ];
 
 describe("StationScreen", () => {
@@ -29,7 +53,9 @@ describe("StationScreen", () => {
 
   it("opens the message browser on tab and shows the decoded payload of the selected message", async () => {
     const onBrowse = vi.fn();
-    const { lastFrame, stdin, rerender } = render(<StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} />);
+    const { lastFrame, stdin, rerender } = render(
+      <StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} />,
+    );
     stdin.write(KEY.tab);
     await tick();
     await vi.waitFor(() => expect(onBrowse).toHaveBeenCalledTimes(1));

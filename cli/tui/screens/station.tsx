@@ -1,5 +1,5 @@
 /** Station: its consumer groups (worst first), schema, functions and a message browser. */
-import { Box, Text, useInput } from "ink";
+import { Box, useInput } from "ink";
 import { useState, type ReactNode } from "react";
 import type { StationInfo } from "../../../sdk/index.js";
 import { ErrorLine, Pane, SelectList, TextBlock } from "../components/ui.js";
@@ -7,6 +7,7 @@ import { fitResponsive, formatAge, formatBytes, formatCount, headerRow, row, tru
 import { useCursor } from "../hooks/keys.js";
 import { sortGroups, type GroupRow } from "../model.js";
 import { healthHue, healthMark, useHue } from "../theme.js";
+import { Text } from "../theme.js";
 
 /** A message read by the browser, its payload already decoded for display. */
 export interface BrowsedMessage {
@@ -94,7 +95,9 @@ export function StationScreen(props: StationProps): ReactNode {
   const s = props.station;
   const inner = props.width - 8;
   const gcols = fitResponsive(GROUP_COLUMNS, inner - 3, "name");
-  const schema = s?.schema ? `${s.schema.name}@${s.schema.version}${s.schema.version === "latest" ? " (follows new versions)" : " (pinned)"}` : "none";
+  const schema = s?.schema
+    ? `${s.schema.name}@${s.schema.version}${s.schema.version === "latest" ? " (follows new versions)" : " (pinned)"}`
+    : "none";
   const fns = s?.functions?.length ? s.functions.map((f) => `${f.name}@${f.version}`).join(" → ") : "none";
   const half = Math.max(4, Math.floor((props.height - 12) / 2));
   const m = messages[mCursor];
@@ -102,14 +105,22 @@ export function StationScreen(props: StationProps): ReactNode {
     <Box flexDirection="column" width={props.width}>
       <Text bold wrap="truncate">
         {`Station ${s?.name ?? "…"}  `}
-        <Text bold={false}>{s?.state ? `${s.state.messages} msgs, ${formatBytes(s.state.bytes)}, seq ${s.state.firstSeq}..${s.state.lastSeq}, retention ${s.config.retention}` : ""}</Text>
+        <Text bold={false}>
+          {s?.state
+            ? `${s.state.messages} msgs, ${formatBytes(s.state.bytes)}, seq ${s.state.firstSeq}..${s.state.lastSeq}, retention ${s.config.retention}`
+            : ""}
+        </Text>
       </Text>
       <Text wrap="truncate">{`schema: ${schema}   functions: ${fns}`}</Text>
       <ErrorLine error={props.error} />
       <Pane title={`Consumer groups (${groups.length})`} focused={pane === "groups"}>
         <SelectList
           header={"   " + headerRow(gcols)}
-          lines={groups.map((g) => ({ key: g.name, text: healthMark(g.health) + " " + row(gcols, groupCells(gcols, g)), hue: healthHue(g.health) }))}
+          lines={groups.map((g) => ({
+            key: g.name,
+            text: healthMark(g.health) + " " + row(gcols, groupCells(gcols, g)),
+            hue: healthHue(g.health),
+          }))}
           cursor={gCursor}
           height={half}
           focused={pane === "groups"}
@@ -129,7 +140,10 @@ export function StationScreen(props: StationProps): ReactNode {
         ) : (
           <Box flexDirection="column">
             <SelectList
-              lines={messages.map((x) => ({ key: String(x.seq), text: `#${String(x.seq).padEnd(6)} ${x.time.slice(11, 19)}  ${truncate(x.payload.replace(/\s*\n\s*/g, " "), Math.max(10, inner - 20))}` }))}
+              lines={messages.map((x) => ({
+                key: String(x.seq),
+                text: `#${String(x.seq).padEnd(6)} ${x.time.slice(11, 19)}  ${truncate(x.payload.replace(/\s*\n\s*/g, " "), Math.max(10, inner - 20))}`,
+              }))}
               cursor={mCursor}
               height={Math.max(2, Math.floor(half / 2))}
               focused={pane === "messages"}
@@ -137,8 +151,17 @@ export function StationScreen(props: StationProps): ReactNode {
             />
             {m && pane === "messages" && (
               <Box flexDirection="column">
-                <Text dimColor wrap="truncate">{`seq ${m.seq}, ${m.size} bytes, ${m.decodedAs}, ${m.subject}${Object.keys(m.headers).length ? ", headers " + JSON.stringify(m.headers) : ""}`}</Text>
-                <TextBlock text={m.payload} height={Math.max(3, props.height - 16 - Math.min(groups.length, half) - Math.min(messages.length, Math.max(2, Math.floor(half / 2))))} />
+                <Text
+                  dimColor
+                  wrap="truncate"
+                >{`seq ${m.seq}, ${m.size} bytes, ${m.decodedAs}, ${m.subject}${Object.keys(m.headers).length ? ", headers " + JSON.stringify(m.headers) : ""}`}</Text>
+                <TextBlock
+                  text={m.payload}
+                  height={Math.max(
+                    3,
+                    props.height - 16 - Math.min(groups.length, half) - Math.min(messages.length, Math.max(2, Math.floor(half / 2))),
+                  )}
+                />
               </Box>
             )}
           </Box>
