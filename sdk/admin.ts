@@ -1,7 +1,35 @@
-import type { DeadLetter, DeadLetterFilter, DeadLetterPage, DeadLetterReason } from "../core/protocol/index.js";
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterReason,
+  GroupConfig,
+  GroupInfo,
+  StationConfig,
+  StationInfo,
+} from "../core/protocol/index.js";
 
 /** Calls one admin operation. */
 export type Requester = <T>(op: string, body: unknown, timeoutMs?: number) => Promise<T>;
+
+/** Station administration. */
+export interface StationsApi {
+  /** Creates a station. Creating it again with the same settings returns it unchanged; other settings fail with STATION_EXISTS. */
+  create(name: string, config?: Partial<StationConfig>): Promise<StationInfo & { created: boolean }>;
+  get(name: string): Promise<StationInfo>;
+  list(): Promise<StationInfo[]>;
+  /** Changes retention, limits, replicas, de-duplication window or max message size. */
+  update(name: string, config: Partial<StationConfig>): Promise<StationInfo>;
+  delete(name: string): Promise<void>;
+}
+
+/** Consumer group administration. */
+export interface GroupsApi {
+  create(station: string, group: string, config?: Partial<GroupConfig>): Promise<GroupInfo & { created: boolean }>;
+  get(station: string, group: string): Promise<GroupInfo>;
+  list(station: string): Promise<GroupInfo[]>;
+  delete(station: string, group: string): Promise<void>;
+}
 
 /** A schema's metadata as the gateway returns it. */
 export interface SchemaInfo {
@@ -123,9 +151,35 @@ export interface DlsApi {
   ): Promise<{ station: string; maxAgeSeconds: number; maxEntries: number; trimmed: number }>;
 }
 
+/** The admin API objects. */
+export interface AdminApis {
+  stations: StationsApi;
+  groups: GroupsApi;
+  schemas: SchemasApi;
+  functions: FunctionsApi;
+  dls: DlsApi;
+}
+
 /** Builds the admin API objects over a requester. */
-export function adminApis(request: Requester): { schemas: SchemasApi; functions: FunctionsApi; dls: DlsApi } {
+export function adminApis(request: Requester): AdminApis {
   return {
+    stations: {
+      create: (name, config) => request("station.create", { name, config: config ?? {} }),
+      get: (name) => request("station.get", { name }),
+      list: () => request("station.list", {}),
+      update: (name, config) => request("station.update", { name, config }),
+      delete: async (name) => {
+        await request("station.delete", { name });
+      },
+    },
+    groups: {
+      create: (station, group, config) => request("group.create", { station, group, config: config ?? {} }),
+      get: (station, group) => request("group.get", { station, group }),
+      list: (station) => request("group.list", { station }),
+      delete: async (station, group) => {
+        await request("group.delete", { station, group });
+      },
+    },
     schemas: {
       create: (o) => request("schema.create", o),
       get: (name, version) => request("schema.get", { name, ...(version !== undefined ? { version } : {}) }),

@@ -1,49 +1,80 @@
-import { subjects, type GroupConfig, type GroupInfo, type StationConfig, type StationInfo } from "../core/protocol/index.js";
-import { openConnection, request, type NatsConnection } from "./transport.js";
+import { JunctionError, check, parseEventSubject, resolveOptions, scopeOf, subjects, type Filled } from "../core/protocol/index.js";
+import { adminApis, type DlsApi, type FunctionsApi, type GroupsApi, type SchemasApi, type StationsApi } from "./admin.js";
+import { Consumer, type ConsumerOptions } from "./consumer.js";
+import type { ClientContext } from "./context.js";
+import { Producer, type ProducerOptions } from "./producer.js";
 import { unwrap } from "./reply.js";
 import { SchemaCache } from "./schema-cache.js";
-import { adminApis, type DlsApi, type FunctionsApi, type SchemasApi } from "./admin.js";
-import { Producer, type ProducerOptions } from "./producer.js";
-import { Consumer, type ConsumerOptions } from "./consumer.js";
+import { openTransport, type ConnectionState, type Transport } from "./transport.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
   /** NATS URL(s). @default "nats://127.0.0.1:4222" */
-  servers?: string | string[];
-  user?: string;
-  pass?: string;
-  token?: string;
-  /** Client name, also recorded as the producer name. */
-  name?: string;
-  /** Timeout of admin requests. @default 10000 */
-  requestTimeoutMs?: number;
+  servers?: string | string[] | undefined;
+  user?: string | undefined;
+  pass?: string | undefined;
+  token?: string | undefined;
+  /** Client name, also recorded as the producer name. @default "junction-client" */
+  name?: string | undefined;
+  /** Timeout of admin requests, in ms. @default 10000 */
+  requestTimeoutMs?: number | undefined;
+  /** Give up the first connect after this long, in ms. @default 5000 */
+  connectTimeoutMs?: number | undefined;
 }
 
-/** Station administration. */
-export interface StationsApi {
-  /** Creates a station. Creating it again with the same settings returns it unchanged; other settings fail with STATION_EXISTS. */
-  create(name: string, config?: Partial<StationConfig>): Promise<StationInfo & { created: boolean }>;
-  get(name: string): Promise<StationInfo>;
-  list(): Promise<StationInfo[]>;
-  /** Changes retention, limits, replicas, de-duplication window or max message size. */
-  update(name: string, config: Partial<StationConfig>): Promise<StationInfo>;
-  delete(name: string): Promise<void>;
+type OptionalConnect = "user" | "pass" | "token";
+
+/** Defaults of {@link ConnectOptions}. */
+export const DEFAULT_CONNECT_OPTIONS: Filled<Omit<ConnectOptions, OptionalConnect>> = Object.freeze({
+  servers: "nats://127.0.0.1:4222",
+  name: "junction-client",
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 5000,
+});
+
+/** Resolved connect options. */
+export type ResolvedConnectOptions = Filled<Omit<ConnectOptions, OptionalConnect>> & Readonly<Pick<ConnectOptions, OptionalConnect>>;
+
+/** Validates and freezes connect options; a bad value fails naming the option. */
+export function resolveConnectOptions(o: ConnectOptions = {}): ResolvedConnectOptions {
+  return resolveOptions<ResolvedConnectOptions>("connect", DEFAULT_CONNECT_OPTIONS, o, {
+    servers: check.strings,
+    user: check.string,
+    pass: check.string,
+    token: check.string,
+    name: check.string,
+    requestTimeoutMs: check.int(1, 3_600_000),
+    connectTimeoutMs: check.int(1, 600_000),
+  });
 }
 
-/** Consumer group administration. */
-export interface GroupsApi {
-  create(station: string, group: string, config?: Partial<GroupConfig>): Promise<GroupInfo & { created: boolean }>;
-  get(station: string, group: string): Promise<GroupInfo>;
-  list(station: string): Promise<GroupInfo[]>;
-  delete(station: string, group: string): Promise<void>;
+/** A live event from the broker (`jn.events.<station>.<kind>`): dead letters, resends, drops, group changes. */
+export interface ClientEvent {
+  station: string;
+  kind: string;
+  /** The event body (JSON), undefined when it was not JSON. */
+  data: unknown;
+}
+
+/** A stream of live events; end it with `close()` or by leaving the loop. */
+export interface EventStream extends AsyncIterable<ClientEvent> {
+  close(): void;
+}
+
+/** The connection as a client sees it. */
+export interface ClientStatus {
+  state: ConnectionState;
+  /** The server it is connected to, when connected. */
+  server: string | undefined;
 }
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** A connection to a Junction broker. */
-export class JunctionClient {
-  readonly nc: NatsConnection;
+export class JunctionClient implements ClientContext {
   readonly name: string;
+  readonly transport: Transport;
   readonly stations: StationsApi;
   readonly groups: GroupsApi;
   readonly schemas: SchemasApi;
@@ -51,32 +82,17 @@ export class JunctionClient {
   readonly dls: DlsApi;
   /** Compiled schemas, fetched once per version (Protobuf encode/decode). */
   readonly schemaCache: SchemaCache;
-  readonly #timeoutMs: number;
+  readonly #o: ResolvedConnectOptions;
   readonly #closeables = new Set<{ close(): Promise<void> }>();
   #closed: Promise<void> | undefined;
 
-  constructor(nc: NatsConnection, o: ConnectOptions) {
-    this.nc = nc;
-    this.name = o.name ?? "junction-client";
-    this.#timeoutMs = o.requestTimeoutMs ?? 10_000;
-    this.stations = {
-      create: (name, config) => this.request("station.create", { name, config: config ?? {} }),
-      get: (name) => this.request("station.get", { name }),
-      list: () => this.request("station.list", {}),
-      update: (name, config) => this.request("station.update", { name, config }),
-      delete: async (name) => {
-        await this.request("station.delete", { name });
-      },
-    };
-    this.groups = {
-      create: (station, group, config) => this.request("group.create", { station, group, config: config ?? {} }),
-      get: (station, group) => this.request("group.get", { station, group }),
-      list: (station) => this.request("group.list", { station }),
-      delete: async (station, group) => {
-        await this.request("group.delete", { station, group });
-      },
-    };
+  constructor(transport: Transport, o: ResolvedConnectOptions) {
+    this.transport = transport;
+    this.#o = o;
+    this.name = o.name;
     const admin = adminApis((op, body, timeoutMs) => this.request(op, body, timeoutMs));
+    this.stations = admin.stations;
+    this.groups = admin.groups;
     this.schemas = admin.schemas;
     this.functions = admin.functions;
     this.dls = admin.dls;
@@ -87,10 +103,8 @@ export class JunctionClient {
    * Calls an admin operation (`jn.api.<op>`). Throws the gateway's JunctionError, or
    * GATEWAY_UNAVAILABLE / TIMEOUT (retriable).
    */
-  async request<T>(op: string, body: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
-    const [resource, verb] = op.split(".");
-    const subject = verb === undefined ? `jn.api.${op}` : subjects.api(resource!, verb);
-    const data = await request(this.nc, subject, enc.encode(JSON.stringify(body)), timeoutMs);
+  async request<T>(op: string, body: unknown, timeoutMs = this.#o.requestTimeoutMs): Promise<T> {
+    const data = await this.transport.request(subjects.apiOp(op), enc.encode(JSON.stringify(body)), timeoutMs);
     return unwrap<T>(data);
   }
 
@@ -108,27 +122,97 @@ export class JunctionClient {
     return c;
   }
 
+  /**
+   * Live events of the broker, as they happen (best effort: events are not stored, so a client
+   * sees those published while it listens). `station` narrows them to one station.
+   */
+  events(o: { station?: string } = {}): EventStream {
+    const queue: ClientEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const unsubscribe = this.transport.subscribe(scopeOf().eventsAll(o.station), (m) => {
+      const p = parseEventSubject(m.subject);
+      if (!p) return;
+      let data: unknown;
+      try {
+        data = JSON.parse(dec.decode(m.data));
+      } catch {
+        data = undefined;
+      }
+      // A slow reader must not make the client hold events without bound.
+      if (queue.length >= 10_000) queue.shift();
+      queue.push({ station: p.station, kind: p.kind, data });
+      wake?.();
+    });
+    const close = () => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      wake?.();
+    };
+    const offState = this.transport.onState((s) => {
+      if (s === "closed") close();
+    });
+    return {
+      close: () => {
+        offState();
+        close();
+      },
+      [Symbol.asyncIterator]: (): AsyncIterator<ClientEvent> => ({
+        next: async () => {
+          for (;;) {
+            const e = queue.shift();
+            if (e) return { done: false, value: e };
+            if (done) return { done: true, value: undefined };
+            await new Promise<void>((r) => (wake = r));
+            wake = undefined;
+          }
+        },
+        return: async () => {
+          offState();
+          close();
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+  }
+
+  /** The connection's state now. */
+  status(): ClientStatus {
+    return { state: this.transport.state(), server: this.transport.server() };
+  }
+
+  /** Calls `cb` whenever the connection's state changes; returns an unsubscribe function. */
+  onStatus(cb: (s: ClientStatus) => void): () => void {
+    return this.transport.onState(() => cb(this.status()));
+  }
+
   /** Flushes producers, stops consumers and closes the connection. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       for (const c of this.#closeables) await c.close().catch(() => {});
-      if (!this.nc.isClosed()) await this.nc.drain().catch(() => {});
+      await this.transport.close();
     })();
     return this.#closed;
   }
 }
 
 /**
- * Connects to a Junction broker (as the client user).
+ * Connects to a Junction broker (as an application user).
  * Throws AUTH_FAILED for refused credentials, NATS_UNAVAILABLE when nothing answers.
  */
-export async function connect(o: ConnectOptions = {}): Promise<JunctionClient> {
-  const nc = await openConnection({
-    servers: o.servers ?? "nats://127.0.0.1:4222",
+export async function connect(options: ConnectOptions = {}): Promise<JunctionClient> {
+  const o = resolveConnectOptions(options);
+  if (o.pass !== undefined && o.user === undefined) {
+    throw new JunctionError("INVALID_ARGUMENT", "connect.pass needs connect.user", { details: { option: "connect.user" } });
+  }
+  const transport = await openTransport({
+    servers: o.servers,
     user: o.user,
     pass: o.pass,
     token: o.token,
     name: o.name,
+    timeoutMs: o.connectTimeoutMs,
   });
-  return new JunctionClient(nc, o);
+  return new JunctionClient(transport, o);
 }

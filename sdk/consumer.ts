@@ -1,33 +1,66 @@
-import { Headers, JunctionError, parseSchemaTag, subjects, type GroupConfig, type StartPosition } from "../core/protocol/index.js";
-import type { JunctionClient } from "./client.js";
-import { headersOf, pull, pullLimited, type JsMsg } from "./transport.js";
+import {
+  Headers,
+  JunctionError,
+  check,
+  parseSchemaTag,
+  resolveOptions,
+  subjects,
+  type GroupConfig,
+  type StartPosition,
+} from "../core/protocol/index.js";
+import type { ClientContext } from "./context.js";
+import { headersOf, type JsMsg, type PullHandle } from "./transport.js";
 import type { SchemaCache } from "./schema-cache.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
   station: string;
   group: string;
-  /** Time to ack before the message is resent. @default 30000 (on group creation) */
-  maxAckTimeMs?: number;
-  /** Deliveries before the message becomes a dead letter. @default 10 */
-  maxMsgDeliveries?: number;
-  /** Redelivery delays. @default [] */
-  backoffMs?: number[];
+  /** Time to ack before the message is resent, in ms. @default 30000 (on group creation) */
+  maxAckTimeMs?: number | undefined;
+  /** Deliveries before the message becomes a dead letter. @default 10 (on group creation) */
+  maxMsgDeliveries?: number | undefined;
+  /** Redelivery delays, in ms. @default [] */
+  backoffMs?: number[] | undefined;
   /** Where a new group starts; a different position for an existing group is GROUP_CONFLICT. */
-  startPosition?: StartPosition;
+  startPosition?: StartPosition | undefined;
   /** Messages pulled per request (prefetch). @default 100 */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /**
    * Handles each message as it arrives, instead of the async iterator (like kafkajs's
    * eachMessage): no promise per message, for the highest throughput. It is called synchronously;
    * a handler that throws gets the message nak'd. Use either this or the iterator.
    */
-  onMessage?: (m: Message) => void;
+  onMessage?: ((m: Message) => void) | undefined;
   /**
    * Stop after this many messages. Pulls then never ask for more than remain, so nothing is
    * left prefetched (and waiting out the ack time) when the member stops.
    */
-  maxMessages?: number;
+  maxMessages?: number | undefined;
+}
+
+/** Defaults of {@link ConsumerOptions} (group settings default on the gateway, at group creation). */
+export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({ batchSize: 100 });
+
+type ResolvedConsumerOptions = ConsumerOptions & { batchSize: number };
+
+/** Validates and freezes consumer options; a bad value fails naming the option. */
+export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedConsumerOptions> {
+  const r = resolveOptions<ResolvedConsumerOptions>("consumer", { ...DEFAULT_CONSUMER_OPTIONS, station: "", group: "" }, o, {
+    station: check.string,
+    group: check.string,
+    maxAckTimeMs: check.int(1),
+    maxMsgDeliveries: check.int(1),
+    backoffMs: check.any,
+    startPosition: check.any,
+    batchSize: check.int(1, 100_000),
+    onMessage: check.fn,
+    maxMessages: check.int(1),
+  });
+  for (const k of ["station", "group"] as const) {
+    if (!r[k]) throw new JunctionError("INVALID_ARGUMENT", `consumer.${k} is required`, { details: { option: `consumer.${k}` } });
+  }
+  return r;
 }
 
 const dec = new TextDecoder();
@@ -134,7 +167,7 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  #messages: { close(): Promise<void | Error>; closed(): Promise<void | Error> } | undefined;
+  #messages: PullHandle | undefined;
   // Messages received and not yet handed out: an array with a moving head (shift() would copy
   // the array on every message once thousands are prefetched).
   #queue: JsMsg[] = [];
@@ -151,15 +184,13 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
-  static async start(client: JunctionClient, o: ConsumerOptions): Promise<Consumer> {
+  static async start(client: ClientContext, options: ConsumerOptions): Promise<Consumer> {
+    const o = resolveConsumerOptions(options);
     const config: Partial<GroupConfig> = {};
     if (o.maxAckTimeMs !== undefined) config.maxAckTimeMs = o.maxAckTimeMs;
     if (o.maxMsgDeliveries !== undefined) config.maxMsgDeliveries = o.maxMsgDeliveries;
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
-    const batch = o.batchSize ?? 100;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw new JunctionError("INVALID_ARGUMENT", `batchSize must be a positive integer (got ${batch})`);
     await client.groups.create(o.station, o.group, config);
     const c = new Consumer(o.station, o.group);
     c.#schemas = client.schemaCache;
@@ -175,14 +206,11 @@ export class Consumer implements AsyncIterable<Message> {
       /* decoding falls back to decode() */
     }
     const stream = subjects.stationStream(o.station);
-    if (o.maxMessages !== undefined) {
-      if (!Number.isInteger(o.maxMessages) || o.maxMessages < 1) {
-        throw new JunctionError("INVALID_ARGUMENT", `maxMessages must be a positive integer (got ${o.maxMessages})`);
-      }
-      c.#messages = await pullLimited(client.nc, stream, o.group, batch, o.maxMessages, (m) => c.#push(m));
-    } else {
-      c.#messages = await pull(client.nc, stream, o.group, batch, (m) => c.#push(m));
-    }
+    const push = (m: JsMsg) => c.#push(m);
+    c.#messages =
+      o.maxMessages !== undefined
+        ? await client.transport.pullLimited(stream, o.group, o.batchSize, o.maxMessages, push)
+        : await client.transport.pull(stream, o.group, o.batchSize, push);
     void c.#messages.closed().then(() => {
       c.#ended = true;
       c.#notify();

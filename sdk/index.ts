@@ -1,14 +1,18 @@
 /**
- * Junction's client SDK: connect, administer stations and consumer groups, produce and consume.
+ * Junction's client SDK: connect, administer stations and consumer groups, produce and consume,
+ * follow live events.
  */
-export { connect, JunctionClient } from "./client.js";
-export { Producer } from "./producer.js";
-export { Consumer, Message } from "./consumer.js";
+export { connect, JunctionClient, DEFAULT_CONNECT_OPTIONS, resolveConnectOptions } from "./client.js";
+export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./producer.js";
+export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
+export { SchemaCache } from "./schema-cache.js";
 export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
-export type { ConnectOptions, StationsApi, GroupsApi } from "./client.js";
-export type { ProducerOptions, SendOptions, SendResult, SendOutcome, Payload } from "./producer.js";
+export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
+export type { ClientContext } from "./context.js";
+export type { ConnectionState } from "./transport.js";
+export type { ProducerOptions, ResolvedProducerOptions, SendOptions, SendResult, SendOutcome, Payload } from "./producer.js";
 export type { ConsumerOptions } from "./consumer.js";
-export type { SchemasApi, FunctionsApi, DlsApi, SchemaInfo, SchemaVersionInfo, FunctionInfo } from "./admin.js";
+export type { StationsApi, GroupsApi, SchemasApi, FunctionsApi, DlsApi, SchemaInfo, SchemaVersionInfo, FunctionInfo } from "./admin.js";
 export type {
   ErrorCode,
   StationConfig,

@@ -1,7 +1,15 @@
-import { Headers, JunctionError, encodeBatch, subjects, type ProduceReply, type ProduceResult } from "../core/protocol/index.js";
-import type { JunctionClient } from "./client.js";
+import {
+  Headers,
+  JunctionError,
+  check,
+  encodeBatch,
+  resolveOptions,
+  subjects,
+  type ProduceReply,
+  type ProduceResult,
+} from "../core/protocol/index.js";
+import type { ClientContext } from "./context.js";
 import { unwrap } from "./reply.js";
-import { request } from "./transport.js";
 
 /** A message payload: bytes as they are, a string as UTF-8, anything else as JSON. */
 export type Payload = Uint8Array | string | object;
@@ -10,34 +18,88 @@ export type Payload = Uint8Array | string | object;
 export interface ProducerOptions {
   station: string;
   /** Recorded with each message (header Jn-Producer). @default the client's name */
-  name?: string;
+  name?: string | undefined;
   /**
-   * How long a message may wait for companions before its batch leaves. With 0, a message leaves
-   * at once when no batch is in flight; messages that arrive meanwhile form the next batch.
+   * How long a message may wait for companions before its batch leaves, in ms. With 0, a message
+   * leaves at once when no batch is in flight; messages that arrive meanwhile form the next batch.
    * @default 0
    */
-  lingerMs?: number;
+  lingerMs?: number | undefined;
   /** @default 1000 */
-  maxBatchMessages?: number;
+  maxBatchMessages?: number | undefined;
   /** Bytes of one batch request (bounded by the server's max_payload). @default 1048576 */
-  maxBatchBytes?: number;
+  maxBatchBytes?: number | undefined;
   /**
    * Batches awaiting their reply at once. 1 keeps the store order equal to the send order in
    * every case, retries included; more trades that guarantee for speed. @default 1
    */
-  maxInFlight?: number;
-  /** Timeout of one request to the gateway. @default 10000 */
-  requestTimeoutMs?: number;
-  /** Total time a message may take, retries included, before it fails. @default 60000 */
-  sendTimeoutMs?: number;
-  /** First delay between retries; doubles up to 2 s. @default 100 */
-  retryBackoffMs?: number;
+  maxInFlight?: number | undefined;
+  /** Timeout of one request to the gateway, in ms. @default 10000 */
+  requestTimeoutMs?: number | undefined;
+  /** Total time a message may take, retries included, before it fails, in ms. @default 60000 */
+  sendTimeoutMs?: number | undefined;
+  /** First delay between retries, in ms; doubles up to 2 s. @default 100 */
+  retryBackoffMs?: number | undefined;
   /**
    * Turns a payload into bytes. @default bytes as they are, strings as UTF-8, objects as JSON —
    * or, on a station with a Protobuf schema, objects encoded with the registered schema
    * (looked up once, on the first object sent).
    */
-  encode?: (payload: Payload) => Uint8Array;
+  encode?: ((payload: Payload) => Uint8Array) | undefined;
+  /** Where time comes from (deadlines). @default Date.now */
+  clock?: { now(): number } | undefined;
+}
+
+/** Defaults of {@link ProducerOptions} (the name defaults to the client's). */
+export const DEFAULT_PRODUCER_OPTIONS: Readonly<{
+  lingerMs: number;
+  maxBatchMessages: number;
+  maxBatchBytes: number;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+  sendTimeoutMs: number;
+  retryBackoffMs: number;
+  clock: { now(): number };
+}> = Object.freeze({
+  lingerMs: 0,
+  maxBatchMessages: 1000,
+  maxBatchBytes: 1024 * 1024,
+  maxInFlight: 1,
+  requestTimeoutMs: 10_000,
+  sendTimeoutMs: 60_000,
+  retryBackoffMs: 100,
+  clock: Object.freeze({ now: () => Date.now() }),
+});
+
+/** Resolved producer options. */
+export type ResolvedProducerOptions = typeof DEFAULT_PRODUCER_OPTIONS & {
+  readonly station: string;
+  readonly name: string;
+  readonly encode: ((p: Payload) => Uint8Array) | undefined;
+};
+
+/** Validates and freezes producer options; a bad value fails naming the option. */
+export function resolveProducerOptions(o: ProducerOptions, clientName: string): ResolvedProducerOptions {
+  const r = resolveOptions<ResolvedProducerOptions>(
+    "producer",
+    { ...DEFAULT_PRODUCER_OPTIONS, station: "", name: clientName, encode: undefined },
+    o as Partial<ResolvedProducerOptions>,
+    {
+      station: check.string,
+      name: check.string,
+      lingerMs: check.int(0, 60_000),
+      maxBatchMessages: check.int(1, 100_000),
+      maxBatchBytes: check.int(1024),
+      maxInFlight: check.int(1, 1024),
+      requestTimeoutMs: check.int(1),
+      sendTimeoutMs: check.int(1),
+      retryBackoffMs: check.int(1),
+      encode: check.fn,
+      clock: check.any,
+    },
+  );
+  if (!r.station) throw new JunctionError("INVALID_ARGUMENT", "producer.station is required", { details: { option: "producer.station" } });
+  return r;
 }
 
 /** Per-message options. */
@@ -89,8 +151,8 @@ function defaultEncode(p: Payload): Uint8Array {
  */
 export class Producer {
   readonly station: string;
-  readonly #client: JunctionClient;
-  readonly #o: Required<Omit<ProducerOptions, "encode">> & { encode: (p: Payload) => Uint8Array };
+  readonly #client: ClientContext;
+  readonly #o: ResolvedProducerOptions & { encode: (p: Payload) => Uint8Array };
   readonly #prefix: string;
   #seq = 0;
   #queue: Entry[] = [];
@@ -103,38 +165,17 @@ export class Producer {
   #schemaEncode: ((p: Payload) => Uint8Array) | null | undefined;
   #resolving: Promise<void> | undefined;
 
-  constructor(client: JunctionClient, o: ProducerOptions) {
+  constructor(client: ClientContext, options: ProducerOptions) {
     this.#client = client;
+    const o = resolveProducerOptions(options, client.name);
     this.station = o.station;
-    const maxPayload = client.nc.info?.max_payload ?? 1024 * 1024;
     this.#o = {
-      name: o.name ?? client.name,
-      lingerMs: o.lingerMs ?? 0,
-      maxBatchMessages: o.maxBatchMessages ?? 1000,
-      maxBatchBytes: Math.min(o.maxBatchBytes ?? 1024 * 1024, maxPayload - 4096),
-      maxInFlight: o.maxInFlight ?? 1,
-      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
-      sendTimeoutMs: o.sendTimeoutMs ?? 60_000,
-      retryBackoffMs: o.retryBackoffMs ?? 100,
-      station: o.station,
+      ...o,
+      maxBatchBytes: Math.min(o.maxBatchBytes, client.transport.maxPayload() - 4096),
       encode: o.encode ?? defaultEncode,
     };
-    for (const k of [
-      "lingerMs",
-      "maxBatchMessages",
-      "maxBatchBytes",
-      "maxInFlight",
-      "requestTimeoutMs",
-      "sendTimeoutMs",
-      "retryBackoffMs",
-    ] as const) {
-      const v = this.#o[k];
-      if (!Number.isFinite(v) || v < (k === "lingerMs" ? 0 : 1)) {
-        throw new JunctionError("INVALID_ARGUMENT", `producer option ${k} must be a positive number (got ${v})`, { details: { field: k } });
-      }
-    }
     this.#customEncode = o.encode !== undefined;
-    this.#prefix = `${this.#o.name}-${process.pid.toString(36)}-${Date.now().toString(36)}-${(producerCounter++).toString(36)}`;
+    this.#prefix = `${this.#o.name}-${process.pid.toString(36)}-${this.#o.clock.now().toString(36)}-${(producerCounter++).toString(36)}`;
   }
 
   /** Messages handed to the producer and not yet acknowledged or failed. */
@@ -189,7 +230,15 @@ export class Producer {
     const id = opts.id ?? `${this.#prefix}-${(this.#seq++).toString(36)}`;
     return new Promise<SendResult>((resolve, reject) => {
       const size = bytes.length + id.length + 16 + (opts.headers ? JSON.stringify(opts.headers).length : 0);
-      this.#queue.push({ id, headers: opts.headers, payload: bytes, size, deadline: Date.now() + this.#o.sendTimeoutMs, resolve, reject });
+      this.#queue.push({
+        id,
+        headers: opts.headers,
+        payload: bytes,
+        size,
+        deadline: this.#o.clock.now() + this.#o.sendTimeoutMs,
+        resolve,
+        reject,
+      });
       this.#schedule();
     });
   }
@@ -270,14 +319,17 @@ export class Producer {
     const subject = subjects.produce(this.station);
     for (;;) {
       const deadline = Math.min(...batch.map((e) => e.deadline));
-      if (Date.now() >= deadline && lastError) {
+      if (this.#o.clock.now() >= deadline && lastError) {
         for (const e of batch) e.reject(lastError);
         return;
       }
       try {
         const frame = encodeBatch(batch.map((e) => ({ id: e.id, headers: e.headers, payload: e.payload })));
-        const timeout = Math.max(100, Math.min(this.#o.requestTimeoutMs, deadline - Date.now()));
-        const data = await request(this.#client.nc, subject, frame, timeout, { [Headers.Batch]: "1", [Headers.Producer]: this.#o.name });
+        const timeout = Math.max(100, Math.min(this.#o.requestTimeoutMs, deadline - this.#o.clock.now()));
+        const data = await this.#client.transport.request(subject, frame, timeout, {
+          [Headers.Batch]: "1",
+          [Headers.Producer]: this.#o.name,
+        });
         const reply = unwrap<ProduceReply>(data);
         if (reply.results.length !== batch.length) {
           throw new JunctionError("INTERNAL", `gateway returned ${reply.results.length} results for ${batch.length} messages`);
@@ -302,14 +354,14 @@ export class Producer {
         batch = retry;
       } catch (err) {
         const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", String(err), { cause: err });
-        if (!e.retriable || this.#client.nc.isClosed()) {
+        if (!e.retriable || this.#client.transport.state() === "closed") {
           for (const x of batch) x.reject(e);
           return;
         }
         lastError = e;
       }
       // Retry the same messages with the same ids after a pause.
-      const wait = Math.min(backoff, Math.max(0, Math.min(...batch.map((x) => x.deadline)) - Date.now()));
+      const wait = Math.min(backoff, Math.max(0, Math.min(...batch.map((x) => x.deadline)) - this.#o.clock.now()));
       await new Promise((r) => setTimeout(r, wait));
       backoff = Math.min(backoff * 2, 2000);
     }

@@ -1,111 +1,171 @@
 /**
- * The SDK's only contact with the NATS client library: connect, request, and pull consumers.
- * (In core/, core/nats/ plays this role; the SDK does not depend on core beyond the protocol.)
+ * The SDK's only contact with the NATS client library: connect, request, pull consumers, live
+ * events and connection status. (In core/, core/nats/ plays this role; the SDK depends on core
+ * only for the protocol.) Nothing from nats.js leaves this file except the message type the
+ * consumer wraps.
  */
 import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { errorFromNats, natsConnectOptions, type ConnectSettings } from "../core/protocol/index.js";
 
-export type { NatsConnection, JsMsg, ConsumerMessages };
+export type { JsMsg };
 
 /** Connection settings. */
 export type TransportOptions = ConnectSettings;
 
-/** Opens a NATS connection; errors become JunctionErrors (AUTH_FAILED, NATS_UNAVAILABLE…). */
-export async function openConnection(o: TransportOptions): Promise<NatsConnection> {
-  try {
-    return await connect(natsConnectOptions(o, "junction-client"));
-  } catch (err) {
-    throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
-  }
-}
-
-/** Sends a request with optional headers; NATS errors become JunctionErrors. */
-export async function request(
-  nc: NatsConnection,
-  subject: string,
-  data: Uint8Array,
-  timeoutMs: number,
-  hdrs?: Record<string, string>,
-): Promise<Uint8Array> {
-  try {
-    let h;
-    if (hdrs) {
-      h = natsHeaders();
-      for (const k in hdrs) h.set(k, hdrs[k]!);
-    }
-    const m = await nc.request(subject, data, { timeout: timeoutMs, ...(h ? { headers: h } : {}) });
-    return m.data;
-  } catch (err) {
-    throw errorFromNats(err, `request on ${subject}`);
-  }
-}
-
-/** Starts pulling from a durable consumer (a consumer group); each message goes to `onMessage`. */
-export async function pull(
-  nc: NatsConnection,
-  stream: string,
-  consumer: string,
-  maxMessages: number,
-  onMessage: (m: JsMsg) => void,
-): Promise<ConsumerMessages> {
-  try {
-    const js = jetstream(nc);
-    const c = await js.consumers.get(stream, consumer);
-    // Short pull expiry: if the server holding a pull request dies, the member pulls again
-    // within seconds instead of waiting out nats.js's default 30 s expiry.
-    return await c.consume({ max_messages: maxMessages, expires: 5000, callback: onMessage });
-  } catch (err) {
-    throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
-  }
-}
+/** The connection's state. */
+export type ConnectionState = "connected" | "reconnecting" | "closed";
 
 /** A running pull loop. */
 export interface PullHandle {
+  /** Stops pulling (messages in flight may still arrive until it resolves). */
   close(): Promise<void>;
+  /** Resolves when the loop has ended. */
   closed(): Promise<void>;
 }
 
-/**
- * Pulls exactly `limit` messages (or until closed) with bounded fetches that never ask for more
- * than remain, so a member that stops after N messages leaves nothing prefetched behind.
- */
-export async function pullLimited(
-  nc: NatsConnection,
-  stream: string,
-  consumer: string,
-  batch: number,
-  limit: number,
-  onMessage: (m: JsMsg) => void,
-): Promise<PullHandle> {
-  let c;
+/** One raw message on a subscribed subject. */
+export interface RawMessage {
+  subject: string;
+  data: Uint8Array;
+}
+
+/** What the SDK needs of a NATS connection. */
+export interface Transport {
+  /** Sends a request with optional headers; NATS errors become JunctionErrors. */
+  request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>): Promise<Uint8Array>;
+  /** Pulls from a durable consumer (a consumer group); each message goes to `onMessage`. */
+  pull(stream: string, consumer: string, maxMessages: number, onMessage: (m: JsMsg) => void): Promise<PullHandle>;
+  /**
+   * Pulls exactly `limit` messages (or until closed) with bounded fetches that never ask for more
+   * than remain, so a member that stops after N messages leaves nothing prefetched behind.
+   */
+  pullLimited(stream: string, consumer: string, batch: number, limit: number, onMessage: (m: JsMsg) => void): Promise<PullHandle>;
+  /** Subscribes to a subject; returns an unsubscribe function. */
+  subscribe(subject: string, onMessage: (m: RawMessage) => void): () => void;
+  /** The connection's state now. */
+  state(): ConnectionState;
+  /** The server it is connected to (host:port), when connected. */
+  server(): string | undefined;
+  /** Largest message the server accepts, in bytes. */
+  maxPayload(): number;
+  /** Calls `cb` when the state changes; returns an unsubscribe function. */
+  onState(cb: (s: ConnectionState) => void): () => void;
+  /** Flushes and closes (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Opens a NATS connection; errors become JunctionErrors (AUTH_FAILED, NATS_UNAVAILABLE…). */
+export async function openTransport(o: TransportOptions): Promise<Transport> {
+  let nc: NatsConnection;
   try {
-    c = await jetstream(nc).consumers.get(stream, consumer);
+    nc = await connect(natsConnectOptions(o, "junction-client"));
   } catch (err) {
-    throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+    throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
   }
-  let stopping = false;
-  let got = 0;
-  let current: { close(): Promise<void | Error> } | undefined;
-  const loop = (async () => {
-    while (!stopping && got < limit && !nc.isClosed()) {
-      const it = await c.fetch({ max_messages: Math.min(batch, limit - got), expires: 2000 });
-      current = it;
-      for await (const m of it) {
-        got++;
-        onMessage(m);
-      }
-      current = undefined;
+  return natsTransport(nc);
+}
+
+function natsTransport(nc: NatsConnection): Transport {
+  let state: ConnectionState = "connected";
+  const listeners = new Set<(s: ConnectionState) => void>();
+  const set = (s: ConnectionState) => {
+    if (s === state) return;
+    state = s;
+    for (const l of listeners) l(s);
+  };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnecting" || s.type === "staleConnection") set("reconnecting");
+      else if (s.type === "reconnect") set("connected");
     }
   })().catch(() => {});
+  void nc.closed().then(() => set("closed"));
+  let closing: Promise<void> | undefined;
+
   return {
-    async close() {
-      stopping = true;
-      await current?.close();
-      await loop;
+    async request(subject, data, timeoutMs, hdrs) {
+      try {
+        let h;
+        if (hdrs) {
+          h = natsHeaders();
+          for (const k in hdrs) h.set(k, hdrs[k]!);
+        }
+        const m = await nc.request(subject, data, { timeout: timeoutMs, ...(h ? { headers: h } : {}) });
+        return m.data;
+      } catch (err) {
+        throw errorFromNats(err, `request on ${subject}`);
+      }
     },
-    closed: () => loop,
+    async pull(stream, consumer, maxMessages, onMessage) {
+      let messages: ConsumerMessages;
+      try {
+        const c = await jetstream(nc).consumers.get(stream, consumer);
+        // Short pull expiry: if the server holding a pull request dies, the member pulls again
+        // within seconds instead of waiting out nats.js's default 30 s expiry.
+        messages = await c.consume({ max_messages: maxMessages, expires: 5000, callback: onMessage });
+      } catch (err) {
+        throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+      }
+      return {
+        close: async () => {
+          await messages.close();
+        },
+        closed: async () => {
+          await messages.closed();
+        },
+      };
+    },
+    async pullLimited(stream, consumer, batch, limit, onMessage) {
+      let c;
+      try {
+        c = await jetstream(nc).consumers.get(stream, consumer);
+      } catch (err) {
+        throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+      }
+      let stopping = false;
+      let got = 0;
+      let current: { close(): Promise<void | Error> } | undefined;
+      const loop = (async () => {
+        while (!stopping && got < limit && !nc.isClosed()) {
+          const it = await c.fetch({ max_messages: Math.min(batch, limit - got), expires: 2000 });
+          current = it;
+          for await (const m of it) {
+            got++;
+            onMessage(m);
+          }
+          current = undefined;
+        }
+      })().catch(() => {});
+      return {
+        async close() {
+          stopping = true;
+          await current?.close();
+          await loop;
+        },
+        closed: () => loop,
+      };
+    },
+    subscribe(subject, onMessage) {
+      const sub = nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (!err) onMessage({ subject: msg.subject, data: msg.data });
+        },
+      });
+      return () => sub.unsubscribe();
+    },
+    state: () => (nc.isClosed() ? "closed" : state),
+    server: () => (nc.isClosed() ? undefined : nc.getServer()),
+    maxPayload: () => nc.info?.max_payload ?? 1024 * 1024,
+    onState(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    close() {
+      closing ??= nc.isClosed() ? Promise.resolve() : nc.drain().catch(() => {});
+      return closing;
+    },
   };
 }
 

@@ -2,9 +2,15 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { startNatsServer, type RunningNatsServer } from "../../core/server/launcher.js";
-import { startJunctionGateway, type JunctionGateway } from "../../core/server/index.js";
-import { createLogger } from "../../core/server/logger.js";
+
+import {
+  createLogger,
+  startJunctionGateway,
+  startNatsServer,
+  type JunctionGateway,
+  type RunningNatsServer,
+} from "../../core/server/index.js";
+
 import { CREDENTIALS_FILE, readDevCredentials, type ConnectionFlags, type DevCredentials } from "../connection.js";
 import { intOption, type Io } from "../output.js";
 import { waitForSignal } from "./signals.js";

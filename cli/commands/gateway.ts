@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { startJunctionGateway } from "../../core/server/index.js";
-import { createLogger } from "../../core/server/logger.js";
+import { createLogger, startJunctionGateway } from "../../core/server/index.js";
+
 import { intOption, type Io } from "../output.js";
 import { waitForSignal } from "./signals.js";
 

@@ -3,7 +3,7 @@
  * SDK client (nothing else talks to the broker). Tests hand the App a fake.
  */
 import { randomBytes } from "node:crypto";
-import { EVENTS_PREFIX, Headers, parseSchemaTag } from "../../core/protocol/index.js";
+import { Headers, parseSchemaTag } from "../../core/protocol/index.js";
 import type { CompiledSchema } from "../../schemas/index.js";
 import type {
   DeadLetter,
@@ -64,9 +64,9 @@ export interface SdkSourceOptions {
   browseTimeoutMs?: number;
   /** Shown in the header. @default the client name */
   target?: string;
+  /** Where time comes from. @default Date.now */
+  clock?: { now(): number };
 }
-
-const dec = new TextDecoder();
 
 /**
  * The TUI's data over an SDK client.
@@ -78,6 +78,7 @@ const dec = new TextDecoder();
  * because it is gone as soon as the read ends.
  */
 export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): TuiSource {
+  const clock = o.clock ?? { now: () => Date.now() };
   // The SDK's schema cache: each version is fetched and compiled once.
   const compiled = async (name: string, version: number | undefined): Promise<CompiledSchema> =>
     client.schemaCache.get(name, version ?? (await client.schemas.get(name)).version.version);
@@ -175,33 +176,14 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
     },
     functionLogs: (name) => client.functions.logs(name),
     onEvent(cb) {
-      const sub = client.nc.subscribe(`${EVENTS_PREFIX}.>`, {
-        callback: (err, msg) => {
-          if (err) return;
-          const [, , station, kind] = msg.subject.split(".");
-          let data: unknown;
-          try {
-            data = JSON.parse(dec.decode(msg.data));
-          } catch {
-            data = undefined;
-          }
-          cb({ station: station ?? "", kind: kind ?? "", at: Date.now(), data });
-        },
-      });
-      return () => sub.unsubscribe();
+      const stream = client.events();
+      void (async () => {
+        for await (const e of stream) cb({ station: e.station, kind: e.kind, at: clock.now(), data: e.data });
+      })();
+      return () => stream.close();
     },
     onLink(cb) {
-      let stopped = false;
-      void (async () => {
-        for await (const s of client.nc.status()) {
-          if (stopped) break;
-          if (s.type === "disconnect" || s.type === "reconnecting" || s.type === "staleConnection") cb("down");
-          else if (s.type === "reconnect") cb("up");
-        }
-      })().catch(() => {});
-      return () => {
-        stopped = true;
-      };
+      return client.onStatus((s) => cb(s.state === "connected" ? "up" : "down"));
     },
     close: () => client.close(),
   };

@@ -1,44 +1,42 @@
-import {
-  AdvisoryKind,
-  consumeAdvisories,
-  ensureAdvisoryConsumer,
-  ensureAdvisoryStream,
-  getStreamMessage,
-  type AdvisoryDelivery,
-  type AdvisorySubscription,
-  type ConsumerAdvisory,
-  type JetStreamManager,
-  type NatsConnection,
-  type StreamMessage,
-} from "../nats/index.js";
-import { ADVISORY_STREAM, DeadLetterReason, Headers, STATION_STREAM_PREFIX, type DeadLetter } from "../protocol/index.js";
-import type { Logger } from "../server/logger.js";
+import type { AdvisoryDelivery, AdvisoryFeed, ConsumerAdvisory, StreamMessage, StreamReader } from "../nats/index.js";
+import { DEFAULT_TENANT, DeadLetterReason, Headers, deadLetterId, parseStationStream, type DeadLetter } from "../protocol/index.js";
+import { toBase64, type DeadLetterSink } from "../pipeline/index.js";
+import { isoNow, type Clock, type Logger } from "../support/index.js";
 import type { ResolvedDlsOptions } from "./options.js";
-import { toBase64, type DeadLetterWriter } from "./store.js";
 
 /** What the advisory listener needs. */
 export interface AdvisoryListenerDeps {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  writer: DeadLetterWriter;
+  advisories: AdvisoryFeed;
+  reader: StreamReader;
+  writer: DeadLetterSink;
   logger: Logger;
   options: ResolvedDlsOptions;
   replicas: number;
+  clock: Clock;
 }
 
 /** The id of a consumer-side dead letter: one per station, sequence, group and reason. */
-export function advisoryDeadLetterId(reason: DeadLetterReason, station: string, seq: number, group: string): string {
-  return `${reason}:${station}:${seq}:${group}`;
+export function advisoryDeadLetterId(
+  reason: DeadLetterReason,
+  station: string,
+  seq: number,
+  group: string,
+  tenant: string = DEFAULT_TENANT,
+): string {
+  return deadLetterId(tenant, reason, station, seq, group);
 }
 
 /**
  * Builds the dead letter of a max-deliveries or terminated advisory from the stored message
- * (copied now, so it survives the station's retention).
+ * (copied now, so it survives the station's retention). Undefined when the advisory is not about
+ * a station stream.
  */
-export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | undefined): DeadLetter {
-  const station = a.stream.slice(STATION_STREAM_PREFIX.length);
+export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | undefined, clock: Clock): DeadLetter | undefined {
+  const where = parseStationStream(a.stream);
+  if (!where) return undefined;
+  const { tenant, station } = where;
   const group = a.consumer;
-  const reason = a.kind === AdvisoryKind.MaxDeliveries ? DeadLetterReason.Poison : DeadLetterReason.Terminated;
+  const reason = a.kind === "max-deliveries" ? DeadLetterReason.Poison : DeadLetterReason.Terminated;
   const headers = msg?.headers ?? {};
   const details: Record<string, unknown> = { advisoryAt: a.timestamp };
   if (msg) details["storedAt"] = msg.time.toISOString();
@@ -48,7 +46,8 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
       ? { code: "MAX_DELIVERIES", message: `not acked after ${a.deliveries} deliveries`, details }
       : { code: "TERMINATED", message: a.reason || "terminated by the consumer", details };
   const dl: DeadLetter = {
-    id: advisoryDeadLetterId(reason, station, a.streamSeq, group),
+    id: advisoryDeadLetterId(reason, station, a.streamSeq, group, tenant),
+    ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
     station,
     reason,
     groups: [group],
@@ -59,7 +58,7 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
     deliveries: a.deliveries,
     producer: headers[Headers.Producer],
     resentFrom: headers[Headers.ResentFrom],
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(clock),
   };
   // A term() happens during the last delivery; the server does not report delivery times otherwise.
   if (reason === DeadLetterReason.Terminated) {
@@ -78,7 +77,7 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
  */
 export class AdvisoryListener {
   readonly #d: AdvisoryListenerDeps;
-  #sub: AdvisorySubscription | undefined;
+  #sub: { stop(): Promise<void> } | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(d: AdvisoryListenerDeps) {
@@ -86,28 +85,27 @@ export class AdvisoryListener {
   }
 
   async start(): Promise<void> {
-    const { jsm, options } = this.#d;
-    await ensureAdvisoryStream(jsm, ADVISORY_STREAM, this.#d.replicas, options.advisoryMaxAgeSeconds);
-    await ensureAdvisoryConsumer(jsm, ADVISORY_STREAM, options.advisoryAckWaitMs);
-    this.#sub = await consumeAdvisories(
-      this.#d.nc,
-      ADVISORY_STREAM,
+    const { advisories, options } = this.#d;
+    await advisories.ensure({
+      replicas: this.#d.replicas,
+      maxAgeSeconds: options.advisoryMaxAgeSeconds,
+      ackWaitMs: options.advisoryAckWaitMs,
+    });
+    this.#sub = await advisories.consume(
       (d) => this.#handle(d),
-      (err) => {
-        this.#d.logger.warn("advisory handling failed", { error: String(err) });
-      },
+      (err) => this.#d.logger.warn("advisory handling failed", { error: String(err) }),
     );
   }
 
   async #handle(d: AdvisoryDelivery): Promise<void> {
     const a = d.advisory;
-    if (!a || !a.stream.startsWith(STATION_STREAM_PREFIX)) {
+    if (!a || !parseStationStream(a.stream)) {
       await d.ack();
       return;
     }
     try {
-      const msg = await getStreamMessage(this.#d.jsm, a.stream, a.streamSeq);
-      const dl = advisoryDeadLetter(a, msg);
+      const msg = await this.#d.reader.get(a.stream, a.streamSeq);
+      const dl = advisoryDeadLetter(a, msg, this.#d.clock)!;
       const hooks = this.#d.options.hooks;
       if (hooks.beforeAdvisoryWrite) await hooks.beforeAdvisoryWrite(dl);
       if (!(await this.#d.writer.write(dl))) {

@@ -1,9 +1,10 @@
-/** The gateway: produce pipeline and admin API over NATS. */
-export { startGateway } from "./gateway.js";
-export { ProduceHandler, MAX_ATOMIC_BATCH, DEFAULT_SMALL_BATCH, storeMessages } from "./produce.js";
-export { runStages } from "./stages.js";
-export { stationHandlers, stationInfo, groupInfo } from "./admin.js";
-export type { Gateway, GatewayOptions, GatewayContext, GatewayExtension } from "./gateway.js";
-export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, AckResult } from "./produce.js";
-export type { ApiHandler, AdminDeps, GroupRecord } from "./admin.js";
-export type { ProduceStage, StageMessage, StageOutcome, StageContext, IndexedMessage, StagesResult } from "./stages.js";
+/** The gateway: the produce path, the admin API and the service that serves both over the bus. */
+export { GatewayService, DEFAULT_REPLY_PREFIXES } from "./service.js";
+export { ProduceHandler } from "./produce.js";
+export { BodyValidator } from "./api/bodies.js";
+export { stationHandlers, stationInfo, groupInfo, deadLettersByGroup, mustGetStation } from "./api/stations.js";
+export { schemaHandlers } from "./api/schemas.js";
+export { functionHandlers } from "./api/functions.js";
+export type { GatewayServiceOptions, RefusalStats } from "./service.js";
+export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget } from "./produce.js";
+export type { StationHandlerDeps, GroupExtraStats } from "./api/stations.js";

@@ -1,23 +1,27 @@
-import { JsErrorCode, type Msg, type StoreAck, type StoreMessage, type StoreWriter } from "../nats/index.js";
+import type { BusRequest, StoreMessage, StoreWriter } from "../nats/index.js";
 import {
   Headers,
   JunctionError,
   decodeBatch,
   isReservedHeader,
-  subjects,
   type ErrorBody,
   type ProduceMessage,
   type ProduceResult,
+  type Scope,
 } from "../protocol/index.js";
-import type { Logger } from "../server/logger.js";
+import {
+  DEFAULT_SMALL_BATCH,
+  recordFailures,
+  runStages,
+  storeMessages,
+  type AckResult,
+  type DeadLetterSink,
+  type IndexedMessage,
+  type ProduceStage,
+  type StageMessage,
+} from "../pipeline/index.js";
 import type { StationRecord } from "../stations/index.js";
-import { runStages, type IndexedMessage, type ProduceStage, type StageMessage } from "./stages.js";
-
-/** Default of {@link ProduceHandlerOptions.smallBatchMessages}. */
-export const DEFAULT_SMALL_BATCH = 8;
-
-/** Largest atomic batch JetStream accepts (nats-server 2.12: 1,000 messages). */
-export const MAX_ATOMIC_BATCH = 1000;
+import type { Clock, Logger } from "../support/index.js";
 
 /** Produce counters (for /metrics and tests). */
 export interface ProduceStats {
@@ -27,25 +31,6 @@ export interface ProduceStats {
   duplicates: number;
   rejected: number;
   fallbacks: number;
-}
-
-/** Options of {@link ProduceHandler}. */
-export interface ProduceHandlerOptions {
-  writer: StoreWriter;
-  lookup: (station: string) => StationRecord | undefined | Promise<StationRecord | undefined>;
-  stages: ProduceStage[];
-  logger: Logger;
-  /** Most messages one request may carry. @default 100000 */
-  maxRequestMessages?: number;
-  /** Called after each request is answered (metrics). */
-  onRequest?: (e: ProduceEvent) => void;
-  /**
-   * Requests of at most this many messages are stored message by message (pipelined, each with
-   * its id) instead of as one atomic batch, whose commit has a fixed cost of about 2.5 ms on
-   * nats-server 2.15 (measured): it would dominate latency at low rates, while the group commit
-   * only pays off for bigger batches. 0 = always atomic. @default 8
-   */
-  smallBatchMessages?: number;
 }
 
 /** What {@link ProduceHandlerOptions.onRequest} is told about one answered request. */
@@ -60,25 +45,65 @@ export interface ProduceEvent {
   latencyMs: number;
 }
 
+/** A station found for a produce request, with the names of its tenant. */
+export interface ProduceTarget {
+  scope: Scope;
+  station: StationRecord;
+}
+
+/** What the produce handler needs. */
+export interface ProduceHandlerOptions {
+  writer: StoreWriter;
+  /** Finds the station of a request (the tenant comes from who asks); undefined = not found. */
+  lookup: (station: string, req: BusRequest) => ProduceTarget | undefined | Promise<ProduceTarget | undefined>;
+  stages: readonly ProduceStage[];
+  /** Where refused messages are recorded. */
+  deadLetters: DeadLetterSink;
+  logger: Logger;
+  clock: Clock;
+  /** Most messages one request may carry. @default 100000 */
+  maxRequestMessages?: number | undefined;
+  /** Called after each request is answered (metrics). */
+  onRequest?: ((e: ProduceEvent) => void) | undefined;
+  /**
+   * Requests of at most this many messages are stored message by message (pipelined, each with
+   * its id) instead of as one atomic batch. 0 = always atomic. @default 8
+   */
+  smallBatchMessages?: number | undefined;
+}
+
 const enc = new TextEncoder();
 const errBody = (e: JunctionError): ErrorBody => e.toBody();
 
+interface Prepared {
+  target: ProduceTarget;
+  results: (ProduceResult | undefined)[];
+  current: IndexedMessage[];
+}
+
 /**
  * The produce path: decode → look up station → stages (validate, transform) → one atomic batch
- * per ≤1,000 messages → one result per message.
+ * per ≤1,000 messages → one result per message. Refused messages that a stage asks for are
+ * recorded in the DLS before the reply goes out.
  *
- * Order: the requests of one station are prepared one after another and their batches are
- * published in arrival order on one connection, so JetStream stores them in that order.
+ * Order: the batches of one station are published in arrival order on one connection, so
+ * JetStream stores them in that order; preparation (decode, validation, functions) of a
+ * station's requests runs concurrently.
  */
 export class ProduceHandler {
   readonly stats: ProduceStats = { requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0 };
-  readonly #o: Required<ProduceHandlerOptions>;
+  readonly #o: ProduceHandlerOptions & { maxRequestMessages: number; smallBatchMessages: number; onRequest: (e: ProduceEvent) => void };
   readonly #chains = new Map<string, Promise<void>>();
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(o: ProduceHandlerOptions) {
-    this.#o = { maxRequestMessages: 100_000, onRequest: () => {}, smallBatchMessages: DEFAULT_SMALL_BATCH, ...o };
+    this.#o = {
+      ...o,
+      maxRequestMessages: o.maxRequestMessages ?? 100_000,
+      smallBatchMessages: o.smallBatchMessages ?? DEFAULT_SMALL_BATCH,
+      onRequest: o.onRequest ?? (() => {}),
+    };
   }
 
   /** Requests being processed now. */
@@ -93,21 +118,17 @@ export class ProduceHandler {
   }
 
   /** Handles one `jn.produce.<station>` request. Never throws: errors become replies. */
-  handle(station: string, msg: Msg): void {
+  handle(station: string, req: BusRequest): void {
     this.stats.requests++;
     this.#inflight++;
-    // Preparation (lookup, decode, schema, functions) starts at once, so the requests of a
-    // station are prepared concurrently (function sandboxes run on their own threads); the
-    // publishes are chained per station, so batches still leave in arrival order. Waiting for
-    // the store acks is not serialized.
     const t0 = performance.now();
-    const preparing = this.#prepareRequest(station, msg, t0);
+    const preparing = this.#prepareRequest(station, req, t0);
     const prev = this.#chains.get(station) ?? Promise.resolve();
     // The chain resolves once this request's messages are published, not once they are
     // acknowledged: `finished` is wrapped so the chain does not wait for it.
     const step = prev.then(async () => {
       const p = await preparing;
-      return { finished: p ? this.#publish(station, msg, p, t0) : Promise.resolve() };
+      return { finished: p ? this.#publish(station, req, p, t0) : Promise.resolve() };
     });
     const gate = step.then(
       () => {},
@@ -126,37 +147,35 @@ export class ProduceHandler {
       });
   }
 
-  #fail(station: string, msg: Msg, err: unknown, t0: number): void {
+  #fail(station: string, req: BusRequest, err: unknown, t0: number): void {
     const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
     if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
-    respond(msg, { ok: false, error: errBody(e) });
+    respond(req, { ok: false, error: errBody(e) });
     this.#o.onRequest({ station, messages: 0, stored: 0, rejected: 0, errorCodes: [e.code], latencyMs: performance.now() - t0 });
   }
 
   /** Looks up, decodes and runs the stages; undefined when the request was answered with an error. */
-  async #prepareRequest(station: string, msg: Msg, t0: number): Promise<(Prepared & { rec: StationRecord }) | undefined> {
+  async #prepareRequest(station: string, req: BusRequest, t0: number): Promise<Prepared | undefined> {
     try {
-      const found = this.#o.lookup(station);
-      const rec = found instanceof Promise ? await found : found;
-      if (!rec) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
-      const input = this.#decode(msg);
+      const found = this.#o.lookup(station, req);
+      const target = found instanceof Promise ? await found : found;
+      if (!target) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
+      const input = this.#decode(req);
       this.stats.messages += input.length;
-      const producer = msg.headers?.get(Headers.Producer) || undefined;
-      return { ...(await this.#prepare(rec, input, producer)), rec };
+      const producer = req.header(Headers.Producer) || undefined;
+      return await this.#prepare(target, input, producer);
     } catch (err) {
-      this.#fail(station, msg, err, t0);
+      this.#fail(station, req, err, t0);
       return undefined;
     }
   }
 
-  /**
-   * Publishes the prepared messages (synchronously, before it returns) and resolves once the
-   * reply went out.
-   */
-  #publish(station: string, msg: Msg, prepared: Prepared & { rec: StationRecord }, t0: number): Promise<void> {
+  /** Publishes the prepared messages (synchronously, before it returns) and resolves once the reply went out. */
+  #publish(station: string, req: BusRequest, prepared: Prepared, t0: number): Promise<void> {
+    const { scope, station: rec } = prepared.target;
     const acks = storeMessages(
       this.#o.writer,
-      subjects.stationMsg(prepared.rec.name),
+      scope.stationMsg(rec.name),
       prepared.current.map((c) => toStore(c.msg)),
       this.#o.smallBatchMessages,
       () => this.stats.fallbacks++,
@@ -164,7 +183,7 @@ export class ProduceHandler {
     return acks.then(
       (a) => {
         const results = this.#results(prepared, a);
-        respond(msg, { ok: true, data: { results } });
+        respond(req, { ok: true, data: { results } });
         const errorCodes: string[] = [];
         for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
         this.#o.onRequest({
@@ -176,24 +195,22 @@ export class ProduceHandler {
           latencyMs: performance.now() - t0,
         });
       },
-      (err: unknown) => this.#fail(station, msg, err, t0),
+      (err: unknown) => this.#fail(station, req, err, t0),
     );
   }
 
-  #decode(msg: Msg): ProduceMessage[] {
-    const h = msg.headers;
-    if (h?.get(Headers.Batch) === "1") return decodeBatch(msg.data, this.#o.maxRequestMessages);
+  #decode(req: BusRequest): ProduceMessage[] {
+    if (req.header(Headers.Batch) === "1") return decodeBatch(req.data, this.#o.maxRequestMessages);
     let headers: Record<string, string> | undefined;
-    if (h) {
-      for (const k of h.keys()) {
-        if (isReservedHeader(k)) continue;
-        (headers ??= {})[k] = h.get(k);
-      }
+    for (const k of req.headerNames()) {
+      if (isReservedHeader(k)) continue;
+      (headers ??= {})[k] = req.header(k) ?? "";
     }
-    return [{ id: h?.get(Headers.MsgId) ?? "", headers, payload: msg.data }];
+    return [{ id: req.header(Headers.MsgId) ?? "", headers, payload: req.data }];
   }
 
-  async #prepare(rec: StationRecord, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+  async #prepare(target: ProduceTarget, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+    const rec = target.station;
     const results: (ProduceResult | undefined)[] = new Array(input.length);
     const current: IndexedMessage[] = [];
     const max = rec.config.maxMessageSize;
@@ -229,12 +246,14 @@ export class ProduceHandler {
       if (producer) headers[Headers.Producer] = producer;
       current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
     }
-    const { survivors, failed } = await runStages(this.#o.stages, { station: rec, producer }, current);
-    for (const [index, error] of failed) results[index] = { error };
+    const ctx = { scope: target.scope, station: rec, producer };
+    const { survivors, failed } = await runStages(this.#o.stages, ctx, current);
+    if (failed.size > 0) await recordFailures(this.#o.deadLetters, ctx, failed, this.#o.clock);
+    for (const [index, f] of failed) results[index] = { error: f.error };
     // What went in, passed every stage and left nothing to store was dropped by a function.
     const kept = new Set(survivors.map((c) => c.index));
     for (const c of current) if (!kept.has(c.index) && !failed.has(c.index)) results[c.index] = { seq: 0, duplicate: false, dropped: true };
-    return { results, current: survivors };
+    return { target, results, current: survivors };
   }
 
   #results(prepared: Prepared, acks: AckResult[]): ProduceResult[] {
@@ -276,65 +295,10 @@ export class ProduceHandler {
   }
 }
 
-/** One message's store result. */
-export type AckResult = { ok: boolean; seq: number; duplicate: boolean; description: string; errCode: number; timeout?: boolean };
-
-function toAckResult(a: StoreAck): AckResult {
-  return a.ok ? { ok: true, seq: a.seq, duplicate: a.duplicate, description: "", errCode: 0 } : { ...a, seq: 0, duplicate: false };
-}
-
-/**
- * Stores messages on a station subject; one result per message, in order. More than
- * `smallBatchMessages` go as atomic batches of at most 1,000, published at once in order (one
- * fsync each); fewer go message by message (see {@link ProduceHandlerOptions.smallBatchMessages}).
- * A batch refused for an already-stored id (JetStream 10201) is published again message by
- * message, so duplicates are reported and the rest stored; `onFallback` counts those.
- */
-export async function storeMessages(
-  w: StoreWriter,
-  subject: string,
-  msgs: StoreMessage[],
-  smallBatchMessages = DEFAULT_SMALL_BATCH,
-  onFallback: () => void = () => {},
-): Promise<AckResult[]> {
-  if (msgs.length <= smallBatchMessages) return (await Promise.all(msgs.map((m) => w.publish(subject, m)))).map(toAckResult);
-  const chunks: StoreMessage[][] = [];
-  for (let i = 0; i < msgs.length; i += MAX_ATOMIC_BATCH) chunks.push(msgs.slice(i, i + MAX_ATOMIC_BATCH));
-  // Every chunk is published now, in order (synchronously); the acks are awaited after.
-  const pending = chunks.map((c) => w.publishAtomic(subject, c));
-  const out: AckResult[] = [];
-  for (let c = 0; c < chunks.length; c++) {
-    const chunk = chunks[c]!;
-    let ack = await pending[c]!;
-    if (!ack.ok && ack.errCode === JsErrorCode.BatchDuplicateMsgId) {
-      onFallback();
-      for (const m of chunk) out.push(toAckResult(await w.publish(subject, m)));
-      continue;
-    }
-    if (ack.ok && chunk.length > 1 && ack.count !== chunk.length) {
-      ack = { ok: false, errCode: 0, description: `batch count mismatch: sent ${chunk.length}, stored ${ack.count}` };
-    }
-    if (!ack.ok || chunk.length === 1) {
-      for (let i = 0; i < chunk.length; i++) out.push(toAckResult(ack));
-      continue;
-    }
-    // An atomic batch is stored contiguously: message i has seq - count + 1 + i.
-    const first = ack.seq - chunk.length + 1;
-    for (let i = 0; i < chunk.length; i++) out.push({ ok: true, seq: first + i, duplicate: false, description: "", errCode: 0 });
-  }
-  return out;
-}
-
-interface Prepared {
-  results: (ProduceResult | undefined)[];
-  current: IndexedMessage[];
-}
-
 function toStore(m: StageMessage): StoreMessage {
   return { id: m.id, headers: m.headers, payload: m.payload };
 }
 
-function respond(msg: Msg, body: unknown): void {
-  if (!msg.reply) return;
-  msg.respond(enc.encode(JSON.stringify(body)));
+function respond(req: BusRequest, body: unknown): void {
+  req.respond(enc.encode(JSON.stringify(body)));
 }

@@ -1,24 +1,13 @@
 import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { nuid } from "@nats-io/nats-core";
-
-/** One message to store. */
-export interface StoreMessage {
-  /** `Nats-Msg-Id` for de-duplication; empty = none. */
-  id: string;
-  headers: Record<string, string> | undefined;
-  payload: Uint8Array;
-}
-
-/** What JetStream answered for a publish or a batch commit. */
-export type StoreAck =
-  { ok: true; seq: number; duplicate: boolean; count: number } | { ok: false; errCode: number; description: string; timeout?: boolean };
+import type { StoreAck, StoreMessage, StoreWriter } from "./ports.js";
 
 /**
  * Writes to streams with core publishes and one shared reply subscription, instead of
  * `js.publish` — nats.js builds an Error with a stack for each request, a third of its CPU
  * (measured). Batches are JetStream atomic batches (nats-server >= 2.12): one fsync per batch.
  */
-export class StoreWriter {
+export class NatsStoreWriter implements StoreWriter {
   readonly #nc: NatsConnection;
   readonly #prefix: string;
   readonly #sub: Subscription;

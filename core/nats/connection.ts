@@ -1,18 +1,69 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/nats-core";
-import { errorFromNats, natsConnectOptions, type ConnectSettings } from "../protocol/index.js";
+import { errorFromNats, JunctionError, natsConnectOptions, type ConnectSettings, type Scope } from "../protocol/index.js";
+import { NatsAdvisoryFeed } from "./advisories.js";
+import { NatsStoreWriter } from "./batch.js";
+import { natsBus } from "./bus.js";
+import { assertServerVersion } from "./features.js";
+import { openBucket, openMetadataBuckets } from "./kv.js";
+import type { Backend, JsonBucket } from "./ports.js";
+import { NatsStreamReader } from "./reader.js";
+import { NatsStreamAdmin } from "./streams.js";
 
-/** How to reach NATS. */
-export type NatsConnectOptions = ConnectSettings;
+/** How to reach NATS, and how long the store may take to acknowledge a write. */
+export interface BackendOptions extends ConnectSettings {
+  /** How long to wait for a JetStream store ack. @default 10000 */
+  storeTimeoutMs?: number | undefined;
+}
 
 /**
- * Connects to NATS. Errors become JunctionErrors: `AUTH_FAILED` for refused credentials,
- * `NATS_UNAVAILABLE` (retriable) when nothing answers.
+ * Connects to NATS and returns the store behind the ports. Checks that the server is new enough
+ * (UNSUPPORTED_SERVER naming the version and the missing features) and that JetStream answers.
+ * Errors become JunctionErrors: AUTH_FAILED, NATS_UNAVAILABLE (retriable)…
  */
-export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
+export async function connectBackend(o: BackendOptions): Promise<Backend> {
+  let nc;
   try {
-    return await connect(natsConnectOptions(o, "junction"));
+    nc = await connect(natsConnectOptions(o, o.name ?? "junction-gateway"));
   } catch (err) {
     throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
+  }
+  try {
+    const version = nc.info?.version ?? "unknown";
+    assertServerVersion(version, `the NATS server at ${String(o.servers)}`);
+    let jsm;
+    try {
+      jsm = await jetstreamManager(nc);
+    } catch (err) {
+      throw new JunctionError(
+        "UNSUPPORTED_SERVER",
+        `JetStream is not enabled for this user on ${String(o.servers)}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const writer = new NatsStoreWriter(nc, o.storeTimeoutMs ?? 10_000);
+    const bus = natsBus(nc);
+    let closing: Promise<void> | undefined;
+    return {
+      bus,
+      writer,
+      admin: new NatsStreamAdmin(jsm),
+      reader: new NatsStreamReader(jsm),
+      advisories: new NatsAdvisoryFeed(nc, jsm),
+      server: { version, maxPayload: nc.info?.max_payload ?? 1024 * 1024 },
+      metadata: (scope: Scope, replicas: number) => openMetadataBuckets(nc, scope, replicas),
+      bucket: <T>(name: string, replicas: number): Promise<JsonBucket<T>> => openBucket<T>(nc, name, { history: 1, replicas }),
+      closed: () => nc.isClosed(),
+      close() {
+        closing ??= (async () => {
+          writer.close();
+          if (!nc.isClosed()) await nc.drain().catch(() => {});
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await nc.close().catch(() => {});
+    throw err instanceof JunctionError ? err : errorFromNats(err, "connecting to NATS");
   }
 }

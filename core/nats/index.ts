@@ -1,38 +1,32 @@
 /**
- * The only module that imports `@nats-io/*` in core: connections, streams, consumers, KV and the
- * store writer. NATS quirks and version gates live here.
+ * The store behind the ports: the only module in core that imports `@nats-io/*`. NATS quirks,
+ * unit conversions (ms → ns) and version gates live here; everything else in core talks to the
+ * interfaces in ports.ts.
  */
-export { connectNats } from "./connection.js";
-export {
-  msToNs,
-  JsErrorCode,
-  stationStreamConfig,
-  ensureStationStream,
-  stationStreamInfo,
-  deleteStationStream,
-  groupConsumerConfig,
-  groupConsumerInfo,
-  ensureGroupConsumer,
-  deleteGroupConsumer,
-  listGroupConsumers,
-} from "./streams.js";
-export { StoreWriter } from "./batch.js";
-export { openMetadataBuckets } from "./kv.js";
-export {
-  ADVISORY_SUBJECTS,
-  ADVISORY_CONSUMER,
-  AdvisoryKind,
-  ensureAdvisoryStream,
-  ensureAdvisoryConsumer,
-  parseAdvisory,
-  consumeAdvisories,
-} from "./advisories.js";
-export { ensureTtlStream, getStreamMessage, readStream, deleteStreamMessage, subjectCounts, purgeKeep, openJsonStore } from "./stored.js";
-export { jetstreamManager } from "@nats-io/jetstream";
-export type { NatsConnectOptions } from "./connection.js";
-export type { StoreMessage, StoreAck } from "./batch.js";
-export type { JsonBucket, MetadataBuckets } from "./kv.js";
-export type { ConsumerAdvisory, AdvisoryDelivery, AdvisorySubscription } from "./advisories.js";
-export type { StreamMessage, JsonStore } from "./stored.js";
-export type { NatsConnection, Msg, Subscription } from "@nats-io/nats-core";
-export type { JetStreamManager, StreamInfo, ConsumerInfo } from "@nats-io/jetstream";
+export { connectBackend } from "./connection.js";
+export { StoreErrorCode } from "./ports.js";
+export { SERVER_FEATURES, MIN_SERVER_VERSION, parseVersion, compareVersions, missingFeatures, assertServerVersion } from "./features.js";
+export { parseAdvisory, ADVISORY_CONSUMER } from "./advisories.js";
+export type { BackendOptions } from "./connection.js";
+export type { Version } from "./features.js";
+export type {
+  Backend,
+  Bus,
+  BusRequest,
+  Requester,
+  StoreWriter,
+  StoreMessage,
+  StoreAck,
+  StreamAdmin,
+  StreamReader,
+  StreamState,
+  GroupState,
+  StreamMessage,
+  TtlStreamSettings,
+  JsonBucket,
+  MetadataBuckets,
+  ConsumerAdvisory,
+  AdvisoryDelivery,
+  AdvisoryFeed,
+  ServerFacts,
+} from "./ports.js";

@@ -1,18 +1,7 @@
 import { Kvm, type KV, type KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Buckets } from "../protocol/index.js";
-
-/** A small typed view of a KV bucket holding JSON values. */
-export interface JsonBucket<T> {
-  get(key: string): Promise<{ value: T; revision: number } | undefined>;
-  put(key: string, value: T): Promise<number>;
-  /** Creates the key only if absent; false when it existed. */
-  create(key: string, value: T): Promise<boolean>;
-  delete(key: string): Promise<void>;
-  keys(filter?: string): Promise<string[]>;
-  /** Calls `onChange` for every current and future value (undefined = deleted). */
-  watch(onChange: (key: string, value: T | undefined) => void, filter?: string): Promise<{ stop(): void }>;
-}
+import { BucketKind, type Scope } from "../protocol/index.js";
+import type { JsonBucket, MetadataBuckets } from "./ports.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -22,7 +11,8 @@ function decodeEntry<T>(e: KvEntry | null): { value: T; revision: number } | und
   return { value: JSON.parse(dec.decode(e.value)) as T, revision: e.revision };
 }
 
-function wrap<T>(kv: KV): JsonBucket<T> {
+/** A KV bucket holding JSON values. */
+export function jsonBucket<T>(kv: KV): JsonBucket<T> {
   return {
     async get(key) {
       return decodeEntry<T>(await kv.get(key));
@@ -48,15 +38,22 @@ function wrap<T>(kv: KV): JsonBucket<T> {
       for await (const k of it) out.push(k);
       return out;
     },
-    async watch(onChange, filter) {
+    async watch(onChange, filter, onInvalid) {
       const it = await kv.watch({ key: filter ?? ">" });
       void (async () => {
         for await (const e of it) {
-          try {
-            onChange(e.key, e.operation === "PUT" && e.value.length > 0 ? (JSON.parse(dec.decode(e.value)) as T) : undefined);
-          } catch {
-            /* a malformed value is ignored; the writer validated it */
+          if (e.operation !== "PUT" || e.value.length === 0) {
+            onChange(e.key, undefined);
+            continue;
           }
+          let value: T;
+          try {
+            value = JSON.parse(dec.decode(e.value)) as T;
+          } catch (err) {
+            onInvalid?.(e.key, err);
+            continue;
+          }
+          onChange(e.key, value);
         }
       })();
       return { stop: () => it.stop() };
@@ -64,22 +61,18 @@ function wrap<T>(kv: KV): JsonBucket<T> {
   };
 }
 
-/** The metadata buckets. */
-export interface MetadataBuckets {
-  stations: JsonBucket<unknown>;
-  groups: JsonBucket<unknown>;
-  schemas: JsonBucket<unknown>;
-  functions: JsonBucket<unknown>;
+/** Creates (or opens) a KV bucket of JSON values. */
+export async function openBucket<T>(nc: NatsConnection, name: string, o: { history: number; replicas: number }): Promise<JsonBucket<T>> {
+  return jsonBucket<T>(await new Kvm(nc).create(name, { history: o.history, replicas: o.replicas }));
 }
 
-/** Creates (or opens) the metadata KV buckets. */
-export async function openMetadataBuckets(nc: NatsConnection, replicas = 1): Promise<MetadataBuckets> {
-  const kvm = new Kvm(nc);
-  const open = async (name: string) => wrap<unknown>(await kvm.create(name, { history: 5, replicas }));
+/** Creates (or opens) a tenant's metadata buckets. */
+export async function openMetadataBuckets(nc: NatsConnection, scope: Scope, replicas: number): Promise<MetadataBuckets> {
+  const open = (kind: BucketKind) => openBucket<unknown>(nc, scope.bucket(kind), { history: 5, replicas });
   return {
-    stations: await open(Buckets.Stations),
-    groups: await open(Buckets.Groups),
-    schemas: await open(Buckets.Schemas),
-    functions: await open(Buckets.Functions),
+    stations: await open(BucketKind.Stations),
+    groups: await open(BucketKind.Groups),
+    schemas: await open(BucketKind.Schemas),
+    functions: await open(BucketKind.Functions),
   };
 }

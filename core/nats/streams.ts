@@ -10,25 +10,24 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
-import { JunctionError, subjects, type GroupConfig, type StationConfig } from "../protocol/index.js";
+import { JunctionError, type GroupConfig, type Scope, type StationConfig } from "../protocol/index.js";
+import { StoreErrorCode, type GroupState, type StreamAdmin, type StreamState, type TtlStreamSettings } from "./ports.js";
 
 const NS_PER_MS = 1_000_000;
+/** Milliseconds to JetStream's nanoseconds (the only place units are converted). */
 export const msToNs = (ms: number) => Math.round(ms * NS_PER_MS);
 
-/** JetStream error codes Junction reacts to (from the server's errors.json). */
-export const JsErrorCode = {
-  StreamNotFound: 10059,
-  ConsumerNotFound: 10014,
-  StreamNameInUse: 10058,
-  /** An atomic batch holds a message id already stored. */
-  BatchDuplicateMsgId: 10201,
-} as const;
+/** Whether a nats.js v3 JetStream API error carries this server error code. */
+export function isJsError(err: unknown, code: number): boolean {
+  const e = err as { code?: unknown } | undefined;
+  return typeof e?.code === "number" && e.code === code;
+}
 
 /** The JetStream stream config of a station. */
-export function stationStreamConfig(station: string, c: StationConfig): Partial<StreamConfig> & { name: string } {
+export function stationStreamConfig(scope: Scope, station: string, c: StationConfig): Partial<StreamConfig> & { name: string } {
   return {
-    name: subjects.stationStream(station),
-    subjects: [subjects.stationAll(station)],
+    name: scope.stationStream(station),
+    subjects: [scope.stationAll(station)],
     retention: c.retention === "interest" ? JsRetention.Interest : JsRetention.Limits,
     storage: c.storage === "memory" ? JsStorage.Memory : JsStorage.File,
     num_replicas: c.replicas,
@@ -43,50 +42,14 @@ export function stationStreamConfig(station: string, c: StationConfig): Partial<
   } as Partial<StreamConfig> & { name: string };
 }
 
-function isJsError(err: unknown, code: number): boolean {
-  // nats.js v3: JetStreamApiError exposes the server's err_code as `code`.
-  const e = err as { name?: string; code?: unknown } | undefined;
-  return typeof e?.code === "number" && e.code === code;
-}
-
-/** Creates the station's stream, or updates the settings JetStream lets change. */
-export async function ensureStationStream(jsm: JetStreamManager, station: string, c: StationConfig): Promise<StreamInfo> {
-  const cfg = stationStreamConfig(station, c);
-  try {
-    return await jsm.streams.add(cfg);
-  } catch (err) {
-    if (!isJsError(err, JsErrorCode.StreamNameInUse)) throw err;
-    return await jsm.streams.update(cfg.name, cfg);
-  }
-}
-
-/** Info of a station stream, or undefined when it does not exist. */
-export async function stationStreamInfo(jsm: JetStreamManager, station: string): Promise<StreamInfo | undefined> {
-  try {
-    return await jsm.streams.info(subjects.stationStream(station));
-  } catch (err) {
-    if (isJsError(err, JsErrorCode.StreamNotFound)) return undefined;
-    throw err;
-  }
-}
-
-/** Deletes a station stream (and with it its consumers). */
-export async function deleteStationStream(jsm: JetStreamManager, station: string): Promise<void> {
-  try {
-    await jsm.streams.delete(subjects.stationStream(station));
-  } catch (err) {
-    if (!isJsError(err, JsErrorCode.StreamNotFound)) throw err;
-  }
-}
-
 /** The durable pull consumer of a consumer group. */
-export function groupConsumerConfig(station: string, group: string, g: GroupConfig): Partial<ConsumerConfig> {
+export function groupConsumerConfig(scope: Scope, station: string, group: string, g: GroupConfig): Partial<ConsumerConfig> {
   const c: Partial<ConsumerConfig> = {
     durable_name: group,
     ack_policy: AckPolicy.Explicit,
     ack_wait: msToNs(g.maxAckTimeMs),
     max_deliver: g.maxMsgDeliveries,
-    filter_subjects: [subjects.stationMsg(station), subjects.stationResend(station, group)],
+    filter_subjects: [scope.stationMsg(station), scope.stationResend(station, group)],
     max_ack_pending: 10_000,
     max_waiting: 512,
   };
@@ -110,66 +73,148 @@ export function groupConsumerConfig(station: string, group: string, g: GroupConf
   return c;
 }
 
-/** Group consumer info, or undefined. */
-export async function groupConsumerInfo(jsm: JetStreamManager, station: string, group: string): Promise<ConsumerInfo | undefined> {
-  try {
-    return await jsm.consumers.info(subjects.stationStream(station), group);
-  } catch (err) {
-    if (isJsError(err, JsErrorCode.ConsumerNotFound) || isJsError(err, JsErrorCode.StreamNotFound)) return undefined;
-    throw err;
-  }
+function streamState(si: StreamInfo): StreamState {
+  return {
+    messages: si.state.messages,
+    bytes: si.state.bytes,
+    firstSeq: si.state.first_seq,
+    lastSeq: si.state.last_seq,
+    consumers: si.state.consumer_count,
+  };
 }
 
-/**
- * Creates a group's consumer, or applies ack time, deliveries and backoff to the live one.
- * `last N` is resolved to a start sequence from the stream's last sequence.
- */
-export async function ensureGroupConsumer(jsm: JetStreamManager, station: string, group: string, g: GroupConfig): Promise<ConsumerInfo> {
-  const stream = subjects.stationStream(station);
-  const existing = await groupConsumerInfo(jsm, station, group);
-  const cfg = groupConsumerConfig(station, group, g);
-  if (existing) {
-    const upd: Partial<ConsumerConfig> = {
-      ack_wait: cfg.ack_wait!,
-      max_deliver: cfg.max_deliver!,
-      filter_subjects: cfg.filter_subjects!,
-      max_ack_pending: cfg.max_ack_pending!,
-    };
-    if (cfg.backoff) upd.backoff = cfg.backoff;
-    else if (existing.config.backoff) upd.backoff = [];
-    return await jsm.consumers.update(stream, group, upd);
-  }
-  if (g.startPosition.kind === "last") {
-    const si = await jsm.streams.info(stream);
-    cfg.opt_start_seq = Math.max(1, si.state.last_seq - g.startPosition.count + 1);
-  }
-  try {
-    return await jsm.consumers.add(stream, cfg);
-  } catch (err) {
-    throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+function groupState(ci: ConsumerInfo): GroupState {
+  return {
+    name: ci.name,
+    pending: ci.num_pending,
+    ackPending: ci.num_ack_pending,
+    redelivered: ci.num_redelivered,
+    waiting: ci.num_waiting,
+    deliveredSeq: ci.delivered.stream_seq,
+    ackFloorSeq: ci.ack_floor.stream_seq,
+  };
 }
 
-/** Deletes a group's consumer. Returns false when it did not exist. */
-export async function deleteGroupConsumer(jsm: JetStreamManager, station: string, group: string): Promise<boolean> {
-  try {
-    return await jsm.consumers.delete(subjects.stationStream(station), group);
-  } catch (err) {
-    if (isJsError(err, JsErrorCode.ConsumerNotFound) || isJsError(err, JsErrorCode.StreamNotFound)) return false;
-    throw err;
-  }
-}
+/** Station streams and consumer groups on JetStream. */
+export class NatsStreamAdmin implements StreamAdmin {
+  readonly #jsm: JetStreamManager;
 
-/** Names of the consumers (groups) on a station stream. */
-export async function listGroupConsumers(jsm: JetStreamManager, station: string): Promise<ConsumerInfo[]> {
-  const out: ConsumerInfo[] = [];
-  try {
-    for await (const ci of jsm.consumers.list(subjects.stationStream(station))) out.push(ci);
-  } catch (err) {
-    if (isJsError(err, JsErrorCode.StreamNotFound)) return [];
-    throw err;
+  constructor(jsm: JetStreamManager) {
+    this.#jsm = jsm;
   }
-  return out;
+
+  async #addOrUpdate(cfg: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
+    try {
+      return await this.#jsm.streams.add(cfg);
+    } catch (err) {
+      if (!isJsError(err, StoreErrorCode.StreamNameInUse)) throw err;
+      return await this.#jsm.streams.update(cfg.name, cfg);
+    }
+  }
+
+  async ensureStation(scope: Scope, station: string, config: StationConfig): Promise<StreamState> {
+    return streamState(await this.#addOrUpdate(stationStreamConfig(scope, station, config)));
+  }
+
+  async stationState(scope: Scope, station: string): Promise<StreamState | undefined> {
+    try {
+      return streamState(await this.#jsm.streams.info(scope.stationStream(station)));
+    } catch (err) {
+      if (isJsError(err, StoreErrorCode.StreamNotFound)) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteStation(scope: Scope, station: string): Promise<void> {
+    try {
+      await this.#jsm.streams.delete(scope.stationStream(station));
+    } catch (err) {
+      if (!isJsError(err, StoreErrorCode.StreamNotFound)) throw err;
+    }
+  }
+
+  async #groupInfo(scope: Scope, station: string, group: string): Promise<ConsumerInfo | undefined> {
+    try {
+      return await this.#jsm.consumers.info(scope.stationStream(station), group);
+    } catch (err) {
+      if (isJsError(err, StoreErrorCode.ConsumerNotFound) || isJsError(err, StoreErrorCode.StreamNotFound)) return undefined;
+      throw err;
+    }
+  }
+
+  async groupState(scope: Scope, station: string, group: string): Promise<GroupState | undefined> {
+    const ci = await this.#groupInfo(scope, station, group);
+    return ci ? groupState(ci) : undefined;
+  }
+
+  /** `last N` is resolved to a start sequence from the stream's last sequence. */
+  async ensureGroup(scope: Scope, station: string, group: string, g: GroupConfig): Promise<GroupState> {
+    const stream = scope.stationStream(station);
+    const existing = await this.#groupInfo(scope, station, group);
+    const cfg = groupConsumerConfig(scope, station, group, g);
+    if (existing) {
+      const upd: Partial<ConsumerConfig> = {
+        ack_wait: cfg.ack_wait!,
+        max_deliver: cfg.max_deliver!,
+        filter_subjects: cfg.filter_subjects!,
+        max_ack_pending: cfg.max_ack_pending!,
+      };
+      if (cfg.backoff) upd.backoff = cfg.backoff;
+      else if (existing.config.backoff) upd.backoff = [];
+      return groupState(await this.#jsm.consumers.update(stream, group, upd));
+    }
+    if (g.startPosition.kind === "last") {
+      const si = await this.#jsm.streams.info(stream);
+      cfg.opt_start_seq = Math.max(1, si.state.last_seq - g.startPosition.count + 1);
+    }
+    try {
+      return groupState(await this.#jsm.consumers.add(stream, cfg));
+    } catch (err) {
+      throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async deleteGroup(scope: Scope, station: string, group: string): Promise<boolean> {
+    try {
+      return await this.#jsm.consumers.delete(scope.stationStream(station), group);
+    } catch (err) {
+      if (isJsError(err, StoreErrorCode.ConsumerNotFound) || isJsError(err, StoreErrorCode.StreamNotFound)) return false;
+      throw err;
+    }
+  }
+
+  async listGroups(scope: Scope, station: string): Promise<GroupState[]> {
+    const out: GroupState[] = [];
+    try {
+      for await (const ci of this.#jsm.consumers.list(scope.stationStream(station))) out.push(groupState(ci));
+    } catch (err) {
+      if (isJsError(err, StoreErrorCode.StreamNotFound)) return [];
+      throw err;
+    }
+    return out;
+  }
+
+  /**
+   * A limits stream whose messages carry their own max age (`Nats-TTL`, nats-server 2.11+), so one
+   * stream keeps different entries for different times.
+   */
+  async ensureTtlStream(o: TtlStreamSettings): Promise<void> {
+    await this.#addOrUpdate({
+      name: o.name,
+      subjects: o.subjects,
+      retention: JsRetention.Limits,
+      storage: JsStorage.File,
+      num_replicas: o.replicas,
+      // No stream-wide age: every entry carries its own TTL.
+      max_age: 0,
+      max_msgs: o.maxMessages,
+      max_msgs_per_subject: o.maxMessagesPerSubject,
+      discard: DiscardPolicy.Old,
+      duplicate_window: msToNs(o.duplicateWindowMs),
+      allow_direct: true,
+      allow_msg_ttl: true,
+    } as Partial<StreamConfig> & { name: string });
+  }
 }

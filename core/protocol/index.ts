@@ -1,6 +1,6 @@
 /**
- * The wire contract between the SDK and the gateway: subjects, frames, message types and error
- * codes. No runtime dependencies.
+ * The wire contract between the SDK and the gateway: subjects, frames, message types, error
+ * codes and option checks. No runtime dependencies.
  */
 export { ERROR_CODES, JunctionError, isErrorCode, isJunctionError } from "./errors.js";
 export { NAME_PATTERN, MAX_NAME_LENGTH, assertName, nameProblem } from "./names.js";
@@ -9,24 +9,44 @@ export {
   PRODUCE_PREFIX,
   GATEWAY_QUEUE,
   EVENTS_PREFIX,
+  DEFAULT_TENANT,
+  BucketKind,
   Buckets,
   DLS_STREAM,
+  DLS_STREAM_SUBJECTS,
   ADVISORY_STREAM,
+  ADVISORY_SUBJECTS,
+  STATION_STREAM_PREFIX,
   Headers,
   subjects,
-  stationFromProduceSubject,
+  scopeOf,
+  defaultScope,
+  parseApiSubject,
+  parseProduceSubject,
+  parseStationStream,
+  parseStationSubject,
+  parseDlsSubject,
+  parseEventSubject,
+  parseAdvisorySubject,
   isReservedHeader,
   parseSchemaTag,
-  STATION_STREAM_PREFIX,
+  deadLetterId,
+  parseDeadLetterId,
+  isConsumerReason,
 } from "./subjects.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";
-export type { ConnectSettings } from "./connect.js";
+export { check, resolveOptions } from "./options.js";
+export { API_REQUEST_SCHEMAS, isApiOperation } from "./api.js";
 export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./types.js";
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
+export type { Scope, StationSubject, DlsSubject, EventSubject, DeadLetterIdParts } from "./subjects.js";
 export type { ProduceMessage, ProduceResult, ProduceReply, ApiReply } from "./frames.js";
+export type { ConnectSettings } from "./connect.js";
+export type { OptionCheck, Filled } from "./options.js";
+export type { ApiOperation } from "./api.js";
 export type {
   StationConfig,
   StationInfo,

@@ -1,6 +1,11 @@
 /**
- * Every NATS subject, stream and bucket name Junction uses, in one place.
- * docs/protocol.md describes them for client authors.
+ * The wire grammar: every NATS subject, stream and bucket name Junction uses is built AND parsed
+ * here, nowhere else. docs/protocol.md describes them for client authors.
+ *
+ * Names are scoped by tenant. The default tenant keeps the plain forms (`jn.st.<station>.msg`,
+ * `JN_ST_<station>`, `jn_stations`); another tenant `t` gets a `jn.t.<t>.` subject prefix, a
+ * `JN_T_<t>_` stream prefix and `jn_t_<t>_` buckets. Tenant names never hold `_` or `.`, so every
+ * form parses back without ambiguity.
  */
 
 /** Admin API prefix: `jn.api.<resource>.<verb>`. */
@@ -9,10 +14,22 @@ export const API_PREFIX = "jn.api";
 export const PRODUCE_PREFIX = "jn.produce";
 /** The queue group every gateway joins. */
 export const GATEWAY_QUEUE = "jn-gateway";
-/** Live events prefix: `jn.events.<station>.<kind>`. */
+/** Live events prefix of the default tenant: `jn.events.<station>.<kind>`. */
 export const EVENTS_PREFIX = "jn.events";
 
-/** KV bucket names. */
+/** The tenant every name belongs to unless said otherwise. */
+export const DEFAULT_TENANT = "default";
+
+/** The kinds of metadata bucket. */
+export const BucketKind = {
+  Stations: "stations",
+  Schemas: "schemas",
+  Functions: "functions",
+  Groups: "groups",
+} as const;
+export type BucketKind = (typeof BucketKind)[keyof typeof BucketKind];
+
+/** KV bucket names of the default tenant. */
 export const Buckets = {
   Stations: "jn_stations",
   Schemas: "jn_schemas",
@@ -20,29 +37,248 @@ export const Buckets = {
   Groups: "jn_groups",
 } as const;
 
-/** The dead-letter stream and the advisory stream. */
+/** The dead-letter stream and the advisory stream (one each, shared by every tenant). */
 export const DLS_STREAM = "JN_DLS";
 export const ADVISORY_STREAM = "JN_ADV";
 
-/** Every station stream's name starts with this. */
+/** Every station stream of the default tenant starts with this. */
 export const STATION_STREAM_PREFIX = "JN_ST_";
+const TENANT_STREAM_PREFIX = "JN_T_";
 
+/** The JetStream consumer advisories the DLS listens to. */
+export const ADVISORY_SUBJECTS = ["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>", "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>"] as const;
+
+/** Dead-letter reasons that come from a consumer group (their subject names the group). */
+const CONSUMER_REASONS: ReadonlySet<string> = new Set(["poison", "terminated"]);
+/** Every dead-letter reason, in the grammar's terms. */
+const DLS_REASONS: ReadonlySet<string> = new Set(["poison", "terminated", "schema", "function"]);
+
+/** Names of one tenant: subjects, streams and buckets. */
+export interface Scope {
+  readonly tenant: string;
+  /** `jn.st.<station>.>`: every subject of a station stream. */
+  stationAll(station: string): string;
+  /** `jn.st.<station>.msg`: new messages. */
+  stationMsg(station: string): string;
+  /** `jn.st.<station>.resend.<group>`: dead letters resent to one group only. */
+  stationResend(station: string, group: string): string;
+  /** `JN_ST_<station>`. */
+  stationStream(station: string): string;
+  /**
+   * The subject of a dead letter: `jn.dls.<station>.<reason>` for produce failures (schema,
+   * function) and `jn.dls.<station>.<reason>.<group>` for consumer failures (poison,
+   * terminated), so counts per station, reason and group come from subject counts.
+   */
+  dls(station: string, reason: string, group?: string): string;
+  /**
+   * The narrowest subject filter for dead letters with these properties (any unset one matches
+   * all); undefined when nothing can match (a group with a produce-side reason).
+   */
+  dlsFilter(f: { station?: string | undefined; reason?: string | undefined; group?: string | undefined }): string | undefined;
+  /** `jn.events.<station>.<kind>`. */
+  events(station: string, kind: string): string;
+  /** Every event of the tenant (`jn.events.>`), or of one station. */
+  eventsAll(station?: string): string;
+  /** The KV bucket of one kind of metadata. */
+  bucket(kind: BucketKind): string;
+}
+
+/** Where a station subject points. */
+export interface StationSubject {
+  tenant: string;
+  station: string;
+  /** `msg` for new messages, `resend` for a resend to `group`. */
+  kind: "msg" | "resend";
+  group?: string;
+}
+
+/** A parsed dead-letter subject. */
+export interface DlsSubject {
+  tenant: string;
+  station: string;
+  reason: string;
+  /** Set for poison and terminated dead letters. */
+  group?: string;
+}
+
+/** A parsed event subject. */
+export interface EventSubject {
+  tenant: string;
+  station: string;
+  kind: string;
+}
+
+function makeScope(tenant: string): Scope {
+  const plain = tenant === DEFAULT_TENANT;
+  const st = plain ? "jn.st" : `jn.t.${tenant}.st`;
+  const dls = plain ? "jn.dls" : `jn.t.${tenant}.dls`;
+  const ev = plain ? EVENTS_PREFIX : `jn.t.${tenant}.events`;
+  const streamPrefix = plain ? STATION_STREAM_PREFIX : `${TENANT_STREAM_PREFIX}${tenant}_ST_`;
+  return Object.freeze({
+    tenant,
+    stationAll: (station: string) => `${st}.${station}.>`,
+    stationMsg: (station: string) => `${st}.${station}.msg`,
+    stationResend: (station: string, group: string) => `${st}.${station}.resend.${group}`,
+    stationStream: (station: string) => `${streamPrefix}${station}`,
+    dls: (station: string, reason: string, group?: string) =>
+      group !== undefined && CONSUMER_REASONS.has(reason) ? `${dls}.${station}.${reason}.${group}` : `${dls}.${station}.${reason}`,
+    dlsFilter(f: { station?: string | undefined; reason?: string | undefined; group?: string | undefined }) {
+      const s = f.station ?? "*";
+      if (f.reason !== undefined && !CONSUMER_REASONS.has(f.reason)) return f.group !== undefined ? undefined : `${dls}.${s}.${f.reason}`;
+      if (f.group !== undefined) return `${dls}.${s}.${f.reason ?? "*"}.${f.group}`;
+      if (f.reason !== undefined) return `${dls}.${s}.${f.reason}.*`;
+      return `${dls}.${s}.>`;
+    },
+    events: (station: string, kind: string) => `${ev}.${station}.${kind}`,
+    eventsAll: (station?: string) => (station === undefined ? `${ev}.>` : `${ev}.${station}.*`),
+    bucket: (kind: BucketKind) => (plain ? `jn_${kind}` : `jn_t_${tenant}_${kind}`),
+  });
+}
+
+const scopes = new Map<string, Scope>();
+
+/** The names of a tenant (cached). The tenant name must be valid (see names.ts). */
+export function scopeOf(tenant: string = DEFAULT_TENANT): Scope {
+  let s = scopes.get(tenant);
+  if (!s) {
+    s = makeScope(tenant);
+    if (scopes.size < 10_000) scopes.set(tenant, s);
+  }
+  return s;
+}
+
+/** The names of the default tenant. */
+export const defaultScope: Scope = scopeOf(DEFAULT_TENANT);
+
+/** Subject filters that capture every tenant's dead letters (the DLS stream's subjects). */
+export const DLS_STREAM_SUBJECTS = ["jn.dls.>", "jn.t.*.dls.>"] as const;
+
+/** Subject builders of the default tenant, and the tenant-free ones. */
 export const subjects = {
   api: (resource: string, verb: string) => `${API_PREFIX}.${resource}.${verb}`,
+  /** The subject of an admin operation (`station.create`, `ping`…). */
+  apiOp: (op: string) => `${API_PREFIX}.${op}`,
   produce: (station: string) => `${PRODUCE_PREFIX}.${station}`,
-  stationStream: (station: string) => `${STATION_STREAM_PREFIX}${station}`,
-  stationAll: (station: string) => `jn.st.${station}.>`,
-  stationMsg: (station: string) => `jn.st.${station}.msg`,
-  stationResend: (station: string, group: string) => `jn.st.${station}.resend.${group}`,
-  dls: (station: string, reason: string) => `jn.dls.${station}.${reason}`,
-  events: (station: string, kind: string) => `${EVENTS_PREFIX}.${station}.${kind}`,
+  stationStream: defaultScope.stationStream,
+  stationAll: defaultScope.stationAll,
+  stationMsg: defaultScope.stationMsg,
+  stationResend: defaultScope.stationResend,
+  dls: defaultScope.dls,
+  events: defaultScope.events,
 } as const;
 
-/** The station name inside a `jn.produce.<station>` subject, or undefined. */
-export function stationFromProduceSubject(subject: string): string | undefined {
+/** Splits `jn.<tenant-part>.<rest>` into tenant and the tokens after the section name. */
+function tenantAndRest(tokens: string[], section: string): { tenant: string; rest: string[] } | undefined {
+  if (tokens[0] !== "jn") return undefined;
+  if (tokens[1] === section) return { tenant: DEFAULT_TENANT, rest: tokens.slice(2) };
+  if (tokens[1] === "t" && tokens[2] !== undefined && tokens[2] !== "" && tokens[3] === section)
+    return { tenant: tokens[2], rest: tokens.slice(4) };
+  return undefined;
+}
+
+/** The admin operation (`<resource>.<verb>`, or a single token like `ping`) of a `jn.api.…` subject. */
+export function parseApiSubject(subject: string): string | undefined {
+  const prefix = API_PREFIX + ".";
+  if (!subject.startsWith(prefix) || subject.length === prefix.length) return undefined;
+  return subject.slice(prefix.length);
+}
+
+/** The raw station token of a `jn.produce.<station>` subject (not yet checked against the name rule). */
+export function parseProduceSubject(subject: string): string | undefined {
   const prefix = PRODUCE_PREFIX + ".";
   if (!subject.startsWith(prefix)) return undefined;
   return subject.slice(prefix.length);
+}
+
+/** Tenant and station of a station stream name, or undefined for any other stream. */
+export function parseStationStream(stream: string): { tenant: string; station: string } | undefined {
+  if (stream.startsWith(STATION_STREAM_PREFIX)) {
+    const station = stream.slice(STATION_STREAM_PREFIX.length);
+    return station ? { tenant: DEFAULT_TENANT, station } : undefined;
+  }
+  if (stream.startsWith(TENANT_STREAM_PREFIX)) {
+    const rest = stream.slice(TENANT_STREAM_PREFIX.length);
+    const i = rest.indexOf("_ST_");
+    if (i <= 0) return undefined;
+    const station = rest.slice(i + 4);
+    return station ? { tenant: rest.slice(0, i), station } : undefined;
+  }
+  return undefined;
+}
+
+/** A station stream subject (`…msg` or `…resend.<group>`), parsed. */
+export function parseStationSubject(subject: string): StationSubject | undefined {
+  const p = tenantAndRest(subject.split("."), "st");
+  if (!p) return undefined;
+  const [station, kind, group, extra] = p.rest;
+  if (!station || extra !== undefined) return undefined;
+  if (kind === "msg" && group === undefined) return { tenant: p.tenant, station, kind: "msg" };
+  if (kind === "resend" && group) return { tenant: p.tenant, station, kind: "resend", group };
+  return undefined;
+}
+
+/** A dead-letter subject in either form, parsed; undefined for anything else. */
+export function parseDlsSubject(subject: string): DlsSubject | undefined {
+  const p = tenantAndRest(subject.split("."), "dls");
+  if (!p) return undefined;
+  const [station, reason, group, extra] = p.rest;
+  if (!station || !reason || extra !== undefined || !DLS_REASONS.has(reason)) return undefined;
+  if (group === undefined) return CONSUMER_REASONS.has(reason) ? undefined : { tenant: p.tenant, station, reason };
+  return CONSUMER_REASONS.has(reason) && group ? { tenant: p.tenant, station, reason, group } : undefined;
+}
+
+/** An event subject, parsed. */
+export function parseEventSubject(subject: string): EventSubject | undefined {
+  const p = tenantAndRest(subject.split("."), "events");
+  if (!p) return undefined;
+  const [station, kind, extra] = p.rest;
+  return station && kind && extra === undefined ? { tenant: p.tenant, station, kind } : undefined;
+}
+
+/** Which consumer advisory a subject carries. */
+export function parseAdvisorySubject(subject: string): "max-deliveries" | "terminated" | undefined {
+  if (subject.startsWith("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.")) return "max-deliveries";
+  if (subject.startsWith("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.")) return "terminated";
+  return undefined;
+}
+
+/** A dead-letter id, parsed: where its entries live. */
+export interface DeadLetterIdParts {
+  tenant: string;
+  reason: string;
+  station: string;
+  /** The last `:` part (the group, for poison and terminated dead letters). */
+  last: string;
+}
+
+/**
+ * A dead-letter id: `<reason>:<station>:<detail…>` (consumer reasons end in `:<group>`), with a
+ * `<tenant>/` prefix outside the default tenant, so ids are unique across tenants (they are the
+ * DLS stream's de-duplication ids) and name the subject their entry lives on.
+ */
+export function deadLetterId(tenant: string, reason: string, station: string, ...detail: (string | number)[]): string {
+  const base = [reason, station, ...detail].join(":");
+  return tenant === DEFAULT_TENANT ? base : `${tenant}/${base}`;
+}
+
+/** Splits a dead-letter id (see {@link deadLetterId}); undefined when it is not one. */
+export function parseDeadLetterId(id: string): DeadLetterIdParts | undefined {
+  let tenant = DEFAULT_TENANT;
+  let rest = id;
+  const slash = id.indexOf("/");
+  if (slash > 0 && slash < id.indexOf(":")) {
+    tenant = id.slice(0, slash);
+    rest = id.slice(slash + 1);
+  }
+  const parts = rest.split(":");
+  const [reason, station] = parts;
+  if (reason === undefined || station === undefined || parts.length < 3 || !DLS_REASONS.has(reason)) return undefined;
+  return { tenant, reason, station, last: parts[parts.length - 1]! };
+}
+
+/** Whether a dead-letter reason comes from a consumer group (poison, terminated). */
+export function isConsumerReason(reason: string): boolean {
+  return CONSUMER_REASONS.has(reason);
 }
 
 /** Header names on the wire. User headers may not start with `Jn-` or `Nats-`. */
@@ -57,6 +293,11 @@ export const Headers = {
   Schema: "Jn-Schema",
   /** Set on a message that the DLS resent. */
   ResentFrom: "Jn-Resent-From",
+  /** On a stored dead letter: its reason and station. */
+  DlsReason: "Jn-Dls-Reason",
+  DlsStation: "Jn-Dls-Station",
+  /** JetStream's de-duplication id, as stored on a message. */
+  NatsMsgId: "Nats-Msg-Id",
 } as const;
 
 /** Whether a user may set this header (reserved prefixes are refused). */

@@ -44,7 +44,7 @@ export interface StationInfo {
   /** Stored messages, bytes and sequence range. */
   state?: { messages: number; bytes: number; firstSeq: number; lastSeq: number; consumers: number };
   /** Attached schema, if any. */
-  schema?: { name: string; version: number | "latest"; allowUnknownFields?: boolean } | undefined;
+  schema?: { name: string; version: number | "latest"; allowUnknownFields?: boolean | undefined } | undefined;
   /** Function pipeline, in order. */
   functions?: { name: string; version: number | "latest"; inputs: Record<string, string> }[];
 }
@@ -106,6 +106,8 @@ export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetter
 export interface DeadLetter {
   /** Stable id: the same failure is recorded once (it is also the Nats-Msg-Id). */
   id: string;
+  /** The station's tenant; absent = the default tenant. */
+  tenant?: string | undefined;
   station: string;
   reason: DeadLetterReason;
   /** Group(s) that failed it (poison / terminated). */

@@ -1,7 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import type { Gateway } from "../gateway/index.js";
 import { GatewayMetrics } from "./metrics.js";
 
 /** The gateway's HTTP surface: /healthz, /readyz and /metrics. */
@@ -15,32 +14,26 @@ export interface HttpSurface {
 
 /** Options of {@link startHttp}. */
 export interface HttpOptions {
-  /** Interface to listen on. @default "0.0.0.0" */
-  host?: string;
+  /** Port; 0 = a free port (see `url`). */
+  port: number;
+  /** Interface to listen on. @default "127.0.0.1" */
+  host?: string | undefined;
   /**
-   * The metrics to serve (the composed gateway feeds them produce and function events).
-   * @default new metrics that only know what the gateway object tells (readiness, totals, broker state)
+   * The metrics to serve; they also say whether the gateway is ready. Until a gateway is bound to
+   * them, /readyz answers 503.
    */
-  metrics?: GatewayMetrics;
+  metrics: GatewayMetrics;
 }
 
 /**
  * Serves `/healthz` (the process is alive: always 200), `/readyz` (200 only while the gateway
- * serves requests and its NATS connection is up, else 503) and `/metrics` (Prometheus).
- *
- * `gw` may be a function returning the gateway once it has started, so the surface can be up
- * during startup: /healthz answers 200 and /readyz 503 until the gateway is there and ready.
- * `port` 0 takes a free port (see `url`).
+ * serves requests and its NATS connection is up, else 503) and `/metrics` (Prometheus). The
+ * surface can come up before the gateway: /healthz answers 200 and /readyz 503 until then.
  */
-export async function startHttp(gw: Gateway | (() => Gateway | undefined), port: number, o: HttpOptions = {}): Promise<HttpSurface> {
-  const host = o.host ?? "0.0.0.0";
-  const metrics = o.metrics ?? new GatewayMetrics();
-  const current = (): Gateway | undefined => {
-    const g = typeof gw === "function" ? gw() : gw;
-    if (g) metrics.bind(g);
-    return g;
-  };
-  current();
+export async function startHttp(o: HttpOptions): Promise<HttpSurface> {
+  const host = o.host ?? "127.0.0.1";
+  const { metrics } = o;
+  const port = o.port;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -48,10 +41,9 @@ export async function startHttp(gw: Gateway | (() => Gateway | undefined), port:
     } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
-      const ready = current() !== undefined && metrics.ready;
+      const ready = metrics.ready;
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n");
     } else if (path === "/metrics") {
-      current();
       metrics.metrics().then(
         (m) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(m),
         (e: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${String(e)}\n`),

@@ -5,16 +5,14 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { JunctionError } from "../protocol/index.js";
+import { MIN_SERVER_VERSION, assertServerVersion, parseVersion } from "../nats/index.js";
 import { renderNatsConfig, type JunctionUsers } from "./nats-config.js";
 
 const execFileP = promisify(execFile);
 
-/** The oldest nats-server Junction runs on: atomic batch publish arrived in 2.12. */
-export const MIN_NATS_SERVER = { major: 2, minor: 12 } as const;
-
 const FIX_HINT =
-  "Run `scripts/install-nats-server` (it installs nats-server >= 2.12 into .tools/bin), " +
-  "or put nats-server >= 2.12 on PATH, or set JUNCTION_NATS_SERVER to its path.";
+  `Run \`scripts/install-nats-server\` (it installs nats-server >= ${MIN_SERVER_VERSION} into .tools/bin), ` +
+  `or put nats-server >= ${MIN_SERVER_VERSION} on PATH, or set JUNCTION_NATS_SERVER to its path.`;
 
 /** The project root (the folder holding this package's package.json), if found. */
 export function packageRoot(start = dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -58,17 +56,21 @@ export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
   throw new JunctionError("NATS_SERVER_NOT_FOUND", `nats-server was not found. ${FIX_HINT}`);
 }
 
-/** Checks the binary's version; throws `UNSUPPORTED_SERVER` below 2.12. Returns the version. */
+/** Checks the binary's version; throws `UNSUPPORTED_SERVER` when it is too old. Returns the version. */
 export async function checkNatsServerVersion(binary: string): Promise<string> {
   const { stdout } = await execFileP(binary, ["--version"]);
-  const m = /(\d+)\.(\d+)\.(\d+)/.exec(stdout);
-  if (!m) throw new JunctionError("UNSUPPORTED_SERVER", `cannot read the version of ${binary}: ${stdout.trim()}`);
-  const major = Number(m[1]);
-  const minor = Number(m[2]);
-  if (major < MIN_NATS_SERVER.major || (major === MIN_NATS_SERVER.major && minor < MIN_NATS_SERVER.minor)) {
-    throw new JunctionError("UNSUPPORTED_SERVER", `nats-server ${m[0]} is too old: Junction needs >= 2.12. ${FIX_HINT}`);
+  const v = parseVersion(stdout);
+  if (!v) throw new JunctionError("UNSUPPORTED_SERVER", `cannot read the version of ${binary}: ${stdout.trim()}`);
+  const version = v.join(".");
+  try {
+    assertServerVersion(version, binary);
+  } catch (err) {
+    throw new JunctionError("UNSUPPORTED_SERVER", `${(err as Error).message}. ${FIX_HINT}`, {
+      cause: err,
+      details: (err as JunctionError).details ?? {},
+    });
   }
-  return m[0];
+  return version;
 }
 
 /** Options of {@link startNatsServer}. */
@@ -146,14 +148,14 @@ export async function startNatsServer(o: NatsServerOptions): Promise<RunningNats
   );
   const pid = child.pid ?? -1;
   const portsFile = join(portsDir, `${binaryName(binary)}_${pid}.ports`);
-  const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
+  const deadline = performance.now() + (o.startTimeoutMs ?? 20_000);
   let url: string | undefined;
   while (!url) {
     if (exited) {
       const tail = await readTail(logFile, 20);
       throw new JunctionError("INTERNAL", `nats-server exited at startup:\n${stderr}\n${tail}`);
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       child.kill("SIGKILL");
       throw new JunctionError("TIMEOUT", `nats-server did not start within ${o.startTimeoutMs ?? 20_000} ms`);
     }

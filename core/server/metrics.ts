@@ -8,35 +8,66 @@
  *   state series, so dashboards take `max by (station, group)` of them, not the sum.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { DLS_STREAM } from "../protocol/index.js";
-import { JsErrorCode, listGroupConsumers, type JetStreamManager } from "../nats/index.js";
-import type { FunctionRunEvent } from "../gateway/function.js";
-import type { Gateway, ProduceEvent } from "../gateway/index.js";
+import { check, resolveOptions, type Filled } from "../protocol/index.js";
+import type { ProduceEvent, ProduceStats } from "../gateway/index.js";
+import type { FunctionRunEvent } from "../pipeline/index.js";
+import { systemClock, type Clock } from "../support/index.js";
 
 /** Options of {@link GatewayMetrics}. */
 export interface GatewayMetricsOptions {
   /** How long broker state read from JetStream (lag, DLS) is reused between scrapes, in ms. @default 5000 */
-  stateCacheMs?: number;
+  stateCacheMs?: number | undefined;
   /** How long a scrape waits for fresh broker state before it answers with the last known, in ms. @default 2000 */
-  stateTimeoutMs?: number;
+  stateTimeoutMs?: number | undefined;
   /** Also export Node's process metrics (heap, event loop lag, GC) as `junction_process_*` / `junction_nodejs_*`. @default true */
-  processMetrics?: boolean;
+  processMetrics?: boolean | undefined;
+  /** @default the system clock */
+  clock?: Clock | undefined;
 }
 
 /** Defaults of {@link GatewayMetricsOptions}. */
-export const DEFAULT_GATEWAY_METRICS_OPTIONS: Readonly<Required<GatewayMetricsOptions>> = Object.freeze({
+export const DEFAULT_GATEWAY_METRICS_OPTIONS: Filled<GatewayMetricsOptions> = Object.freeze({
   stateCacheMs: 5000,
   stateTimeoutMs: 2000,
   processMetrics: true,
+  clock: systemClock,
 });
 
 /** Validates and freezes {@link GatewayMetricsOptions}; a bad value fails naming the option. */
-export function resolveGatewayMetricsOptions(o: GatewayMetricsOptions = {}): Readonly<Required<GatewayMetricsOptions>> {
-  const r = { ...DEFAULT_GATEWAY_METRICS_OPTIONS, ...o };
-  for (const k of ["stateCacheMs", "stateTimeoutMs"] as const) {
-    if (!Number.isFinite(r[k]) || r[k] < 0) throw new RangeError(`metrics option ${k} must be a number >= 0 (got ${r[k]})`);
-  }
-  return Object.freeze(r);
+export function resolveGatewayMetricsOptions(o: GatewayMetricsOptions = {}): Filled<GatewayMetricsOptions> {
+  return resolveOptions("metrics", DEFAULT_GATEWAY_METRICS_OPTIONS, o, {
+    stateCacheMs: check.int(0),
+    stateTimeoutMs: check.int(0),
+    processMetrics: check.bool,
+    clock: check.any,
+  });
+}
+
+/** One consumer group's lag. */
+export interface GroupLag {
+  station: string;
+  group: string;
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+}
+
+/** The state of the broker, as a scrape reports it. */
+export interface BrokerState {
+  groups: GroupLag[];
+  /** `station`, `reason` and how many dead letters the DLS holds for them (every reason). */
+  deadLetters: { station: string; reason: string; count: number }[];
+}
+
+/** What the metrics read from the running gateway. */
+export interface MetricsSource {
+  /** Serving requests and connected to NATS. */
+  ready(): boolean;
+  produceStats(): ProduceStats;
+  /** Requests dropped because their reply subject was not an inbox. */
+  badReplySubjects(): number;
+  /** Reads the broker's state (consumer lag, dead letters). */
+  brokerState(): Promise<BrokerState>;
 }
 
 /** Error codes with a series of their own (the issue's "validation failures" and "function errors"). */
@@ -48,23 +79,6 @@ const DEAD_LETTER_REASON: Record<string, string> = { [VALIDATION_FAILED]: "schem
 /** Latency buckets in seconds: 0.5 ms … 10 s (fsync before ack puts most produce requests in 1–50 ms). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** At most this many JetStream requests at once while reading broker state. */
-const STATE_CONCURRENCY = 8;
-
-interface GroupLag {
-  station: string;
-  group: string;
-  pending: number;
-  ackPending: number;
-  redelivered: number;
-}
-
-interface BrokerState {
-  groups: GroupLag[];
-  /** `station`, `reason` and how many dead letters the DLS holds for them. */
-  deadLetters: { station: string; reason: string; count: number }[];
-}
-
 /**
  * The metrics of one gateway. Feed it with {@link onProduce} (the gateway's `onProduce` option)
  * and {@link onFunctionRun} (the function stage's `onRun`); {@link bind} it to the running
@@ -72,9 +86,8 @@ interface BrokerState {
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #o: Readonly<Required<GatewayMetricsOptions>>;
-  #gw: Gateway | undefined;
-  #connected: () => boolean = () => false;
+  readonly #o: Filled<GatewayMetricsOptions>;
+  #src: MetricsSource | undefined;
   #state: BrokerState | undefined;
   #stateAt = 0;
   #refreshing: Promise<void> | undefined;
@@ -155,8 +168,8 @@ export class GatewayMetrics {
       help: "Failed reads of broker state (consumer lag, DLS) during scrapes",
       registers,
     });
-    const stats = (name: string, help: string, pick: (s: ReturnType<Gateway["produceStats"]>) => number) => {
-      const gw = () => this.#gw;
+    const stats = (name: string, help: string, pick: (s: ProduceStats) => number) => {
+      const gw = () => this.#src;
       new Counter({
         name,
         help,
@@ -179,6 +192,20 @@ export class GatewayMetrics {
       "Atomic batches refused for a duplicate id and published one by one, all stations",
       (s) => s.fallbacks,
     );
+
+    const src = () => this.#src;
+    new Counter({
+      name: "junction_requests_refused_total",
+      help: "Requests the gateway dropped unanswered, per reason (reply-subject: the reply subject was not an inbox)",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        const g = src();
+        if (!g) return;
+        this.reset();
+        this.inc({ reason: "reply-subject" }, g.badReplySubjects());
+      },
+    });
 
     const isReady = () => this.ready;
     const state = () => this.#freshState();
@@ -220,7 +247,7 @@ export class GatewayMetrics {
     );
     new Gauge({
       name: "junction_dead_letters",
-      help: "Dead letters held in the DLS, per station and reason (poison, schema, function; broker-wide)",
+      help: "Dead letters held in the DLS, per station and reason (poison, terminated, schema, function; broker-wide)",
       labelNames: ["station", "reason"],
       registers,
       async collect() {
@@ -233,29 +260,18 @@ export class GatewayMetrics {
 
   /** Ready: the gateway serves requests and its NATS connection is up. */
   get ready(): boolean {
-    const gw = this.#gw;
-    return gw !== undefined && gw.ready && !gw.context.nc.isClosed() && this.#connected();
+    return this.#src?.ready() === true;
   }
 
   /**
    * Attaches the running gateway: readiness, its produce counters, and the source of broker
-   * state. Call it as soon as the gateway is started: from then on its NATS connection's
-   * disconnects and reconnects are followed. Binding the same gateway again does nothing.
+   * state. Binding the same source again does nothing.
    */
-  bind(gw: Gateway): void {
-    if (this.#gw === gw) return;
-    this.#gw = gw;
+  bind(src: MetricsSource): void {
+    if (this.#src === src) return;
+    this.#src = src;
     this.#state = undefined;
     this.#stateAt = 0;
-    let connected = !gw.context.nc.isClosed();
-    this.#connected = () => connected;
-    void (async () => {
-      // Ends when the connection closes.
-      for await (const s of gw.context.nc.status()) {
-        if (s.type === "disconnect") connected = false;
-        else if (s.type === "reconnect") connected = true;
-      }
-    })().catch(() => {});
   }
 
   /** Records one answered produce request (pass as the gateway's `onProduce`). */
@@ -291,15 +307,17 @@ export class GatewayMetrics {
 
   /** Broker state no older than stateCacheMs, or the last known if reading it takes too long. */
   async #freshState(): Promise<BrokerState | undefined> {
-    const gw = this.#gw;
-    if (!gw || gw.context.nc.isClosed()) return this.#state;
-    if (Date.now() - this.#stateAt < this.#o.stateCacheMs) return this.#state;
+    const src = this.#src;
+    if (!src || !src.ready()) return this.#state;
+    const now = this.#o.clock.now();
+    if (now - this.#stateAt < this.#o.stateCacheMs) return this.#state;
     // One read at a time, shared by all series of a scrape (and by concurrent scrapes).
-    this.#refreshing ??= this.#readState(gw)
+    this.#refreshing ??= src
+      .brokerState()
       .then(
         (s) => {
           this.#state = s;
-          this.#stateAt = Date.now();
+          this.#stateAt = this.#o.clock.now();
         },
         () => {
           this.#stateErrors.inc();
@@ -313,36 +331,4 @@ export class GatewayMetrics {
     clearTimeout(timer);
     return this.#state;
   }
-
-  async #readState(gw: Gateway): Promise<BrokerState> {
-    const jsm: JetStreamManager = gw.context.jsm;
-    const stations = await gw.context.stations.names();
-    const groups: GroupLag[] = [];
-    await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
-      for (const ci of await listGroupConsumers(jsm, station)) {
-        groups.push({ station, group: ci.name, pending: ci.num_pending, ackPending: ci.num_ack_pending, redelivered: ci.num_redelivered });
-      }
-    });
-    const deadLetters: BrokerState["deadLetters"] = [];
-    try {
-      const si = await jsm.streams.info(DLS_STREAM, { subjects_filter: "jn.dls.>" });
-      for (const [subject, count] of Object.entries(si.state.subjects ?? {})) {
-        // jn.dls.<station>.<reason>
-        const parts = subject.split(".");
-        if (parts.length === 4) deadLetters.push({ station: parts[2]!, reason: parts[3]!, count });
-      }
-    } catch (err) {
-      // No DLS stream (yet) means no dead letters. nats.js v3 puts the server's err_code in `code`.
-      if ((err as { code?: unknown }).code !== JsErrorCode.StreamNotFound) throw err;
-    }
-    return { groups, deadLetters };
-  }
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

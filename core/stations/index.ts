@@ -1,4 +1,4 @@
-/** Station and consumer-group settings, their rules, and the KV-backed station registry. */
+/** Station and consumer-group settings, their rules, their records and the KV-backed registries. */
 export {
   DEFAULT_STATION_CONFIG,
   DEFAULT_GROUP_CONFIG,
@@ -9,5 +9,7 @@ export {
   sameStationConfig,
   sameStartPosition,
 } from "./config.js";
-export { StationRegistry } from "./registry.js";
-export type { StationRecord } from "./registry.js";
+export { parseStationRecord, parseGroupRecord, groupKey, InvalidRecordError } from "./records.js";
+export { StationRegistry, GroupStore } from "./registry.js";
+export type { StationRecord, GroupRecord } from "./records.js";
+export type { InvalidRecordHandler } from "./registry.js";

@@ -6,6 +6,7 @@
 import { createInbox, headers as natsHeaders, nuid, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { stationStreamConfig } from "../../core/nats/streams.js";
+import { defaultScope } from "../../core/protocol/index.js";
 import { DEFAULT_STATION_CONFIG } from "../../core/stations/config.js";
 import { subjects } from "../../core/protocol/index.js";
 import { runWindow, type Throughput } from "./load.js";
@@ -13,7 +14,7 @@ import { runWindow, type Throughput } from "./load.js";
 /** Creates a stream with a station's settings; returns its publish subject. */
 export async function createRawStream(nc: NatsConnection, station: string): Promise<string> {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add(stationStreamConfig(station, { ...DEFAULT_STATION_CONFIG }));
+  await jsm.streams.add(stationStreamConfig(defaultScope, station, { ...DEFAULT_STATION_CONFIG }));
   return subjects.stationMsg(station);
 }
 

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { headers as natsHeaders, nuid, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { StoreWriter, type StoreMessage } from "../../core/nats/index.js";
+import { NatsStoreWriter } from "../../core/nats/batch.js";
+import type { StoreMessage } from "../../core/nats/index.js";
 import { startNatsServer } from "../../core/server/index.js";
 import { jsonPayload } from "./load.js";
 import { table } from "./stats.js";
@@ -67,7 +68,7 @@ export async function runWriterBench(batches = 400): Promise<WriterResults> {
         headers: { "Jn-Producer": "bench-producer", "Jn-Schema": "order@1" },
         payload,
       }));
-    const writer = new StoreWriter(nc, 60_000);
+    const writer = new NatsStoreWriter(nc, 60_000);
     const a = msgs();
     const writerUs = await cpuPerMessage(nc, batches, a, () => void writer.publishAtomic("bench.nowhere", a));
     const natsUs = await cpuPerMessage(nc, batches, a, () => natsHeadersBatch(nc, "bench.nowhere", a));

@@ -7,10 +7,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterEach } from "vitest";
-import { startNatsServer, type RunningNatsServer } from "../../core/server/launcher.js";
-import type { JunctionUsers } from "../../core/server/nats-config.js";
-import { startJunctionGateway, type JunctionGateway, type JunctionGatewayOptions } from "../../core/server/index.js";
-import { silentLogger } from "../../core/server/logger.js";
+import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  silentLogger,
+  startJunctionGateway,
+  startNatsServer,
+  type JunctionGateway,
+  type JunctionGatewayOptions,
+  type JunctionUsers,
+  type RunningNatsServer,
+} from "../../core/server/index.js";
 import { connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
 
 let counter = 0;
@@ -36,6 +43,13 @@ export interface TestBroker {
   gateways: JunctionGateway[];
   /** Connects an SDK client as the client user. */
   client(o?: ConnectOptions): Promise<JunctionClient>;
+  /**
+   * A raw NATS connection (closed by stop()): as the gateway user (full rights, for inspecting
+   * the store) or as the client user (to act as a hostile or hand-written client).
+   */
+  raw(as?: "gateway" | "client"): Promise<NatsConnection>;
+  /** A JetStream manager on a raw gateway-user connection (to inspect the store). */
+  jsm(): Promise<JetStreamManager>;
   /** Starts one more gateway against the same server. */
   addGateway(o?: Partial<JunctionGatewayOptions>): Promise<JunctionGateway>;
   /** Restarts the nats-server on the same port and store. */
@@ -58,6 +72,8 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
   let server = await startNatsServer({ dir, users, sync: o.sync ?? "always" });
   const gateways: JunctionGateway[] = [];
   const clients: JunctionClient[] = [];
+  const raws: NatsConnection[] = [];
+  let inspector: Promise<JetStreamManager> | undefined;
   const addGateway = async (extra: Partial<JunctionGatewayOptions> = {}) => {
     const gw = await startJunctionGateway({
       servers: server.url,
@@ -86,14 +102,32 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       clients.push(c);
       return c;
     },
+    async raw(as = "gateway") {
+      const u = as === "gateway" ? users.gateway : users.client;
+      const nc = await natsConnect({
+        servers: server.url,
+        user: u.user,
+        pass: u.password,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
+      raws.push(nc);
+      return nc;
+    },
+    jsm() {
+      inspector ??= broker.raw("gateway").then((nc) => jetstreamManager(nc));
+      return inspector;
+    },
     addGateway,
     async restartServer() {
+      inspector = undefined;
       const port = server.port;
       await server.stop();
       server = await startNatsServer({ dir, users, sync: o.sync ?? "always", port });
     },
     async stop() {
       for (const c of clients) await c.close().catch(() => {});
+      for (const nc of raws) await nc.close().catch(() => {});
       for (const g of gateways) await g.close().catch(() => {});
       await server.stop();
       await rm(dir, { recursive: true, force: true });

@@ -132,7 +132,7 @@ describe("payloads and frames", () => {
       const { headers } = await import("@nats-io/nats-core");
       const h = headers();
       h.set(Headers.Batch, "1");
-      const reply = await client.nc.request(subjects.produce(station), f, { headers: h, timeout: 5000 });
+      const reply = await (await broker.raw("client")).request(subjects.produce(station), f, { headers: h, timeout: 5000 });
       const body = reply.json<{ ok: boolean; error: { code: string; message: string } }>();
       expect(body.ok).toBe(false);
       expect(body.error.code).toBe("INVALID_FRAME");
@@ -159,9 +159,10 @@ describe("payloads and frames", () => {
     const h = headers();
     h.set(Headers.MsgId, "single-1");
     h.set("trace", "abc");
-    const reply = await client.nc.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
+    const raw = await broker.raw("client");
+    const reply = await raw.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
     expect(reply.json()).toEqual({ ok: true, data: { results: [{ seq: 1, duplicate: false }] } });
-    const again = await client.nc.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
+    const again = await raw.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
     expect(again.json()).toEqual({ ok: true, data: { results: [{ seq: 1, duplicate: true }] } });
   });
 });
@@ -182,18 +183,18 @@ describe("credentials and reachability", () => {
     const station = uniqueName();
     await client.stations.create(station);
     const errors: string[] = [];
-    const sneaky = await connect({ servers: broker.url, user: broker.users.client.user, pass: broker.users.client.password });
+    const sneaky = await broker.raw("client");
     void (async () => {
-      for await (const s of sneaky.nc.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error));
+      for await (const s of sneaky.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error));
     })();
-    sneaky.nc.publish(subjects.stationMsg(station), new TextEncoder().encode("bypass"));
-    const req = await sneaky.nc
+    sneaky.publish(subjects.stationMsg(station), new TextEncoder().encode("bypass"));
+    const req = await sneaky
       .request(subjects.stationMsg(station), new TextEncoder().encode("bypass2"), { timeout: 1000 })
       .catch((e: unknown) => e as Error);
     expect(req).toBeInstanceOf(Error);
-    await sneaky.nc.flush();
+    await sneaky.flush();
     // Nor may it touch the JetStream API or KV.
-    const api = await sneaky.nc
+    const api = await sneaky
       .request(`$JS.API.STREAM.PURGE.${subjects.stationStream(station)}`, new Uint8Array(), { timeout: 1000 })
       .catch((e: unknown) => e as Error);
     expect(api).toBeInstanceOf(Error);

@@ -12,10 +12,16 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startNatsServer, type RunningNatsServer } from "../../core/server/launcher.js";
-import { startJunctionGateway, silentLogger, type JunctionGateway } from "../../core/server/index.js";
+import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  startJunctionGateway,
+  startNatsServer,
+  silentLogger,
+  type JunctionGateway,
+  type RunningNatsServer,
+} from "../../core/server/index.js";
 import { subjects } from "../../core/protocol/index.js";
-import { jetstreamManager } from "../../core/nats/index.js";
 import { makeUsers, uniqueName, waitFor } from "../harness/index.js";
 import { connect, type JunctionClient } from "../../sdk/index.js";
 
@@ -159,7 +165,14 @@ describe("a 3-node NATS cluster with two gateways", () => {
 
     // State polls time out after 1 s (not the default 5 s), so a poll sent to a dead node does
     // not blur the timings.
-    const mon = await jetstreamManager(gw.context.nc, { timeout: 1000 });
+    const inspector: NatsConnection = await natsConnect({
+      servers: urls(),
+      user: users.gateway.user,
+      pass: users.gateway.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    const mon = await jetstreamManager(inspector, { timeout: 1000 });
     const station = uniqueName("cl");
     const stream = subjects.stationStream(station);
     await c.stations.create(station, { replicas: 3 });
@@ -233,7 +246,7 @@ describe("a 3-node NATS cluster with two gateways", () => {
     await phase("steady state", () => acked.size >= 2000 && deliveryTimes.length >= 1500);
 
     // Kill the station's stream leader (SIGKILL) and the child gateway (SIGKILL), together.
-    const leader = (await gw.context.jsm.streams.info(stream)).cluster?.leader;
+    const leader = (await mon.streams.info(stream)).cluster?.leader;
     const victim = nodes.find((n) => n.name === leader) ?? nodes[0]!;
     const killAt = now();
     const ackedAtKill = acked.size;
@@ -287,7 +300,8 @@ describe("a 3-node NATS cluster with two gateways", () => {
     await consuming;
 
     const gaps = (ts: number[]) => ts.slice(1).reduce((m, t, i) => Math.max(m, t - ts[i]!), 0);
-    const info = await gw.context.jsm.streams.info(stream);
+    const info = await mon.streams.info(stream);
+    await inspector.close();
     const redelivered = [...deliveries.values()].filter((d) => d.length > 1).length;
     timings["messages sent / acked / failed"] = `${sent} / ${acked.size} / ${failed.length}`;
     timings["stream messages"] = info.state.messages;

@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
-import type { JunctionGateway } from "../../core/server/index.js";
 import type { DeadLetter } from "../../core/protocol/index.js";
 import type { JunctionClient, Message } from "../../sdk/index.js";
 
@@ -29,8 +28,8 @@ async function terminateOne(station: string): Promise<void> {
   }
 }
 
-async function advisoryBacklog(gw: JunctionGateway): Promise<number> {
-  const ci = await gw.context.jsm.consumers.info("JN_ADV", "jn-gateway");
+async function advisoryBacklog(): Promise<number> {
+  const ci = await (await broker.jsm()).consumers.info("JN_ADV", "jn-gateway");
   return ci.num_pending + ci.num_ack_pending;
 }
 
@@ -50,7 +49,7 @@ describe("gateway killed on the advisory path", () => {
       const a = await broker.addGateway({ dls: { advisoryAckWaitMs: ACK_WAIT_MS, hooks } });
       client = await broker.client();
       const events: string[] = [];
-      const sub = client.nc.subscribe(`jn.events.${station}.dead-lettered`, {
+      const sub = (await broker.raw("client")).subscribe(`jn.events.${station}.dead-lettered`, {
         callback: (_e, m) => {
           events.push(new TextDecoder().decode(m.data));
         },
@@ -67,7 +66,7 @@ describe("gateway killed on the advisory path", () => {
       expect(items.map((d) => d.id)).toEqual([dl.id]);
       expect(items[0]).toMatchObject({ reason: "terminated", groups: ["g"], seq: 1, error: { message: "broken" } });
       // The advisory is done (acked by the second gateway) and nothing else arrives later.
-      await waitFor(async () => (await advisoryBacklog(b)) === 0, 10_000);
+      await waitFor(async () => (await advisoryBacklog()) === 0, 10_000);
       await new Promise((r) => setTimeout(r, ACK_WAIT_MS * 1.5));
       expect((await client.dls.list({ station })).items).toHaveLength(1);
       expect((await client.dls.stats(station)).total).toBe(1);

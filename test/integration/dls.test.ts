@@ -189,12 +189,13 @@ describe("events", () => {
   it("dead-lettered, resent, dropped and group-changed are published on jn.events.<station>.<kind>", async () => {
     const st = await station();
     const seen: { subject: string; body: Record<string, unknown> }[] = [];
-    const sub = client.nc.subscribe(`jn.events.${st}.>`, {
+    const rawClient = await broker.raw("client");
+    const sub = rawClient.subscribe(`jn.events.${st}.>`, {
       callback: (_e, m) => {
         seen.push({ subject: m.subject, body: JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown> });
       },
     });
-    await client.nc.flush();
+    await rawClient.flush();
     await client.producer({ station: st }).sendBatch([{ payload: "a" }, { payload: "b" }]);
     const c = await client.consumer({ station: st, group: "g" });
     await take(c, 2, (m) => m.deadLetter("no"));

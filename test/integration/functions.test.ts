@@ -28,7 +28,7 @@ async function drain(station: string, n: number): Promise<Message[]> {
 }
 
 async function fnDeadLetters(station: string): Promise<DeadLetter[]> {
-  const jsm = broker.gateways[0]!.context.jsm;
+  const jsm = await broker.jsm();
   const info = await jsm.streams.info("JN_DLS", { subjects_filter: subjects.dls(station, "function") });
   const out: DeadLetter[] = [];
   if (!info.state.subjects) return out;

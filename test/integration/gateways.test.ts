@@ -30,11 +30,12 @@ describe("several gateways", () => {
     await client.stations.create(station);
     // Each gateway answers for it (cache miss reads KV, the watch keeps it fresh).
     for (const g of broker.gateways) {
-      await waitFor(async () => (await g.context.stations.get(station)) !== undefined);
+      await waitFor(async () => (await (await g.records()).stations.get(station)) !== undefined);
     }
     const updated = await client.stations.update(station, { maxMessageSize: 10 });
     for (const g of broker.gateways) {
-      await waitFor(() => g.context.stations.cached(station)?.config.maxMessageSize === 10);
+      const records = await g.records();
+      await waitFor(() => records.stations.cached(station)?.config.maxMessageSize === 10);
     }
     const out = await client.producer({ station }).sendBatch(Array.from({ length: 20 }, () => ({ payload: "x".repeat(11) })));
     expect(updated.config.maxMessageSize).toBe(10);

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
-import { startGateway, type Gateway } from "../../core/gateway/index.js";
-import { startHttp } from "../../core/server/http.js";
-import { silentLogger } from "../../core/server/logger.js";
-import type { JunctionGateway } from "../../core/server/index.js";
+import { GatewayMetrics, startHttp, type JunctionGateway, type MetricsSource } from "../../core/server/index.js";
 import type { JunctionClient } from "../../sdk/index.js";
 
 let broker: TestBroker;
@@ -46,37 +43,36 @@ describe("gateway HTTP surface", () => {
     expect((await fetch(`${gw.httpUrl}/readyz`, { method: "POST" })).status).toBe(405);
   });
 
-  it("says not ready (503) until the gateway has started, while /healthz already answers", async () => {
-    let open: () => void = () => {};
-    const gate = new Promise<void>((r) => (open = r));
-    let started: Gateway | undefined;
-    const http = await startHttp(() => started, 0, { host: "127.0.0.1" });
+  it("says not ready (503) until a gateway is bound and ready, while /healthz already answers", async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    const http = await startHttp({ port: 0, host: "127.0.0.1", metrics });
     try {
-      // A real gateway held in its startup (connected, buckets open, extensions loading).
-      const starting = startGateway({
-        servers: broker.url,
-        user: broker.users.gateway.user,
-        pass: broker.users.gateway.password,
-        logger: silentLogger,
-        extend: async () => {
-          await gate;
-          return {};
-        },
-      });
       expect((await get(`${http.url}/readyz`)).status).toBe(503);
       expect((await get(`${http.url}/healthz`)).status).toBe(200);
       expect(sample((await get(`${http.url}/metrics`)).body, "junction_gateway_ready")).toBe(0);
-      open();
-      started = await starting;
+      let ready = true;
+      const source: MetricsSource = {
+        ready: () => ready,
+        produceStats: () => gw.produceStats(),
+        badReplySubjects: () => 0,
+        brokerState: async () => ({ groups: [], deadLetters: [] }),
+      };
+      metrics.bind(source);
       expect((await get(`${http.url}/readyz`)).status).toBe(200);
       expect(sample((await get(`${http.url}/metrics`)).body, "junction_gateway_ready")).toBe(1);
-      await started.close();
+      ready = false;
       expect((await get(`${http.url}/readyz`)).status).toBe(503);
     } finally {
-      open();
-      await started?.close();
       await http.close();
     }
+  });
+
+  it("follows a real gateway: ready while it serves, not ready once closed", async () => {
+    const g = await broker.addGateway({ httpPort: -1 });
+    expect((await get(`${g.httpUrl}/readyz`)).status).toBe(200);
+    const metrics = g.metrics;
+    await g.close();
+    expect(metrics.ready).toBe(false);
   });
 
   it("exports produce, validation, function, dead-letter and consumer-lag series after traffic", async () => {
@@ -138,6 +134,24 @@ describe("gateway HTTP surface", () => {
     await expect(client.producer({ station: uniqueName("missing"), sendTimeoutMs: 2000 }).send("x")).rejects.toThrow();
     const after = (await get(`${gw.httpUrl}/metrics`)).body;
     expect(sample(after, "junction_produce_request_errors_total", { code: "STATION_NOT_FOUND" })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("counts poison and terminated dead letters (stored with their group) in junction_dead_letters", async () => {
+    const station = uniqueName();
+    await client.stations.create(station);
+    await client.producer({ station }).sendBatch([{ payload: "a" }, { payload: "b" }]);
+    // One message given up by the member (terminated), one nak'd past its single delivery (poison).
+    const member = await client.consumer({
+      station,
+      group: "quitter",
+      maxMsgDeliveries: 1,
+      onMessage: (m) => (m.text() === "a" ? m.deadLetter("bad a") : m.nak()),
+    });
+    await waitFor(async () => (await client.dls.stats(station)).total === 2, 20_000);
+    await member.close();
+    const text = (await get(`${gw.httpUrl}/metrics`)).body;
+    expect(sample(text, "junction_dead_letters", { station, reason: "terminated" })).toBe(1);
+    expect(sample(text, "junction_dead_letters", { station, reason: "poison" })).toBe(1);
   });
 
   it("says not ready (503) while NATS is away, and ready again once it is back", async () => {

@@ -44,7 +44,7 @@ async function codeOf(p: Promise<unknown>): Promise<JunctionError> {
 
 /** The dead letters stored for a station and reason (read straight from JN_DLS). */
 async function deadLetters(station: string, reason: string): Promise<DeadLetter[]> {
-  const jsm = broker.gateways[0]!.context.jsm;
+  const jsm = await broker.jsm();
   const out: DeadLetter[] = [];
   const info = await jsm.streams.info("JN_DLS", { subjects_filter: subjects.dls(station, reason) });
   if (!info.state.subjects || Object.keys(info.state.subjects).length === 0) return out;

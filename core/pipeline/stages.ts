@@ -1,5 +1,4 @@
-import type { DeadLetterWriter } from "../dls/index.js";
-import type { ErrorBody } from "../protocol/index.js";
+import type { DeadLetterReason, ErrorBody, Scope } from "../protocol/index.js";
 import type { StationRecord } from "../stations/index.js";
 
 /** A message moving through the produce pipeline. */
@@ -11,23 +10,23 @@ export interface StageMessage {
   value?: unknown;
 }
 
-/** What a stage made of one message: messages to store ([] = dropped), or an error. */
-export type StageOutcome = { ok: true; messages: StageMessage[] } | { ok: false; error: ErrorBody };
+/**
+ * What a stage made of one message: messages to store ([] = dropped), or a refusal. A refusal
+ * with `deadLetter` asks the caller to record the message in the DLS with that reason.
+ */
+export type StageOutcome = { ok: true; messages: StageMessage[] } | { ok: false; error: ErrorBody; deadLetter?: DeadLetterReason };
 
-/** Facts about the request a stage may use (for dead-letter copies). */
+/** Facts about the request a stage may use. */
 export interface StageContext {
+  scope: Scope;
   station: StationRecord;
   producer: string | undefined;
-  /**
-   * Where refused messages are recorded, when not the stage's own writer (a DLS resend records
-   * a new failure as linked to the dead letter it resent).
-   */
-  deadLetters?: DeadLetterWriter | undefined;
 }
 
 /**
  * One step of the produce path between decode and store (schema validation, functions).
- * Gets the whole batch at once; returns one outcome per message, in order.
+ * Gets the whole batch at once; returns one outcome per message, in order. A stage records
+ * nothing itself: refusals go back to the caller, which records dead letters.
  */
 export interface ProduceStage {
   readonly name: string;
@@ -42,12 +41,21 @@ export interface IndexedMessage {
   msg: StageMessage;
 }
 
+/** Why an input message was refused, and the message as the refusing stage saw it. */
+export interface StageFailure {
+  error: ErrorBody;
+  /** Set when the refusal is to be recorded in the DLS. */
+  deadLetter?: DeadLetterReason | undefined;
+  /** The message the refusing stage was given. */
+  msg: StageMessage;
+}
+
 /** What the stages made of a batch. */
 export interface StagesResult {
   /** The messages to store, in order. */
   survivors: IndexedMessage[];
-  /** Input indexes refused by a stage, with the error. Nothing of such a message is stored. */
-  failed: Map<number, ErrorBody>;
+  /** Input indexes refused by a stage. Nothing of such a message is stored. */
+  failed: Map<number, StageFailure>;
 }
 
 /**
@@ -59,7 +67,7 @@ export interface StagesResult {
  */
 export async function runStages(stages: readonly ProduceStage[], ctx: StageContext, input: IndexedMessage[]): Promise<StagesResult> {
   let current = input;
-  const failed = new Map<number, ErrorBody>();
+  const failed = new Map<number, StageFailure>();
   for (const stage of stages) {
     if (current.length === 0 || !stage.applies(ctx.station)) continue;
     const outcomes = await stage.run(
@@ -68,12 +76,12 @@ export async function runStages(stages: readonly ProduceStage[], ctx: StageConte
     );
     const next: IndexedMessage[] = [];
     outcomes.forEach((o, k) => {
-      const index = current[k]!.index;
+      const c = current[k]!;
       if (!o.ok) {
-        if (!failed.has(index)) failed.set(index, o.error);
+        if (!failed.has(c.index)) failed.set(c.index, { error: o.error, deadLetter: o.deadLetter, msg: c.msg });
         return;
       }
-      o.messages.forEach((m, j) => next.push({ index, msg: j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" } }));
+      o.messages.forEach((m, j) => next.push({ index: c.index, msg: j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" } }));
     });
     current = next;
   }

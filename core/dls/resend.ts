@@ -1,0 +1,143 @@
+import type { StreamAdmin, StreamReader, StoreMessage, StoreWriter } from "../nats/index.js";
+import {
+  DLS_STREAM,
+  EventKind,
+  Headers,
+  isConsumerReason,
+  isReservedHeader,
+  type DeadLetter,
+  type ErrorBody,
+  type Scope,
+} from "../protocol/index.js";
+import { recordFailures, runStages, storeMessages, type ProduceStage } from "../pipeline/index.js";
+import type { StationRegistry } from "../stations/index.js";
+import type { Clock, EventPublisher } from "../support/index.js";
+import type { DeadLetterWriter } from "./writer.js";
+
+/** Most errors one resend reports. */
+const MAX_REPORTED_ERRORS = 100;
+
+/** What resending needs. */
+export interface ResenderDeps {
+  admin: StreamAdmin;
+  reader: StreamReader;
+  /** The gateway's store writer (resends are published on the gateway connection). */
+  writer: StoreWriter;
+  /** The dead-letter writer (a resend that fails again on produce becomes a new, linked dead letter). */
+  dls: DeadLetterWriter;
+  events: EventPublisher;
+  /** The gateway's produce stages (schema, functions): a schema/function dead letter goes through them again. */
+  stages: readonly ProduceStage[];
+  clock: Clock;
+  /** Requests of at most this many messages are stored message by message, as on produce. */
+  smallBatchMessages?: number | undefined;
+}
+
+/** What a resend did. */
+export interface ResendReport {
+  resent: number;
+  failed: number;
+  errors?: { id: string; code: string; message: string }[];
+}
+
+type ResendOutcome = { ok: true } | { ok: false; error: ErrorBody; keep: boolean };
+
+/** The headers a resent message keeps: the producer's own, the producer name, and the link. */
+function resendHeaders(dl: DeadLetter): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k)) h[k] = v;
+  if (dl.producer) h[Headers.Producer] = dl.producer;
+  h[Headers.ResentFrom] = dl.id;
+  return h;
+}
+
+/**
+ * Resends dead letters. Poison and terminated ones go back only to the group(s) that failed them
+ * (on the group's resend subject); schema and function ones go through today's produce stages
+ * again, and a new failure is recorded as a dead letter linked to the one resent. A resent entry
+ * leaves the DLS.
+ */
+export class Resender {
+  readonly #d: ResenderDeps;
+
+  constructor(d: ResenderDeps) {
+    this.#d = d;
+  }
+
+  async #one(scope: Scope, stations: StationRegistry, dl: DeadLetter): Promise<ResendOutcome> {
+    const rec = await stations.fresh(dl.station);
+    if (!rec) return { ok: false, keep: true, error: { code: "STATION_NOT_FOUND", message: `station '${dl.station}' not found` } };
+    const payload = Buffer.from(dl.payload, "base64");
+    if (isConsumerReason(dl.reason)) {
+      if (dl.groups.length === 0)
+        return { ok: false, keep: true, error: { code: "INVALID_ARGUMENT", message: `dead letter '${dl.id}' names no group` } };
+      for (const g of dl.groups) {
+        if (!(await this.#d.admin.groupState(scope, dl.station, g))) {
+          return {
+            ok: false,
+            keep: true,
+            error: { code: "GROUP_NOT_FOUND", message: `consumer group '${g}' not found on '${dl.station}'` },
+          };
+        }
+      }
+      // Each failing group gets it on its own resend subject; no other group sees it again.
+      for (const g of dl.groups) {
+        const msg: StoreMessage = {
+          id: dl.groups.length > 1 ? `resend:${dl.id}:${g}` : `resend:${dl.id}`,
+          headers: resendHeaders(dl),
+          payload,
+        };
+        const ack = await this.#d.writer.publish(scope.stationResend(dl.station, g), msg);
+        if (!ack.ok) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: ack.description } };
+      }
+      return { ok: true };
+    }
+    const input = [{ index: 0, msg: { id: `resend:${dl.id}`, headers: resendHeaders(dl), payload } }];
+    const ctx = { scope, station: rec, producer: dl.producer };
+    const { survivors, failed } = await runStages(this.#d.stages, ctx, input);
+    const failure = failed.get(0);
+    if (failure) {
+      await recordFailures(this.#d.dls.linkedTo(dl), ctx, failed, this.#d.clock);
+      return { ok: false, keep: false, error: failure.error };
+    }
+    const acks = await storeMessages(
+      this.#d.writer,
+      scope.stationMsg(dl.station),
+      survivors.map((s) => s.msg),
+      this.#d.smallBatchMessages,
+    );
+    const bad = acks.find((a) => !a.ok);
+    if (bad) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: bad.description } };
+    return { ok: true };
+  }
+
+  /** Resends each target; reports counts and the first errors. */
+  async resend(scope: Scope, stations: StationRegistry, targets: readonly DeadLetter[]): Promise<ResendReport> {
+    let resent = 0;
+    let failed = 0;
+    const errors: { id: string; code: string; message: string }[] = [];
+    for (const dl of targets) {
+      let out: ResendOutcome;
+      try {
+        out = await this.#one(scope, stations, dl);
+      } catch (err) {
+        out = { ok: false, keep: true, error: { code: "INTERNAL", message: (err as Error).message } };
+      }
+      // A resent entry leaves the DLS; one that failed again on produce was replaced by a linked entry.
+      if (out.ok || !out.keep) await this.#d.reader.delete(DLS_STREAM, dl.dlsSeq!);
+      if (out.ok) {
+        resent++;
+        this.#d.events.publish(
+          dl.station,
+          EventKind.Resent,
+          { id: dl.id, reason: dl.reason, groups: dl.groups, seq: dl.seq },
+          scope.tenant,
+        );
+      } else {
+        failed++;
+        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ id: dl.id, code: out.error.code, message: out.error.message });
+      }
+    }
+    return errors.length > 0 ? { resent, failed, errors } : { resent, failed };
+  }
+}

@@ -1,0 +1,264 @@
+import type { GroupState, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
+import {
+  DLS_STREAM,
+  EventKind,
+  JunctionError,
+  assertName,
+  parseDlsSubject,
+  type GroupConfig,
+  type GroupInfo,
+  type Scope,
+  type StationConfig,
+  type StationInfo,
+} from "../../protocol/index.js";
+import {
+  assertUpdatable,
+  resolveGroupConfig,
+  resolveStationConfig,
+  sameStartPosition,
+  sameStationConfig,
+  type GroupRecord,
+  type StationRecord,
+  type StationRegistry,
+} from "../../stations/index.js";
+import { isoNow, type Clock, type EventPublisher } from "../../support/index.js";
+import type { ApiContext, ApiHandler } from "../../pipeline/index.js";
+
+/** What the station and group handlers need. */
+export interface StationHandlerDeps {
+  admin: StreamAdmin;
+  reader: StreamReader;
+  defaultReplicas: number;
+  events: EventPublisher;
+  clock: Clock;
+  /** Called after a station is deleted (to drop dependent metadata). */
+  onStationDeleted?: ((scope: Scope, name: string) => Promise<void>) | undefined;
+}
+
+/** The station's public view. */
+export function stationInfo(rec: StationRecord, state: StreamState | undefined): StationInfo {
+  const info: StationInfo = {
+    name: rec.name,
+    config: rec.config,
+    createdAt: rec.createdAt,
+    schema: rec.schema,
+    functions: rec.functions ?? [],
+  };
+  if (state) info.state = { ...state };
+  return info;
+}
+
+/** Extra group stats that need more than the consumer state. */
+export interface GroupExtraStats {
+  deadLettered: number;
+  oldestUnackedAgeMs: number;
+}
+
+/** The group's public view with its live stats. */
+export function groupInfo(
+  rec: GroupRecord,
+  s: GroupState | undefined,
+  extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 },
+): GroupInfo {
+  return {
+    station: rec.station,
+    name: rec.name,
+    config: rec.config,
+    stats: {
+      pending: s?.pending ?? 0,
+      unacked: s?.ackPending ?? 0,
+      redelivered: s?.redelivered ?? 0,
+      membersOnline: s?.waiting ?? 0,
+      deliveredSeq: s?.deliveredSeq ?? 0,
+      ackFloorSeq: s?.ackFloorSeq ?? 0,
+      deadLettered: extra.deadLettered,
+      oldestUnackedAgeMs: extra.oldestUnackedAgeMs,
+    },
+  };
+}
+
+/** Dead letters per consumer group of a station (poison + terminated), from the DLS subject counts. */
+export async function deadLettersByGroup(reader: StreamReader, scope: Scope, station: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const filter = scope.dlsFilter({ station, group: "*" });
+  if (filter === undefined) return out;
+  for (const [subject, n] of Object.entries(await reader.subjectCounts(DLS_STREAM, filter))) {
+    const g = parseDlsSubject(subject)?.group;
+    if (g !== undefined) out[g] = (out[g] ?? 0) + n;
+  }
+  return out;
+}
+
+/**
+ * Age of the oldest message a group was given and has not acked: the first of the group's
+ * messages above its ack floor (JetStream does not report delivery times, so this is the
+ * message's store time).
+ */
+export async function oldestUnackedAgeMs(
+  reader: StreamReader,
+  scope: Scope,
+  station: string,
+  group: string,
+  s: GroupState | undefined,
+  now: number,
+): Promise<number> {
+  if (!s || s.ackPending === 0) return 0;
+  const own = new Set([scope.stationMsg(station), scope.stationResend(station, group)]);
+  const { messages } = await reader.read(scope.stationStream(station), {
+    fromSeq: s.ackFloorSeq + 1,
+    filter: scope.stationAll(station),
+    batch: 32,
+  });
+  const m = messages.find((x) => own.has(x.subject) && x.seq <= s.deliveredSeq);
+  return m ? Math.max(0, now - m.time.getTime()) : 0;
+}
+
+/** Throws STATION_NOT_FOUND unless the station exists (read fresh from KV). */
+export async function mustGetStation(stations: StationRegistry, name: unknown): Promise<StationRecord> {
+  assertName("station", name);
+  const rec = await stations.fresh(name);
+  if (!rec) throw new JunctionError("STATION_NOT_FOUND", `station '${name}' not found`, { details: { station: name } });
+  return rec;
+}
+
+function groupNotFound(station: string, group: string): JunctionError {
+  return new JunctionError("GROUP_NOT_FOUND", `consumer group '${group}' not found on '${station}'`, { details: { station, group } });
+}
+
+/** Builds the `station.*` and `group.*` handlers. */
+export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandler> {
+  const extra = async (
+    ctx: ApiContext,
+    station: string,
+    group: string,
+    s: GroupState | undefined,
+    dead?: Record<string, number>,
+  ): Promise<GroupExtraStats> => ({
+    deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, station)))[group] ?? 0,
+    oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, station, group, s, d.clock.now()),
+  });
+  const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted") =>
+    d.events.publish(station, EventKind.GroupChanged, { group, change }, ctx.scope.tenant);
+
+  return {
+    "station.create": async (body, ctx) => {
+      const { stations } = ctx.records;
+      const name = body["name"];
+      assertName("station", name);
+      const config = resolveStationConfig(body["config"] as Partial<StationConfig> | undefined, {
+        ...resolveStationConfig({}),
+        replicas: d.defaultReplicas,
+      });
+      const existing = await stations.fresh(name);
+      if (existing) {
+        // Creating again with the same settings is a no-op; other settings are an error.
+        if (sameStationConfig(existing.config, config))
+          return { ...stationInfo(existing, await d.admin.stationState(ctx.scope, name)), created: false };
+        throw new JunctionError("STATION_EXISTS", `station '${name}' exists with other settings; use update to change them`, {
+          details: { station: name, existing: existing.config, requested: config },
+        });
+      }
+      const state = await d.admin.ensureStation(ctx.scope, name, config);
+      const rec: StationRecord = { name, config, createdAt: isoNow(d.clock) };
+      await stations.put(rec);
+      return { ...stationInfo(rec, state), created: true };
+    },
+    "station.get": async (body, ctx) => {
+      const rec = await mustGetStation(ctx.records.stations, body["name"]);
+      return stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name));
+    },
+    "station.list": async (_body, ctx) => {
+      const out: StationInfo[] = [];
+      for (const rec of await ctx.records.stations.list()) out.push(stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name)));
+      return out;
+    },
+    "station.update": async (body, ctx) => {
+      const { stations } = ctx.records;
+      const rec = await mustGetStation(stations, body["name"]);
+      const next = resolveStationConfig(body["config"] as Partial<StationConfig>, rec.config);
+      assertUpdatable(rec.name, rec.config, next);
+      let state: StreamState;
+      try {
+        state = await d.admin.ensureStation(ctx.scope, rec.name, next);
+      } catch (err) {
+        throw new JunctionError("STATION_UPDATE_REFUSED", `JetStream refused the update of '${rec.name}': ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      const updated: StationRecord = { ...rec, config: next };
+      await stations.put(updated);
+      return stationInfo(updated, state);
+    },
+    "station.delete": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const name = body["name"];
+      assertName("station", name);
+      // A record that fails validation can still be deleted (that is how an operator clears it).
+      if (!(await stations.fresh(name)) && !(await stations.names()).includes(name)) {
+        throw new JunctionError("STATION_NOT_FOUND", `station '${name}' not found`, { details: { station: name } });
+      }
+      await d.admin.deleteStation(ctx.scope, name);
+      await groups.deleteAll(name);
+      await stations.delete(name);
+      await d.onStationDeleted?.(ctx.scope, name);
+      return { deleted: true };
+    },
+    "group.create": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const name = body["group"];
+      assertName("group", name);
+      const requested = (body["config"] ?? {}) as Partial<GroupConfig>;
+      const existing = await groups.get(rec.name, name);
+      // Joining an existing group changes only the settings given; the rest stay as they are.
+      const config = resolveGroupConfig(requested, existing?.config);
+      if (existing && requested.startPosition !== undefined && !sameStartPosition(existing.config.startPosition, config.startPosition)) {
+        throw new JunctionError(
+          "GROUP_CONFLICT",
+          `consumer group '${name}' on '${rec.name}' exists with start position ${JSON.stringify(existing.config.startPosition)}; ` +
+            `it cannot change to ${JSON.stringify(config.startPosition)}`,
+          { details: { station: rec.name, group: name, existing: existing.config.startPosition, requested: config.startPosition } },
+        );
+      }
+      const effective: GroupConfig = existing ? { ...config, startPosition: existing.config.startPosition } : config;
+      const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective);
+      const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? isoNow(d.clock) };
+      await groups.put(grec);
+      groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
+      return { ...groupInfo(grec, state, await extra(ctx, rec.name, name, state)), created: !existing };
+    },
+    "group.get": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const name = body["group"];
+      assertName("group", name);
+      const g = await groups.get(rec.name, name);
+      if (!g) throw groupNotFound(rec.name, name);
+      const state = await d.admin.groupState(ctx.scope, rec.name, name);
+      return groupInfo(g, state, await extra(ctx, rec.name, name, state));
+    },
+    "group.list": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const states = new Map((await d.admin.listGroups(ctx.scope, rec.name)).map((c) => [c.name, c]));
+      const dead = await deadLettersByGroup(d.reader, ctx.scope, rec.name);
+      const out: GroupInfo[] = [];
+      for (const g of await groups.list(rec.name)) {
+        const s = states.get(g.name);
+        out.push(groupInfo(g, s, await extra(ctx, rec.name, g.name, s, dead)));
+      }
+      return out;
+    },
+    "group.delete": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const name = body["group"];
+      assertName("group", name);
+      if (!(await groups.names(rec.name)).includes(name)) throw groupNotFound(rec.name, name);
+      await d.admin.deleteGroup(ctx.scope, rec.name, name);
+      await groups.delete(rec.name, name);
+      groupChanged(ctx, rec.name, name, "deleted");
+      return { deleted: true };
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { Bus, BusRequest } from "../nats/index.js";
+import {
+  API_PREFIX,
+  GATEWAY_QUEUE,
+  JunctionError,
+  PRODUCE_PREFIX,
+  errorFromNats,
+  parseApiSubject,
+  parseProduceSubject,
+  type ErrorBody,
+  type Scope,
+} from "../protocol/index.js";
+import type { Clock, Logger } from "../support/index.js";
+import { BodyValidator } from "./api/bodies.js";
+import type { ApiContext, ApiHandler, TenantRecords } from "../pipeline/index.js";
+import type { ProduceHandler } from "./produce.js";
+
+/** Counters of requests the gateway would not serve. */
+export interface RefusalStats {
+  /** Requests whose reply subject was not an inbox (never answered, never acted on). */
+  badReplySubjects: number;
+}
+
+/** What the gateway service needs. */
+export interface GatewayServiceOptions {
+  bus: Bus;
+  produce: ProduceHandler;
+  /** Admin handlers by operation (`station.create`…). */
+  handlers: Readonly<Record<string, ApiHandler>>;
+  /** The tenant a request acts in, and its records. */
+  tenantOf: (req: BusRequest) => Promise<{ scope: Scope; records: TenantRecords }>;
+  logger: Logger;
+  clock: Clock;
+  /**
+   * Reply subjects the gateway answers: prefixes of client inboxes and of the server's
+   * service-import reply mappings. A request with any other reply subject is dropped (logged and
+   * counted): answering it would let a client aim the gateway's full rights at any subject.
+   * @default ["_INBOX.", "_INBOX_", "_R_."]
+   */
+  replyPrefixes?: readonly string[] | undefined;
+  /** @default "jn-gateway" */
+  queue?: string | undefined;
+}
+
+/** The default reply prefixes (see {@link GatewayServiceOptions.replyPrefixes}). */
+export const DEFAULT_REPLY_PREFIXES = ["_INBOX.", "_INBOX_", "_R_."] as const;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * The gateway's front: serves `jn.produce.*` and `jn.api.>` in the `jn-gateway` queue group (so
+ * any number of gateways share the load), refuses requests whose reply subject is not an inbox,
+ * validates admin bodies and dispatches them.
+ */
+export class GatewayService {
+  readonly refusals: RefusalStats = { badReplySubjects: 0 };
+  readonly #o: GatewayServiceOptions;
+  readonly #bodies: BodyValidator = new BodyValidator();
+  readonly #prefixes: readonly string[];
+  #subs: { stop(): void }[] = [];
+  #ready = false;
+  #lastWarn = 0;
+
+  constructor(o: GatewayServiceOptions) {
+    this.#o = o;
+    this.#prefixes = o.replyPrefixes ?? DEFAULT_REPLY_PREFIXES;
+  }
+
+  /** Serving requests. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Subscribes and waits until the server has the subscriptions. */
+  async start(): Promise<void> {
+    const { bus } = this.#o;
+    const queue = this.#o.queue ?? GATEWAY_QUEUE;
+    this.#subs.push(
+      bus.serve(
+        `${PRODUCE_PREFIX}.*`,
+        (req) => {
+          if (!this.#replyOk(req)) return;
+          this.#o.produce.handle(parseProduceSubject(req.subject) ?? "", req);
+        },
+        { queue },
+      ),
+      bus.serve(
+        `${API_PREFIX}.>`,
+        (req) => {
+          if (this.#replyOk(req)) void this.#api(req);
+        },
+        { queue },
+      ),
+    );
+    await bus.flush();
+    this.#ready = true;
+  }
+
+  #replyOk(req: BusRequest): boolean {
+    const r = req.reply;
+    if (r !== undefined && this.#prefixes.some((p) => r.startsWith(p))) return true;
+    this.refusals.badReplySubjects++;
+    const now = this.#o.clock.now();
+    // One line every 10 s at most: a hostile client must not flood the log.
+    if (now - this.#lastWarn > 10_000) {
+      this.#lastWarn = now;
+      this.#o.logger.warn("dropped a request whose reply subject is not an inbox", {
+        subject: req.subject,
+        reply: r ?? null,
+        requester: req.requester() ?? null,
+        dropped: this.refusals.badReplySubjects,
+      });
+    }
+    return false;
+  }
+
+  async #api(req: BusRequest): Promise<void> {
+    const op = parseApiSubject(req.subject) ?? "";
+    let reply: { ok: true; data: unknown } | { ok: false; error: ErrorBody };
+    try {
+      const handler = Object.hasOwn(this.#o.handlers, op) ? this.#o.handlers[op] : undefined;
+      if (!handler) throw new JunctionError("INVALID_ARGUMENT", `unknown API operation '${op}'`, { details: { operation: op } });
+      let body: unknown = {};
+      if (req.data.length > 0) {
+        try {
+          body = JSON.parse(dec.decode(req.data));
+        } catch (err) {
+          throw new JunctionError("INVALID_FRAME", `the request body of '${op}' is not JSON`, { cause: err });
+        }
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new JunctionError("INVALID_FRAME", `the request body of '${op}' must be a JSON object`);
+      }
+      this.#bodies.check(op, body);
+      const { scope, records } = await this.#o.tenantOf(req);
+      const ctx: ApiContext = { scope, records, requester: req.requester() };
+      reply = { ok: true, data: await handler(body as Record<string, unknown>, ctx) };
+    } catch (err) {
+      const e = err instanceof JunctionError ? err : errorFromNats(err, op);
+      if (!(err instanceof JunctionError)) this.#o.logger.error("admin operation failed", { op, error: (err as Error).message });
+      reply = { ok: false, error: e.toBody() };
+    }
+    req.respond(enc.encode(JSON.stringify(reply)));
+  }
+
+  /** Stops taking requests and waits for produce requests in flight. Idempotent. */
+  async stop(): Promise<void> {
+    this.#ready = false;
+    for (const s of this.#subs.splice(0)) s.stop();
+    await this.#o.produce.idle();
+  }
+}

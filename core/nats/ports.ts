@@ -1,0 +1,245 @@
+/**
+ * The ports between Junction's core and its store (the shape of BullMQ's backend interface):
+ * small interfaces of plain data, implemented on NATS in this folder and in memory for unit
+ * tests. Nothing outside core/nats/ sees a nats.js type.
+ */
+import type { GroupConfig, Scope, StationConfig } from "../protocol/index.js";
+
+/** Who sent a request, as the NATS server reports it (service imports share it). */
+export interface Requester {
+  /** The NATS account the request came from. */
+  account: string;
+  /** The NATS user name (empty when the server does not say). */
+  user: string;
+  /** The client's connection name. */
+  name?: string | undefined;
+  /** The server's id of the client connection. */
+  clientId?: number | undefined;
+}
+
+/** A request received on the bus. */
+export interface BusRequest {
+  readonly subject: string;
+  /** Where the answer goes; undefined when the sender expects none. */
+  readonly reply: string | undefined;
+  readonly data: Uint8Array;
+  /** One header's value (first value), or undefined. */
+  header(name: string): string | undefined;
+  /** Every header name, in order. */
+  headerNames(): string[];
+  /** Who sent it, when the server says (service imports with shared request info); else undefined. */
+  requester(): Requester | undefined;
+  /** Answers on the reply subject; false when there is none or the connection is closed. */
+  respond(data: Uint8Array): boolean;
+}
+
+/** Request/reply and publish: how the gateway serves and announces. */
+export interface Bus {
+  /** Serves requests on `subject` (wildcards allowed), in queue group `queue` when given. */
+  serve(subject: string, handler: (req: BusRequest) => void, o?: { queue?: string }): { stop(): void };
+  /** Publishes a message (fire-and-forget). */
+  publish(subject: string, data: Uint8Array): void;
+  /** Resolves when the server has seen everything sent so far. */
+  flush(): Promise<void>;
+  /** Whether the connection is up now. */
+  connected(): boolean;
+  /** Calls `cb` on every connection change (up / down); returns an unsubscribe function. */
+  onStatus(cb: (s: "up" | "down") => void): () => void;
+}
+
+/** One message to store. */
+export interface StoreMessage {
+  /** `Nats-Msg-Id` for de-duplication; empty = none. */
+  id: string;
+  headers: Record<string, string> | undefined;
+  payload: Uint8Array;
+}
+
+/** What the store answered for a publish or a batch commit. */
+export type StoreAck =
+  { ok: true; seq: number; duplicate: boolean; count: number } | { ok: false; errCode: number; description: string; timeout?: boolean };
+
+/** Writes messages to streams and waits for the store's acknowledgement. */
+export interface StoreWriter {
+  /** Publishes one message and waits for the store ack. */
+  publish(subject: string, m: StoreMessage): Promise<StoreAck>;
+  /**
+   * Publishes messages as one atomic batch (at most 1,000): all are stored or none. The ack's
+   * `seq` is the last message's; the batch is stored contiguously.
+   */
+  publishAtomic(subject: string, msgs: readonly StoreMessage[]): Promise<StoreAck>;
+  /** Fails what is pending and stops. Idempotent. */
+  close(): void;
+}
+
+/** Store error codes Junction reacts to (from nats-server's errors.json). */
+export const StoreErrorCode = {
+  StreamNotFound: 10059,
+  ConsumerNotFound: 10014,
+  StreamNameInUse: 10058,
+  /** An atomic batch holds a message id already stored. */
+  BatchDuplicateMsgId: 10201,
+} as const;
+
+/** A stream's state. */
+export interface StreamState {
+  messages: number;
+  bytes: number;
+  firstSeq: number;
+  lastSeq: number;
+  consumers: number;
+}
+
+/** A consumer group's state, as the store reports it. */
+export interface GroupState {
+  name: string;
+  /** Messages not yet delivered. */
+  pending: number;
+  /** Delivered, not yet acked. */
+  ackPending: number;
+  /** Messages delivered more than once and not yet acked. */
+  redelivered: number;
+  /** Pull requests waiting (members pulling). */
+  waiting: number;
+  /** Last stream sequence delivered. */
+  deliveredSeq: number;
+  /** Stream sequence of the ack floor. */
+  ackFloorSeq: number;
+}
+
+/** A message read back from a stream, as plain data. */
+export interface StreamMessage {
+  subject: string;
+  seq: number;
+  headers: Record<string, string>;
+  data: Uint8Array;
+  /** When the stream stored it. */
+  time: Date;
+}
+
+/** The settings of a limits stream whose entries carry their own TTL (the DLS). */
+export interface TtlStreamSettings {
+  name: string;
+  subjects: string[];
+  replicas: number;
+  maxMessages: number;
+  maxMessagesPerSubject: number;
+  duplicateWindowMs: number;
+}
+
+/** Station streams and consumer groups: JetStream administration. */
+export interface StreamAdmin {
+  /** Creates the station's stream, or updates what JetStream lets change. */
+  ensureStation(scope: Scope, station: string, config: StationConfig): Promise<StreamState>;
+  /** The stream's state, or undefined when it does not exist. */
+  stationState(scope: Scope, station: string): Promise<StreamState | undefined>;
+  /** Deletes the stream (and its consumers). */
+  deleteStation(scope: Scope, station: string): Promise<void>;
+  /** Creates a group's consumer, or applies ack time, deliveries and backoff to the live one. */
+  ensureGroup(scope: Scope, station: string, group: string, config: GroupConfig): Promise<GroupState>;
+  groupState(scope: Scope, station: string, group: string): Promise<GroupState | undefined>;
+  /** False when it did not exist. */
+  deleteGroup(scope: Scope, station: string, group: string): Promise<boolean>;
+  listGroups(scope: Scope, station: string): Promise<GroupState[]>;
+  /** Creates or upgrades a TTL stream (the DLS). */
+  ensureTtlStream(s: TtlStreamSettings): Promise<void>;
+}
+
+/** Reads and trims streams. */
+export interface StreamReader {
+  /** One message by sequence, or undefined. */
+  get(stream: string, seq: number): Promise<StreamMessage | undefined>;
+  /** Up to `batch` messages with seq >= fromSeq matching `filter`, and whether more may follow. */
+  read(stream: string, o: { fromSeq: number; filter: string; batch: number }): Promise<{ messages: StreamMessage[]; more: boolean }>;
+  /** Deletes one message; false when it was not there. */
+  delete(stream: string, seq: number): Promise<boolean>;
+  /** Message counts per subject matching `filter` ({} when the stream does not exist). */
+  subjectCounts(stream: string, filter: string): Promise<Record<string, number>>;
+  /** Removes the oldest messages matching `filter` so that at most `keep` remain; how many went. */
+  purgeKeep(stream: string, filter: string, keep: number): Promise<number>;
+}
+
+/** A JSON key/value bucket with revisions and a watch. */
+export interface JsonBucket<T> {
+  get(key: string): Promise<{ value: T; revision: number } | undefined>;
+  put(key: string, value: T): Promise<number>;
+  /** Creates the key only if absent; false when it existed. */
+  create(key: string, value: T): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  keys(filter?: string): Promise<string[]>;
+  /**
+   * Calls `onChange` for every current and future value (undefined = deleted). A value that is
+   * not JSON is reported as `undefined` to `onInvalid` and skipped.
+   */
+  watch(
+    onChange: (key: string, value: T | undefined) => void,
+    filter?: string,
+    onInvalid?: (key: string, err: unknown) => void,
+  ): Promise<{ stop(): void }>;
+}
+
+/** The metadata buckets of one tenant. */
+export interface MetadataBuckets {
+  stations: JsonBucket<unknown>;
+  groups: JsonBucket<unknown>;
+  schemas: JsonBucket<unknown>;
+  functions: JsonBucket<unknown>;
+}
+
+/** A consumer advisory (max deliveries or terminated), parsed. */
+export interface ConsumerAdvisory {
+  kind: "max-deliveries" | "terminated";
+  stream: string;
+  consumer: string;
+  streamSeq: number;
+  deliveries: number;
+  /** The consumer's reason (terminated only; empty when none was given). */
+  reason: string;
+  /** When the server gave up (ISO). */
+  timestamp: string;
+  /** The advisory's own id (unique per event). */
+  advisoryId: string;
+}
+
+/** One advisory delivery: ack only after its effect is stored; nak to have it again later. */
+export interface AdvisoryDelivery {
+  /** Undefined when the message is not a consumer advisory Junction understands. */
+  advisory: ConsumerAdvisory | undefined;
+  /** How many times this advisory was delivered. */
+  redeliveries: number;
+  ack(): Promise<boolean>;
+  nak(delayMs?: number): void;
+}
+
+/** The shared, durable advisory feed (every gateway pulls from one durable consumer). */
+export interface AdvisoryFeed {
+  /** Creates or upgrades the advisory stream and its shared consumer. */
+  ensure(o: { replicas: number; maxAgeSeconds: number; ackWaitMs: number }): Promise<void>;
+  /** Hands each advisory to `handle`, one at a time; `stop()` ends the loop. */
+  consume(handle: (d: AdvisoryDelivery) => Promise<void>, onError: (err: unknown) => void): Promise<{ stop(): Promise<void> }>;
+}
+
+/** What the connected server is and can do. */
+export interface ServerFacts {
+  version: string;
+  /** Largest message the server accepts, in bytes. */
+  maxPayload: number;
+}
+
+/** Everything core needs from the store, behind one object. */
+export interface Backend {
+  readonly bus: Bus;
+  readonly writer: StoreWriter;
+  readonly admin: StreamAdmin;
+  readonly reader: StreamReader;
+  readonly advisories: AdvisoryFeed;
+  readonly server: ServerFacts;
+  /** Opens (creating when needed) a tenant's metadata buckets. */
+  metadata(scope: Scope, replicas: number): Promise<MetadataBuckets>;
+  /** Opens (creating when needed) a JSON bucket with one value per key. */
+  bucket<T>(name: string, replicas: number): Promise<JsonBucket<T>>;
+  /** Whether the connection is closed for good. */
+  closed(): boolean;
+  /** Drains and closes. Idempotent. */
+  close(): Promise<void>;
+}

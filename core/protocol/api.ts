@@ -1,0 +1,105 @@
+/**
+ * The admin API's request bodies, as JSON Schemas (plain data: no runtime dependency). The
+ * gateway validates every body against these before a handler sees it (as Fastify does with
+ * route schemas), so a bad body is `INVALID_ARGUMENT` naming the path. Names are checked by the
+ * handlers against the naming rule (`INVALID_NAME`); settings objects (`config`) by their own
+ * resolvers, which name the bad setting.
+ */
+
+type JsonSchema = Readonly<Record<string, unknown>>;
+
+const name: JsonSchema = { type: "string" };
+const version: JsonSchema = { oneOf: [{ type: "integer", minimum: 1 }, { const: "latest" }] };
+const settings: JsonSchema = { type: "object" };
+
+function body(properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
+  return { type: "object", properties, required, additionalProperties: false };
+}
+
+const dlsFilter: Record<string, JsonSchema> = {
+  station: name,
+  reason: { type: "string" },
+  group: name,
+  since: { type: "string" },
+  until: { type: "string" },
+  text: { type: "string", maxLength: 1024 },
+};
+
+const dlsTarget: JsonSchema = {
+  type: "object",
+  properties: { id: { type: "string", minLength: 1, maxLength: 1024 }, filter: body(dlsFilter) },
+  additionalProperties: false,
+  oneOf: [{ required: ["id"] }, { required: ["filter"] }],
+};
+
+/** The body schema of every admin operation (`jn.api.<op>`). */
+export const API_REQUEST_SCHEMAS = {
+  ping: body({}),
+  "station.create": body({ name, config: settings }, ["name"]),
+  "station.get": body({ name }, ["name"]),
+  "station.list": body({}),
+  "station.update": body({ name, config: settings }, ["name", "config"]),
+  "station.delete": body({ name }, ["name"]),
+  "group.create": body({ station: name, group: name, config: settings }, ["station", "group"]),
+  "group.get": body({ station: name, group: name }, ["station", "group"]),
+  "group.list": body({ station: name }, ["station"]),
+  "group.delete": body({ station: name, group: name }, ["station", "group"]),
+  "schema.create": body(
+    {
+      name,
+      type: { type: "string" },
+      definition: { type: "string" },
+      messageType: { type: "string" },
+      compatibility: { type: "string" },
+      description: { type: "string", maxLength: 4096 },
+    },
+    ["name", "type", "definition"],
+  ),
+  "schema.get": body({ name, version }, ["name"]),
+  "schema.list": body({}),
+  "schema.versions": body({ name }, ["name"]),
+  "schema.delete": body({ name, force: { type: "boolean" } }, ["name"]),
+  "schema.attach": body({ name, station: name, version, allowUnknownFields: { type: "boolean" } }, ["name", "station"]),
+  "schema.detach": body({ station: name }, ["station"]),
+  "function.create": body(
+    {
+      name,
+      source: { type: "string" },
+      timeoutMs: { type: "number" },
+      memoryMb: { type: "number" },
+      inputs: { type: "array", items: { type: "string" }, maxItems: 64 },
+      description: { type: "string", maxLength: 4096 },
+    },
+    ["name", "source"],
+  ),
+  "function.get": body({ name, version }, ["name"]),
+  "function.list": body({}),
+  "function.versions": body({ name }, ["name"]),
+  "function.logs": body({ name }, ["name"]),
+  "function.delete": body({ name, force: { type: "boolean" } }, ["name"]),
+  "function.attach": body(
+    {
+      name,
+      station: name,
+      version,
+      position: { type: "integer", minimum: 0 },
+      inputs: { type: "object", additionalProperties: { type: "string" } },
+    },
+    ["name", "station"],
+  ),
+  "function.detach": body({ name, station: name }, ["name", "station"]),
+  "dls.list": body({ ...dlsFilter, limit: { type: "integer" }, cursor: { type: "string" } }),
+  "dls.get": body({ id: { type: "string", minLength: 1, maxLength: 1024 } }, ["id"]),
+  "dls.resend": dlsTarget,
+  "dls.drop": dlsTarget,
+  "dls.stats": body({ station: name }),
+  "dls.retention": body({ station: name, maxAgeSeconds: { type: "integer" }, maxEntries: { type: "integer" } }, ["station"]),
+} as const satisfies Record<string, JsonSchema>;
+
+/** An admin operation name (`station.create`, `dls.resend`…). */
+export type ApiOperation = keyof typeof API_REQUEST_SCHEMAS;
+
+/** Whether `op` is an admin operation. */
+export function isApiOperation(op: string): op is ApiOperation {
+  return Object.hasOwn(API_REQUEST_SCHEMAS, op);
+}

@@ -1,0 +1,280 @@
+/**
+ * The composition root: connects the backend and wires every part of the gateway by constructor
+ * (registries, stages, the DLS, the produce handler, the admin handlers, metrics, HTTP).
+ */
+import { randomBytes } from "node:crypto";
+import { createFunctionRuntime } from "../../functions/index.js";
+import {
+  AdvisoryListener,
+  DLS_RETENTION_BUCKET,
+  DeadLetterWriter,
+  DlsQuery,
+  Resender,
+  RetentionStore,
+  dlsHandlers,
+  ensureDlsStream,
+  resolveDlsOptions,
+} from "../dls/index.js";
+import {
+  GatewayService,
+  ProduceHandler,
+  functionHandlers,
+  schemaHandlers,
+  stationHandlers,
+  type ProduceStats,
+  type RefusalStats,
+} from "../gateway/index.js";
+import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
+import { DEFAULT_TENANT, DLS_STREAM, Headers, JunctionError, errorFromNats, parseDlsSubject, parseSchemaTag } from "../protocol/index.js";
+import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { createEventPublisher } from "../support/index.js";
+import { startHttp, type HttpSurface } from "./http.js";
+import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
+import { resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import { TenantDirectory, type Tenant } from "./tenants.js";
+
+/** A running gateway with everything Junction composes into it. */
+export interface JunctionGateway {
+  readonly id: string;
+  /** Connected, buckets and streams ready, subscriptions live. */
+  readonly ready: boolean;
+  /** Base URL of the HTTP surface, when enabled. */
+  readonly httpUrl: string | undefined;
+  /** The gateway's Prometheus metrics (served on /metrics when HTTP is on). */
+  readonly metrics: GatewayMetrics;
+  produceStats(): ProduceStats;
+  /** Requests refused unanswered. */
+  refusals(): RefusalStats;
+  /** Metadata records that failed validation and were skipped, since start. */
+  invalidRecords(): number;
+  /** A tenant's registries (tests and tools). */
+  records(tenant?: string): Promise<TenantRecords>;
+  /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** At most this many store requests at once while reading broker state. */
+const STATE_CONCURRENCY = 8;
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Consumer lag of every station of every open tenant, and dead letters per station and reason. */
+async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<BrokerState> {
+  const groups: GroupLag[] = [];
+  for (const t of tenants) {
+    const stations = (await t.records.stations.list()).map((s) => s.name);
+    await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
+      for (const g of await backend.admin.listGroups(t.scope, station)) {
+        groups.push({ station, group: g.name, pending: g.pending, ackPending: g.ackPending, redelivered: g.redelivered });
+      }
+    });
+  }
+  const counts = new Map<string, { station: string; reason: string; count: number }>();
+  for (const t of tenants) {
+    for (const [subject, n] of Object.entries(await backend.reader.subjectCounts(DLS_STREAM, t.scope.dlsFilter({})!))) {
+      // Both forms: `…<station>.<reason>` (schema, function) and `…<station>.<reason>.<group>` (poison, terminated).
+      const p = parseDlsSubject(subject);
+      if (!p) continue;
+      const k = `${p.station}\u0000${p.reason}`;
+      const c = counts.get(k) ?? { station: p.station, reason: p.reason, count: 0 };
+      c.count += n;
+      counts.set(k, c);
+    }
+  }
+  return { groups, deadLetters: [...counts.values()] };
+}
+
+/**
+ * Starts a fully composed gateway: connects to NATS (checking the server's version), creates or
+ * upgrades the metadata buckets, every station's stream, the DLS and the advisory feed, then
+ * serves produce and the admin API in the `jn-gateway` queue group.
+ */
+export async function startJunctionGateway(options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
+  const o = resolveJunctionGatewayOptions(options);
+  const clock = o.clock;
+  const id = `gw-${randomBytes(4).toString("hex")}`;
+  const httpPort = o.httpPort;
+  // Process metrics (GC observers, event-loop monitor) only where something can scrape them.
+  const metrics = new GatewayMetrics({ processMetrics: httpPort !== 0, clock, ...o.metrics });
+  // HTTP comes up first, so probes see the process alive (/healthz) and not ready (/readyz)
+  // while the gateway connects and creates its buckets and streams.
+  const http: HttpSurface | undefined =
+    httpPort !== 0 ? await startHttp({ port: httpPort === -1 ? 0 : httpPort, host: o.httpHost, metrics }) : undefined;
+  let backend: Backend;
+  try {
+    backend = await connectBackend({
+      servers: o.servers,
+      user: o.user,
+      pass: o.pass,
+      token: o.token,
+      name: o.name,
+      storeTimeoutMs: o.storeTimeoutMs,
+    });
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
+  try {
+    return await compose(backend, o, id, metrics, http);
+  } catch (err) {
+    await http?.close();
+    await backend.close();
+    throw err instanceof JunctionError ? err : errorFromNats(err, "gateway startup");
+  }
+}
+
+async function compose(
+  backend: Backend,
+  o: ReturnType<typeof resolveJunctionGatewayOptions>,
+  id: string,
+  metrics: GatewayMetrics,
+  http: HttpSurface | undefined,
+): Promise<JunctionGateway> {
+  const { logger, clock, defaultReplicas } = o;
+  const dlsOptions = resolveDlsOptions(o.dls);
+  const events = createEventPublisher((subject, data) => backend.bus.publish(subject, data), clock);
+  let invalid = 0;
+  const metaLog = logger.child("metadata");
+  const runtime = createFunctionRuntime({
+    ...o.functions,
+    onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+  });
+  const tenants = new TenantDirectory(
+    backend,
+    defaultReplicas,
+    (key, err) => {
+      invalid++;
+      metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });
+    },
+    // A new function version: drop isolates of the old ones (pinned versions are rebuilt on demand).
+    (t) => t.records.functions.onChange((name, meta) => runtime.evict(name, meta?.latest)),
+  );
+  const home = await tenants.get(DEFAULT_TENANT);
+  // Upgrade: every known station's stream exists with the settings Junction needs now.
+  for (const rec of await home.records.stations.list()) await backend.admin.ensureStation(home.scope, rec.name, rec.config);
+
+  await ensureDlsStream(backend.admin, defaultReplicas, dlsOptions.maxEntries);
+  const retention = new RetentionStore(
+    await backend.bucket<unknown>(DLS_RETENTION_BUCKET, defaultReplicas),
+    { maxAgeSeconds: dlsOptions.maxAgeSeconds, maxEntries: dlsOptions.maxEntriesPerStation },
+    dlsOptions.retentionCacheMs,
+    clock,
+  );
+  const dls = new DeadLetterWriter({ writer: backend.writer, reader: backend.reader, retention: (s, t) => retention.get(s, t), events });
+
+  // Stages read the registries of the tenant of the message's station.
+  const registries = (tenant: string) => tenants.get(tenant).then((t) => t.records);
+  const schemaStage = new SchemaStage({ registries });
+  const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
+  const stages = [schemaStage, functionStage];
+
+  const tenantOf = async (_req: BusRequest): Promise<Tenant> => home;
+  const produce = new ProduceHandler({
+    writer: backend.writer,
+    lookup: async (station, req) => {
+      const t = await tenantOf(req);
+      const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
+      return rec ? { scope: t.scope, station: rec } : undefined;
+    },
+    stages,
+    deadLetters: dls,
+    logger: logger.child("produce"),
+    clock,
+    smallBatchMessages: o.smallBatchMessages,
+    maxRequestMessages: o.maxRequestMessages,
+    onRequest: (e) => {
+      metrics.onProduce(e);
+      o.onProduce?.(e);
+    },
+  });
+  const resender = new Resender({
+    admin: backend.admin,
+    reader: backend.reader,
+    writer: backend.writer,
+    dls,
+    events,
+    stages,
+    clock,
+    smallBatchMessages: o.smallBatchMessages,
+  });
+  const handlers = {
+    ...stationHandlers({
+      admin: backend.admin,
+      reader: backend.reader,
+      defaultReplicas,
+      events,
+      clock,
+      onStationDeleted: async (scope, name) => retention.forget(name, scope.tenant).catch(() => {}),
+    }),
+    ...schemaHandlers(),
+    ...functionHandlers(runtime),
+    ...dlsHandlers({
+      query: new DlsQuery(backend.reader),
+      resender,
+      reader: backend.reader,
+      retention,
+      events,
+      // Decoded by the version it was checked against, else by the station's current one.
+      decode: async (ctx, station, headers, payload) => {
+        const schemas = ctx.records.schemas;
+        const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
+        if (!at) return undefined;
+        const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
+        return r.ok ? r.value : undefined;
+      },
+    }),
+    ping: async () => ({ pong: true }),
+  };
+  const service = new GatewayService({ bus: backend.bus, produce, handlers, tenantOf, logger, clock });
+  const advisories = new AdvisoryListener({
+    advisories: backend.advisories,
+    reader: backend.reader,
+    writer: dls,
+    logger: logger.child("dls"),
+    options: dlsOptions,
+    replicas: defaultReplicas,
+    clock,
+  });
+  await advisories.start();
+  await service.start();
+  logger.info("gateway ready", { id, server: backend.server.version });
+
+  let closing: Promise<void> | undefined;
+  const gw: JunctionGateway = {
+    id,
+    get ready() {
+      return service.ready && !backend.closed();
+    },
+    httpUrl: http?.url,
+    metrics,
+    produceStats: () => ({ ...produce.stats }),
+    refusals: () => ({ ...service.refusals }),
+    invalidRecords: () => invalid,
+    records: async (tenant = DEFAULT_TENANT) => (await tenants.get(tenant)).records,
+    close() {
+      closing ??= (async () => {
+        await http?.close();
+        await service.stop();
+        await advisories.stop();
+        await tenants.close();
+        await runtime.close();
+        await backend.close();
+        logger.info("gateway stopped", { id });
+      })();
+      return closing;
+    },
+  };
+  metrics.bind({
+    ready: () => gw.ready && backend.bus.connected(),
+    produceStats: () => produce.stats,
+    badReplySubjects: () => service.refusals.badReplySubjects,
+    brokerState: async () => readBrokerState(backend, await tenants.opened()),
+  });
+  return gw;
+}
