@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{core,sdk,cli,schemas,functions}/**/*.test.{ts,tsx}"],
+          include: ["{core,sdk,cli,schemas,functions,scripts}/**/*.test.{ts,tsx}"],
           pool: "forks",
           execArgv,
           testTimeout: 20_000,

@@ -129,6 +129,16 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
   }
 }
 
+/**
+ * Composes a gateway on a backend that is already connected (the fake store of unit tests, or
+ * one the caller built). Closing the gateway closes the backend.
+ */
+export async function composeGateway(backend: Backend, options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
+  const o = resolveJunctionGatewayOptions(options);
+  const metrics = new GatewayMetrics({ processMetrics: false, clock: o.clock, ...o.metrics });
+  return compose(backend, o, `gw-${randomBytes(4).toString("hex")}`, metrics, undefined);
+}
+
 async function compose(
   backend: Backend,
   o: ReturnType<typeof resolveJunctionGatewayOptions>,
@@ -141,10 +151,14 @@ async function compose(
   const events = createEventPublisher((subject, data) => backend.bus.publish(subject, data), clock);
   let invalid = 0;
   const metaLog = logger.child("metadata");
-  const runtime = createFunctionRuntime({
-    ...o.functions,
-    onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
-  });
+  const runtime =
+    o.functionRuntime ??
+    createFunctionRuntime({
+      ...o.functions,
+      onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+    });
+  // An injected runtime belongs to whoever injected it.
+  const closeRuntime = o.functionRuntime === undefined;
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
@@ -263,7 +277,7 @@ async function compose(
         await service.stop();
         await advisories.stop();
         await tenants.close();
-        await runtime.close();
+        if (closeRuntime) await runtime.close();
         await backend.close();
         logger.info("gateway stopped", { id });
       })();

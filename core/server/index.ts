@@ -2,7 +2,7 @@
  * Process wiring: the composed gateway, its options, HTTP surface and metrics, the embedded
  * nats-server launcher and its configuration. (The composition itself is in compose.ts.)
  */
-export { startJunctionGateway } from "./compose.js";
+export { startJunctionGateway, composeGateway } from "./compose.js";
 export { DEFAULT_JUNCTION_GATEWAY_OPTIONS, resolveJunctionGatewayOptions } from "./options.js";
 export { startNatsServer, findNatsServer, checkNatsServerVersion, packageRoot } from "./launcher.js";
 export { renderNatsConfig, CLIENT_PERMISSIONS, INTERNAL_STREAMS } from "./nats-config.js";

@@ -1,4 +1,4 @@
-import type { FunctionRuntimeOptions } from "../../functions/index.js";
+import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { check, resolveOptions, type Filled } from "../protocol/index.js";
@@ -37,6 +37,8 @@ export interface JunctionGatewayOptions {
   metrics?: GatewayMetricsOptions | undefined;
   /** Options of the function sandbox runtime. */
   functions?: FunctionRuntimeOptions | undefined;
+  /** The function runtime itself (tests inject one). @default one built from `functions` */
+  functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
 }
@@ -45,7 +47,7 @@ export interface JunctionGatewayOptions {
 export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions, OptionalGatewayOption>> &
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
-type OptionalGatewayOption = "user" | "pass" | "token" | "onProduce" | "metrics" | "functions" | "dls";
+type OptionalGatewayOption = "user" | "pass" | "token" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -80,6 +82,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     onProduce: check.fn,
     metrics: check.any,
     functions: check.any,
+    functionRuntime: check.any,
     dls: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }

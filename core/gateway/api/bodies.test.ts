@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { API_REQUEST_SCHEMAS, JunctionError } from "../../protocol/index.js";
 import { BodyValidator } from "./bodies.js";
 
-const v = new BodyValidator();
+const v: BodyValidator = new BodyValidator();
 
 function refusal(op: string, body: unknown): JunctionError {
   try {
