@@ -43,7 +43,11 @@ export interface AppProps {
   initial?: Route;
   /** Called when the user quits, after the source is closed. */
   onExit?: () => void;
+  /** Where time comes from (rates, connection banner). @default Date.now */
+  clock?: { now(): number };
 }
+
+const systemClock = { now: () => Date.now() };
 
 const TOP: { key: string; label: string; route: Route }[] = [
   { key: "1", label: "Overview", route: { screen: "overview" } },
@@ -94,7 +98,8 @@ function Shell(props: AppProps): ReactNode {
   const size = useTerminalSize();
   const pollMs = props.pollMs ?? 1500;
   const [source, setSource] = useState<TuiSource | undefined>();
-  const [link, setLink] = useState<{ up: boolean; since: number; why?: string }>({ up: false, since: Date.now(), why: "connecting" });
+  const clock = props.clock ?? systemClock;
+  const [link, setLink] = useState<{ up: boolean; since: number; why?: string }>({ up: false, since: clock.now(), why: "connecting" });
   const [live, setLive] = useState(0);
   const [lastEvent, setLastEvent] = useState<TuiEvent | undefined>();
   const [stack, setStack] = useState<Route[]>([props.initial ?? { screen: "overview" }]);
@@ -123,12 +128,12 @@ function Shell(props: AppProps): ReactNode {
           }
           sourceRef.current = s;
           setSource(s);
-          setLink({ up: true, since: Date.now() });
+          setLink({ up: true, since: clock.now() });
         },
         (err: unknown) => {
           if (stop) return;
           const e = err as { code?: string; message?: string };
-          setLink((l) => ({ up: false, since: l.up ? Date.now() : l.since, why: e.code ?? e.message ?? String(err) }));
+          setLink((l) => ({ up: false, since: l.up ? clock.now() : l.since, why: e.code ?? e.message ?? String(err) }));
           timer = setTimeout(attempt, props.reconnectMs ?? 1000);
         },
       );
@@ -156,7 +161,9 @@ function Shell(props: AppProps): ReactNode {
       bump();
     });
     const offLink = source.onLink((s) => {
-      setLink((l) => (s === "up" ? { up: true, since: Date.now() } : l.up ? { up: false, since: Date.now(), why: "connection lost" } : l));
+      setLink((l) =>
+        s === "up" ? { up: true, since: clock.now() } : l.up ? { up: false, since: clock.now(), why: "connection lost" } : l,
+      );
       if (s === "up") bump();
     });
     return () => {
@@ -194,7 +201,7 @@ function Shell(props: AppProps): ReactNode {
 
   const width = size.columns;
   const height = size.rows - 4 - (link.up ? 0 : 1);
-  const common = { width, height, active: !help };
+  const common = { width, height, active: !help, clock };
   let body: ReactNode;
   if (!source) body = <Text dimColor>{`connecting… (${link.why ?? ""})`}</Text>;
   else if (help) body = <Text>{HELP_TEXT}</Text>;
@@ -294,6 +301,7 @@ function Shell(props: AppProps): ReactNode {
 interface Common {
   source: TuiSource;
   pollMs: number;
+  clock: { now(): number };
   width: number;
   height: number;
   active: boolean;
@@ -304,7 +312,7 @@ function OverviewContainer(p: Common & { onOpen: (name: string) => void; onDeadL
   const polled = usePoll(
     async () => {
       const snaps = await p.source.stations();
-      const at = Date.now();
+      const at = p.clock.now();
       return snaps.map((s) => {
         const r = nextRates(rates.current.get(s.station.name), rateSample(s, at));
         rates.current.set(s.station.name, r);

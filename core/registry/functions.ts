@@ -1,6 +1,7 @@
 import { checkFunctionSource, FunctionError, resolveFunctionLimits, type FunctionSpec } from "../../functions/index.js";
 import type { JsonBucket } from "../nats/index.js";
 import { JunctionError, assertName } from "../protocol/index.js";
+import { isoNow, systemClock, type Clock } from "../support/index.js";
 import { VersionedStore } from "./versioned.js";
 
 /** A function's metadata (KV key `<name>.meta`). */
@@ -50,7 +51,11 @@ export function fromFunctionError(err: unknown): JunctionError {
 export class FunctionRegistry {
   readonly #store: VersionedStore<FunctionMeta, FunctionVersion>;
 
-  constructor(bucket: JsonBucket<unknown>) {
+  readonly #clock: Clock;
+
+  /** `clock` stamps created and updated times. @default the system clock */
+  constructor(bucket: JsonBucket<unknown>, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#store = new VersionedStore<FunctionMeta, FunctionVersion>(
       bucket,
       (name, version) =>
@@ -119,7 +124,7 @@ export class FunctionRegistry {
     } catch (err) {
       throw fromFunctionError(err);
     }
-    const now = new Date().toISOString();
+    const now = isoNow(this.#clock);
     const existing = await this.#store.maybeMeta(input.name);
     if (existing) {
       const latest = await this.version(input.name, existing.latest);

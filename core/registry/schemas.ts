@@ -11,6 +11,7 @@ import {
 } from "../../schemas/index.js";
 import type { JsonBucket } from "../nats/index.js";
 import { JunctionError, assertName } from "../protocol/index.js";
+import { isoNow, systemClock, type Clock } from "../support/index.js";
 import { VersionedStore } from "./versioned.js";
 
 /** A schema's metadata (KV key `<name>.meta`). */
@@ -58,7 +59,11 @@ export class SchemaRegistry {
   readonly #store: VersionedStore<SchemaMeta, SchemaVersion>;
   readonly #compiled = new Map<string, CompiledSchema>();
 
-  constructor(bucket: JsonBucket<unknown>) {
+  readonly #clock: Clock;
+
+  /** `clock` stamps created and updated times. @default the system clock */
+  constructor(bucket: JsonBucket<unknown>, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#store = new VersionedStore<SchemaMeta, SchemaVersion>(bucket, (name, version) =>
       version === undefined
         ? new JunctionError("SCHEMA_NOT_FOUND", `schema '${name}' not found`, { details: { schema: name } })
@@ -135,7 +140,7 @@ export class SchemaRegistry {
     } catch (err) {
       throw fromSchemaError(err);
     }
-    const now = new Date().toISOString();
+    const now = isoNow(this.#clock);
     const existing = await this.#store.maybeMeta(input.name);
     if (!existing) {
       const meta: SchemaMeta = {

@@ -162,6 +162,7 @@ async function compose(
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
+    clock,
     (key, err) => {
       invalid++;
       metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });

@@ -3,6 +3,7 @@ import { DEFAULT_TENANT, scopeOf, type Scope } from "../protocol/index.js";
 import type { TenantRecords } from "../pipeline/index.js";
 import { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import { GroupStore, StationRegistry, type InvalidRecordHandler } from "../stations/index.js";
+import type { Clock } from "../support/index.js";
 
 /** A tenant's names and its metadata registries. */
 export interface Tenant {
@@ -22,8 +23,11 @@ export class TenantDirectory {
   /** Called once per tenant, when its registries are up (to hook watchers). */
   readonly #onOpen: (t: Tenant) => void;
 
-  constructor(backend: Backend, replicas: number, onInvalid: InvalidRecordHandler, onOpen: (t: Tenant) => void = () => {}) {
+  readonly #clock: Clock;
+
+  constructor(backend: Backend, replicas: number, clock: Clock, onInvalid: InvalidRecordHandler, onOpen: (t: Tenant) => void = () => {}) {
     this.#backend = backend;
+    this.#clock = clock;
     this.#replicas = replicas;
     this.#onInvalid = onInvalid;
     this.#onOpen = onOpen;
@@ -44,8 +48,8 @@ export class TenantDirectory {
     const scope = scopeOf(tenant);
     const b = await this.#backend.metadata(scope, this.#replicas);
     const stations = new StationRegistry(b.stations, this.#onInvalid);
-    const schemas = new SchemaRegistry(b.schemas);
-    const functions = new FunctionRegistry(b.functions);
+    const schemas = new SchemaRegistry(b.schemas, this.#clock);
+    const functions = new FunctionRegistry(b.functions, this.#clock);
     await stations.start();
     await schemas.start();
     await functions.start();

@@ -1,3 +1,5 @@
+import { isoNow, systemClock, type Clock } from "./clock.js";
+
 /** Log levels, most verbose first. */
 export const LogLevel = { Debug: "debug", Info: "info", Warn: "warn", Error: "error", Silent: "silent" } as const;
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
@@ -18,19 +20,20 @@ export function createLogger(
   level: LogLevel = "info",
   namespace = "junction",
   write: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+  clock: Clock = systemClock,
 ): Logger {
   const min = ORDER[level];
   const log = (lvl: Exclude<LogLevel, "silent">) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
     const extra = fields && Object.keys(fields).length > 0 ? " " + JSON.stringify(fields) : "";
-    write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${namespace}] ${msg}${extra}`);
+    write(`${isoNow(clock)} ${lvl.toUpperCase().padEnd(5)} [${namespace}] ${msg}${extra}`);
   };
   return {
     debug: log("debug"),
     info: log("info"),
     warn: log("warn"),
     error: log("error"),
-    child: (ns) => createLogger(level, `${namespace}.${ns}`, write),
+    child: (ns) => createLogger(level, `${namespace}.${ns}`, write, clock),
   };
 }
 
