@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { join } from "node:path";
 import { JunctionError } from "../core/protocol/index.js";
 import { connect, type JunctionClient } from "../sdk/index.js";
+import type { Io } from "./output.js";
 
 /** The global connection flags. */
 export interface ConnectionFlags {
@@ -51,10 +52,10 @@ export async function resolveConnection(
   return { url, ...(user !== undefined ? { user } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
-/** Connects an SDK client from the flags. */
-export async function clientFrom(f: ConnectionFlags, name = "junction-cli"): Promise<JunctionClient> {
-  const c = await resolveConnection(f);
-  return await connect({
+/** Connects an SDK client from the flags (with the io's connect and environment). */
+export async function clientFrom(io: Io, f: ConnectionFlags, name = "junction-cli"): Promise<JunctionClient> {
+  const c = await resolveConnection(f, io.env ?? process.env);
+  return await (io.connect ?? connect)({
     servers: c.url,
     name,
     ...(c.user !== undefined ? { user: c.user } : {}),
@@ -66,8 +67,8 @@ export async function clientFrom(f: ConnectionFlags, name = "junction-cli"): Pro
  * Runs `fn` with a client connected from the command's (global) flags, and closes it after,
  * whatever happens.
  */
-export async function withClient<T>(cmd: Command, fn: (c: JunctionClient) => Promise<T>, name = "junction-cli"): Promise<T> {
-  const c = await clientFrom(cmd.optsWithGlobals<ConnectionFlags>(), name);
+export async function withClient<T>(io: Io, cmd: Command, fn: (c: JunctionClient) => Promise<T>, name = "junction-cli"): Promise<T> {
+  const c = await clientFrom(io, cmd.optsWithGlobals<ConnectionFlags>(), name);
   try {
     return await fn(c);
   } finally {

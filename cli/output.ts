@@ -1,10 +1,18 @@
 import { JunctionError } from "../core/protocol/index.js";
+import { connect, type ConnectOptions, type JunctionClient } from "../sdk/index.js";
 
-/** Where a command writes; injected so tests can capture it. */
+/**
+ * The world a command runs in, injected so tests can run commands in-process: where it writes,
+ * how it connects to a broker, and its environment.
+ */
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   isTTY: boolean;
+  /** Connects an SDK client. @default the SDK's connect */
+  connect?: ((o: ConnectOptions) => Promise<JunctionClient>) | undefined;
+  /** Environment variables. @default process.env */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /** The real terminal. */
@@ -12,6 +20,8 @@ export const processIo: Io = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
   isTTY: process.stderr.isTTY === true,
+  connect,
+  env: process.env,
 };
 
 /** Prints a value as JSON, or with the given text formatter. */
@@ -35,8 +45,22 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   );
 }
 
+/**
+ * Ends a command with an exit code once it has said what went wrong (some messages failed, a
+ * resend partly failed): nothing more is printed.
+ */
+export class ExitCode extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number, message = `exit ${exitCode}`) {
+    super(message);
+    this.name = "ExitCode";
+    this.exitCode = exitCode;
+  }
+}
+
 /** Prints an error as `error CODE: message` (plus details) and returns the exit code. */
 export function reportError(io: Io, err: unknown): number {
+  if (err instanceof ExitCode) return err.exitCode;
   if (err instanceof JunctionError) {
     io.err(`error ${err.code}: ${err.message}\n`);
     if (err.details && Object.keys(err.details).length > 0) io.err(`  details: ${JSON.stringify(err.details)}\n`);

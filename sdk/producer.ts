@@ -178,6 +178,12 @@ export class Producer {
     this.#prefix = `${this.#o.name}-${process.pid.toString(36)}-${this.#o.clock.now().toString(36)}-${(producerCounter++).toString(36)}`;
   }
 
+  /** Times a request was sent again (timeout, no gateway, a retriable error), since the start. */
+  get retries(): number {
+    return this.#retries;
+  }
+  #retries = 0;
+
   /** Messages handed to the producer and not yet acknowledged or failed. */
   get pending(): number {
     return this.#queue.length + this.#inFlightCount;
@@ -361,6 +367,7 @@ export class Producer {
         lastError = e;
       }
       // Retry the same messages with the same ids after a pause.
+      this.#retries++;
       const wait = Math.min(backoff, Math.max(0, Math.min(...batch.map((x) => x.deadline)) - this.#o.clock.now()));
       await new Promise((r) => setTimeout(r, wait));
       backoff = Math.min(backoff * 2, 2000);

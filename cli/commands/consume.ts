@@ -71,7 +71,7 @@ export function registerConsume(program: Command, io: Io): void {
       // Pull no more than asked for: prefetched, unprocessed messages would wait out the ack time.
       if (count !== undefined) o.maxMessages = count;
       const idle = intOption("timeout-ms", opts.timeoutMs);
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const consumer = await c.consumer(o);
         let n = 0;
         let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io } from "../output.js";
+import { intOption, print, table, type Io, ExitCode } from "../output.js";
 
 interface FilterOpts {
   station?: string;
@@ -79,7 +79,7 @@ export function registerDls(program: Command, io: Io): void {
     .option("--cursor <cursor>", "continue after a previous page")
     .option("--json", "print JSON")
     .action(async (o: FilterOpts & { limit: string; cursor?: string; json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const page = await c.dls.list({
           ...filterFrom(o),
           limit: intOption("limit", o.limit) ?? 50,
@@ -112,7 +112,7 @@ export function registerDls(program: Command, io: Io): void {
     .description("show one dead letter with its payload decoded by the station's schema")
     .option("--json", "print JSON")
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const d = await c.dls.get(id);
         print(io, o.json === true, d, () => describe(d));
       });
@@ -122,7 +122,7 @@ export function registerDls(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
         print(
           io,
@@ -130,7 +130,7 @@ export function registerDls(program: Command, io: Io): void {
           r,
           () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""),
         );
-        if (r.failed > 0) process.exitCode = 1;
+        if (r.failed > 0) throw new ExitCode(1);
       });
     });
   registerRetention(dls, io);
@@ -139,7 +139,7 @@ export function registerDls(program: Command, io: Io): void {
     .option("--json", "print JSON")
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
         print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
       });
@@ -159,7 +159,7 @@ function registerRetention(dls: Command, io: Io): void {
       const max = intOption("max-entries", o.maxEntries);
       if (age !== undefined) change.maxAgeSeconds = age;
       if (max !== undefined) change.maxEntries = max;
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.dls.retention(station, Object.keys(change).length > 0 ? change : undefined);
         print(
           io,
@@ -177,7 +177,7 @@ export function registerGroup(program: Command, io: Io): void {
   g.command("list <station>")
     .option("--json", "print JSON")
     .action(async (station: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const list = await c.groups.list(station);
         print(io, o.json === true, list, () =>
           list.length === 0
@@ -205,7 +205,7 @@ export function registerGroup(program: Command, io: Io): void {
   g.command("info <station> <group>")
     .option("--json", "print JSON")
     .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const x = await c.groups.get(station, group);
         print(
           io,

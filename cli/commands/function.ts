@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createFunctionRuntime, FunctionError, resolveFunctionLimits, type FnMessage } from "../../functions/index.js";
 import { JunctionError } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, parsePairs, print, table, type Io } from "../output.js";
+import { intOption, parsePairs, print, table, type Io, ExitCode } from "../output.js";
 
 export function registerFunction(program: Command, io: Io): void {
   const fn = program.command("function").description("register, attach, test and inspect station functions");
@@ -21,7 +21,7 @@ export function registerFunction(program: Command, io: Io): void {
         cmd: Command,
       ) => {
         const source = await readFile(o.file, "utf8");
-        await withClient(cmd, async (c) => {
+        await withClient(io, cmd, async (c) => {
           const timeoutMs = intOption("timeout-ms", o.timeoutMs);
           const memoryMb = intOption("memory-mb", o.memoryMb);
           const r = await c.functions.create({
@@ -50,7 +50,7 @@ export function registerFunction(program: Command, io: Io): void {
     .option("--version <n>", "pin this version (default: latest)")
     .option("--input <k=v...>", "an input for this attachment")
     .action(async (name: string, o: { station: string; position?: string; version?: string; input?: string[] }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const position = intOption("position", o.position);
         const version = intOption("version", o.version);
         const r = await c.functions.attach(name, o.station, {
@@ -64,7 +64,7 @@ export function registerFunction(program: Command, io: Io): void {
   fn.command("detach <name>")
     .requiredOption("--station <station>")
     .action(async (name: string, o: { station: string }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.functions.detach(name, o.station);
         io.out(`pipeline of ${o.station}: ${r.functions.map((f) => `${f.name}@${f.version}`).join(" -> ") || "(empty)"}\n`);
       });
@@ -72,7 +72,7 @@ export function registerFunction(program: Command, io: Io): void {
   fn.command("list")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const list = await c.functions.list();
         print(io, o.json === true, list, () =>
           list.length === 0
@@ -88,7 +88,7 @@ export function registerFunction(program: Command, io: Io): void {
     .option("--version <n>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.functions.get(name, intOption("version", o.version));
         print(
           io,
@@ -103,7 +103,7 @@ export function registerFunction(program: Command, io: Io): void {
   fn.command("versions <name>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const v = await c.functions.versions(name);
         print(io, o.json === true, v, () =>
           table(
@@ -117,7 +117,7 @@ export function registerFunction(program: Command, io: Io): void {
     .description("recent console output and error counts (from the gateway that answers)")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.functions.logs(name);
         print(
           io,
@@ -181,7 +181,7 @@ export function registerFunction(program: Command, io: Io): void {
           }
         });
         for (const l of rt.logs("local")) io.err(`console.${l.level}: ${l.message}\n`);
-        if (failed > 0) process.exitCode = 1;
+        if (failed > 0) throw new ExitCode(1);
       } finally {
         await rt.close();
       }

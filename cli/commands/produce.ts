@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { JunctionError } from "../../core/protocol/index.js";
 import type { SendOutcome } from "../../sdk/index.js";
 import { withClient } from "../connection.js";
-import { intOption, parsePairs, print, type Io } from "../output.js";
+import { intOption, parsePairs, print, type Io, ExitCode } from "../output.js";
 
 /** A JSON object text becomes the object (encoded by the station's schema); anything else stays text. */
 function asObject(text: string): string | object {
@@ -76,7 +76,7 @@ export function registerProduce(program: Command, io: Io): void {
       if (payloads.length === 0)
         throw new JunctionError("INVALID_ARGUMENT", "no messages to produce: give them as arguments, --file, --count or stdin");
       if (opts.id !== undefined && payloads.length !== 1) throw new JunctionError("INVALID_ARGUMENT", "--id needs exactly one message");
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const producer = c.producer({ station });
         const tick = progress(io, payloads.length);
         let done = 0;
@@ -114,7 +114,7 @@ export function registerProduce(program: Command, io: Io): void {
             if (o.error.details) io.err(`  details: ${JSON.stringify(o.error.details)}\n`);
           }
         });
-        if (failed.length > 0) process.exitCode = 1;
+        if (failed.length > 0) throw new ExitCode(1);
       });
     });
 }

@@ -12,18 +12,32 @@ const wrap = (err: unknown): unknown =>
     ? new JunctionError(err.code, err.message, { cause: err, ...(err.details ? { details: err.details } : {}) })
     : err;
 
-/** Reads messages to validate: a JSON array, or one message per line. */
-function splitMessages(text: string, binary: boolean): Uint8Array[] {
-  if (binary) return [];
-  const t = text.trim();
-  if (t.startsWith("[")) {
-    const arr = JSON.parse(t) as unknown[];
-    return arr.map((x) => new TextEncoder().encode(JSON.stringify(x)));
+/**
+ * Reads messages to validate. A `.json` file holds one JSON value: an array is a list of
+ * messages, anything else one message. Any other file (`.jsonl`, `.ndjson`…) holds one message
+ * per line — so a line `[]` is a message that is an empty array, not an empty list.
+ */
+export function splitMessages(text: string, file: string): Uint8Array[] {
+  const enc = new TextEncoder();
+  if (extname(file).toLowerCase() === ".json") {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (err) {
+      throw new JunctionError(
+        "INVALID_ARGUMENT",
+        `${file} is not one JSON value (use .jsonl for one message per line): ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return (Array.isArray(v) ? v : [v]).map((x) => enc.encode(JSON.stringify(x)));
   }
-  return t
+  return text
     .split("\n")
     .filter((l) => l.trim() !== "")
-    .map((l) => new TextEncoder().encode(l));
+    .map((l) => enc.encode(l));
 }
 
 export function registerSchema(program: Command, io: Io): void {
@@ -42,7 +56,7 @@ export function registerSchema(program: Command, io: Io): void {
         cmd: Command,
       ) => {
         const definition = await readFile(o.file, "utf8");
-        await withClient(cmd, async (c) => {
+        await withClient(io, cmd, async (c) => {
           const r = await c.schemas.create({
             name,
             type: o.type as "json",
@@ -65,7 +79,7 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--version <n>", "pin this version")
     .option("--allow-unknown-fields", "Protobuf: accept fields the schema does not declare")
     .action(async (name: string, o: { station: string; version?: string; allowUnknownFields?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const version = intOption("version", o.version);
         await c.schemas.attach(name, o.station, {
           ...(version !== undefined ? { version } : {}),
@@ -78,7 +92,7 @@ export function registerSchema(program: Command, io: Io): void {
     .description("detach the schema from a station")
     .requiredOption("--station <station>")
     .action(async (o: { station: string }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         await c.schemas.detach(o.station);
         io.out(`schema detached from ${o.station}\n`);
       });
@@ -86,7 +100,7 @@ export function registerSchema(program: Command, io: Io): void {
   sc.command("list")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const list = await c.schemas.list();
         print(io, o.json === true, list, () =>
           list.length === 0
@@ -103,7 +117,7 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--version <n>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.schemas.get(name, intOption("version", o.version));
         print(
           io,
@@ -118,7 +132,7 @@ export function registerSchema(program: Command, io: Io): void {
   sc.command("versions <name>")
     .option("--json", "print JSON")
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const v = await c.schemas.versions(name);
         print(io, o.json === true, v, () =>
           table(
@@ -131,7 +145,7 @@ export function registerSchema(program: Command, io: Io): void {
   sc.command("delete <name>")
     .option("--force", "detach it from every station first")
     .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const r = await c.schemas.delete(name, { force: o.force === true });
         io.out(`schema ${name} deleted${r.detachedFrom.length ? ` (detached from ${r.detachedFrom.join(", ")})` : ""}\n`);
       });
@@ -154,6 +168,7 @@ export function registerSchema(program: Command, io: Io): void {
         } else {
           const [name, ver] = o.schema.split("@");
           prepared = await withClient(
+            io,
             cmd,
             async (c) => (await c.schemas.get(name!, intOption("version", ver))).version.prepared as PreparedSchema,
           );
@@ -164,9 +179,11 @@ export function registerSchema(program: Command, io: Io): void {
       const compiled = loadSchema(prepared);
       const raw = await readFile(file);
       const messages =
-        prepared.type === "protobuf" && !/\.(json|jsonl)$/.test(file) ? [new Uint8Array(raw)] : splitMessages(raw.toString("utf8"), false);
+        prepared.type === "protobuf" && !/\.(json|jsonl|ndjson)$/.test(file)
+          ? [new Uint8Array(raw)]
+          : splitMessages(raw.toString("utf8"), file);
       const payloads =
-        prepared.type === "protobuf" && /\.(json|jsonl)$/.test(file)
+        prepared.type === "protobuf" && /\.(json|jsonl|ndjson)$/.test(file)
           ? messages.map((m) => compiled.encode(JSON.parse(new TextDecoder().decode(m))))
           : messages;
       let bad = 0;
@@ -180,6 +197,10 @@ export function registerSchema(program: Command, io: Io): void {
         }
       });
       io.out(`${payloads.length - bad}/${payloads.length} valid\n`);
-      if (bad > 0) process.exitCode = 1;
+      if (bad > 0) {
+        throw new JunctionError("SCHEMA_VALIDATION_FAILED", `${bad} of ${payloads.length} messages do not match the schema`, {
+          details: { invalid: bad, total: payloads.length },
+        });
+      }
     });
 }

@@ -57,7 +57,7 @@ export function registerStation(program: Command, io: Io): void {
   const st = program.command("station").description("create, list, inspect, update and delete stations");
   withSettings(st.command("create <name>").description("create a station (same settings again: no-op)")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const s = await c.stations.create(name, configFrom(opts));
         io.out(s.created ? `station ${name} created\n` : `station ${name} already exists with these settings\n`);
       });
@@ -65,7 +65,7 @@ export function registerStation(program: Command, io: Io): void {
   );
   withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size")).action(
     async (name: string, opts: Record<string, string>, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         io.out(describe(await c.stations.update(name, configFrom(opts))));
       });
     },
@@ -74,7 +74,7 @@ export function registerStation(program: Command, io: Io): void {
     .description("list stations")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const list = await c.stations.list();
         print(io, opts.json === true, list, () =>
           list.length === 0
@@ -98,7 +98,7 @@ export function registerStation(program: Command, io: Io): void {
     .description("show a station's settings and state")
     .option("--json", "print JSON")
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         const s = await c.stations.get(name);
         print(io, opts.json === true, s, () => describe(s));
       });
@@ -106,7 +106,7 @@ export function registerStation(program: Command, io: Io): void {
   st.command("delete <name>")
     .description("delete a station, its messages and its consumer groups")
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await withClient(cmd, async (c) => {
+      await withClient(io, cmd, async (c) => {
         await c.stations.delete(name);
         io.out(`station ${name} deleted\n`);
       });

@@ -4,7 +4,35 @@ import { JunctionError } from "./errors.js";
 
 const enc = new TextEncoder();
 
+/**
+ * The golden frame: the bytes of a known batch, annotated. Any change to the encoding breaks this
+ * test, because clients in other languages are written against these bytes (docs/protocol.md).
+ */
+const GOLDEN = [
+  "4a4e4231", // "JNB1"
+  "00000002", // 2 messages
+  "0003",
+  "612d31", // id "a-1"
+  "00000009",
+  "7b226b223a2276227d", // headers {"k":"v"}
+  "00000007",
+  "7b226e223a317d", // payload {"n":1}
+  "0000", // id ""
+  "00000000", // no headers
+  "00000002",
+  "00ff", // payload 0x00 0xff
+].join("");
+
 describe("batch frame", () => {
+  it("encodes a known batch to the golden bytes, and decodes them back", () => {
+    const msgs: ProduceMessage[] = [
+      { id: "a-1", headers: { k: "v" }, payload: enc.encode('{"n":1}') },
+      { id: "", headers: undefined, payload: new Uint8Array([0, 255]) },
+    ];
+    expect(Buffer.from(encodeBatch(msgs)).toString("hex")).toBe(GOLDEN);
+    expect(decodeBatch(new Uint8Array(Buffer.from(GOLDEN, "hex")))).toEqual(msgs);
+  });
+
   it("round-trips ids, headers and payloads (including empty ones)", () => {
     const msgs: ProduceMessage[] = [
       { id: "a-1", headers: { trace: "x", "content-type": "json" }, payload: enc.encode('{"a":1}') },

@@ -9,6 +9,7 @@ export { renderNatsConfig, CLIENT_PERMISSIONS, INTERNAL_STREAMS } from "./nats-c
 export { startHttp } from "./http.js";
 export { GatewayMetrics, DEFAULT_GATEWAY_METRICS_OPTIONS, resolveGatewayMetricsOptions } from "./metrics.js";
 export { TenantDirectory } from "./tenants.js";
+export { GATEWAY_SETTINGS, DEFAULT_GATEWAY_CONFIG, resolveGatewayConfig } from "./config.js";
 export { createLogger, silentLogger, LogLevel, systemClock } from "../support/index.js";
 export type { JunctionGateway } from "./compose.js";
 export type { JunctionGatewayOptions, ResolvedJunctionGatewayOptions } from "./options.js";
@@ -17,4 +18,5 @@ export type { NatsConfigOptions, JunctionUsers, NatsUser } from "./nats-config.j
 export type { HttpSurface, HttpOptions } from "./http.js";
 export type { GatewayMetricsOptions, MetricsSource, BrokerState, GroupLag } from "./metrics.js";
 export type { Tenant } from "./tenants.js";
+export type { GatewayConfig, GatewaySettingName } from "./config.js";
 export type { Logger, Clock } from "../support/index.js";

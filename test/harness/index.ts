@@ -142,11 +142,11 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
 }
 
 /** Waits until `fn` returns a truthy value, polling every `everyMs`. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }

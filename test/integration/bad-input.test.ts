@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, uniqueName, type TestBroker } from "../harness/index.js";
+import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
 import { connect, JunctionError, type JunctionClient } from "../../sdk/index.js";
 import { Headers, subjects } from "../../core/protocol/index.js";
 
@@ -198,8 +198,9 @@ describe("credentials and reachability", () => {
       .request(`$JS.API.STREAM.PURGE.${subjects.stationStream(station)}`, new Uint8Array(), { timeout: 1000 })
       .catch((e: unknown) => e as Error);
     expect(api).toBeInstanceOf(Error);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(errors.join("\n")).toMatch(/Permissions Violation for Publish to "jn\.st\./);
+    // The server answers the refused publish with -ERR, after it has handled it: once that error
+    // is here, nothing of it can still be on its way into the stream.
+    await waitFor(() => /Permissions Violation for Publish to "jn\.st\./.test(errors.join("\n")));
     expect((await client.stations.get(station)).state?.messages).toBe(0);
     await sneaky.close();
   });
@@ -220,7 +221,8 @@ describe("gateway down", () => {
     // A gateway coming back in time lets the retried message through, stored once.
     const p2 = c.producer({ station, sendTimeoutMs: 10_000, retryBackoffMs: 50, requestTimeoutMs: 500 });
     const pending = p2.send("late", { id: "late-1" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait until the producer has been refused at least once (it is retrying), then bring a gateway.
+    await waitFor(() => p2.pending === 1 && p2.retries >= 1);
     await b.addGateway();
     await expect(pending).resolves.toMatchObject({ seq: 1, duplicate: false });
     await b.stop();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, uniqueName, type TestBroker } from "../harness/index.js";
+import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
 import { JunctionError, type JunctionClient, type Message } from "../../sdk/index.js";
 
 let broker: TestBroker;
@@ -98,25 +98,28 @@ describe("ack, nak, term", () => {
     const c = await client.consumer({ station, group: "g", maxAckTimeMs: 300 });
     const got = await take(c, 2, (m) => (m.seq === 1 ? m.term("bad data") : m.ack()));
     expect(got.map((m) => m.seq)).toEqual([1, 2]);
-    await new Promise((r) => setTimeout(r, 800));
-    const info = await client.groups.get(station, "g");
-    expect(info.stats.unacked).toBe(0);
-    expect(info.stats.pending).toBe(0);
+    // Terminated counts as done for JetStream: the ack floor passes it and nothing is left to redeliver.
+    const info = await waitFor(async () => {
+      const g = await client.groups.get(station, "g");
+      return g.stats.ackFloorSeq === 2 ? g : undefined;
+    });
+    expect(info.stats).toMatchObject({ unacked: 0, pending: 0, redelivered: 0 });
     await c.close();
   });
 
   it("updating ack time and deliveries applies to the live group; inProgress extends the deadline", async () => {
     const station = await seeded(1);
     await client.groups.create(station, "g", { maxAckTimeMs: 10_000, maxMsgDeliveries: 5 });
-    const upd = await client.groups.create(station, "g", { maxAckTimeMs: 400, maxMsgDeliveries: 3, backoffMs: [400, 800] });
-    expect(upd.config).toMatchObject({ maxAckTimeMs: 400, maxMsgDeliveries: 3, backoffMs: [400, 800] });
+    const upd = await client.groups.create(station, "g", { maxAckTimeMs: 1500, maxMsgDeliveries: 3, backoffMs: [1500, 3000] });
+    expect(upd.config).toMatchObject({ maxAckTimeMs: 1500, maxMsgDeliveries: 3, backoffMs: [1500, 3000] });
     const c = await client.consumer({ station, group: "g" });
     let n = 0;
     for await (const m of c) {
       n++;
-      // Keep it alive past the ack time twice, then ack: no redelivery happens.
-      for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 200));
+      // Keep it alive past the ack time (4 × 500 ms > 1,500 ms), then ack: no redelivery happens.
+      // (Each keep-alive leaves a full second of slack for a busy machine.)
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 500));
         m.inProgress();
       }
       await m.ackAndWait();
