@@ -1,7 +1,7 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "./app.js";
-import { deadLetter, fn, group, schema, station, tick, KEY } from "./fixtures.js";
+import { deadLetter, fn, group, schema, station, tick, KEY } from "../../test/fakes/tui.js";
 import type { LinkState, TuiEvent, TuiSource } from "./source.js";
 
 /** An in-memory source whose link and events the test drives. */

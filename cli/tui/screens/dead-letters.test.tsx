@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { deadLetter, tick, KEY } from "../fixtures.js";
+import { deadLetter, tick, KEY } from "../../../test/fakes/tui.js";
 import { DeadLetterScreen, DeadLettersScreen, deadLetterText } from "./dead-letters.js";
 
 const now = Date.parse("2025-01-01T00:01:03.000Z");

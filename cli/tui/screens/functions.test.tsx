@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { fn, tick } from "../fixtures.js";
+import { fn, tick } from "../../../test/fakes/tui.js";
 import { FunctionsScreen } from "./functions.js";
 
 const functions = [

@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { schema, tick, KEY } from "../fixtures.js";
+import { schema, tick, KEY } from "../../../test/fakes/tui.js";
 import { SchemasScreen, diffText } from "./schemas.js";
 
 const v1 = '{\n  "type": "object",\n  "required": ["id"]\n}';

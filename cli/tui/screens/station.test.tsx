@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { group, station, tick, KEY } from "../fixtures.js";
+import { group, station, tick, KEY } from "../../../test/fakes/tui.js";
 import { groupRow } from "../model.js";
 import { StationScreen, type BrowsedMessage } from "./station.js";
 
