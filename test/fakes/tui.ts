@@ -1,8 +1,64 @@
-/** Fixture data for the TUI tests (stations, groups, dead letters, schemas, functions). */
+/**
+ * For the TUI tests: fixture data (stations, groups, dead letters, schemas, functions), key codes,
+ * and helpers that drive a rendered screen one key at a time, each key waited for on what it
+ * changes (never a fixed sleep: a loaded machine may take any time to get there).
+ */
+import { expect, vi } from "vitest";
 import type { DeadLetter, FunctionInfo, GroupInfo, SchemaInfo, StationInfo } from "../../sdk/index.js";
 
+/** @deprecated a fixed sleep; wait on a state with {@link until} or {@link press} instead. */
 export const tick = (ms = 80) => new Promise((r) => setTimeout(r, ms));
 
+/** How {@link until} waits. */
+export interface UntilOptions {
+  /**
+   * Give up (failing with the assertion's last error) after this long, in milliseconds. Generous:
+   * a state that comes ends the wait at once, so only a failing test pays for it.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /** Check again this often, in milliseconds. @default 10 */
+  intervalMs?: number;
+}
+
+/** The defaults of {@link UntilOptions}. */
+export const DEFAULT_UNTIL_OPTIONS: Readonly<Required<UntilOptions>> = Object.freeze({ timeoutMs: 10_000, intervalMs: 10 });
+
+/** Retries `assertion` until it passes and returns what it returned; fails with its last error after `timeoutMs`. */
+export function until<T>(assertion: () => T | Promise<T>, o: UntilOptions = {}): Promise<T> {
+  const { timeoutMs, intervalMs } = { ...DEFAULT_UNTIL_OPTIONS, ...o };
+  return vi.waitFor(assertion, { timeout: timeoutMs, interval: intervalMs });
+}
+
+/** The side of an ink-testing-library render a test types into and reads. */
+export interface Terminal {
+  stdin: { write(data: string): void };
+  lastFrame(): string | undefined;
+}
+
+/**
+ * Writes `key`, then waits until `effect` passes: proof that the key was handled (a cursor moved,
+ * a prompt appeared, a callback was called) before the test sends the next one.
+ */
+export async function press(stdin: Terminal["stdin"], key: string, effect: () => void, o?: UntilOptions): Promise<void> {
+  stdin.write(key);
+  await until(effect, o);
+}
+
+/**
+ * Types `text` into an open `/` filter line one key at a time, each waited for on the line
+ * ("/ draft█"). `before` is the draft already on the line.
+ */
+export async function typeInto(t: Terminal, text: string, before = ""): Promise<void> {
+  let draft = before;
+  for (const c of text) {
+    draft += c;
+    const line = `/ ${draft}█`;
+    await press(t.stdin, c, () => expect(t.lastFrame()).toContain(line));
+  }
+}
+
+/** A station as the SDK reports it; `o` overrides fields. */
 export function station(name: string, o: Partial<StationInfo> = {}): StationInfo {
   return {
     name,
@@ -22,6 +78,7 @@ export function station(name: string, o: Partial<StationInfo> = {}): StationInfo
   };
 }
 
+/** A consumer group of `stationName` with the given stats. */
 export function group(
   stationName: string,
   name: string,
@@ -35,6 +92,7 @@ export function group(
   };
 }
 
+/** A dead letter of station orders (a poison message of group billing); `o` overrides fields. */
 export function deadLetter(id: string, o: Partial<DeadLetter> = {}): DeadLetter {
   return {
     id,
@@ -53,6 +111,7 @@ export function deadLetter(id: string, o: Partial<DeadLetter> = {}): DeadLetter 
   };
 }
 
+/** A JSON schema at version 2 used by orders; `o` overrides fields. */
 export function schema(name: string, o: Partial<SchemaInfo> = {}): SchemaInfo {
   return {
     name,
@@ -66,6 +125,7 @@ export function schema(name: string, o: Partial<SchemaInfo> = {}): SchemaInfo {
   };
 }
 
+/** A function at version 1 with no calls yet; `o` overrides fields. */
 export function fn(name: string, o: Partial<FunctionInfo> = {}): FunctionInfo {
   return {
     name,
@@ -78,4 +138,5 @@ export function fn(name: string, o: Partial<FunctionInfo> = {}): FunctionInfo {
   };
 }
 
+/** Key codes as a terminal sends them. */
 export const KEY = { down: "\u001b[B", up: "\u001b[A", enter: "\r", esc: "\u001b", tab: "\t", backspace: "\u007f" } as const;

@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { group, station, tick, KEY } from "../../../test/fakes/tui.js";
+import { group, press, station, typeInto, KEY } from "../../../test/fakes/tui.js";
 import { stationRow } from "../model.js";
 import { OverviewScreen } from "./overview.js";
 
@@ -46,34 +46,20 @@ describe("OverviewScreen", () => {
       <OverviewScreen rows={rows} width={120} height={30} onOpen={onOpen} onDeadLetters={onDeadLetters} />,
     );
     expect(lastFrame()).toMatch(/› !! orders/);
-    stdin.write("j");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toMatch(/› ! {2}stuck/));
-    stdin.write(KEY.down);
-    await tick();
-    stdin.write("k");
-    await tick();
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(onOpen).toHaveBeenCalledWith("stuck"));
-    stdin.write("x");
-    await tick();
-    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
+    await press(stdin, "j", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(stdin, KEY.down, () => expect(lastFrame()).toMatch(/› {4}calm/));
+    await press(stdin, "k", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(stdin, KEY.enter, () => expect(onOpen).toHaveBeenCalledWith("stuck"));
+    expect(onOpen).toHaveBeenCalledTimes(1);
+    await press(stdin, "x", () => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
   });
 
   it("filters by name with /", async () => {
-    const { lastFrame, stdin } = render(<OverviewScreen rows={rows} width={120} height={30} />);
-    stdin.write("/");
-    await tick();
-    for (const c of "cal") {
-      stdin.write(c);
-      await tick(10);
-    }
-    expect(lastFrame()).toContain("/ cal█");
-    stdin.write(KEY.enter);
-    await tick();
-    const f = lastFrame()!;
-    expect(f).toContain("filter: cal");
+    const t = render(<OverviewScreen rows={rows} width={120} height={30} />);
+    await press(t.stdin, "/", () => expect(t.lastFrame()).toContain("/ █"));
+    await typeInto(t, "cal");
+    await press(t.stdin, KEY.enter, () => expect(t.lastFrame()).toContain("filter: cal"));
+    const f = t.lastFrame()!;
     expect(f).toContain("Stations (1)");
     expect(f).not.toContain("orders");
   });
