@@ -3,11 +3,10 @@
  * and helpers that drive a rendered screen one key at a time, each key waited for on what it
  * changes (never a fixed sleep: a loaded machine may take any time to get there).
  */
+import { render } from "ink-testing-library";
+import { createElement, useEffect, useState, type ReactElement, type ReactNode } from "react";
 import { expect, vi } from "vitest";
 import type { DeadLetter, FunctionInfo, GroupInfo, SchemaInfo, StationInfo } from "../../sdk/index.js";
-
-/** @deprecated a fixed sleep; wait on a state with {@link until} or {@link press} instead. */
-export const tick = (ms = 80) => new Promise((r) => setTimeout(r, ms));
 
 /** How {@link until} waits. */
 export interface UntilOptions {
@@ -30,32 +29,75 @@ export function until<T>(assertion: () => T | Promise<T>, o: UntilOptions = {}):
   return vi.waitFor(assertion, { timeout: timeoutMs, interval: intervalMs });
 }
 
-/** The side of an ink-testing-library render a test types into and reads. */
-export interface Terminal {
+/** A tree rendered by {@link renderTui}: the ink-testing-library instance, and keys sent one at a time. */
+export interface Tui {
   stdin: { write(data: string): void };
+  /** The last frame written. */
   lastFrame(): string | undefined;
+  /** Renders a new tree in place (state is kept). */
+  rerender(tree: ReactElement): void;
+  unmount(): void;
+  /**
+   * Waits until React has rendered and committed every update scheduled so far and run their
+   * effects. A frame can show a new state while its effects are still queued, and the effects
+   * are what hand the key handlers (`useInput`) that new state: a key sent in that gap goes to
+   * the handler of the state before.
+   */
+  settle(o?: UntilOptions): Promise<void>;
+  /**
+   * Settles, writes `key`, then waits until `effect` passes: proof that the key was handled (a
+   * cursor moved, a prompt appeared, a callback was called).
+   */
+  press(key: string, effect: () => void, o?: UntilOptions): Promise<void>;
+  /**
+   * Types `text` into an open `/` filter line one key at a time, each waited for on the line
+   * ("/ draft█"). `before` is the draft already on the line.
+   */
+  type(text: string, before?: string): Promise<void>;
 }
 
 /**
- * Writes `key`, then waits until `effect` passes: proof that the key was handled (a cursor moved,
- * a prompt appeared, a callback was called) before the test sends the next one.
+ * Renders `tree` with ink-testing-library under a probe that tells when React is done with the
+ * work scheduled so far (see {@link Tui.settle}).
  */
-export async function press(stdin: Terminal["stdin"], key: string, effect: () => void, o?: UntilOptions): Promise<void> {
-  stdin.write(key);
-  await until(effect, o);
-}
-
-/**
- * Types `text` into an open `/` filter line one key at a time, each waited for on the line
- * ("/ draft█"). `before` is the draft already on the line.
- */
-export async function typeInto(t: Terminal, text: string, before = ""): Promise<void> {
-  let draft = before;
-  for (const c of text) {
-    draft += c;
-    const line = `/ ${draft}█`;
-    await press(t.stdin, c, () => expect(t.lastFrame()).toContain(line));
+export function renderTui(tree: ReactElement): Tui {
+  const probe = { bumps: 0, seen: 0, bump: (): void => {} };
+  // One component type per render, so that rerender keeps its state.
+  function Probe(p: { children: ReactNode }): ReactNode {
+    const [n, setN] = useState(0);
+    probe.bump = () => setN((x) => x + 1);
+    // A passive effect: it runs with (or after) the effects of every commit before it.
+    useEffect(() => {
+      probe.seen = n;
+    }, [n]);
+    return p.children;
   }
+  const r = render(createElement(Probe, null, tree));
+  const t: Tui = {
+    stdin: r.stdin,
+    lastFrame: r.lastFrame,
+    rerender: (next) => r.rerender(createElement(Probe, null, next)),
+    unmount: r.unmount,
+    settle: async (o) => {
+      const target = ++probe.bumps;
+      probe.bump();
+      await until(() => expect(probe.seen, "React did not settle (unmounted?)").toBeGreaterThanOrEqual(target), o);
+    },
+    press: async (key, effect, o) => {
+      await t.settle(o);
+      r.stdin.write(key);
+      await until(effect, o);
+    },
+    type: async (text, before = "") => {
+      let draft = before;
+      for (const c of text) {
+        draft += c;
+        const line = `/ ${draft}█`;
+        await t.press(c, () => expect(r.lastFrame()).toContain(line));
+      }
+    },
+  };
+  return t;
 }
 
 /** A station as the SDK reports it; `o` overrides fields. */

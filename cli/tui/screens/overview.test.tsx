@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { group, press, station, typeInto, KEY } from "../../../test/fakes/tui.js";
+import { group, renderTui, station, KEY } from "../../../test/fakes/tui.js";
 import { stationRow } from "../model.js";
 import { OverviewScreen } from "./overview.js";
 
@@ -42,24 +42,24 @@ describe("OverviewScreen", () => {
   it("moves with j/k and arrows and opens the selected station", async () => {
     const onOpen = vi.fn();
     const onDeadLetters = vi.fn();
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <OverviewScreen rows={rows} width={120} height={30} onOpen={onOpen} onDeadLetters={onDeadLetters} />,
     );
     expect(lastFrame()).toMatch(/› !! orders/);
-    await press(stdin, "j", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
-    await press(stdin, KEY.down, () => expect(lastFrame()).toMatch(/› {4}calm/));
-    await press(stdin, "k", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
-    await press(stdin, KEY.enter, () => expect(onOpen).toHaveBeenCalledWith("stuck"));
+    await press("j", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(KEY.down, () => expect(lastFrame()).toMatch(/› {4}calm/));
+    await press("k", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(KEY.enter, () => expect(onOpen).toHaveBeenCalledWith("stuck"));
     expect(onOpen).toHaveBeenCalledTimes(1);
-    await press(stdin, "x", () => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
+    await press("x", () => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
   });
 
   it("filters by name with /", async () => {
-    const t = render(<OverviewScreen rows={rows} width={120} height={30} />);
-    await press(t.stdin, "/", () => expect(t.lastFrame()).toContain("/ █"));
-    await typeInto(t, "cal");
-    await press(t.stdin, KEY.enter, () => expect(t.lastFrame()).toContain("filter: cal"));
-    const f = t.lastFrame()!;
+    const { lastFrame, press, type } = renderTui(<OverviewScreen rows={rows} width={120} height={30} />);
+    await press("/", () => expect(lastFrame()).toContain("/ █"));
+    await type("cal");
+    await press(KEY.enter, () => expect(lastFrame()).toContain("filter: cal"));
+    const f = lastFrame()!;
     expect(f).toContain("Stations (1)");
     expect(f).not.toContain("orders");
   });
