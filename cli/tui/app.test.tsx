@@ -1,7 +1,6 @@
-import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "./app.js";
-import { deadLetter, fn, group, schema, station, tick, KEY } from "./fixtures.js";
+import { deadLetter, fn, group, renderTui, schema, station, until, KEY } from "../../test/fakes/tui.js";
 import type { LinkState, TuiEvent, TuiSource } from "./source.js";
 
 /** An in-memory source whose link and events the test drives. */
@@ -44,54 +43,44 @@ const theme = { color: false };
 describe("App", () => {
   it("navigates overview → station → group's dead letters → one dead letter, and back with esc", async () => {
     const f = fakeSource();
-    const { lastFrame, stdin } = render(<App open={async () => f.source} theme={theme} pollMs={60_000} />);
-    await vi.waitFor(() => expect(lastFrame()).toContain("› !! orders"));
+    const { lastFrame, press } = renderTui(<App open={async () => f.source} theme={theme} pollMs={60_000} />);
+    await until(() => expect(lastFrame()).toContain("› !! orders"));
     expect(lastFrame()).toContain("● live nats://broker:4222");
-    stdin.write(KEY.enter);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Station orders"));
-    expect(lastFrame()).toMatch(/› !! billing\s+0\s+1\s+0\s+2/);
-    stdin.write(KEY.enter);
-    await vi.waitFor(() => expect(lastFrame()).toContain("filter: station:orders group:billing"));
+    await press(KEY.enter, () => expect(lastFrame()).toMatch(/› !! billing\s+0\s+1\s+0\s+2/));
+    expect(lastFrame()).toContain("Station orders");
+    await press(KEY.enter, () => expect(lastFrame()).toContain("filter: station:orders group:billing"));
+    await until(() => expect(lastFrame()).toContain("› dl-1"));
     expect(f.source.dlsList).toHaveBeenLastCalledWith({ station: "orders", group: "billing" }, 200);
-    await vi.waitFor(() => expect(lastFrame()).toContain("› dl-1"));
     expect(lastFrame()).not.toContain("dl-2");
-    stdin.write(KEY.enter);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Dead letter dl-1"));
-    expect(lastFrame()).toContain("Delivery history");
-    stdin.write(KEY.esc);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Dead letters (1)"));
-    stdin.write(KEY.backspace);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Station orders"));
-    stdin.write(KEY.esc);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Stations (2)"));
+    await press(KEY.enter, () => expect(lastFrame()).toContain("Delivery history"));
+    expect(lastFrame()).toContain("Dead letter dl-1");
+    await press(KEY.esc, () => expect(lastFrame()).toContain("Dead letters (1)"));
+    await press(KEY.backspace, () => expect(lastFrame()).toContain("Station orders"));
+    await press(KEY.esc, () => expect(lastFrame()).toContain("Stations (2)"));
   });
 
   it("switches screens with 1-4, shows help with ?, and quits with q", async () => {
     const f = fakeSource();
     const onExit = vi.fn();
-    const { lastFrame, stdin } = render(<App open={async () => f.source} theme={theme} pollMs={60_000} onExit={onExit} />);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Stations (2)"));
-    stdin.write("3");
-    await vi.waitFor(() => expect(lastFrame()).toContain("Schemas (1)"));
-    stdin.write("4");
-    await vi.waitFor(() => expect(lastFrame()).toContain("Functions (1)"));
-    stdin.write("2");
-    await vi.waitFor(() => expect(lastFrame()).toContain("Dead letters (2)"));
-    stdin.write("?");
-    await vi.waitFor(() => expect(lastFrame()).toContain("resend all that match the filter"));
-    stdin.write(KEY.esc);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Dead letters (2)"));
-    // While the filter line is open, q is text, not quit.
-    stdin.write("/");
-    await tick();
-    stdin.write("q");
-    await tick();
+    const { lastFrame, press } = renderTui(<App open={async () => f.source} theme={theme} pollMs={60_000} onExit={onExit} />);
+    await until(() => expect(lastFrame()).toContain("Stations (2)"));
+    await press("3", () => expect(lastFrame()).toContain("Schemas (1)"));
+    await press("4", () => expect(lastFrame()).toContain("Functions (1)"));
+    await press("2", () => expect(lastFrame()).toContain("Dead letters (2)"));
+    await press("?", () => expect(lastFrame()).toContain("resend all that match the filter"));
+    await press(KEY.esc, () => expect(lastFrame()).toContain("Dead letters (2)"));
+    // While the filter line is open, q is text, not quit: quitting closes the source at once,
+    // in the same key press that shows the q on the line.
+    await press("/", () => expect(lastFrame()).toContain("/ █"));
+    await press("q", () => expect(lastFrame()).toContain("/ q█"));
+    expect(f.source.close).not.toHaveBeenCalled();
+    // A later key is still handled (a quit would have unmounted the App), and by then a quit's
+    // onExit would have run.
+    await press(KEY.esc, () => expect(lastFrame()).not.toContain("/ q"));
+    expect(lastFrame()).toContain("Dead letters (2)");
     expect(onExit).not.toHaveBeenCalled();
-    await vi.waitFor(() => expect(lastFrame()).toContain("/ q█"));
-    stdin.write(KEY.esc);
-    await tick();
-    stdin.write("q");
-    await vi.waitFor(() => expect(onExit).toHaveBeenCalled());
+    expect(f.source.close).not.toHaveBeenCalled();
+    await press("q", () => expect(onExit).toHaveBeenCalled());
     expect(f.source.close).toHaveBeenCalled();
   });
 
@@ -102,24 +91,25 @@ describe("App", () => {
       if (++attempts < 3) throw Object.assign(new Error("connection refused"), { code: "NATS_UNAVAILABLE" });
       return f.source;
     };
-    const { lastFrame } = render(<App open={open} theme={theme} pollMs={60_000} reconnectMs={50} />);
-    await vi.waitFor(() => expect(lastFrame()).toContain("BROKER UNREACHABLE (NATS_UNAVAILABLE)"));
-    await vi.waitFor(() => expect(lastFrame()).toContain("Stations (2)"));
+    const { lastFrame } = renderTui(<App open={open} theme={theme} pollMs={60_000} reconnectMs={50} />);
+    await until(() => expect(lastFrame()).toContain("BROKER UNREACHABLE (NATS_UNAVAILABLE)"));
+    await until(() => expect(lastFrame()).toContain("Stations (2)"));
     expect(lastFrame()).not.toContain("UNREACHABLE");
     f.link("down");
-    await vi.waitFor(() => expect(lastFrame()).toContain("BROKER UNREACHABLE (connection lost)"));
+    await until(() => expect(lastFrame()).toContain("BROKER UNREACHABLE (connection lost)"));
     expect(lastFrame()).toContain("○ down");
     f.link("up");
-    await vi.waitFor(() => expect(lastFrame()).not.toContain("UNREACHABLE"));
+    await until(() => expect(lastFrame()).toContain("● live"));
+    expect(lastFrame()).not.toContain("UNREACHABLE");
   });
 
   it("refreshes at once on a live event and shows it", async () => {
     const f = fakeSource();
-    const { lastFrame } = render(<App open={async () => f.source} theme={theme} pollMs={60_000} />);
-    await vi.waitFor(() => expect(lastFrame()).toContain("Stations (2)"));
+    const { lastFrame } = renderTui(<App open={async () => f.source} theme={theme} pollMs={60_000} />);
+    await until(() => expect(lastFrame()).toContain("Stations (2)"));
     const calls = vi.mocked(f.source.stations).mock.calls.length;
     f.event({ station: "orders", kind: "dead-lettered", at: Date.now() });
-    await vi.waitFor(() => expect(vi.mocked(f.source.stations).mock.calls.length).toBeGreaterThan(calls));
-    await vi.waitFor(() => expect(lastFrame()).toContain("last event: dead-lettered on orders"));
+    await until(() => expect(vi.mocked(f.source.stations).mock.calls.length).toBeGreaterThan(calls));
+    await until(() => expect(lastFrame()).toContain("last event: dead-lettered on orders"));
   });
 });

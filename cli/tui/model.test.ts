@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Health, groupRow, nextRates, parseDlsFilter, formatDlsFilter, sortStations, stationRow } from "./model.js";
-import { group, station } from "./fixtures.js";
+import { group, station } from "../../test/fakes/tui.js";
 
 describe("model", () => {
   it("rates a group's problems", () => {

@@ -9,7 +9,7 @@ const { render } = await import("ink-testing-library");
 const { OverviewScreen } = await import("./screens/overview.js");
 const { ThemeProvider, themeFromEnv } = await import("./theme.js");
 const { stationRow } = await import("./model.js");
-const { group, station } = await import("./fixtures.js");
+const { group, station } = await import("../../test/fakes/tui.js");
 
 const rows = [stationRow({ station: station("orders"), groups: [group("orders", "g")], deadLetters: 3 })];
 // eslint-disable-next-line no-control-regex

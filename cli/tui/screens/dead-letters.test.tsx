@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { deadLetter, tick, KEY } from "../fixtures.js";
+import { deadLetter, renderTui, until, KEY } from "../../../test/fakes/tui.js";
 import { DeadLetterScreen, DeadLettersScreen, deadLetterText } from "./dead-letters.js";
 
 const now = Date.parse("2025-01-01T00:01:03.000Z");
@@ -15,14 +15,6 @@ const items = [
   }),
 ];
 
-async function type(stdin: { write(s: string): void }, s: string) {
-  for (const c of s) {
-    stdin.write(c);
-    await tick(5);
-  }
-  await tick();
-}
-
 describe("DeadLettersScreen", () => {
   it("lists dead letters with reason, groups, deliveries and error", () => {
     const f = render(<DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} />).lastFrame()!;
@@ -34,45 +26,41 @@ describe("DeadLettersScreen", () => {
 
   it("filters by reason, group and text, and refuses a bad reason", async () => {
     const onFilter = vi.fn();
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press, type } = renderTui(
       <DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onFilter={onFilter} />,
     );
-    stdin.write("/");
-    await tick();
-    await type(stdin, "reason:bogus");
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("reason must be one of poison, terminated, schema, function"));
+    await press("/", () => expect(lastFrame()).toContain("/ █"));
+    await type("reason:bogus");
+    await press(KEY.enter, () => expect(lastFrame()).toContain("reason must be one of poison, terminated, schema, function"));
+    // The refusal comes from the same key press that would have applied the filter.
+    expect(lastFrame()).toContain("/ reason:bogus█");
     expect(onFilter).not.toHaveBeenCalled();
+    let draft = "reason:bogus";
     for (let i = 0; i < 5; i++) {
-      stdin.write(KEY.backspace);
-      await tick(5);
+      draft = draft.slice(0, -1);
+      const line = `/ ${draft}█`;
+      await press(KEY.backspace, () => expect(lastFrame()).toContain(line));
     }
-    await type(stdin, "poison group:billing sku-1");
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(onFilter).toHaveBeenCalledWith({ reason: "poison", group: "billing", text: "sku-1" }));
-    expect(lastFrame()).toContain("filter: reason:poison group:billing sku-1");
+    await type("poison group:billing sku-1", "reason:");
+    await press(KEY.enter, () => expect(onFilter).toHaveBeenCalledWith({ reason: "poison", group: "billing", text: "sku-1" }));
+    await until(() => expect(lastFrame()).toContain("filter: reason:poison group:billing sku-1"));
+    expect(onFilter).toHaveBeenCalledTimes(1);
   });
 
   it("resends the selected one after confirming, and shows the result", async () => {
     const onResend = vi.fn(async () => ({ resent: 1, failed: 0 }));
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <DeadLettersScreen items={items} filter={{ station: "orders" }} now={now} width={120} height={20} onResend={onResend} />,
     );
-    stdin.write("r");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
-    stdin.write("n");
-    await tick();
-    await vi.waitFor(() => expect(onResend).not.toHaveBeenCalled());
-    expect(lastFrame()).toContain("cancelled");
-    stdin.write("r");
-    await tick();
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(onResend).toHaveBeenCalledWith({ id: "dl-aaaa" }));
-    expect(lastFrame()).toContain("resent 1, failed 0");
+    await press("r", () => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
+    await press("n", () => expect(lastFrame()).toContain("cancelled"));
+    // "n" was handled (the question is gone) in the key press that "y" would have resent in.
+    expect(lastFrame()).not.toContain("[y/N]");
+    expect(onResend).not.toHaveBeenCalled();
+    await press("r", () => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
+    await press("y", () => expect(onResend).toHaveBeenCalledWith({ id: "dl-aaaa" }));
+    await until(() => expect(lastFrame()).toContain("resent 1, failed 0"));
+    expect(onResend).toHaveBeenCalledTimes(1);
   });
 
   it("resends / drops all matching, and drops one, each confirmed", async () => {
@@ -83,53 +71,41 @@ describe("DeadLettersScreen", () => {
     }));
     const onDrop = vi.fn(async (t: unknown) => ({ dropped: "id" in (t as object) ? 1 : 2 }));
     const filter = { station: "orders", reason: "poison" as const };
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <DeadLettersScreen items={items} filter={filter} now={now} width={120} height={20} onResend={onResend} onDrop={onDrop} />,
     );
-    stdin.write("R");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("Resend ALL dead letters matching station:orders reason:poison? [y/N]"));
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(onResend).toHaveBeenCalledWith({ filter }));
-    expect(lastFrame()).toContain("resent 1, failed 1 (SCHEMA_VALIDATION_FAILED: still invalid)");
-    stdin.write("j");
-    await tick();
-    stdin.write("d");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("Drop dead letter dl-bbbb? It is deleted for good. [y/N]"));
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(onDrop).toHaveBeenLastCalledWith({ id: "dl-bbbb" }));
-    expect(lastFrame()).toContain("dropped 1");
-    stdin.write("D");
-    await tick();
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(onDrop).toHaveBeenLastCalledWith({ filter }));
-    expect(lastFrame()).toContain("dropped 2");
+    await press("R", () => expect(lastFrame()).toContain("Resend ALL dead letters matching station:orders reason:poison? [y/N]"));
+    await press("y", () => expect(onResend).toHaveBeenCalledWith({ filter }));
+    await until(() => expect(lastFrame()).toContain("resent 1, failed 1 (SCHEMA_VALIDATION_FAILED: still invalid)"));
+    await press("j", () => expect(lastFrame()).toContain("› dl-bbbb"));
+    await press("d", () => expect(lastFrame()).toContain("Drop dead letter dl-bbbb? It is deleted for good. [y/N]"));
+    await press("y", () => expect(onDrop).toHaveBeenLastCalledWith({ id: "dl-bbbb" }));
+    await until(() => expect(lastFrame()).toContain("dropped 1"));
+    await press("D", () =>
+      expect(lastFrame()).toContain("Drop ALL dead letters matching station:orders reason:poison? They are deleted for good. [y/N]"),
+    );
+    await press("y", () => expect(onDrop).toHaveBeenLastCalledWith({ filter }));
+    await until(() => expect(lastFrame()).toContain("dropped 2"));
   });
 
   it("shows a failed action as an error", async () => {
     const onDrop = vi.fn(async () => {
       throw Object.assign(new Error("dead letter not found"), { code: "DEAD_LETTER_NOT_FOUND" });
     });
-    const { lastFrame, stdin } = render(<DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onDrop={onDrop} />);
-    stdin.write("d");
-    await tick();
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("failed: DEAD_LETTER_NOT_FOUND: dead letter not found"));
+    const { lastFrame, press } = renderTui(
+      <DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onDrop={onDrop} />,
+    );
+    await press("d", () => expect(lastFrame()).toContain("Drop dead letter dl-aaaa? It is deleted for good. [y/N]"));
+    await press("y", () => expect(lastFrame()).toContain("failed: DEAD_LETTER_NOT_FOUND: dead letter not found"));
   });
 
   it("opens the selected one with enter", async () => {
     const onOpen = vi.fn();
-    const { stdin } = render(<DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onOpen={onOpen} />);
-    stdin.write(KEY.down);
-    await tick();
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(onOpen).toHaveBeenCalledWith("dl-bbbb"));
+    const { lastFrame, press } = renderTui(
+      <DeadLettersScreen items={items} filter={{}} now={now} width={120} height={20} onOpen={onOpen} />,
+    );
+    await press(KEY.down, () => expect(lastFrame()).toContain("› dl-bbbb"));
+    await press(KEY.enter, () => expect(onOpen).toHaveBeenCalledWith("dl-bbbb"));
   });
 });
 
@@ -147,15 +123,11 @@ describe("DeadLetterScreen", () => {
 
   it("resends after confirming", async () => {
     const onResend = vi.fn(async () => ({ resent: 1, failed: 0 }));
-    const { lastFrame, stdin } = render(<DeadLetterScreen deadLetter={deadLetter("dl-aaaa")} height={40} onResend={onResend} />);
+    const { lastFrame, press } = renderTui(<DeadLetterScreen deadLetter={deadLetter("dl-aaaa")} height={40} onResend={onResend} />);
     expect(lastFrame()).toContain("Dead letter dl-aaaa");
     expect(lastFrame()).toContain("Delivery history");
-    stdin.write("r");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
-    stdin.write("y");
-    await tick();
-    await vi.waitFor(() => expect(onResend).toHaveBeenCalledWith({ id: "dl-aaaa" }));
-    expect(lastFrame()).toContain("resent 1, failed 0");
+    await press("r", () => expect(lastFrame()).toContain("Resend dead letter dl-aaaa? [y/N]"));
+    await press("y", () => expect(onResend).toHaveBeenCalledWith({ id: "dl-aaaa" }));
+    await until(() => expect(lastFrame()).toContain("resent 1, failed 0"));
   });
 });

@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { fn, tick } from "../fixtures.js";
+import { fn, renderTui, until } from "../../../test/fakes/tui.js";
 import { FunctionsScreen } from "./functions.js";
 
 const functions = [
@@ -22,18 +22,18 @@ describe("FunctionsScreen", () => {
         onSelect={onSelect}
       />,
     );
-    await tick();
+    // The selection is reported from an effect after the first render; the frame then shows it.
+    await until(() => expect(onSelect).toHaveBeenCalledWith("mask"));
     const f = lastFrame()!;
     expect(f.indexOf("mask v1")).toBeLessThan(f.indexOf("enrich v2"));
     expect(f).toMatch(/› mask v1\s+50 calls, 3 err/);
     expect(f).toContain("calls 50, errors 3, last error: TypeError: x is undefined");
     expect(f).toContain("export default (m) => ({ ...m, masked: true });");
     expect(f).toContain("v1  100ms 16MB");
-    expect(onSelect).toHaveBeenCalledWith("mask");
   });
 
   it("shows recent logs with l", async () => {
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <FunctionsScreen
         functions={functions}
         logs={[{ time: Date.parse("2025-01-01T10:00:00.000Z"), version: 1, level: "error", message: "boom on order 7" }]}
@@ -41,10 +41,8 @@ describe("FunctionsScreen", () => {
         height={30}
       />,
     );
-    stdin.write("l");
-    await tick();
-    const f = lastFrame()!;
-    expect(f).toContain("mask: recent logs");
-    expect(f).toContain("10:00:00.000 v1 error boom on order 7");
+    expect(lastFrame()).toContain("mask v… source");
+    await press("l", () => expect(lastFrame()).toContain("mask: recent logs"));
+    expect(lastFrame()).toContain("10:00:00.000 v1 error boom on order 7");
   });
 });

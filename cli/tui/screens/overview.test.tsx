@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { group, station, tick, KEY } from "../fixtures.js";
+import { group, renderTui, station, KEY } from "../../../test/fakes/tui.js";
 import { stationRow } from "../model.js";
 import { OverviewScreen } from "./overview.js";
 
@@ -42,38 +42,24 @@ describe("OverviewScreen", () => {
   it("moves with j/k and arrows and opens the selected station", async () => {
     const onOpen = vi.fn();
     const onDeadLetters = vi.fn();
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <OverviewScreen rows={rows} width={120} height={30} onOpen={onOpen} onDeadLetters={onDeadLetters} />,
     );
     expect(lastFrame()).toMatch(/› !! orders/);
-    stdin.write("j");
-    await tick();
-    await vi.waitFor(() => expect(lastFrame()).toMatch(/› ! {2}stuck/));
-    stdin.write(KEY.down);
-    await tick();
-    stdin.write("k");
-    await tick();
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(onOpen).toHaveBeenCalledWith("stuck"));
-    stdin.write("x");
-    await tick();
-    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
+    await press("j", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(KEY.down, () => expect(lastFrame()).toMatch(/› {4}calm/));
+    await press("k", () => expect(lastFrame()).toMatch(/› ! {2}stuck/));
+    await press(KEY.enter, () => expect(onOpen).toHaveBeenCalledWith("stuck"));
+    expect(onOpen).toHaveBeenCalledTimes(1);
+    await press("x", () => expect(onDeadLetters).toHaveBeenCalledWith("stuck"));
   });
 
   it("filters by name with /", async () => {
-    const { lastFrame, stdin } = render(<OverviewScreen rows={rows} width={120} height={30} />);
-    stdin.write("/");
-    await tick();
-    for (const c of "cal") {
-      stdin.write(c);
-      await tick(10);
-    }
-    expect(lastFrame()).toContain("/ cal█");
-    stdin.write(KEY.enter);
-    await tick();
+    const { lastFrame, press, type } = renderTui(<OverviewScreen rows={rows} width={120} height={30} />);
+    await press("/", () => expect(lastFrame()).toContain("/ █"));
+    await type("cal");
+    await press(KEY.enter, () => expect(lastFrame()).toContain("filter: cal"));
     const f = lastFrame()!;
-    expect(f).toContain("filter: cal");
     expect(f).toContain("Stations (1)");
     expect(f).not.toContain("orders");
   });

@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { schema, tick, KEY } from "../fixtures.js";
+import { renderTui, schema, until, KEY } from "../../../test/fakes/tui.js";
 import { SchemasScreen, diffText } from "./schemas.js";
 
 const v1 = '{\n  "type": "object",\n  "required": ["id"]\n}';
@@ -26,19 +26,19 @@ describe("SchemasScreen", () => {
         onSelectVersion={onSelectVersion}
       />,
     );
-    await tick();
+    // The selection is reported from effects after the first render; the frame then shows it.
+    await until(() => expect(onSelectVersion).toHaveBeenCalledWith("audit", 2));
     const f = lastFrame()!;
     expect(f).toMatch(/› audit protobuf v1/);
     expect(f).toContain("order json v2");
     expect(f.indexOf("v2  2025-01-02")).toBeLessThan(f.indexOf("v1  2025-01-01"));
     expect(f).toContain('"required": ["id", "sku"]');
     expect(onSelect).toHaveBeenCalledWith("audit");
-    expect(onSelectVersion).toHaveBeenCalledWith("audit", 2);
   });
 
   it("shows the diff from the version before with v, and moves between panes with tab", async () => {
     const onSelectVersion = vi.fn();
-    const { lastFrame, stdin } = render(
+    const { lastFrame, press } = renderTui(
       <SchemasScreen
         schemas={[schema("order")]}
         versions={versions}
@@ -49,20 +49,15 @@ describe("SchemasScreen", () => {
         onSelectVersion={onSelectVersion}
       />,
     );
-    stdin.write("v");
-    await tick();
-    let f = lastFrame()!;
-    expect(f).toContain("order: diff v1 → v2");
+    await press("v", () => expect(lastFrame()).toContain("order: diff v1 → v2"));
+    const f = lastFrame()!;
     expect(f).toContain('-   "required": ["id"]');
     expect(f).toContain('+   "required": ["id", "sku"]');
     expect(f).toContain("used by: orders");
-    stdin.write(KEY.tab);
-    await tick();
-    stdin.write("j");
-    await tick();
-    await vi.waitFor(() => expect(onSelectVersion).toHaveBeenLastCalledWith("order", 1));
-    f = lastFrame()!;
-    expect(f).toMatch(/› v1/);
+    // The list pane's title loses its focus mark ("● ") when tab moves to the versions.
+    await press(KEY.tab, () => expect(lastFrame()).toMatch(/│ Schemas \(1\)/));
+    await press("j", () => expect(lastFrame()).toMatch(/› v1/));
+    await until(() => expect(onSelectVersion).toHaveBeenLastCalledWith("order", 1));
   });
 
   it("diffs definitions line by line", () => {

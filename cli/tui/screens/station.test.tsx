@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { group, station, tick, KEY } from "../fixtures.js";
+import { group, renderTui, station, until, KEY } from "../../../test/fakes/tui.js";
 import { groupRow } from "../model.js";
 import { StationScreen, type BrowsedMessage } from "./station.js";
 
@@ -53,36 +53,30 @@ describe("StationScreen", () => {
 
   it("opens the message browser on tab and shows the decoded payload of the selected message", async () => {
     const onBrowse = vi.fn();
-    const { lastFrame, stdin, rerender } = render(
+    const { lastFrame, press, rerender } = renderTui(
       <StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} />,
     );
-    stdin.write(KEY.tab);
-    await tick();
-    await vi.waitFor(() => expect(onBrowse).toHaveBeenCalledTimes(1));
+    await press(KEY.tab, () => {
+      expect(onBrowse).toHaveBeenCalledTimes(1);
+      expect(lastFrame()).toContain("● Messages (latest 0");
+    });
     rerender(<StationScreen station={info} groups={groups} width={100} height={40} onBrowse={onBrowse} messages={messages} />);
-    await tick();
-    let f = lastFrame()!;
-    expect(f).toContain("● Messages (latest 2");
+    const f = await until(() => {
+      const f = lastFrame()!;
+      expect(f).toContain("● Messages (latest 2");
+      return f;
+    });
     expect(f).toMatch(/› #10\s+10:00:10\s+\{ "id": 10, "sku": "A-1" \}/);
     expect(f).toContain("seq 10, 20 bytes, order@2");
     expect(f).toContain('  "sku": "A-1"');
-    stdin.write("j");
-    await tick();
-    f = lastFrame()!;
-    expect(f).toContain("seq 9, 18 bytes, json");
-    stdin.write("r");
-    await tick();
-    await vi.waitFor(() => expect(onBrowse).toHaveBeenCalledTimes(2));
+    await press("j", () => expect(lastFrame()).toContain("seq 9, 18 bytes, json"));
+    await press("r", () => expect(onBrowse).toHaveBeenCalledTimes(2));
   });
 
   it("enter on a group opens its dead letters, x the station's", async () => {
     const onDeadLetters = vi.fn();
-    const { stdin } = render(<StationScreen station={info} groups={groups} width={100} height={34} onDeadLetters={onDeadLetters} />);
-    stdin.write(KEY.enter);
-    await tick();
-    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenLastCalledWith("billing"));
-    stdin.write("x");
-    await tick();
-    await vi.waitFor(() => expect(onDeadLetters).toHaveBeenLastCalledWith());
+    const { press } = renderTui(<StationScreen station={info} groups={groups} width={100} height={34} onDeadLetters={onDeadLetters} />);
+    await press(KEY.enter, () => expect(onDeadLetters).toHaveBeenLastCalledWith("billing"));
+    await press("x", () => expect(onDeadLetters).toHaveBeenLastCalledWith());
   });
 });
