@@ -2,22 +2,37 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { join } from "node:path";
 import { JunctionError } from "../core/protocol/index.js";
-import { connect, type JunctionClient } from "../sdk/index.js";
+import { connect, type ConnectOptions, type JunctionClient } from "../sdk/index.js";
 import type { Io } from "./output.js";
 
 /** The global connection flags. */
 export interface ConnectionFlags {
   url?: string;
   user?: string;
-  password?: string;
+  passwordFile?: string;
+  tenant?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   dataDir: string;
 }
 
-/** What `junction dev` writes into its data directory (mode 0600). */
+/** A user's credentials. */
+export interface UserCredentials {
+  user: string;
+  password: string;
+}
+
+/**
+ * What `junction dev` writes into its data directory for the CLI and applications (mode 0600):
+ * where the broker is and the users it created. (The broker's own secrets are in another file.)
+ */
 export interface DevCredentials {
   url: string;
-  gateway: { user: string; password: string };
-  client: { user: string; password: string };
+  /** `admin` administers the broker (the CLI's default); `app` produces and consumes everywhere. */
+  users: { admin: UserCredentials; app: UserCredentials; memphis?: UserCredentials & { accountId: number } };
+  /** The CA of the broker's TLS certificate, when it runs with TLS. */
+  tlsCa?: string | undefined;
 }
 
 export const CREDENTIALS_FILE = "credentials.json";
@@ -25,42 +40,85 @@ export const CREDENTIALS_FILE = "credentials.json";
 /** Reads a dev broker's credentials, or undefined. */
 export async function readDevCredentials(dataDir: string): Promise<DevCredentials | undefined> {
   try {
-    return JSON.parse(await readFile(join(dataDir, CREDENTIALS_FILE), "utf8")) as DevCredentials;
+    const c = JSON.parse(await readFile(join(dataDir, CREDENTIALS_FILE), "utf8")) as DevCredentials;
+    return typeof c.url === "string" && c.users?.admin ? c : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** Where to connect and as whom. */
+export interface ResolvedConnection {
+  url: string;
+  user?: string;
+  password?: string;
+  tenant?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+async function secretFile(path: string, what: string): Promise<string> {
+  try {
+    return (await readFile(path, "utf8")).replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new JunctionError("INVALID_ARGUMENT", `cannot read ${what} from ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /**
  * Resolves where to connect: flags, then the environment (JUNCTION_URL, JUNCTION_USER,
- * JUNCTION_PASSWORD), then the dev data directory's credentials (as the client user).
+ * JUNCTION_PASSWORD or JUNCTION_PASSWORD_FILE, JUNCTION_TENANT, JUNCTION_TLS_*), then the dev
+ * data directory's credentials (as its admin user). A password never comes from a flag.
  */
-export async function resolveConnection(
-  f: ConnectionFlags,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ url: string; user?: string; password?: string }> {
+export async function resolveConnection(f: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConnection> {
   const dev = await readDevCredentials(f.dataDir);
-  const url = f.url ?? env["JUNCTION_URL"] ?? dev?.url;
+  const explicit = f.url ?? env["JUNCTION_URL"];
+  const url = explicit ?? dev?.url;
   if (!url) {
     throw new JunctionError(
       "INVALID_ARGUMENT",
       `no broker to connect to: pass --url, set JUNCTION_URL, or start one with 'junction dev' (looked for ${join(f.dataDir, CREDENTIALS_FILE)})`,
     );
   }
-  const user = f.user ?? env["JUNCTION_USER"] ?? (f.url || env["JUNCTION_URL"] ? undefined : dev?.client.user);
-  const password = f.password ?? env["JUNCTION_PASSWORD"] ?? (f.url || env["JUNCTION_URL"] ? undefined : dev?.client.password);
-  return { url, ...(user !== undefined ? { user } : {}), ...(password !== undefined ? { password } : {}) };
+  const fromDev = explicit === undefined ? dev : undefined;
+  const user = f.user ?? env["JUNCTION_USER"] ?? fromDev?.users.admin.user;
+  const passwordFile = f.passwordFile ?? env["JUNCTION_PASSWORD_FILE"];
+  const password =
+    passwordFile !== undefined
+      ? await secretFile(passwordFile, "the password")
+      : (env["JUNCTION_PASSWORD"] ?? (user === fromDev?.users.admin.user ? fromDev?.users.admin.password : undefined));
+  const tenant = f.tenant ?? env["JUNCTION_TENANT"];
+  const caFile = f.tlsCa ?? env["JUNCTION_TLS_CA"] ?? fromDev?.tlsCa;
+  const certFile = f.tlsCert ?? env["JUNCTION_TLS_CERT"];
+  const keyFile = f.tlsKey ?? env["JUNCTION_TLS_KEY"];
+  const tls =
+    caFile || certFile || keyFile
+      ? { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) }
+      : undefined;
+  return {
+    url,
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(tenant !== undefined ? { tenant } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** SDK connect options for a resolved connection. */
+export function connectOptionsOf(c: ResolvedConnection, name: string): ConnectOptions {
+  return {
+    servers: c.url,
+    name,
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.password !== undefined ? { pass: c.password } : {}),
+    ...(c.tenant !== undefined ? { tenant: c.tenant } : {}),
+    ...(c.tls !== undefined ? { tls: c.tls } : {}),
+  };
 }
 
 /** Connects an SDK client from the flags (with the io's connect and environment). */
 export async function clientFrom(io: Io, f: ConnectionFlags, name = "junction-cli"): Promise<JunctionClient> {
   const c = await resolveConnection(f, io.env ?? process.env);
-  return await (io.connect ?? connect)({
-    servers: c.url,
-    name,
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.password !== undefined ? { pass: c.password } : {}),
-  });
+  return await (io.connect ?? connect)(connectOptionsOf(c, name));
 }
 
 /**

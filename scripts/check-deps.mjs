@@ -2,7 +2,7 @@
 // Checks the folder architecture (see the README's Development section):
 //  - dependencies point one way: cli -> sdk -> core/protocol; core -> schemas, functions;
 //  - inside core, layers run downhill:
-//      server -> gateway, dls -> pipeline -> registry, stations -> nats -> support -> protocol
+//      server -> gateway, dls -> pipeline, auth -> registry, stations -> nats -> support -> protocol
 //    (a layer imports only layers below it; folders on the same layer do not import each other);
 //  - only core/nats/ (and sdk/transport.ts for the SDK) imports @nats-io/*;
 //  - an import into another module goes through its index.ts (no deep imports);
@@ -24,7 +24,15 @@ const ALLOWED = {
 };
 
 /** The layers of core, bottom first; a folder imports only folders of a lower layer. */
-export const CORE_LAYERS = [["protocol"], ["support"], ["nats"], ["registry", "stations"], ["pipeline"], ["gateway", "dls"], ["server"]];
+export const CORE_LAYERS = [
+  ["protocol"],
+  ["support"],
+  ["nats"],
+  ["registry", "stations"],
+  ["pipeline", "auth"],
+  ["gateway", "dls"],
+  ["server"],
+];
 
 const rankOf = new Map(CORE_LAYERS.flatMap((names, i) => names.map((n) => [n, i])));
 

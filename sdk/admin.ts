@@ -5,6 +5,7 @@ import type {
   DeadLetterReason,
   GroupConfig,
   GroupInfo,
+  Grants,
   StationConfig,
   StationInfo,
 } from "../core/protocol/index.js";
@@ -151,8 +152,51 @@ export interface DlsApi {
   ): Promise<{ station: string; maxAgeSeconds: number; maxEntries: number; trimmed: number }>;
 }
 
+/** A user as the API shows it (never its password). */
+export interface UserInfo {
+  name: string;
+  tenant: string;
+  grants: Grants;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** User administration (`jn.api.user.*`): a tenant admin manages its tenant's users; an operator, any tenant's (`tenant`). */
+export interface UsersApi {
+  /** Creates a user. Without `password`, one is generated and returned (once). */
+  create(o: { name: string; grants: Partial<Grants>; password?: string; tenant?: string }): Promise<UserInfo & { password?: string }>;
+  get(name: string, o?: { tenant?: string }): Promise<UserInfo>;
+  list(o?: { tenant?: string }): Promise<UserInfo[]>;
+  /** Replaces the user's grants; its connections are closed so the new rights apply now. */
+  update(name: string, grants: Partial<Grants>, o?: { tenant?: string }): Promise<UserInfo & { disconnected: number }>;
+  delete(name: string, o?: { tenant?: string }): Promise<{ deleted: boolean; disconnected: number }>;
+  /** Sets a new password (generated and returned when not given); the user's connections are closed. */
+  rotatePassword(
+    name: string,
+    o?: { password?: string; tenant?: string },
+  ): Promise<{ name: string; disconnected: number; password?: string }>;
+}
+
+/** A tenant. */
+export interface TenantInfo {
+  name: string;
+  createdAt: string;
+  description?: string;
+}
+
+/** Tenant administration (`jn.api.tenant.*`, an operator's right). */
+export interface TenantsApi {
+  create(name: string, o?: { description?: string }): Promise<TenantInfo & { created: boolean }>;
+  get(name: string): Promise<TenantInfo & { users: number }>;
+  list(): Promise<TenantInfo[]>;
+  /** Refused with TENANT_NOT_EMPTY while it has users or stations. */
+  delete(name: string): Promise<{ deleted: boolean }>;
+}
+
 /** The admin API objects. */
 export interface AdminApis {
+  users: UsersApi;
+  tenants: TenantsApi;
   stations: StationsApi;
   groups: GroupsApi;
   schemas: SchemasApi;
@@ -162,7 +206,23 @@ export interface AdminApis {
 
 /** Builds the admin API objects over a requester. */
 export function adminApis(request: Requester): AdminApis {
+  const t = (o?: { tenant?: string }) => (o?.tenant !== undefined ? { tenant: o.tenant } : {});
   return {
+    users: {
+      create: (o) => request("user.create", o),
+      get: (name, o) => request("user.get", { name, ...t(o) }),
+      list: (o) => request("user.list", { ...t(o) }),
+      update: (name, grants, o) => request("user.update", { name, grants, ...t(o) }),
+      delete: (name, o) => request("user.delete", { name, ...t(o) }),
+      rotatePassword: (name, o) =>
+        request("user.rotate-password", { name, ...t(o), ...(o?.password !== undefined ? { password: o.password } : {}) }),
+    },
+    tenants: {
+      create: (name, o) => request("tenant.create", { name, ...(o?.description !== undefined ? { description: o.description } : {}) }),
+      get: (name) => request("tenant.get", { name }),
+      list: () => request("tenant.list", {}),
+      delete: (name) => request("tenant.delete", { name }),
+    },
     stations: {
       create: (name, config) => request("station.create", { name, config: config ?? {} }),
       get: (name) => request("station.get", { name }),

@@ -1,5 +1,24 @@
-import { JunctionError, check, parseEventSubject, resolveOptions, scopeOf, subjects, type Filled } from "../core/protocol/index.js";
-import { adminApis, type DlsApi, type FunctionsApi, type GroupsApi, type SchemasApi, type StationsApi } from "./admin.js";
+import {
+  Headers,
+  JunctionError,
+  check,
+  parseEventSubject,
+  resolveOptions,
+  scopeOf,
+  subjects,
+  type Filled,
+  type Identity,
+} from "../core/protocol/index.js";
+import {
+  adminApis,
+  type DlsApi,
+  type FunctionsApi,
+  type GroupsApi,
+  type SchemasApi,
+  type StationsApi,
+  type TenantsApi,
+  type UsersApi,
+} from "./admin.js";
 import { Consumer, type ConsumerOptions } from "./consumer.js";
 import type { ClientContext } from "./context.js";
 import { Producer, type ProducerOptions } from "./producer.js";
@@ -20,9 +39,13 @@ export interface ConnectOptions {
   requestTimeoutMs?: number | undefined;
   /** Give up the first connect after this long, in ms. @default 5000 */
   connectTimeoutMs?: number | undefined;
+  /** An operator acting in another tenant: every admin request and produce carries it. */
+  tenant?: string | undefined;
+  /** TLS: the CA file that signed the broker's certificate; a client certificate and key when the broker verifies clients. */
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
 }
 
-type OptionalConnect = "user" | "pass" | "token";
+type OptionalConnect = "user" | "pass" | "token" | "tenant" | "tls";
 
 /** Defaults of {@link ConnectOptions}. */
 export const DEFAULT_CONNECT_OPTIONS: Filled<Omit<ConnectOptions, OptionalConnect>> = Object.freeze({
@@ -45,6 +68,8 @@ export function resolveConnectOptions(o: ConnectOptions = {}): ResolvedConnectOp
     name: check.string,
     requestTimeoutMs: check.int(1, 3_600_000),
     connectTimeoutMs: check.int(1, 600_000),
+    tenant: check.string,
+    tls: check.any,
   });
 }
 
@@ -71,6 +96,9 @@ export interface ClientStatus {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Operations that must not be sent twice (their second run does something else). */
+const NOT_IDEMPOTENT = new Set(["dls.resend", "user.create", "user.rotate-password"]);
+
 /** A connection to a Junction broker. */
 export class JunctionClient implements ClientContext {
   readonly name: string;
@@ -80,6 +108,8 @@ export class JunctionClient implements ClientContext {
   readonly schemas: SchemasApi;
   readonly functions: FunctionsApi;
   readonly dls: DlsApi;
+  readonly users: UsersApi;
+  readonly tenants: TenantsApi;
   /** Compiled schemas, fetched once per version (Protobuf encode/decode). */
   readonly schemaCache: SchemaCache;
   readonly #o: ResolvedConnectOptions;
@@ -96,6 +126,8 @@ export class JunctionClient implements ClientContext {
     this.schemas = admin.schemas;
     this.functions = admin.functions;
     this.dls = admin.dls;
+    this.users = admin.users;
+    this.tenants = admin.tenants;
     this.schemaCache = new SchemaCache(this.schemas);
   }
 
@@ -104,8 +136,23 @@ export class JunctionClient implements ClientContext {
    * GATEWAY_UNAVAILABLE / TIMEOUT (retriable).
    */
   async request<T>(op: string, body: unknown, timeoutMs = this.#o.requestTimeoutMs): Promise<T> {
-    const data = await this.transport.request(subjects.apiOp(op), enc.encode(JSON.stringify(body)), timeoutMs);
-    return unwrap<T>(data);
+    const data = await this.transport.request(
+      subjects.apiOp(op),
+      enc.encode(JSON.stringify(body)),
+      timeoutMs,
+      this.headers,
+      !NOT_IDEMPOTENT.has(op),
+    );
+    const out = unwrap<T>(data);
+    // The gateway says when this connection's rights predate what was just created (a station
+    // or group the user's patterns match): reconnecting makes the server grant them.
+    if (typeof out === "object" && out !== null && (out as { reconnect?: unknown }).reconnect === true) await this.transport.reconnect();
+    return out;
+  }
+
+  /** Headers every request carries (an operator's tenant). */
+  get headers(): Record<string, string> | undefined {
+    return this.#o.tenant !== undefined ? { [Headers.Tenant]: this.#o.tenant } : undefined;
   }
 
   /** A producer for one station. */
@@ -122,15 +169,25 @@ export class JunctionClient implements ClientContext {
     return c;
   }
 
+  /** Who this client is: its user, tenant and grants, as the gateway sees them. */
+  whoami(): Promise<Identity> {
+    this.#whoami ??= this.request<Identity>("auth.whoami", {});
+    this.#whoami.catch(() => (this.#whoami = undefined));
+    return this.#whoami;
+  }
+  #whoami: Promise<Identity> | undefined;
+
   /**
    * Live events of the broker, as they happen (best effort: events are not stored, so a client
-   * sees those published while it listens). `station` narrows them to one station.
+   * sees those published while it listens). `station` narrows them to one station. The client
+   * sees the events of the stations its grants name.
    */
   events(o: { station?: string } = {}): EventStream {
     const queue: ClientEvent[] = [];
     let wake: (() => void) | undefined;
     let done = false;
-    const unsubscribe = this.transport.subscribe(scopeOf().eventsAll(o.station), (m) => {
+    let unsubscribe = () => {};
+    const onEvent = (m: { subject: string; data: Uint8Array }) => {
       const p = parseEventSubject(m.subject);
       if (!p) return;
       let data: unknown;
@@ -143,7 +200,16 @@ export class JunctionClient implements ClientContext {
       if (queue.length >= 10_000) queue.shift();
       queue.push({ station: p.station, kind: p.kind, data });
       wake?.();
-    });
+    };
+    // The subjects are the tenant's (a tenant's events live under its own prefix).
+    void this.whoami().then(
+      (id) => {
+        if (!done) unsubscribe = this.transport.subscribe(scopeOf(id.tenant).eventsAll(o.station), onEvent);
+      },
+      () => {
+        if (!done) unsubscribe = this.transport.subscribe(scopeOf().eventsAll(o.station), onEvent);
+      },
+    );
     const close = () => {
       if (done) return;
       done = true;
@@ -213,6 +279,7 @@ export async function connect(options: ConnectOptions = {}): Promise<JunctionCli
     token: o.token,
     name: o.name,
     timeoutMs: o.connectTimeoutMs,
+    tls: o.tls,
   });
   return new JunctionClient(transport, o);
 }

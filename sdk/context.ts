@@ -16,6 +16,8 @@ export interface ClientContext {
   readonly schemas: SchemasApi;
   /** Compiled schemas, fetched once per version. */
   readonly schemaCache: SchemaCache;
+  /** Headers every request carries (an operator's tenant), if any. */
+  readonly headers: Record<string, string> | undefined;
   /** Calls an admin operation (`jn.api.<op>`). */
   request<T>(op: string, body: unknown, timeoutMs?: number): Promise<T>;
 }

@@ -12,7 +12,20 @@ export type { ClientContext } from "./context.js";
 export type { ConnectionState } from "./transport.js";
 export type { ProducerOptions, ResolvedProducerOptions, SendOptions, SendResult, SendOutcome, Payload } from "./producer.js";
 export type { ConsumerOptions } from "./consumer.js";
-export type { StationsApi, GroupsApi, SchemasApi, FunctionsApi, DlsApi, SchemaInfo, SchemaVersionInfo, FunctionInfo } from "./admin.js";
+export type {
+  StationsApi,
+  GroupsApi,
+  SchemasApi,
+  FunctionsApi,
+  DlsApi,
+  UsersApi,
+  TenantsApi,
+  SchemaInfo,
+  SchemaVersionInfo,
+  FunctionInfo,
+  UserInfo,
+  TenantInfo,
+} from "./admin.js";
 export type {
   ErrorCode,
   StationConfig,
@@ -23,4 +36,6 @@ export type {
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,
+  Grants,
+  Identity,
 } from "../core/protocol/index.js";

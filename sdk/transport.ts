@@ -7,7 +7,16 @@
 import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { errorFromNats, natsConnectOptions, type ConnectSettings } from "../core/protocol/index.js";
+import {
+  CLIENT_JS_API_PREFIX,
+  JunctionError,
+  errorFromNats,
+  inboxPrefixOf,
+  natsConnectOptions,
+  type ConnectSettings,
+} from "../core/protocol/index.js";
+
+const RENEWED = Symbol("renewed");
 
 export type { JsMsg };
 
@@ -33,8 +42,12 @@ export interface RawMessage {
 
 /** What the SDK needs of a NATS connection. */
 export interface Transport {
-  /** Sends a request with optional headers; NATS errors become JunctionErrors. */
-  request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>): Promise<Uint8Array>;
+  /**
+   * Sends a request with optional headers; NATS errors become JunctionErrors. A request in flight
+   * when this client renews its connection (see {@link reconnect}) is sent again once connected
+   * when `idempotent` (the default), else fails with TIMEOUT (retriable: it may have been done).
+   */
+  request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>, idempotent?: boolean): Promise<Uint8Array>;
   /** Pulls from a durable consumer (a consumer group); each message goes to `onMessage`. */
   pull(stream: string, consumer: string, maxMessages: number, onMessage: (m: JsMsg) => void): Promise<PullHandle>;
   /**
@@ -52,6 +65,12 @@ export interface Transport {
   maxPayload(): number;
   /** Calls `cb` when the state changes; returns an unsubscribe function. */
   onState(cb: (s: ConnectionState) => void): () => void;
+  /**
+   * Reconnects now and resolves once connected again: the server authenticates the user anew, so
+   * the connection gets the rights the user has now (after a station or group it may use was
+   * created).
+   */
+  reconnect(): Promise<void>;
   /** Flushes and closes (idempotent). */
   close(): Promise<void>;
 }
@@ -60,7 +79,8 @@ export interface Transport {
 export async function openTransport(o: TransportOptions): Promise<Transport> {
   let nc: NatsConnection;
   try {
-    nc = await connect(natsConnectOptions(o, "junction-client"));
+    // A user's inbox is private (`_INBOX_<user>`): its permissions allow subscribing there only.
+    nc = await connect({ ...natsConnectOptions(o, "junction-client"), ...(o.user ? { inboxPrefix: inboxPrefixOf(o.user) } : {}) });
   } catch (err) {
     throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
   }
@@ -83,25 +103,47 @@ function natsTransport(nc: NatsConnection): Transport {
   })().catch(() => {});
   void nc.closed().then(() => set("closed"));
   let closing: Promise<void> | undefined;
+  // Renewing the connection (reconnect()): requests in flight race `renewal`, which fires when a
+  // renewal starts; new requests wait for `renewing`.
+  let generation = 0;
+  let renew: () => void = () => {};
+  let renewal = new Promise<void>((r) => (renew = r));
+  let renewing: Promise<void> | undefined;
+  // The consumer API reaches the broker's JetStream under a prefix the client account imports.
+  const js = () => jetstream(nc, { apiPrefix: CLIENT_JS_API_PREFIX });
 
   return {
-    async request(subject, data, timeoutMs, hdrs) {
-      try {
-        let h;
-        if (hdrs) {
-          h = natsHeaders();
-          for (const k in hdrs) h.set(k, hdrs[k]!);
+    async request(subject, data, timeoutMs, hdrs, idempotent = true) {
+      let h;
+      if (hdrs) {
+        h = natsHeaders();
+        for (const k in hdrs) h.set(k, hdrs[k]!);
+      }
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (renewing) await renewing;
+        const gen = generation;
+        const sent = nc.request(subject, data, { timeout: Math.max(1, deadline - Date.now()), ...(h ? { headers: h } : {}) });
+        let r;
+        try {
+          r = await Promise.race([sent, renewal.then((): typeof RENEWED => RENEWED)]);
+        } catch (err) {
+          throw errorFromNats(err, `request on ${subject}`);
         }
-        const m = await nc.request(subject, data, { timeout: timeoutMs, ...(h ? { headers: h } : {}) });
-        return m.data;
-      } catch (err) {
-        throw errorFromNats(err, `request on ${subject}`);
+        if (r !== RENEWED) return r.data;
+        sent.catch(() => {}); // its reply, if any, is lost with the old connection
+        if (!idempotent || gen === generation) {
+          throw new JunctionError(
+            "TIMEOUT",
+            `request on ${subject}: the connection was renewed while it was in flight; it may or may not have been done`,
+          );
+        }
       }
     },
     async pull(stream, consumer, maxMessages, onMessage) {
       let messages: ConsumerMessages;
       try {
-        const c = await jetstream(nc).consumers.get(stream, consumer);
+        const c = await js().consumers.get(stream, consumer);
         // Short pull expiry: if the server holding a pull request dies, the member pulls again
         // within seconds instead of waiting out nats.js's default 30 s expiry.
         messages = await c.consume({ max_messages: maxMessages, expires: 5000, callback: onMessage });
@@ -120,7 +162,7 @@ function natsTransport(nc: NatsConnection): Transport {
     async pullLimited(stream, consumer, batch, limit, onMessage) {
       let c;
       try {
-        c = await jetstream(nc).consumers.get(stream, consumer);
+        c = await js().consumers.get(stream, consumer);
       } catch (err) {
         throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
       }
@@ -161,6 +203,30 @@ function natsTransport(nc: NatsConnection): Transport {
     onState(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
+    },
+    reconnect() {
+      renewing ??= (async () => {
+        const back = new Promise<void>((resolve) => {
+          const off = () => listeners.delete(on);
+          const on = (s: ConnectionState) => {
+            if (s === "connected" || s === "closed") {
+              off();
+              resolve();
+            }
+          };
+          listeners.add(on);
+        });
+        // Requests in flight will get no reply on the old connection: tell them now.
+        generation++;
+        const fire = renew;
+        renewal = new Promise<void>((r) => (renew = r));
+        fire();
+        await nc.reconnect();
+        await back;
+      })().finally(() => {
+        renewing = undefined;
+      });
+      return renewing;
     },
     close() {
       closing ??= nc.isClosed() ? Promise.resolve() : nc.drain().catch(() => {});

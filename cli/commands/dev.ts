@@ -1,19 +1,25 @@
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-
 import {
+  accountsFor,
   createLogger,
+  ensureLocalTls,
+  gatewayOptionsFor,
+  newDeploymentSecrets,
   startJunctionGateway,
   startNatsServer,
+  type DeploymentSecrets,
   type JunctionGateway,
   type RunningNatsServer,
 } from "../../core/server/index.js";
-
+import { randomPassword } from "../../core/auth/index.js";
 import { CREDENTIALS_FILE, readDevCredentials, type ConnectionFlags, type DevCredentials } from "../connection.js";
 import { intOption, type Io } from "../output.js";
 import { waitForSignal } from "./signals.js";
+
+/** The broker's own secrets in a dev data directory (mode 0600): never needed by clients. */
+export const BROKER_SECRETS_FILE = "broker-secrets.json";
 
 /** Options of {@link runDev}. */
 export interface DevOptions {
@@ -24,6 +30,10 @@ export interface DevOptions {
   sync?: boolean;
   /** Gateway HTTP port (health, metrics); 0 = off. @default 0 */
   httpPort?: number;
+  /** Interface of the HTTP port. @default "127.0.0.1" */
+  httpHost?: string;
+  /** TLS for client connections, with a local CA made in the data directory. @default false */
+  tls?: boolean;
   logLevel?: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -35,38 +45,63 @@ export interface DevBroker {
   stop(): Promise<void>;
 }
 
+async function writeSecret(file: string, value: unknown): Promise<void> {
+  await writeFile(file, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+async function readSecrets(dataDir: string): Promise<DeploymentSecrets | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, BROKER_SECRETS_FILE), "utf8")) as DeploymentSecrets;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts an embedded nats-server (JetStream in `<dataDir>/nats`, fsync before ack unless told
- * otherwise) and a gateway. Credentials are created once and kept in `<dataDir>/credentials.json`
- * (mode 0600), so a restart keeps users, stations and messages.
+ * otherwise) with Junction's accounts, and a gateway. The first start makes the deployment's
+ * secrets (`broker-secrets.json`) and two users, `admin` (administers the broker; the CLI's
+ * default) and `app` (produces and consumes everywhere), whose passwords go to
+ * `credentials.json` — both files mode 0600 — so a restart keeps users, stations and messages.
  */
 export async function runDev(o: DevOptions): Promise<DevBroker> {
   const dataDir = resolve(o.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const secrets = (await readSecrets(dataDir)) ?? newDeploymentSecrets();
+  await writeSecret(join(dataDir, BROKER_SECRETS_FILE), secrets);
   const existing = await readDevCredentials(dataDir);
-  const creds: DevCredentials = existing ?? {
-    url: "",
-    gateway: { user: "gateway", password: randomBytes(18).toString("base64url") },
-    client: { user: "client", password: randomBytes(18).toString("base64url") },
+  const users = existing?.users ?? {
+    admin: { user: "admin", password: randomPassword() },
+    app: { user: "app", password: randomPassword() },
   };
+  const tls = o.tls ? await ensureLocalTls(join(dataDir, "tls")) : undefined;
   const server = await startNatsServer({
     dir: join(dataDir, "nats"),
     port: o.port ?? 4222,
     sync: o.sync === false ? "default" : "always",
-    users: creds,
+    accounts: accountsFor(secrets),
+    ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
   });
-  creds.url = server.url;
-  const credFile = join(dataDir, CREDENTIALS_FILE);
-  await writeFile(credFile, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
-  await chmod(credFile, 0o600);
+  const creds: DevCredentials = { url: server.url, users, ...(tls ? { tlsCa: tls.caFile } : {}) };
+  await writeSecret(join(dataDir, CREDENTIALS_FILE), creds);
+  const g = gatewayOptionsFor(secrets);
   let gateway: JunctionGateway;
   try {
     gateway = await startJunctionGateway({
       servers: server.url,
-      user: creds.gateway.user,
-      pass: creds.gateway.password,
+      ...g,
+      ...(tls ? { tls: { caFile: tls.caFile } } : {}),
+      auth: {
+        ...g.auth,
+        bootstrapUsers: [
+          { name: users.admin.user, password: users.admin.password, grants: { produce: [], consume: [], admin: true } },
+          { name: users.app.user, password: users.app.password, grants: { produce: ["*"], consume: ["*:*"], admin: false } },
+        ],
+      },
       logger: createLogger(o.logLevel ?? "info", "gateway"),
       httpPort: o.httpPort ?? 0,
+      httpHost: o.httpHost ?? "127.0.0.1",
     });
   } catch (err) {
     await server.stop();
@@ -83,44 +118,62 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
   };
 }
 
+/** How to run junction in the banner's examples: through npm from a clone, else the command itself. */
+export function invocation(env: NodeJS.ProcessEnv): string {
+  const script = env["npm_lifecycle_event"];
+  return script === "dev" || script === "junction" ? "npm run -s junction --" : "junction";
+}
+
 export function registerDev(program: Command, io: Io): void {
   program
     .command("dev")
     .description("start an embedded nats-server (JetStream) and a gateway: the zero-config broker")
     .option("--port <n>", "NATS client port", "4222")
     .option("--http-port <n>", "gateway HTTP port for /healthz, /readyz, /metrics (0 = off)", "0")
+    .option("--http-host <host>", "interface of the HTTP port", "127.0.0.1")
+    .option("--tls", "require TLS from clients, with a local CA made in the data directory (tls/ca.pem)")
     .option("--no-sync", "do not fsync before acknowledging (faster; acknowledged writes can be lost on power failure)")
     .option("--log-level <level>", "debug, info, warn or error", "info")
-    .action(async (opts: { port: string; httpPort: string; sync: boolean; logLevel: DevOptions["logLevel"] }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<ConnectionFlags>();
-      const dev = await runDev({
-        dataDir: g.dataDir,
-        port: intOption("port", opts.port) ?? 4222,
-        httpPort: intOption("http-port", opts.httpPort) ?? 0,
-        sync: opts.sync,
-        logLevel: opts.logLevel ?? "info",
-      });
-      const c = dev.credentials;
-      io.out(
-        [
-          "Junction is running.",
-          `  NATS URL:     ${c.url}`,
-          `  client user:  ${c.client.user}`,
-          `  client pass:  ${c.client.password}`,
-          `  data dir:     ${resolve(g.dataDir)} (credentials in ${CREDENTIALS_FILE}, mode 0600)`,
-          `  durability:   ${opts.sync ? "fsync before ack" : "lazy fsync (--no-sync)"}`,
-          ...(dev.gateway.httpUrl ? [`  HTTP:         ${dev.gateway.httpUrl} (/healthz /readyz /metrics)`] : []),
-          "Try, in another terminal:",
-          "  junction station create orders",
-          `  junction produce orders '{"id":1}'`,
-          "  junction consume orders --group billing --count 1",
-          "Press Ctrl-C to stop.",
-          "",
-        ].join("\n"),
-      );
-      const sig = await waitForSignal();
-      io.err(`\n${sig}: stopping gateway and nats-server...\n`);
-      await dev.stop();
-      io.err("stopped.\n");
-    });
+    .action(
+      async (
+        opts: { port: string; httpPort: string; httpHost: string; tls?: boolean; sync: boolean; logLevel: DevOptions["logLevel"] },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals<ConnectionFlags>();
+        const dev = await runDev({
+          dataDir: g.dataDir,
+          port: intOption("port", opts.port) ?? 4222,
+          httpPort: intOption("http-port", opts.httpPort) ?? 0,
+          httpHost: opts.httpHost,
+          tls: opts.tls === true,
+          sync: opts.sync,
+          logLevel: opts.logLevel ?? "info",
+        });
+        const c = dev.credentials;
+        const j = invocation(io.env ?? process.env);
+        io.out(
+          [
+            "Junction is running.",
+            `  NATS URL:     ${c.url}${c.tlsCa ? ` (TLS; CA ${c.tlsCa})` : ""}`,
+            `  admin:        ${c.users.admin.user} / ${c.users.admin.password}   (the CLI uses it by default)`,
+            `  application:  ${c.users.app.user} / ${c.users.app.password}   (produce and consume everywhere)`,
+            `  data dir:     ${resolve(g.dataDir)} (${CREDENTIALS_FILE} and ${BROKER_SECRETS_FILE}, mode 0600)`,
+            `  durability:   ${opts.sync ? "fsync before ack" : "lazy fsync (--no-sync)"}`,
+            ...(dev.gateway.httpUrl ? [`  HTTP:         ${dev.gateway.httpUrl} (/healthz /readyz /metrics)`] : []),
+            "Try, in another terminal:",
+            `  ${j} station create orders`,
+            `  ${j} produce orders '{"id":1}'`,
+            `  ${j} consume orders --group billing --count 1`,
+            "Add an application user with its own rights:",
+            `  ${j} user create billing-svc --produce 'orders-*' --consume 'orders-*:billing'`,
+            "Press Ctrl-C to stop.",
+            "",
+          ].join("\n"),
+        );
+        const sig = await waitForSignal();
+        io.err(`\n${sig}: stopping gateway and nats-server...\n`);
+        await dev.stop();
+        io.err("stopped.\n");
+      },
+    );
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { JunctionError } from "../../core/protocol/index.js";
 import { connect } from "../../sdk/index.js";
-import { resolveConnection, type ConnectionFlags } from "../connection.js";
+import { connectOptionsOf, resolveConnection, type ConnectionFlags } from "../connection.js";
 import { intOption, type Io } from "../output.js";
 
 interface TuiOpts {
@@ -32,13 +32,7 @@ export function registerTui(program: Command, _io: Io): void {
         pollMs,
         open: async () => {
           const c = await resolveConnection(flags);
-          const client = await connect({
-            servers: c.url,
-            name: "junction-tui",
-            requestTimeoutMs: 5000,
-            ...(c.user !== undefined ? { user: c.user } : {}),
-            ...(c.password !== undefined ? { pass: c.password } : {}),
-          });
+          const client = await connect({ ...connectOptionsOf(c, "junction-tui"), requestTimeoutMs: 5000 });
           return sdkSource(client, { target: target.url });
         },
       });

@@ -1,3 +1,4 @@
+import { canSee } from "../auth/index.js";
 import type { StreamReader } from "../nats/index.js";
 import { DLS_STREAM, EventKind, JunctionError, assertName, type DeadLetter, type DeadLetterPage, type Scope } from "../protocol/index.js";
 import type { StationRecord } from "../stations/index.js";
@@ -54,7 +55,9 @@ export function dlsHandlers(d: DlsHandlerDeps): Record<string, ApiHandler> {
       const id = body["id"] as string;
       const found = await d.query.find(ctx.scope, id);
       const dl = found[found.length - 1];
-      if (!dl) throw new JunctionError("DEAD_LETTER_NOT_FOUND", `no dead letter has id '${id}'`, { details: { id } });
+      // A dead letter of a station the asker may not see does not exist for it.
+      if (!dl || !canSee(ctx.identity.grants, dl.station))
+        throw new JunctionError("DEAD_LETTER_NOT_FOUND", `no dead letter has id '${id}'`, { details: { id } });
       const rec = d.decode ? await ctx.records.stations.fresh(dl.station) : undefined;
       if (rec && d.decode) {
         const decoded = await d.decode(ctx, rec, dl.headers, Buffer.from(dl.payload, "base64")).catch(() => undefined);

@@ -5,6 +5,8 @@ export { BodyValidator } from "./api/bodies.js";
 export { stationHandlers, stationInfo, groupInfo, deadLettersByGroup, mustGetStation } from "./api/stations.js";
 export { schemaHandlers } from "./api/schemas.js";
 export { functionHandlers } from "./api/functions.js";
+export { userHandlers } from "./api/users.js";
 export type { GatewayServiceOptions, RefusalStats } from "./service.js";
 export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget } from "./produce.js";
 export type { StationHandlerDeps, GroupExtraStats } from "./api/stations.js";
+export type { UserHandlerDeps } from "./api/users.js";

@@ -8,6 +8,7 @@ import {
   parseApiSubject,
   parseProduceSubject,
   type ErrorBody,
+  type Identity,
   type Scope,
 } from "../protocol/index.js";
 import type { Clock, Logger } from "../support/index.js";
@@ -27,8 +28,15 @@ export interface GatewayServiceOptions {
   produce: ProduceHandler;
   /** Admin handlers by operation (`station.create`…). */
   handlers: Readonly<Record<string, ApiHandler>>;
-  /** The tenant a request acts in, and its records. */
-  tenantOf: (req: BusRequest) => Promise<{ scope: Scope; records: TenantRecords }>;
+  /**
+   * Who asks and in which tenant, authorized for the operation (throws PERMISSION_DENIED). Runs
+   * after the body was validated and before the handler.
+   */
+  access: (
+    req: BusRequest,
+    op: string,
+    body: Record<string, unknown>,
+  ) => Promise<{ identity: Identity; scope: Scope; records: TenantRecords }>;
   logger: Logger;
   clock: Clock;
   /**
@@ -133,9 +141,10 @@ export class GatewayService {
         throw new JunctionError("INVALID_FRAME", `the request body of '${op}' must be a JSON object`);
       }
       this.#bodies.check(op, body);
-      const { scope, records } = await this.#o.tenantOf(req);
-      const ctx: ApiContext = { scope, records, requester: req.requester() };
-      reply = { ok: true, data: await handler(body as Record<string, unknown>, ctx) };
+      const b = body as Record<string, unknown>;
+      const { identity, scope, records } = await this.#o.access(req, op, b);
+      const ctx: ApiContext = { scope, records, requester: req.requester(), identity };
+      reply = { ok: true, data: await handler(b, ctx) };
     } catch (err) {
       const e = err instanceof JunctionError ? err : errorFromNats(err, op);
       if (!(err instanceof JunctionError)) this.#o.logger.error("admin operation failed", { op, error: (err as Error).message });

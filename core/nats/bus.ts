@@ -8,15 +8,16 @@ function requesterOf(m: Msg): Requester | undefined {
   const raw = m.headers?.get(REQUEST_INFO);
   if (!raw) return undefined;
   try {
-    const ci = JSON.parse(raw) as { acc?: unknown; user?: unknown; name?: unknown; id?: unknown; name_tag?: unknown };
+    const ci = JSON.parse(raw) as { acc?: unknown; user?: unknown; name?: unknown; id?: unknown; name_tag?: unknown; start?: unknown };
     if (typeof ci.acc !== "string") return undefined;
-    // Auth-callout users are known to the server by their nkey; their user name is the name tag.
-    const user = typeof ci.name_tag === "string" && ci.name_tag ? ci.name_tag : typeof ci.user === "string" ? ci.user : "";
+    // nats-server: an auth-callout user is known by the name in its user JWT (Junction sets it to the login).
+    const user = typeof ci.user === "string" ? ci.user : "";
     return {
       account: ci.acc,
       user,
       name: typeof ci.name === "string" ? ci.name : undefined,
       clientId: typeof ci.id === "number" ? ci.id : undefined,
+      connectedAtMs: typeof ci.start === "string" ? Date.parse(ci.start) : undefined,
     };
   } catch {
     return undefined;

@@ -4,6 +4,8 @@ import { errorFromNats, JunctionError, natsConnectOptions, type ConnectSettings,
 import { NatsAdvisoryFeed } from "./advisories.js";
 import { NatsStoreWriter } from "./batch.js";
 import { natsBus } from "./bus.js";
+import { issuerPublicKey, serveAuthCallout } from "./callout.js";
+import { connectSystem, type SystemAdmin } from "./system.js";
 import { assertServerVersion } from "./features.js";
 import { openBucket, openMetadataBuckets } from "./kv.js";
 import type { Backend, JsonBucket } from "./ports.js";
@@ -14,6 +16,10 @@ import { NatsStreamAdmin } from "./streams.js";
 export interface BackendOptions extends ConnectSettings {
   /** How long to wait for a JetStream store ack. @default 10000 */
   storeTimeoutMs?: number | undefined;
+  /** The account seed that signs auth-callout answers (the server config names its public key). */
+  authIssuerSeed?: string | undefined;
+  /** A system-account user (to find and close a user's connections when its rights change). */
+  system?: ConnectSettings | undefined;
 }
 
 /**
@@ -43,6 +49,8 @@ export async function connectBackend(o: BackendOptions): Promise<Backend> {
     }
     const writer = new NatsStoreWriter(nc, o.storeTimeoutMs ?? 10_000);
     const bus = natsBus(nc);
+    if (o.authIssuerSeed !== undefined) issuerPublicKey(o.authIssuerSeed); // fails now on a bad seed
+    const system: SystemAdmin | undefined = o.system ? await connectSystem(o.system) : undefined;
     let closing: Promise<void> | undefined;
     return {
       bus,
@@ -53,10 +61,17 @@ export async function connectBackend(o: BackendOptions): Promise<Backend> {
       server: { version, maxPayload: nc.info?.max_payload ?? 1024 * 1024 },
       metadata: (scope: Scope, replicas: number) => openMetadataBuckets(nc, scope, replicas),
       bucket: <T>(name: string, replicas: number): Promise<JsonBucket<T>> => openBucket<T>(nc, name, { history: 1, replicas }),
+      serveAuth(decide, onError) {
+        const seed = o.authIssuerSeed;
+        if (seed === undefined) throw new JunctionError("INVALID_ARGUMENT", "auth callout needs the issuer seed (authIssuerSeed)");
+        return serveAuthCallout(nc, seed, decide, onError);
+      },
+      system,
       closed: () => nc.isClosed(),
       close() {
         closing ??= (async () => {
           writer.close();
+          await system?.close();
           if (!nc.isClosed()) await nc.drain().catch(() => {});
         })();
         return closing;

@@ -4,6 +4,8 @@
  * tests. Nothing outside core/nats/ sees a nats.js type.
  */
 import type { GroupConfig, Scope, StationConfig } from "../protocol/index.js";
+import type { AuthDecision, AuthRequest } from "./callout.js";
+import type { SystemAdmin } from "./system.js";
 
 /** Who sent a request, as the NATS server reports it (service imports share it). */
 export interface Requester {
@@ -15,6 +17,8 @@ export interface Requester {
   name?: string | undefined;
   /** The server's id of the client connection. */
   clientId?: number | undefined;
+  /** When the client connection was made (ms since epoch), when the server says. */
+  connectedAtMs?: number | undefined;
 }
 
 /** A request received on the bus. */
@@ -226,6 +230,9 @@ export interface ServerFacts {
   maxPayload: number;
 }
 
+/** Answers the server's authorization requests (see callout.ts). */
+export type AuthDecider = (r: AuthRequest) => Promise<AuthDecision>;
+
 /** Everything core needs from the store, behind one object. */
 export interface Backend {
   readonly bus: Bus;
@@ -238,6 +245,13 @@ export interface Backend {
   metadata(scope: Scope, replicas: number): Promise<MetadataBuckets>;
   /** Opens (creating when needed) a JSON bucket with one value per key. */
   bucket<T>(name: string, replicas: number): Promise<JsonBucket<T>>;
+  /**
+   * Serves NATS auth callout with `decide` (needs the issuer seed in the backend options); throws
+   * INVALID_ARGUMENT otherwise.
+   */
+  serveAuth(decide: AuthDecider, onError: (err: unknown) => void): { stop(): void };
+  /** The system-account connection, when system credentials were given. */
+  readonly system: SystemAdmin | undefined;
   /** Whether the connection is closed for good. */
   closed(): boolean;
   /** Drains and closes. Idempotent. */

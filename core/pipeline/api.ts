@@ -1,5 +1,5 @@
 import type { Requester } from "../nats/index.js";
-import type { Scope } from "../protocol/index.js";
+import type { Identity, Scope } from "../protocol/index.js";
 import type { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import type { GroupStore, StationRegistry } from "../stations/index.js";
 
@@ -19,6 +19,8 @@ export interface ApiContext {
   records: TenantRecords;
   /** Who sent the request, when the server says. */
   requester: Requester | undefined;
+  /** Who asks, resolved and authorized for the operation. */
+  identity: Identity;
 }
 
 /** An admin API handler: a validated JSON body in, JSON data out; throws JunctionError. */

@@ -11,6 +11,16 @@ type JsonSchema = Readonly<Record<string, unknown>>;
 const name: JsonSchema = { type: "string" };
 const version: JsonSchema = { oneOf: [{ type: "integer", minimum: 1 }, { const: "latest" }] };
 const settings: JsonSchema = { type: "object" };
+const secret: JsonSchema = { type: "string", minLength: 12, maxLength: 1024 };
+const grants: JsonSchema = {
+  type: "object",
+  properties: {
+    produce: { type: "array", items: { type: "string" }, maxItems: 256 },
+    consume: { type: "array", items: { type: "string" }, maxItems: 256 },
+    admin: { type: "boolean" },
+  },
+  additionalProperties: false,
+};
 
 function body(properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
   return { type: "object", properties, required, additionalProperties: false };
@@ -94,6 +104,17 @@ export const API_REQUEST_SCHEMAS = {
   "dls.drop": dlsTarget,
   "dls.stats": body({ station: name }),
   "dls.retention": body({ station: name, maxAgeSeconds: { type: "integer" }, maxEntries: { type: "integer" } }, ["station"]),
+  "auth.whoami": body({}),
+  "user.create": body({ name, tenant: { type: "string" }, password: secret, grants }, ["name"]),
+  "user.get": body({ name, tenant: { type: "string" } }, ["name"]),
+  "user.list": body({ tenant: { type: "string" } }),
+  "user.update": body({ name, tenant: { type: "string" }, grants }, ["name", "grants"]),
+  "user.delete": body({ name, tenant: { type: "string" } }, ["name"]),
+  "user.rotate-password": body({ name, tenant: { type: "string" }, password: secret }, ["name"]),
+  "tenant.create": body({ name, description: { type: "string", maxLength: 4096 } }, ["name"]),
+  "tenant.get": body({ name }, ["name"]),
+  "tenant.list": body({}),
+  "tenant.delete": body({ name }, ["name"]),
 } as const satisfies Record<string, JsonSchema>;
 
 /** An admin operation name (`station.create`, `dls.resend`…). */

@@ -8,6 +8,11 @@ export interface ConnectSettings {
   name?: string | undefined;
   /** Give up the first connect after this long. @default 5000 */
   timeoutMs?: number | undefined;
+  /**
+   * TLS: the CA that signed the server's certificate (PEM file), and a client certificate and
+   * key when the server verifies clients. Given any of them, the connection requires TLS.
+   */
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
 }
 
 /**
@@ -20,6 +25,15 @@ export function natsConnectOptions(o: ConnectSettings, defaultName: string): Rec
     ...(o.user !== undefined ? { user: o.user } : {}),
     ...(o.pass !== undefined ? { pass: o.pass } : {}),
     ...(o.token !== undefined ? { token: o.token } : {}),
+    ...(o.tls !== undefined
+      ? {
+          tls: {
+            ...(o.tls.caFile !== undefined ? { caFile: o.tls.caFile } : {}),
+            ...(o.tls.certFile !== undefined ? { certFile: o.tls.certFile } : {}),
+            ...(o.tls.keyFile !== undefined ? { keyFile: o.tls.keyFile } : {}),
+          },
+        }
+      : {}),
     name: o.name ?? defaultName,
     timeout: o.timeoutMs ?? 5000,
     reconnect: true,

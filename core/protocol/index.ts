@@ -3,13 +3,16 @@
  * codes and option checks. No runtime dependencies.
  */
 export { ERROR_CODES, JunctionError, isErrorCode, isJunctionError } from "./errors.js";
-export { NAME_PATTERN, MAX_NAME_LENGTH, assertName, nameProblem } from "./names.js";
+export { NAME_PATTERN, MAX_NAME_LENGTH, TENANT_NAME_PATTERN, assertName, nameProblem, tenantNameProblem } from "./names.js";
 export {
   API_PREFIX,
   PRODUCE_PREFIX,
   GATEWAY_QUEUE,
   EVENTS_PREFIX,
   DEFAULT_TENANT,
+  Accounts,
+  CLIENT_JS_API_PREFIX,
+  inboxPrefixOf,
   BucketKind,
   Buckets,
   DLS_STREAM,
@@ -56,4 +59,6 @@ export type {
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,
+  Grants,
+  Identity,
 } from "./types.js";

@@ -1,7 +1,7 @@
 import { JunctionError } from "./errors.js";
 
 /** What a name names: used in error messages and details. */
-export type NameKind = "station" | "group" | "schema" | "function";
+export type NameKind = "station" | "group" | "schema" | "function" | "user" | "tenant";
 
 /** Station, group, schema and function names become NATS subject tokens, so they are narrow. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -23,12 +23,25 @@ export function nameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Tenant names are stricter: they become part of stream and bucket names next to other names,
+ * so they hold no `_` (and never `.`), and `default` is the built-in tenant.
+ */
+export const TENANT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Returns why `name` is not a valid tenant name, or undefined. */
+export function tenantNameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string") return "must be a string";
+  if (!TENANT_NAME_PATTERN.test(name)) return `must match ${TENANT_NAME_PATTERN.source} (lowercase letters, digits and '-', at most 32)`;
+  return undefined;
+}
+
 /** Throws `INVALID_NAME` unless `name` is a valid name of the given kind. */
 export function assertName(kind: NameKind, name: unknown): asserts name is string {
-  const problem = nameProblem(name);
+  const problem = kind === "tenant" ? tenantNameProblem(name) : nameProblem(name);
   if (problem !== undefined) {
     throw new JunctionError("INVALID_NAME", `invalid ${kind} name ${JSON.stringify(name)}: ${problem}`, {
-      details: { kind, name, rule: NAME_PATTERN.source },
+      details: { kind, name, rule: kind === "tenant" ? TENANT_NAME_PATTERN.source : NAME_PATTERN.source },
     });
   }
 }

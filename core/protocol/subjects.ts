@@ -20,6 +20,25 @@ export const EVENTS_PREFIX = "jn.events";
 /** The tenant every name belongs to unless said otherwise. */
 export const DEFAULT_TENANT = "default";
 
+/**
+ * The NATS accounts of a Junction deployment: the internal one (streams, KV, the gateway), the
+ * one applications connect to (reaching the internal one only through service imports), and the
+ * system account.
+ */
+export const Accounts = { Internal: "JUNCTION", Clients: "CLIENTS", System: "SYS" } as const;
+
+/**
+ * The JetStream API prefix clients use (`jetstream(nc, { apiPrefix })`): the client account
+ * imports the consumer INFO and MSG.NEXT subjects of the internal account under it. (A client
+ * account's own `$JS.API` is answered by the server with "JetStream not enabled".)
+ */
+export const CLIENT_JS_API_PREFIX = "jn.js.API";
+
+/** A user's private inbox prefix (`_INBOX_<user>`): only that user may subscribe below it. */
+export function inboxPrefixOf(user: string): string {
+  return `_INBOX_${user}`;
+}
+
 /** The kinds of metadata bucket. */
 export const BucketKind = {
   Stations: "stations",
@@ -293,6 +312,8 @@ export const Headers = {
   Schema: "Jn-Schema",
   /** Set on a message that the DLS resent. */
   ResentFrom: "Jn-Resent-From",
+  /** On an admin request: the tenant an operator acts in (others act in their own). */
+  Tenant: "Jn-Tenant",
   /** On a stored dead letter: its reason and station. */
   DlsReason: "Jn-Dls-Reason",
   DlsStation: "Jn-Dls-Station",

@@ -161,3 +161,29 @@ export const EventKind = {
   GroupChanged: "group-changed",
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/**
+ * What a user may do. Patterns are names where `*` matches any run of characters
+ * (`orders-*`, `*`, `orders`); a consume grant is `<station pattern>:<group pattern>`.
+ */
+export interface Grants {
+  /** Stations the user may produce to. */
+  produce: string[];
+  /** `station:group` pairs the user may consume as (pull, ack, create and inspect the group). */
+  consume: string[];
+  /** Administers the tenant: stations, groups, schemas, functions, dead letters, users. */
+  admin: boolean;
+}
+
+/** Who asks (`jn.api.auth.whoami` returns it). */
+export interface Identity {
+  user: string;
+  tenant: string;
+  grants: Grants;
+  /** An admin of the default tenant: manages tenants and every tenant's users. */
+  operator: boolean;
+  /** When the asking connection was made (ms since epoch), when known. */
+  connectedAtMs?: number | undefined;
+  /** The server's id of the asking connection, when known. */
+  clientId?: number | undefined;
+}

@@ -16,21 +16,48 @@ import {
   resolveDlsOptions,
 } from "../dls/index.js";
 import {
+  AuthService,
+  OPEN_IDENTITY,
+  TENANTS_BUCKET,
+  USERS_BUCKET,
+  WatchedRecords,
+  authorize,
+  authorizeProduce,
+  hashPassword,
+  parseTenantRecord,
+  parseUserRecord,
+  resolveGrants,
+  unidentified,
+  type StationGroups,
+  type TenantRecord,
+  type UserRecord,
+} from "../auth/index.js";
+import {
   GatewayService,
   ProduceHandler,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
+  userHandlers,
   type ProduceStats,
   type RefusalStats,
 } from "../gateway/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
-import { DEFAULT_TENANT, DLS_STREAM, Headers, JunctionError, errorFromNats, parseDlsSubject, parseSchemaTag } from "../protocol/index.js";
+import {
+  DEFAULT_TENANT,
+  DLS_STREAM,
+  Headers,
+  JunctionError,
+  errorFromNats,
+  parseDlsSubject,
+  parseSchemaTag,
+  type Identity,
+} from "../protocol/index.js";
 import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
-import { createEventPublisher } from "../support/index.js";
+import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -97,6 +124,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
  */
 export async function startJunctionGateway(options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
   const o = resolveJunctionGatewayOptions(options);
+  const auth = resolveGatewayAuthOptions(o.auth);
   const clock = o.clock;
   const id = `gw-${randomBytes(4).toString("hex")}`;
   const httpPort = o.httpPort;
@@ -105,7 +133,9 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
   // HTTP comes up first, so probes see the process alive (/healthz) and not ready (/readyz)
   // while the gateway connects and creates its buckets and streams.
   const http: HttpSurface | undefined =
-    httpPort !== 0 ? await startHttp({ port: httpPort === -1 ? 0 : httpPort, host: o.httpHost, metrics }) : undefined;
+    httpPort !== 0
+      ? await startHttp({ port: httpPort === -1 ? 0 : httpPort, host: o.httpHost, metrics, metricsToken: o.metricsToken })
+      : undefined;
   let backend: Backend;
   try {
     backend = await connectBackend({
@@ -114,7 +144,13 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
       pass: o.pass,
       token: o.token,
       name: o.name,
+      tls: o.tls,
       storeTimeoutMs: o.storeTimeoutMs,
+      authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
+      system:
+        auth.systemUser !== undefined
+          ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
+          : undefined,
     });
   } catch (err) {
     await http?.close();
@@ -170,9 +206,74 @@ async function compose(
     // A new function version: drop isolates of the old ones (pinned versions are rebuilt on demand).
     (t) => t.records.functions.onChange((name, meta) => runtime.evict(name, meta?.latest)),
   );
+  const authOptions = resolveGatewayAuthOptions(o.auth);
+  const onInvalidRecord = (key: string) => {
+    invalid++;
+    metaLog.warn("skipped a metadata record that fails validation", { key });
+  };
+  const users = new WatchedRecords<UserRecord>(await backend.bucket(USERS_BUCKET, defaultReplicas), parseUserRecord, onInvalidRecord);
+  const tenantRecords = new WatchedRecords<TenantRecord>(
+    await backend.bucket(TENANTS_BUCKET, defaultReplicas),
+    parseTenantRecord,
+    onInvalidRecord,
+  );
+  await users.start();
+  await tenantRecords.start();
   const home = await tenants.get(DEFAULT_TENANT);
-  // Upgrade: every known station's stream exists with the settings Junction needs now.
-  for (const rec of await home.records.stations.list()) await backend.admin.ensureStation(home.scope, rec.name, rec.config);
+  // Upgrade: every known station's stream (of every tenant) exists with the settings Junction needs now.
+  for (const t of [home, ...(await Promise.all((await tenantRecords.list()).map((r) => tenants.get(r.name))))]) {
+    for (const rec of await t.records.stations.list()) await backend.admin.ensureStation(t.scope, rec.name, rec.config);
+  }
+  const auth = new AuthService({
+    users,
+    tenants: tenantRecords,
+    clientAccount: authOptions.clientAccount,
+    resources: async (tenant) => {
+      const t = await tenants.get(tenant);
+      const out: StationGroups[] = [];
+      for (const st of await t.records.stations.names()) out.push({ station: st, groups: await t.records.groups.names(st) });
+      return out;
+    },
+    system: backend.system,
+    ttlMs: authOptions.ttlMs,
+    clock,
+    logger: logger.child("auth"),
+  });
+  for (const b of authOptions.bootstrapUsers) {
+    const now = isoNow(clock);
+    const tenant = b.tenant ?? DEFAULT_TENANT;
+    await users.create(b.name, {
+      name: b.name,
+      tenant,
+      password: await hashPassword(b.password),
+      grants: resolveGrants(b.grants),
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  const callout =
+    authOptions.mode === "callout"
+      ? backend.serveAuth(
+          (r) => auth.decide(r),
+          (err) => logger.warn("auth callout failed", { error: String(err) }),
+        )
+      : undefined;
+  /** Who asks and in which tenant (operators may act in another through the Jn-Tenant header). */
+  const whoAndWhere = async (req: BusRequest): Promise<{ identity: Identity; tenant: Tenant }> => {
+    const identity = authOptions.mode === "none" ? OPEN_IDENTITY : await auth.identify(req.requester());
+    if (!identity) throw unidentified(req.requester());
+    const asked = req.header(Headers.Tenant);
+    const name = asked && identity.operator ? asked : identity.tenant;
+    if (asked && asked !== identity.tenant && !identity.operator) {
+      throw new JunctionError("PERMISSION_DENIED", `user '${identity.user}' may not act in tenant '${asked}'`, {
+        details: { tenant: asked },
+      });
+    }
+    if (name !== DEFAULT_TENANT && !(await tenantRecords.get(name))) {
+      throw new JunctionError("TENANT_NOT_FOUND", `tenant '${name}' not found`, { details: { tenant: name } });
+    }
+    return { identity, tenant: await tenants.get(name) };
+  };
 
   await ensureDlsStream(backend.admin, defaultReplicas, dlsOptions.maxEntries);
   const retention = new RetentionStore(
@@ -189,11 +290,11 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
-  const tenantOf = async (_req: BusRequest): Promise<Tenant> => home;
   const produce = new ProduceHandler({
     writer: backend.writer,
     lookup: async (station, req) => {
-      const t = await tenantOf(req);
+      const { identity, tenant: t } = await whoAndWhere(req);
+      authorizeProduce(station, identity);
       const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
       return rec ? { scope: t.scope, station: rec } : undefined;
     },
@@ -226,6 +327,20 @@ async function compose(
       events,
       clock,
       onStationDeleted: async (scope, name) => retention.forget(name, scope.tenant).catch(() => {}),
+      needsReconnect: (ctx, station, group, groupIsNew) =>
+        authOptions.mode === "callout" &&
+        auth.needsRefresh(ctx.identity, station.name, group, { stationCreatedAtMs: Date.parse(station.createdAt), groupIsNew }),
+    }),
+    ...userHandlers({
+      users,
+      tenants: tenantRecords,
+      auth,
+      clock,
+      reserved: authOptions.reservedUsers,
+      openTenant: async (name) => {
+        await tenants.get(name);
+      },
+      tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
     ...schemaHandlers(),
     ...functionHandlers(runtime),
@@ -246,7 +361,18 @@ async function compose(
     }),
     ping: async () => ({ pong: true }),
   };
-  const service = new GatewayService({ bus: backend.bus, produce, handlers, tenantOf, logger, clock });
+  const service = new GatewayService({
+    bus: backend.bus,
+    produce,
+    handlers,
+    access: async (req, op, body) => {
+      const { identity, tenant } = await whoAndWhere(req);
+      authorize(op, body, identity);
+      return { identity, scope: tenant.scope, records: tenant.records };
+    },
+    logger,
+    clock,
+  });
   const advisories = new AdvisoryListener({
     advisories: backend.advisories,
     reader: backend.reader,
@@ -275,9 +401,12 @@ async function compose(
     close() {
       closing ??= (async () => {
         await http?.close();
+        callout?.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
+        users.close();
+        tenantRecords.close();
         if (closeRuntime) await runtime.close();
         await backend.close();
         logger.info("gateway stopped", { id });

@@ -1,20 +1,28 @@
 /**
  * `junction gateway`'s settings: each comes from a flag or an environment variable (the flag
  * wins), and all of them are validated by one JSON Schema, so a bad value fails at startup naming
- * the flag and the variable.
+ * the flag and the variable. Secrets never come from a flag (a command line is visible to every
+ * user of the machine in /proc): they come from a file (`--…-file`) or an environment variable.
  */
+import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
 import { JunctionError } from "../protocol/index.js";
 import { LogLevel } from "../support/index.js";
 
-/** One setting: its flag, its environment variable and its schema. */
+/** One setting: its flag (none for a secret's value), its environment variable and its schema. */
 interface Setting {
-  flag: string;
+  flag?: string;
   env: string;
   schema: Record<string, unknown>;
   /** Shown in `--help` and the README. */
   help: string;
+  /** A secret: never echoed in errors or logs. */
+  secret?: true;
+  /** A path whose file content is the value of `fileOf`. */
+  fileOf?: string;
 }
+
+const str = { type: "string", minLength: 1 } as const;
 
 /** Every setting of `junction gateway`. */
 export const GATEWAY_SETTINGS = {
@@ -24,8 +32,51 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "string", minLength: 1, pattern: "^(nats|tls|ws|wss)://[^,\\s]+(,(nats|tls|ws|wss)://[^,\\s]+)*$" },
     help: "NATS URL(s), comma-separated",
   },
-  user: { flag: "--user", env: "JUNCTION_USER", schema: { type: "string", minLength: 1 }, help: "the gateway's NATS user" },
-  password: { flag: "--password", env: "JUNCTION_PASSWORD", schema: { type: "string", minLength: 1 }, help: "the gateway's NATS password" },
+  user: { flag: "--user", env: "JUNCTION_USER", schema: str, help: "the gateway's NATS user (internal account)" },
+  password: { env: "JUNCTION_PASSWORD", schema: str, help: "the gateway's NATS password", secret: true },
+  passwordFile: {
+    flag: "--password-file",
+    env: "JUNCTION_PASSWORD_FILE",
+    schema: str,
+    help: "file holding the gateway's NATS password",
+    fileOf: "password",
+  },
+  authMode: {
+    flag: "--auth",
+    env: "JUNCTION_AUTH",
+    schema: { enum: ["callout", "none"] },
+    help: "callout (users through NATS auth callout) or none",
+  },
+  authIssuerSeed: { env: "JUNCTION_AUTH_ISSUER_SEED", schema: str, help: "the account seed that signs auth-callout answers", secret: true },
+  authIssuerSeedFile: {
+    flag: "--auth-issuer-seed-file",
+    env: "JUNCTION_AUTH_ISSUER_SEED_FILE",
+    schema: str,
+    help: "file holding the auth-callout issuer seed",
+    fileOf: "authIssuerSeed",
+  },
+  systemUser: {
+    flag: "--system-user",
+    env: "JUNCTION_SYSTEM_USER",
+    schema: str,
+    help: "a system-account user (to close connections of users whose rights change)",
+  },
+  systemPassword: { env: "JUNCTION_SYSTEM_PASSWORD", schema: str, help: "the system user's password", secret: true },
+  systemPasswordFile: {
+    flag: "--system-password-file",
+    env: "JUNCTION_SYSTEM_PASSWORD_FILE",
+    schema: str,
+    help: "file holding the system user's password",
+    fileOf: "systemPassword",
+  },
+  tlsCa: { flag: "--tls-ca", env: "JUNCTION_TLS_CA", schema: str, help: "CA certificate (PEM) to verify the NATS server" },
+  tlsCert: {
+    flag: "--tls-cert",
+    env: "JUNCTION_TLS_CERT",
+    schema: str,
+    help: "client certificate (PEM) for NATS, when the server verifies clients",
+  },
+  tlsKey: { flag: "--tls-key", env: "JUNCTION_TLS_KEY", schema: str, help: "the client certificate's key (PEM)" },
   replicas: {
     flag: "--replicas",
     env: "JUNCTION_DEFAULT_REPLICAS",
@@ -38,11 +89,14 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "integer", minimum: 0, maximum: 65535 },
     help: "port of /healthz, /readyz and /metrics (0 = off)",
   },
-  httpHost: {
-    flag: "--http-host",
-    env: "JUNCTION_HTTP_HOST",
-    schema: { type: "string", minLength: 1 },
-    help: "interface of the HTTP port",
+  httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
+  metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
+  metricsTokenFile: {
+    flag: "--metrics-token-file",
+    env: "JUNCTION_METRICS_TOKEN_FILE",
+    schema: str,
+    help: "file holding the bearer token /metrics requires",
+    fileOf: "metricsToken",
   },
   logLevel: {
     flag: "--log-level",
@@ -55,20 +109,29 @@ export const GATEWAY_SETTINGS = {
 /** A setting's name. */
 export type GatewaySettingName = keyof typeof GATEWAY_SETTINGS;
 
-/** The validated settings (defaults filled). */
+/** The validated settings (defaults filled; files read into the values they hold). */
 export interface GatewayConfig {
   natsUrl: string[];
   user: string | undefined;
   password: string | undefined;
+  authMode: "callout" | "none";
+  authIssuerSeed: string | undefined;
+  systemUser: string | undefined;
+  systemPassword: string | undefined;
+  tlsCa: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
   replicas: number;
   httpPort: number;
   httpHost: string;
+  metricsToken: string | undefined;
   logLevel: LogLevel;
 }
 
-/** Defaults of the settings. */
-export const DEFAULT_GATEWAY_CONFIG: Readonly<Omit<GatewayConfig, "user" | "password">> = Object.freeze({
+/** Defaults of the settings that have one. */
+export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   natsUrl: ["nats://127.0.0.1:4222"],
+  authMode: "callout" as const,
   replicas: 1,
   httpPort: 8080,
   // In a container the probes come from outside: listen on every interface.
@@ -83,10 +146,22 @@ const validate = ajv.compile({
   additionalProperties: false,
 });
 
+/** Reads a secret file (trailing newline trimmed). */
+function readSecretFile(path: string, setting: Setting): string {
+  try {
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new JunctionError("INVALID_ARGUMENT", `${setting.flag} (env ${setting.env}): cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+      details: { flag: setting.flag, env: setting.env },
+    });
+  }
+}
+
 /**
- * Reads the settings from flags (by setting name) and the environment, validates them with one
- * schema and fills the defaults. Throws INVALID_ARGUMENT naming the flag and variable of every
- * bad value.
+ * Reads the settings from flags (by setting name) and the environment, reads secret files,
+ * validates everything with one schema and fills the defaults. Throws INVALID_ARGUMENT naming
+ * the flag and variable of every bad value (secrets are never echoed).
  */
 export function resolveGatewayConfig(
   flags: Partial<Record<GatewaySettingName, string | undefined>>,
@@ -95,12 +170,13 @@ export function resolveGatewayConfig(
   const raw: Record<string, unknown> = {};
   const given: Record<string, string> = {};
   const from: Record<string, string> = {};
-  for (const [name, s] of Object.entries(GATEWAY_SETTINGS) as [GatewaySettingName, Setting][]) {
-    const f = flags[name];
+  const settings = Object.entries(GATEWAY_SETTINGS) as [GatewaySettingName, Setting][];
+  for (const [name, s] of settings) {
+    const f = s.flag !== undefined ? flags[name] : undefined;
     const e = env[s.env];
     if (f !== undefined) {
       raw[name] = given[name] = f;
-      from[name] = s.flag;
+      from[name] = s.flag!;
     } else if (e !== undefined && e !== "") {
       raw[name] = given[name] = e;
       from[name] = s.env;
@@ -109,25 +185,50 @@ export function resolveGatewayConfig(
   if (!validate(raw)) {
     const problems = (validate.errors ?? []).map((e: ErrorObject) => {
       const name = e.instancePath.slice(1) as GatewaySettingName;
-      const s = GATEWAY_SETTINGS[name];
-      // A secret is never echoed back (logs and terminals keep error messages).
-      const value = name === "password" ? "(hidden)" : given[name];
+      const s: Setting | undefined = GATEWAY_SETTINGS[name];
+      const value = s?.secret ? "(hidden)" : given[name];
       return { setting: name, source: from[name] ?? "", flag: s?.flag, env: s?.env, message: e.message ?? "is invalid", value };
     });
     throw new JunctionError(
       "INVALID_ARGUMENT",
-      `bad gateway settings: ${problems.map((p) => `${p.flag} (env ${p.env}) ${p.message}, got ${JSON.stringify(p.value)} from ${p.source}`).join("; ")}`,
+      `bad gateway settings: ${problems
+        .map((p) => `${p.flag ?? p.setting} (env ${p.env}) ${p.message}, got ${JSON.stringify(p.value)} from ${p.source}`)
+        .join("; ")}`,
       { details: { problems } },
     );
   }
+  // A file wins over the value of the same secret given in the environment.
+  for (const [name, s] of settings) {
+    if (s.fileOf && typeof raw[name] === "string") raw[s.fileOf] = readSecretFile(raw[name], s);
+  }
   const v = raw as Partial<Record<GatewaySettingName, unknown>>;
-  return {
+  const opt = (k: GatewaySettingName) => v[k] as string | undefined;
+  const cfg: GatewayConfig = {
     natsUrl: typeof v.natsUrl === "string" ? v.natsUrl.split(",") : [...DEFAULT_GATEWAY_CONFIG.natsUrl],
-    user: v.user as string | undefined,
-    password: v.password as string | undefined,
+    user: opt("user"),
+    password: opt("password"),
+    authMode: (opt("authMode") as GatewayConfig["authMode"] | undefined) ?? DEFAULT_GATEWAY_CONFIG.authMode,
+    authIssuerSeed: opt("authIssuerSeed"),
+    systemUser: opt("systemUser"),
+    systemPassword: opt("systemPassword"),
+    tlsCa: opt("tlsCa"),
+    tlsCert: opt("tlsCert"),
+    tlsKey: opt("tlsKey"),
     replicas: (v.replicas as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.replicas,
     httpPort: (v.httpPort as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpPort,
-    httpHost: (v.httpHost as string | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpHost,
-    logLevel: (v.logLevel as LogLevel | undefined) ?? DEFAULT_GATEWAY_CONFIG.logLevel,
+    httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
+    metricsToken: opt("metricsToken"),
+    logLevel: (opt("logLevel") as LogLevel | undefined) ?? DEFAULT_GATEWAY_CONFIG.logLevel,
   };
+  if (cfg.authMode === "callout" && cfg.authIssuerSeed === undefined) {
+    throw new JunctionError(
+      "INVALID_ARGUMENT",
+      "the gateway needs the auth-callout issuer seed: --auth-issuer-seed-file (env JUNCTION_AUTH_ISSUER_SEED_FILE) or env JUNCTION_AUTH_ISSUER_SEED (or --auth none on a NATS nobody else can reach)",
+      { details: { flag: "--auth-issuer-seed-file", env: "JUNCTION_AUTH_ISSUER_SEED" } },
+    );
+  }
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
+    throw new JunctionError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together", { details: { flag: "--tls-cert" } });
+  }
+  return cfg;
 }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -23,6 +24,8 @@ export interface HttpOptions {
    * them, /readyz answers 503.
    */
   metrics: GatewayMetrics;
+  /** A bearer token /metrics requires (`Authorization: Bearer <token>`); the probes stay open. @default none */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -43,6 +46,8 @@ export async function startHttp(o: HttpOptions): Promise<HttpSurface> {
     } else if (path === "/readyz") {
       const ready = metrics.ready;
       res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n");
+    } else if (path === "/metrics" && o.metricsToken !== undefined && !tokenMatches(req.headers.authorization, o.metricsToken)) {
+      res.writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="junction-metrics"' }).end("unauthorized\n");
     } else if (path === "/metrics") {
       metrics.metrics().then(
         (m) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(m),
@@ -71,4 +76,13 @@ export async function startHttp(o: HttpOptions): Promise<HttpSurface> {
       return closing;
     },
   };
+}
+
+/** Whether an Authorization header carries the token (constant-time compare). */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? "");
+  if (!m) return false;
+  const a = Buffer.from(m[1]!);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { JunctionError } from "../protocol/index.js";
 import { MIN_SERVER_VERSION, assertServerVersion, parseVersion } from "../nats/index.js";
-import { renderNatsConfig, type JunctionUsers } from "./nats-config.js";
+import { renderNatsConfig, type JunctionAccounts, type NatsConfigOptions } from "./nats-config.js";
 
 const execFileP = promisify(execFile);
 
@@ -83,7 +83,10 @@ export interface NatsServerOptions {
   port?: number;
   /** @default "always" (fsync before ack) */
   sync?: "always" | "default";
-  users?: JunctionUsers | undefined;
+  /** The accounts and users (see nats-config.ts); without them the server is open. */
+  accounts?: JunctionAccounts | undefined;
+  /** TLS for client connections. */
+  tls?: NatsConfigOptions["tls"];
   /** @default 8 MiB */
   maxPayload?: number;
   serverName?: string;
@@ -128,7 +131,8 @@ export async function startNatsServer(o: NatsServerOptions): Promise<RunningNats
     storeDir: join(o.dir, "jetstream"),
     portsFileDir: portsDir,
     sync: o.sync ?? "always",
-    users: o.users,
+    accounts: o.accounts,
+    tls: o.tls,
     maxPayload: o.maxPayload ?? 8 * 1024 * 1024,
     ...(o.serverName ? { serverName: o.serverName } : {}),
     cluster: o.cluster ? { ...o.cluster, host } : undefined,

@@ -1,44 +1,47 @@
 /**
- * Renders nats-server configuration for embedded (dev) mode, the test harness and the cluster
- * test. Pure: no I/O, unit-tested.
+ * Renders nats-server configuration for embedded (dev) mode, the test harness, the cluster test and
+ * `junction nats-config` (the block an operator puts in an existing NATS). Pure: no I/O,
+ * unit-tested.
+ *
+ * The security model (docs/security.md): three NATS accounts. JUNCTION holds JetStream (stations,
+ * KV, DLS, advisories) and the gateway; CLIENTS holds every application user, placed there by the
+ * gateway's auth callout with per-user permissions; SYS is the system account. CLIENTS reaches
+ * JUNCTION only through service imports — the admin API, produce, and the pull, info and ack
+ * subjects of consumers — so every reply to a client crosses back into CLIENTS and can land only
+ * where that client may subscribe. Nothing of JUNCTION (streams, KV, advisories) is addressable
+ * from CLIENTS.
  */
+import { Accounts, CLIENT_JS_API_PREFIX } from "../protocol/index.js";
 
-/** A NATS user. */
+/** A static NATS user (the gateway's, the system account's). */
 export interface NatsUser {
   user: string;
+  /** A bcrypt hash (`$2a$…`) or, in tests only, the password itself. */
   password: string;
 }
 
-/** The two users of a Junction deployment. */
-export interface JunctionUsers {
-  /** Full rights: the gateway creates streams, KV buckets and consumers. */
+/** The accounts block of a Junction deployment. */
+export interface JunctionAccounts {
+  /** The gateway's user in the internal account (bypasses the callout). */
   gateway: NatsUser;
-  /** Clients: the admin API, produce, pull and ack on station consumers, and nothing else. */
-  client: NatsUser;
+  /** A system-account user (bypasses the callout); the gateway uses it to close connections. */
+  system: NatsUser;
+  /** The public key (`A…`) of the account seed the gateway signs callout answers with. */
+  issuerPublicKey: string;
+  /** Extra accounts' imports: Memphis compatibility adds one (see docs/memphis.md). */
+  extraAccounts?: string | undefined;
 }
 
-/** Junction's internal streams: clients may neither pull from them nor ack on them. */
-export const INTERNAL_STREAMS = ["JN_DLS", "JN_ADV", "KV_jn_stations", "KV_jn_schemas", "KV_jn_functions", "KV_jn_groups"] as const;
-
-/**
- * What the client user may publish to and subscribe on. Clients cannot write station subjects
- * (`jn.st.>`), KV or any JetStream API except pulling from, reading info of and acking on
- * consumers of station streams. NATS wildcards match whole tokens only (`JN_ST_*` would be a
- * literal), so the station rule is "any stream" minus the internal ones.
- */
-export const CLIENT_PERMISSIONS = {
-  publish: {
-    allow: ["jn.api.>", "jn.produce.>", "$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.INFO.*.*", "$JS.ACK.>", "_INBOX.>"],
-    deny: [
-      "jn.st.>",
-      "jn.dls.>",
-      "$KV.>",
-      "$JS.API.STREAM.>",
-      ...INTERNAL_STREAMS.flatMap((s) => [`$JS.API.CONSUMER.MSG.NEXT.${s}.*`, `$JS.API.CONSUMER.INFO.${s}.*`, `$JS.ACK.${s}.>`]),
-    ],
-  },
-  subscribe: { allow: ["_INBOX.>", "jn.events.>"] },
-} as const;
+/** What the internal account offers the client account. */
+export const CLIENT_IMPORTS = [
+  { kind: "service", subject: "jn.api.>", share: true },
+  { kind: "service", subject: "jn.produce.>", share: true },
+  { kind: "service", subject: "$JS.API.CONSUMER.INFO.*.*", to: `${CLIENT_JS_API_PREFIX}.CONSUMER.INFO.*.*` },
+  { kind: "service", subject: "$JS.API.CONSUMER.MSG.NEXT.*.*", to: `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.*.*`, stream: true },
+  { kind: "service", subject: "$JS.ACK.>" },
+  { kind: "stream", subject: "jn.events.>" },
+  { kind: "stream", subject: "jn.t.*.events.>" },
+] as const;
 
 /** Options of {@link renderNatsConfig}. */
 export interface NatsConfigOptions {
@@ -46,19 +49,63 @@ export interface NatsConfigOptions {
   /** -1 = a random free port (read back from the ports file). */
   port: number;
   storeDir: string;
-  portsFileDir?: string;
+  portsFileDir?: string | undefined;
   /** "always" = fsync before ack (the default); "default" = the lazy NATS default. */
   sync: "always" | "default";
-  users?: JunctionUsers | undefined;
+  /** The accounts and users; without them the server is open (only for benchmarks of raw NATS). */
+  accounts?: JunctionAccounts | undefined;
   /** Largest message NATS accepts, in bytes; batch frames must fit. */
   maxPayload: number;
-  serverName?: string;
-  cluster?: { name: string; host: string; port: number; routes: string[] } | undefined;
+  serverName?: string | undefined;
+  cluster?: { name: string; host: string; port: number; routes: string[]; user?: string; password?: string } | undefined;
   /** HTTP monitoring port; 0 = off. */
-  httpPort?: number;
+  httpPort?: number | undefined;
+  /** TLS for client connections. */
+  tls?: { certFile: string; keyFile: string; caFile?: string | undefined; verify?: boolean | undefined } | undefined;
 }
 
 const q = (s: string) => JSON.stringify(s);
+
+/** The `accounts`, `system_account` and `authorization` blocks. */
+export function renderAccounts(a: JunctionAccounts): string {
+  const { Internal: internal, Clients: clients, System: sys } = Accounts;
+  const exports = CLIENT_IMPORTS.map((i) =>
+    i.kind === "stream"
+      ? `      { stream: ${q(i.subject)} }`
+      : `      { service: ${q(i.subject)}${"stream" in i && i.stream ? ', response_type: stream, response_threshold: "2m"' : ""} }`,
+  );
+  const imports = CLIENT_IMPORTS.map((i) =>
+    i.kind === "stream"
+      ? `      { stream: { account: ${internal}, subject: ${q(i.subject)} } }`
+      : `      { service: { account: ${internal}, subject: ${q(i.subject)} }${"to" in i ? `, to: ${q(i.to)}` : ""}${"share" in i && i.share ? ", share: true" : ""} }`,
+  );
+  return [
+    "accounts {",
+    `  ${internal}: {`,
+    "    jetstream: enabled",
+    `    users: [ { user: ${q(a.gateway.user)}, password: ${q(a.gateway.password)} } ]`,
+    "    exports: [",
+    ...exports,
+    "    ]",
+    "  }",
+    `  ${clients}: {`,
+    "    imports: [",
+    ...imports,
+    "    ]",
+    "  }",
+    `  ${sys}: { users: [ { user: ${q(a.system.user)}, password: ${q(a.system.password)} } ] }`,
+    ...(a.extraAccounts ? [a.extraAccounts] : []),
+    "}",
+    `system_account: ${sys}`,
+    "authorization {",
+    "  auth_callout {",
+    `    issuer: ${q(a.issuerPublicKey)}`,
+    `    account: ${internal}`,
+    `    auth_users: [ ${q(a.gateway.user)}, ${q(a.system.user)} ]`,
+    "  }",
+    "}",
+  ].join("\n");
+}
 
 /** Renders a nats-server config file. */
 export function renderNatsConfig(o: NatsConfigOptions): string {
@@ -70,29 +117,25 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
   lines.push("jetstream {", `  store_dir: ${q(o.storeDir)}`);
   if (o.sync === "always") lines.push("  sync_interval: always");
   lines.push("}");
+  if (o.tls) {
+    lines.push("tls {", `  cert_file: ${q(o.tls.certFile)}`, `  key_file: ${q(o.tls.keyFile)}`);
+    if (o.tls.caFile) lines.push(`  ca_file: ${q(o.tls.caFile)}`);
+    if (o.tls.verify) lines.push("  verify: true");
+    lines.push("}");
+  }
   if (o.cluster) {
     lines.push(
       "cluster {",
       `  name: ${q(o.cluster.name)}`,
       `  host: ${q(o.cluster.host)}`,
       `  port: ${o.cluster.port}`,
+      ...(o.cluster.user
+        ? ["  authorization {", `    user: ${q(o.cluster.user)}`, `    password: ${q(o.cluster.password ?? "")}`, "  }"]
+        : []),
       `  routes: [${o.cluster.routes.map(q).join(", ")}]`,
       "}",
     );
   }
-  if (o.users) {
-    const p = CLIENT_PERMISSIONS;
-    lines.push(
-      "authorization {",
-      "  users: [",
-      `    { user: ${q(o.users.gateway.user)}, password: ${q(o.users.gateway.password)} }`,
-      `    { user: ${q(o.users.client.user)}, password: ${q(o.users.client.password)}, permissions: {`,
-      `        publish: { allow: [${p.publish.allow.map(q).join(", ")}], deny: [${p.publish.deny.map(q).join(", ")}] }`,
-      `        subscribe: { allow: [${p.subscribe.allow.map(q).join(", ")}] }`,
-      "    } }",
-      "  ]",
-      "}",
-    );
-  }
+  if (o.accounts) lines.push(renderAccounts(o.accounts));
   return lines.join("\n") + "\n";
 }

@@ -1,9 +1,42 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
-import { check, resolveOptions, type Filled } from "../protocol/index.js";
+import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
 import type { GatewayMetricsOptions } from "./metrics.js";
+
+/** A user the gateway creates at startup when it does not exist (dev mode, tests, Helm). */
+export interface BootstrapUser {
+  name: string;
+  password: string;
+  /** @default "default" */
+  tenant?: string | undefined;
+  grants: Grants;
+}
+
+/** How the gateway authenticates users and authorizes requests. */
+export interface GatewayAuthOptions {
+  /**
+   * `callout`: users connect through NATS auth callout (the server config names the issuer's
+   * public key and the accounts); every request is authorized by its user's grants. `none`: no
+   * users — every request may do everything (only for a NATS that nobody else can reach).
+   * @default "callout"
+   */
+  mode?: "callout" | "none" | undefined;
+  /** The account seed (nkey `SA…`) that signs auth-callout answers. Required in `callout` mode. */
+  issuerSeed?: string | undefined;
+  /** The NATS account application users are placed in. @default "CLIENTS" */
+  clientAccount?: string | undefined;
+  /** How long a connection's rights last before it must authenticate again, in ms. @default 3600000 */
+  ttlMs?: number | undefined;
+  /** A system-account user, to close the connections of users whose rights change (at once instead of at the next reconnect). */
+  systemUser?: string | undefined;
+  systemPassword?: string | undefined;
+  /** Users created at startup when absent (their password is set only then). */
+  bootstrapUsers?: BootstrapUser[] | undefined;
+  /** User names kept for the deployment's own users (they cannot be created as application users). @default ["gateway", "sys"] */
+  reservedUsers?: string[] | undefined;
+}
 
 /** Options of {@link startJunctionGateway}. */
 export interface JunctionGatewayOptions {
@@ -15,6 +48,10 @@ export interface JunctionGatewayOptions {
   token?: string | undefined;
   /** Connection name shown by the server. @default "junction-gateway" */
   name?: string | undefined;
+  /** TLS to NATS: CA file, and client certificate and key files when the server verifies clients. */
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
+  /** A bearer token /metrics requires (probes stay open). @default none */
+  metricsToken?: string | undefined;
   /** Replicas of new stations and of the metadata buckets. @default 1 */
   defaultReplicas?: number | undefined;
   /** How long to wait for a JetStream store ack, in ms. @default 10000 */
@@ -41,13 +78,16 @@ export interface JunctionGatewayOptions {
   functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
+  /** Authentication and authorization. */
+  auth?: GatewayAuthOptions | undefined;
 }
 
 /** Resolved gateway options. */
 export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions, OptionalGatewayOption>> &
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
-type OptionalGatewayOption = "user" | "pass" | "token" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls";
+type OptionalGatewayOption =
+  "user" | "pass" | "token" | "tls" | "metricsToken" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls" | "auth";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -71,6 +111,8 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     pass: check.string,
     token: check.string,
     name: check.string,
+    tls: check.any,
+    metricsToken: check.string,
     defaultReplicas: check.int(1, 5),
     storeTimeoutMs: check.int(100, 600_000),
     smallBatchMessages: check.int(0, 1000),
@@ -84,5 +126,43 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functions: check.any,
     functionRuntime: check.any,
     dls: check.any,
+    auth: check.any,
   }) as ResolvedJunctionGatewayOptions;
+}
+
+/** Resolved auth options. */
+export type ResolvedGatewayAuthOptions = Filled<Omit<GatewayAuthOptions, "issuerSeed" | "systemUser" | "systemPassword">> &
+  Readonly<Pick<GatewayAuthOptions, "issuerSeed" | "systemUser" | "systemPassword">>;
+
+/** Defaults of {@link GatewayAuthOptions}. */
+export const DEFAULT_GATEWAY_AUTH_OPTIONS: ResolvedGatewayAuthOptions = Object.freeze({
+  mode: "callout",
+  clientAccount: "CLIENTS",
+  ttlMs: 3_600_000,
+  bootstrapUsers: [],
+  reservedUsers: ["gateway", "sys"],
+});
+
+/** Validates and freezes the auth options; `callout` mode without an issuer seed fails naming it. */
+export function resolveGatewayAuthOptions(o: GatewayAuthOptions = {}): ResolvedGatewayAuthOptions {
+  const r = resolveOptions<GatewayAuthOptions>("gateway.auth", DEFAULT_GATEWAY_AUTH_OPTIONS, o, {
+    mode: check.oneOf("callout", "none"),
+    issuerSeed: check.string,
+    clientAccount: check.string,
+    ttlMs: check.int(10_000, 30 * 24 * 3600 * 1000),
+    systemUser: check.string,
+    systemPassword: check.string,
+    bootstrapUsers: check.any,
+    reservedUsers: check.any,
+  }) as ResolvedGatewayAuthOptions;
+  if (r.mode === "callout" && r.issuerSeed === undefined) {
+    throw new JunctionError(
+      "INVALID_ARGUMENT",
+      'gateway.auth.issuerSeed is required in callout mode (or set gateway.auth.mode to "none")',
+      {
+        details: { option: "gateway.auth.issuerSeed" },
+      },
+    );
+  }
+  return r;
 }

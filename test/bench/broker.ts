@@ -1,6 +1,5 @@
 /** Starts what a benchmark run needs: a nats-server with the sync policy under test and a gateway. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -9,12 +8,16 @@ import { createInterface } from "node:readline";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import {
+  accountsFor,
+  newDeploymentSecrets,
   startJunctionGateway,
   silentLogger,
   startNatsServer,
-  type JunctionUsers,
+  type DeploymentSecrets,
+  type JunctionGatewayOptions,
   type RunningNatsServer,
 } from "../../core/server/index.js";
+import { testGatewayOptions, testUsers, type TestUser } from "../harness/index.js";
 import { connect, type JunctionClient } from "../../sdk/index.js";
 
 /** "always" = fsync before ack (Junction's default); "default" = the lazy NATS default. */
@@ -34,12 +37,14 @@ export interface BenchBroker {
   readonly sync: Sync;
   readonly server: RunningNatsServer;
   readonly url: string;
-  readonly users: JunctionUsers;
+  readonly secrets: DeploymentSecrets;
+  /** `admin` (everything) and `app` (produce and consume everywhere), made at startup. */
+  readonly users: { admin: TestUser; app: TestUser };
   /** The process ids whose CPU time is reported: nats-server, the gateway, this process. */
   readonly pids: { server: number; gateway: number; client: number };
   /** A raw NATS connection with full rights (for the raw baselines). */
   raw(name?: string): Promise<NatsConnection>;
-  /** An SDK client (the client user). */
+  /** An SDK client (the application user `app`). */
   client(name?: string): Promise<JunctionClient>;
   stop(): Promise<void>;
 }
@@ -49,12 +54,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Starts nats-server (file store, given sync) and one gateway. */
 export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBroker> {
   const dir = await mkdtemp(join(tmpdir(), "junction-bench-"));
-  const users: JunctionUsers = {
-    gateway: { user: "gateway", password: randomBytes(12).toString("hex") },
-    client: { user: "client", password: randomBytes(12).toString("hex") },
-  };
-  const server = await startNatsServer({ dir, users, sync: o.sync });
-  const gwOpts = { servers: server.url, user: users.gateway.user, pass: users.gateway.password };
+  const secrets = newDeploymentSecrets();
+  const users = testUsers();
+  const server = await startNatsServer({ dir, accounts: accountsFor(secrets), sync: o.sync });
+  const gwOpts: JunctionGatewayOptions = { servers: server.url, ...testGatewayOptions(secrets, users) };
   let stopGateway: () => Promise<void>;
   let gatewayPid = process.pid;
   if (o.inProcess) {
@@ -70,15 +73,16 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
     sync: o.sync,
     server,
     url: server.url,
+    secrets,
     users,
     pids: { server: server.pid, gateway: gatewayPid, client: process.pid },
     async raw(name = "bench-raw") {
-      const nc = await natsConnect({ servers: server.url, user: users.gateway.user, pass: users.gateway.password, name });
+      const nc = await natsConnect({ servers: server.url, user: secrets.gateway.user, pass: secrets.gateway.password, name });
       conns.push({ close: () => nc.close() });
       return nc;
     },
     async client(name = "bench") {
-      const c = await connect({ servers: server.url, user: users.client.user, pass: users.client.password, name });
+      const c = await connect({ servers: server.url, user: users.admin.user, pass: users.admin.password, name });
       conns.push(c);
       return c;
     },
@@ -91,7 +95,7 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
   };
 }
 
-async function spawnGateway(cfg: { servers: string; user: string; pass: string }, profileDir: string | undefined): Promise<ChildProcess> {
+async function spawnGateway(cfg: JunctionGatewayOptions, profileDir: string | undefined): Promise<ChildProcess> {
   const args = [...process.execArgv];
   // isolated-vm (the function sandbox) needs it.
   if (!args.includes("--no-node-snapshot")) args.unshift("--no-node-snapshot");

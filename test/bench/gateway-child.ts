@@ -3,10 +3,10 @@
  * gateway do not share an event loop. Reads its settings from JUNCTION_BENCH_GATEWAY (JSON),
  * prints `ready` on stdout, and closes on SIGTERM (so `--cpu-prof` writes its profile).
  */
-import { startJunctionGateway, silentLogger } from "../../core/server/index.js";
+import { startJunctionGateway, silentLogger, type JunctionGatewayOptions } from "../../core/server/index.js";
 
-const cfg = JSON.parse(process.env["JUNCTION_BENCH_GATEWAY"] ?? "{}") as { servers: string; user: string; pass: string };
-const gw = await startJunctionGateway({ servers: cfg.servers, user: cfg.user, pass: cfg.pass, logger: silentLogger });
+const cfg = JSON.parse(process.env["JUNCTION_BENCH_GATEWAY"] ?? "{}") as JunctionGatewayOptions;
+const gw = await startJunctionGateway({ ...cfg, logger: silentLogger });
 process.stdout.write("ready\n");
 let closing = false;
 const stop = () => {

@@ -77,8 +77,11 @@ describe("junction CLI against junction dev", () => {
     expect(dev.out()).toContain(`nats://127.0.0.1:${port}`);
     const cred = join(dir, "data", "credentials.json");
     expect((await stat(cred)).mode & 0o777).toBe(0o600);
-    const creds = JSON.parse(await readFile(cred, "utf8")) as { client: { password: string }; gateway: { password: string } };
-    expect(creds.client.password).not.toBe(creds.gateway.password);
+    expect((await stat(join(dir, "data", "broker-secrets.json"))).mode & 0o777).toBe(0o600);
+    const creds = JSON.parse(await readFile(cred, "utf8")) as { users: { admin: { password: string }; app: { password: string } } };
+    expect(creds.users.admin.password).not.toBe(creds.users.app.password);
+    // The banner's examples are printed as they run from a clone (through npm) or as `junction`.
+    expect(dev.out()).toMatch(/ {2}(junction|npm run -s junction --) station create orders/);
 
     expect(await junction(["station", "create", "orders", "--max-messages", "1000"])).toMatchObject({
       code: 0,

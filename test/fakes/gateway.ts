@@ -40,7 +40,13 @@ const enc = new TextEncoder();
 export async function fakeGateway(o: Partial<JunctionGatewayOptions> = {}): Promise<FakeGateway> {
   const clock = manualClock();
   const backend = new MemoryBackend(() => clock.now());
-  const gateway = await composeGateway(backend, { logger: silentLogger, clock, functionRuntime: passThroughRuntime(), ...o });
+  const gateway = await composeGateway(backend, {
+    logger: silentLogger,
+    clock,
+    functionRuntime: passThroughRuntime(),
+    auth: { mode: "none" },
+    ...o,
+  });
   const api = <T>(op: string, body: unknown = {}, extra: Partial<FakeRequest> = {}) =>
     backend.call<ApiReply<T>>({ subject: subjects.apiOp(op), data: JSON.stringify(body), ...extra });
   return {

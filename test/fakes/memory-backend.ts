@@ -9,6 +9,11 @@
 import type {
   AdvisoryDelivery,
   AdvisoryFeed,
+  AuthDecider,
+  AuthDecision,
+  AuthRequest,
+  ClientConnection,
+  SystemAdmin,
   Backend,
   Bus,
   BusRequest,
@@ -345,6 +350,32 @@ export class MemoryBackend implements Backend {
     }
     return b;
   }
+
+  #decide: AuthDecider | undefined;
+
+  serveAuth(decide: AuthDecider): { stop(): void } {
+    this.#decide = decide;
+    return { stop: () => void (this.#decide = undefined) };
+  }
+
+  /** Asks the auth callout, as the server would for a connecting client. */
+  async authenticate(r: Partial<AuthRequest>): Promise<AuthDecision> {
+    if (!this.#decide) throw new Error("no auth callout is served");
+    return this.#decide({ user: "", pass: "", token: "", clientName: "", host: "127.0.0.1", serverId: "fake", ...r });
+  }
+
+  /** Connections the fake system account knows (tests add them) and the ones it was told to close. */
+  readonly connections: (ClientConnection & { account: string; user: string })[] = [];
+  readonly kicked: ClientConnection[] = [];
+  readonly system: SystemAdmin = {
+    connections: async (account, user) => this.connections.filter((c) => c.account === account && c.user === user),
+    kick: async (c) => {
+      this.kicked.push(c);
+      const i = this.connections.findIndex((x) => x.cid === c.cid && x.serverId === c.serverId);
+      if (i >= 0) this.connections.splice(i, 1);
+    },
+    close: async () => {},
+  };
 
   closed(): boolean {
     return this.#closed;

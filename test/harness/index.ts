@@ -15,10 +15,14 @@ import {
   startNatsServer,
   type JunctionGateway,
   type JunctionGatewayOptions,
-  type JunctionUsers,
+  accountsFor,
+  gatewayOptionsFor,
+  newDeploymentSecrets,
+  type DeploymentSecrets,
   type RunningNatsServer,
 } from "../../core/server/index.js";
 import { connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
+import { inboxPrefixOf } from "../../core/protocol/index.js";
 
 let counter = 0;
 /** A name no other test uses: `<prefix>-<pid>-<n>-<random>`. */
@@ -26,28 +30,57 @@ export function uniqueName(prefix = "st"): string {
   return `${prefix}-${process.pid.toString(36)}-${(counter++).toString(36)}-${randomBytes(2).toString("hex")}`;
 }
 
-/** Fresh random users. */
-export function makeUsers(): JunctionUsers {
+/** An application user of a test broker. */
+export interface TestUser {
+  user: string;
+  password: string;
+}
+
+/**
+ * The users every test broker starts with (created by the gateway at startup): `admin` may do
+ * everything in the default tenant (it is also the operator); `app` may produce to and consume
+ * from every station.
+ */
+export function testUsers(): { admin: TestUser; app: TestUser } {
   return {
-    gateway: { user: "gateway", password: randomBytes(12).toString("hex") },
-    client: { user: "client", password: randomBytes(12).toString("hex") },
+    admin: { user: "admin", password: randomBytes(12).toString("hex") },
+    app: { user: "app", password: randomBytes(12).toString("hex") },
+  };
+}
+
+/** Gateway options for a deployment's secrets, with the test users bootstrapped. */
+export function testGatewayOptions(secrets: DeploymentSecrets, users: { admin: TestUser; app: TestUser }): Partial<JunctionGatewayOptions> {
+  const g = gatewayOptionsFor(secrets);
+  return {
+    ...g,
+    auth: {
+      ...g.auth,
+      bootstrapUsers: [
+        { name: users.admin.user, password: users.admin.password, grants: { produce: [], consume: [], admin: true } },
+        { name: users.app.user, password: users.app.password, grants: { produce: ["*"], consume: ["*:*"], admin: false } },
+      ],
+    },
   };
 }
 
 /** A test broker: nats-server + gateway(s). */
 export interface TestBroker {
   server: RunningNatsServer;
-  users: JunctionUsers;
+  /** The application users every test broker starts with. */
+  users: { admin: TestUser; app: TestUser };
+  /** The gateway's, the system user's and the callout issuer's secrets. */
+  secrets: DeploymentSecrets;
   url: string;
   dir: string;
   gateways: JunctionGateway[];
-  /** Connects an SDK client as the client user. */
+  /** Connects an SDK client, as `admin` unless `o` names another user. */
   client(o?: ConnectOptions): Promise<JunctionClient>;
   /**
-   * A raw NATS connection (closed by stop()): as the gateway user (full rights, for inspecting
-   * the store) or as the client user (to act as a hostile or hand-written client).
+   * A raw NATS connection (closed by stop()): as the gateway user (full rights in the internal
+   * account, to inspect the store), or as an application user (to act as a hostile or
+   * hand-written client; its inbox prefix is set as the SDK sets it).
    */
-  raw(as?: "gateway" | "client"): Promise<NatsConnection>;
+  raw(as?: "gateway" | TestUser): Promise<NatsConnection>;
   /** A JetStream manager on a raw gateway-user connection (to inspect the store). */
   jsm(): Promise<JetStreamManager>;
   /** Starts one more gateway against the same server. */
@@ -68,8 +101,10 @@ export interface TestBrokerOptions {
 /** Starts a real nats-server (with the gateway and client users) and gateway(s). */
 export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker> {
   const dir = await mkdtemp(join(tmpdir(), "junction-test-"));
-  const users = makeUsers();
-  let server = await startNatsServer({ dir, users, sync: o.sync ?? "always" });
+  const secrets = newDeploymentSecrets();
+  const users = testUsers();
+  const accounts = accountsFor(secrets);
+  let server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always" });
   const gateways: JunctionGateway[] = [];
   const clients: JunctionClient[] = [];
   const raws: NatsConnection[] = [];
@@ -77,9 +112,8 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
   const addGateway = async (extra: Partial<JunctionGatewayOptions> = {}) => {
     const gw = await startJunctionGateway({
       servers: server.url,
-      user: users.gateway.user,
-      pass: users.gateway.password,
       logger: silentLogger,
+      ...testGatewayOptions(secrets, users),
       ...o.gatewayOptions,
       ...extra,
     });
@@ -92,24 +126,26 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       return server;
     },
     users,
+    secrets,
     get url() {
       return server.url;
     },
     dir,
     gateways,
     async client(co = {}) {
-      const c = await connect({ servers: server.url, user: users.client.user, pass: users.client.password, ...co });
+      const c = await connect({ servers: server.url, user: users.admin.user, pass: users.admin.password, ...co });
       clients.push(c);
       return c;
     },
     async raw(as = "gateway") {
-      const u = as === "gateway" ? users.gateway : users.client;
+      const u = as === "gateway" ? { user: secrets.gateway.user, password: secrets.gateway.password } : as;
       const nc = await natsConnect({
         servers: server.url,
         user: u.user,
         pass: u.password,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        ...(as === "gateway" ? {} : { inboxPrefix: inboxPrefixOf(u.user) }),
       });
       raws.push(nc);
       return nc;
@@ -123,7 +159,7 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       inspector = undefined;
       const port = server.port;
       await server.stop();
-      server = await startNatsServer({ dir, users, sync: o.sync ?? "always", port });
+      server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", port });
     },
     async stop() {
       for (const c of clients) await c.close().catch(() => {});

@@ -132,7 +132,7 @@ describe("payloads and frames", () => {
       const { headers } = await import("@nats-io/nats-core");
       const h = headers();
       h.set(Headers.Batch, "1");
-      const reply = await (await broker.raw("client")).request(subjects.produce(station), f, { headers: h, timeout: 5000 });
+      const reply = await (await broker.raw(broker.users.admin)).request(subjects.produce(station), f, { headers: h, timeout: 5000 });
       const body = reply.json<{ ok: boolean; error: { code: string; message: string } }>();
       expect(body.ok).toBe(false);
       expect(body.error.code).toBe("INVALID_FRAME");
@@ -159,7 +159,7 @@ describe("payloads and frames", () => {
     const h = headers();
     h.set(Headers.MsgId, "single-1");
     h.set("trace", "abc");
-    const raw = await broker.raw("client");
+    const raw = await broker.raw(broker.users.admin);
     const reply = await raw.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
     expect(reply.json()).toEqual({ ok: true, data: { results: [{ seq: 1, duplicate: false }] } });
     const again = await raw.request(subjects.produce(station), new TextEncoder().encode("hello"), { headers: h, timeout: 5000 });
@@ -183,7 +183,7 @@ describe("credentials and reachability", () => {
     const station = uniqueName();
     await client.stations.create(station);
     const errors: string[] = [];
-    const sneaky = await broker.raw("client");
+    const sneaky = await broker.raw(broker.users.admin);
     void (async () => {
       for await (const s of sneaky.status()) if (s.type === "error") errors.push(String((s as { error?: unknown }).error));
     })();

@@ -14,9 +14,12 @@ import { startBroker, uniqueName, type TestBroker } from "../harness/index.js";
 
 let broker: TestBroker;
 let connects = 0;
+let passwordFile: string;
 
 beforeAll(async () => {
   broker = await startBroker();
+  passwordFile = join(await mkdtemp(join(tmpdir(), "jn-cli-pw-")), "admin.pw");
+  await writeFile(passwordFile, broker.users.admin.password + "\n", { mode: 0o600 });
 });
 afterAll(async () => {
   await broker.stop();
@@ -36,7 +39,7 @@ async function junction(...args: string[]): Promise<{ code: number; out: string;
       return connect(o);
     },
   };
-  const conn = ["--url", broker.url, "--user", broker.users.client.user, "--password", broker.users.client.password];
+  const conn = ["--url", broker.url, "--user", broker.users.admin.user, "--password-file", passwordFile];
   let code = 0;
   try {
     await buildProgram(io).parseAsync(["node", "junction", ...conn, ...args]);

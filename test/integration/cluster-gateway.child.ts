@@ -3,17 +3,9 @@
  * Reads its options as JSON from JN_CHILD_GATEWAY; prints one JSON line `{ id, httpUrl }` on
  * stdout once ready. Retries startup while the cluster's JetStream has no meta leader yet.
  */
-import { startJunctionGateway, silentLogger, type JunctionGateway } from "../../core/server/index.js";
+import { startJunctionGateway, silentLogger, type JunctionGateway, type JunctionGatewayOptions } from "../../core/server/index.js";
 
-interface ChildOptions {
-  servers: string[];
-  user: string;
-  pass: string;
-  defaultReplicas: number;
-  storeTimeoutMs: number;
-}
-
-const o = JSON.parse(process.env["JN_CHILD_GATEWAY"] ?? "{}") as ChildOptions;
+const o = JSON.parse(process.env["JN_CHILD_GATEWAY"] ?? "{}") as JunctionGatewayOptions;
 const deadline = Date.now() + 30_000;
 let gw: JunctionGateway | undefined;
 while (!gw) {

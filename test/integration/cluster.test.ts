@@ -15,6 +15,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
+  accountsFor,
+  newDeploymentSecrets,
   startJunctionGateway,
   startNatsServer,
   silentLogger,
@@ -22,12 +24,14 @@ import {
   type RunningNatsServer,
 } from "../../core/server/index.js";
 import { subjects } from "../../core/protocol/index.js";
-import { makeUsers, uniqueName, waitFor } from "../harness/index.js";
+import { testGatewayOptions, testUsers, uniqueName, waitFor } from "../harness/index.js";
 import { connect, type JunctionClient } from "../../sdk/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CHILD = resolve(import.meta.dirname, "cluster-gateway.child.ts");
-const users = makeUsers();
+const secrets = newDeploymentSecrets();
+const users = testUsers();
+const accounts = accountsFor(secrets);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Node {
@@ -67,7 +71,7 @@ function startNode(n: Node): Promise<RunningNatsServer> {
   return startNatsServer({
     dir: n.dir,
     port: n.port,
-    users,
+    accounts,
     sync: "always",
     serverName: n.name,
     cluster: { name: "jn-cluster-test", port: n.clusterPort, routes: nodes.map((x) => `nats://127.0.0.1:${x.clusterPort}`) },
@@ -76,8 +80,7 @@ function startNode(n: Node): Promise<RunningNatsServer> {
 
 const gatewayOptions = () => ({
   servers: urls(),
-  user: users.gateway.user,
-  pass: users.gateway.password,
+  ...testGatewayOptions(secrets, users),
   defaultReplicas: 3,
   storeTimeoutMs: 5000,
 });
@@ -137,7 +140,7 @@ beforeAll(async () => {
     30_000,
     250,
   );
-  client = await connect({ servers: urls(), user: users.client.user, pass: users.client.password, name: "cluster-test" });
+  client = await connect({ servers: urls(), user: users.admin.user, pass: users.admin.password, name: "cluster-test" });
 }, 90_000);
 
 afterEach(async (ctx) => {
@@ -167,8 +170,8 @@ describe("a 3-node NATS cluster with two gateways", () => {
     // not blur the timings.
     const inspector: NatsConnection = await natsConnect({
       servers: urls(),
-      user: users.gateway.user,
-      pass: users.gateway.password,
+      user: secrets.gateway.user,
+      pass: secrets.gateway.password,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });

@@ -49,11 +49,13 @@ describe("gateway killed on the advisory path", () => {
       const a = await broker.addGateway({ dls: { advisoryAckWaitMs: ACK_WAIT_MS, hooks } });
       client = await broker.client();
       const events: string[] = [];
-      const sub = (await broker.raw("client")).subscribe(`jn.events.${station}.dead-lettered`, {
+      const listener = await broker.raw(broker.users.admin);
+      const sub = listener.subscribe(`jn.events.${station}.dead-lettered`, {
         callback: (_e, m) => {
           events.push(new TextDecoder().decode(m.data));
         },
       });
+      await listener.flush();
       await terminateOne(station);
       const dl = await hit;
       expect(dl.id).toBe(`terminated:${station}:1:g`);

@@ -189,7 +189,7 @@ describe("events", () => {
   it("dead-lettered, resent, dropped and group-changed are published on jn.events.<station>.<kind>", async () => {
     const st = await station();
     const seen: { subject: string; body: Record<string, unknown> }[] = [];
-    const rawClient = await broker.raw("client");
+    const rawClient = await broker.raw(broker.users.admin);
     const sub = rawClient.subscribe(`jn.events.${st}.>`, {
       callback: (_e, m) => {
         seen.push({ subject: m.subject, body: JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown> });

@@ -33,21 +33,32 @@ describe("a gateway killed mid-stream", () => {
     const station = uniqueName();
     await client.stations.create(station);
     let log = "";
-    child = spawn(process.execPath, [
-      "--no-node-snapshot",
-      main,
-      "gateway",
-      "--nats-url",
-      broker.url,
-      "--user",
-      broker.users.gateway.user,
-      "--password",
-      broker.users.gateway.password,
-      "--http-port",
-      "0",
-      "--log-level",
-      "info",
-    ]);
+    // Secrets go through the environment, as in production (never on the command line).
+    child = spawn(
+      process.execPath,
+      [
+        "--no-node-snapshot",
+        main,
+        "gateway",
+        "--nats-url",
+        broker.url,
+        "--user",
+        broker.secrets.gateway.user,
+        "--http-port",
+        "0",
+        "--log-level",
+        "info",
+      ],
+      {
+        env: {
+          ...process.env,
+          JUNCTION_PASSWORD: broker.secrets.gateway.password,
+          JUNCTION_AUTH_ISSUER_SEED: broker.secrets.issuerSeed,
+          JUNCTION_SYSTEM_USER: broker.secrets.system.user,
+          JUNCTION_SYSTEM_PASSWORD: broker.secrets.system.password,
+        },
+      },
+    );
     child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
     await waitFor(() => log.includes("gateway ready"), 20_000).catch((e: unknown) => {
       throw new Error(`child gateway did not start: ${String(e)}\n${log}`);

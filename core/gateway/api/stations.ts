@@ -1,3 +1,4 @@
+import { canConsume, canSee } from "../../auth/index.js";
 import type { GroupState, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
 import {
   DLS_STREAM,
@@ -33,6 +34,11 @@ export interface StationHandlerDeps {
   clock: Clock;
   /** Called after a station is deleted (to drop dependent metadata). */
   onStationDeleted?: ((scope: Scope, name: string) => Promise<void>) | undefined;
+  /**
+   * Says whether the asker's connection must reconnect to consume as the group (its rights
+   * predate the station or the group and reach them only through an expanded pattern).
+   */
+  needsReconnect?: ((ctx: ApiContext, station: StationRecord, group: string, groupIsNew: boolean) => boolean) | undefined;
 }
 
 /** The station's public view. */
@@ -169,7 +175,9 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
     },
     "station.list": async (_body, ctx) => {
       const out: StationInfo[] = [];
-      for (const rec of await ctx.records.stations.list()) out.push(stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name)));
+      for (const rec of await ctx.records.stations.list()) {
+        if (canSee(ctx.identity.grants, rec.name)) out.push(stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name)));
+      }
       return out;
     },
     "station.update": async (body, ctx) => {
@@ -225,7 +233,12 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? isoNow(d.clock) };
       await groups.put(grec);
       groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
-      return { ...groupInfo(grec, state, await extra(ctx, rec.name, name, state)), created: !existing };
+      const refresh = d.needsReconnect?.(ctx, rec, name, !existing) === true;
+      return {
+        ...groupInfo(grec, state, await extra(ctx, rec.name, name, state)),
+        created: !existing,
+        ...(refresh ? { reconnect: true } : {}),
+      };
     },
     "group.get": async (body, ctx) => {
       const { stations, groups } = ctx.records;
@@ -244,6 +257,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const dead = await deadLettersByGroup(d.reader, ctx.scope, rec.name);
       const out: GroupInfo[] = [];
       for (const g of await groups.list(rec.name)) {
+        if (!canConsume(ctx.identity.grants, rec.name, g.name)) continue;
         const s = states.get(g.name);
         out.push(groupInfo(g, s, await extra(ctx, rec.name, g.name, s, dead)));
       }

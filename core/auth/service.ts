@@ -1,0 +1,139 @@
+import { createHmac, randomBytes } from "node:crypto";
+import type { AuthDecision, AuthRequest, Requester, SystemAdmin } from "../nats/index.js";
+import { DEFAULT_TENANT, JunctionError, scopeOf, type Identity } from "../protocol/index.js";
+import type { Clock, Logger } from "../support/index.js";
+import { needsNewPermissions, userPermissions, type StationGroups } from "./permissions.js";
+import { verifyPassword } from "./passwords.js";
+import type { TenantRecord, UserRecord, WatchedRecords } from "./records.js";
+
+/** What the auth service needs. */
+export interface AuthServiceOptions {
+  users: WatchedRecords<UserRecord>;
+  tenants: WatchedRecords<TenantRecord>;
+  /** The NATS account application users are placed in. */
+  clientAccount: string;
+  /** The stations and groups of a tenant now (for the permissions of a connecting user). */
+  resources: (tenant: string) => Promise<StationGroups[]>;
+  /** To close a user's connections when its rights change; without it, changes apply on the next connection. */
+  system: SystemAdmin | undefined;
+  /** How long a connection's rights last before the client must authenticate again, in ms. */
+  ttlMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Counters of the auth service (for /metrics and tests). */
+export interface AuthStats {
+  accepted: number;
+  refused: number;
+  kicked: number;
+}
+
+/**
+ * Authenticates connecting users (NATS auth callout), resolves who sent a request, and closes the
+ * connections of users whose rights changed.
+ */
+export class AuthService {
+  readonly stats: AuthStats = { accepted: 0, refused: 0, kicked: 0 };
+  readonly #o: AuthServiceOptions;
+  /** Passwords already checked, as an HMAC under a per-process key (a reconnect storm costs no scrypt). */
+  readonly #verified = new Map<string, { salt: string; digest: string }>();
+  readonly #key = randomBytes(32);
+
+  constructor(o: AuthServiceOptions) {
+    this.#o = o;
+    // A user whose record changes (password, grants) or goes: forget the checked password and
+    // close its connections, so the change applies now.
+    o.users.onChange((name) => {
+      this.#verified.delete(name);
+    });
+  }
+
+  #digest(password: string): string {
+    return createHmac("sha256", this.#key).update(password).digest("base64");
+  }
+
+  /** Decides on a connecting client (the auth callout handler). Never reveals whether a user exists. */
+  async decide(r: AuthRequest): Promise<AuthDecision> {
+    const refuse = (why: string): AuthDecision => {
+      this.stats.refused++;
+      this.#o.logger.info("connection refused", { user: r.user, host: r.host, reason: why });
+      return { ok: false, error: "authorization failed" };
+    };
+    if (!r.user || !r.pass) return refuse("no user or password");
+    const u = await this.#o.users.get(r.user);
+    if (!u) return refuse("unknown user");
+    if (u.tenant !== DEFAULT_TENANT && !(await this.#o.tenants.get(u.tenant))) return refuse("its tenant is gone");
+    const seen = this.#verified.get(u.name);
+    const digest = this.#digest(r.pass);
+    if (!(seen && seen.salt === u.password.salt && seen.digest === digest)) {
+      if (!(await verifyPassword(r.pass, u.password))) return refuse("wrong password");
+      this.#verified.set(u.name, { salt: u.password.salt, digest });
+    }
+    const permissions = userPermissions(u.name, scopeOf(u.tenant), u.grants, await this.#o.resources(u.tenant));
+    this.stats.accepted++;
+    return { ok: true, user: u.name, account: this.#o.clientAccount, permissions, expiresAtMs: this.#o.clock.now() + this.#o.ttlMs };
+  }
+
+  /**
+   * Who sent a request: a user of the client account that exists now. Undefined for anything else
+   * (another account, no request info, an unknown or removed user).
+   */
+  async identify(requester: Requester | undefined): Promise<Identity | undefined> {
+    if (!requester || requester.account !== this.#o.clientAccount || !requester.user) return undefined;
+    const u = await this.#o.users.get(requester.user);
+    if (!u) return undefined;
+    return {
+      user: u.name,
+      tenant: u.tenant,
+      grants: u.grants,
+      operator: u.tenant === DEFAULT_TENANT && u.grants.admin,
+      connectedAtMs: requester.connectedAtMs,
+      clientId: requester.clientId,
+    };
+  }
+
+  /** Closes every connection of a user (its rights changed, or it was removed). */
+  async disconnect(user: string, except?: number): Promise<number> {
+    const sys = this.#o.system;
+    if (!sys) return 0;
+    let n = 0;
+    try {
+      for (const c of await sys.connections(this.#o.clientAccount, user)) {
+        if (c.cid === except) continue;
+        await sys.kick(c).catch(() => {});
+        n++;
+      }
+    } catch (err) {
+      this.#o.logger.warn("could not close a user's connections", { user, error: String(err) });
+    }
+    this.stats.kicked += n;
+    return n;
+  }
+
+  /**
+   * Whether the asking connection must reconnect to consume as this group: the rights it got
+   * when it connected predate the station or the group (see needsNewPermissions). The gateway
+   * says so in the group.create reply and the SDK reconnects before it pulls — no other
+   * connection is disturbed.
+   */
+  needsRefresh(id: Identity, station: string, group: string, o: { stationCreatedAtMs: number; groupIsNew: boolean }): boolean {
+    const since = id.connectedAtMs;
+    if (since === undefined) return false;
+    return needsNewPermissions(id.grants, station, group, {
+      stationIsNewer: o.stationCreatedAtMs >= since - 1000,
+      groupIsNew: o.groupIsNew,
+    });
+  }
+}
+
+/** Throws PERMISSION_DENIED for a request nobody could be identified for. */
+export function unidentified(requester: Requester | undefined): JunctionError {
+  return new JunctionError(
+    "PERMISSION_DENIED",
+    requester?.user
+      ? `user '${requester.user}' is not a Junction user (account ${requester.account})`
+      : "the request carries no known user",
+    { details: { account: requester?.account ?? null, user: requester?.user ?? null } },
+  );
+}
