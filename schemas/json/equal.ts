@@ -44,8 +44,17 @@ export function canonicalKey(v: unknown): string {
   return String(v);
 }
 
+// Up to this many items, comparing pairs is cheaper than building canonical keys.
+const PAIRWISE_MAX = 24;
+
 /** The first pair of equal items ([earlier index, later index]), found in linear time, or undefined. */
 export function firstDuplicate(items: readonly unknown[]): [number, number] | undefined {
+  if (items.length <= PAIRWISE_MAX) {
+    for (let i = 1; i < items.length; i++) {
+      for (let j = 0; j < i; j++) if (jsonDeepEqual(items[j], items[i])) return [j, i];
+    }
+    return undefined;
+  }
   const seenPrimitive = new Map<unknown, number>();
   const seenComposite = new Map<string, number>();
   for (let i = 0; i < items.length; i++) {
