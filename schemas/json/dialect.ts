@@ -278,6 +278,18 @@ const FORMAT_ASSERTION_2020 = {
   properties: { format: { type: "string" } },
 };
 
+/**
+ * ajv's copies of the draft-06 and draft-07 meta-schemas keep draft-04's `minItems: 1` and
+ * `uniqueItems: true` on `enum`; the published ones dropped both (the specification says SHOULD),
+ * so an empty enum is a legal schema there.
+ */
+function officialEnum(meta: unknown): unknown {
+  const copy = structuredClone(meta) as { properties: { enum: Record<string, unknown> } };
+  delete copy.properties.enum.minItems;
+  delete copy.properties.enum.uniqueItems;
+  return copy;
+}
+
 let builtIns: Map<string, unknown> | undefined;
 
 /**
@@ -288,8 +300,8 @@ export function builtInDocuments(): ReadonlyMap<string, unknown> {
   if (builtIns !== undefined) return builtIns;
   const docs = new Map<string, unknown>();
   docs.set("http://json-schema.org/draft-04/schema", DRAFT_04);
-  docs.set("http://json-schema.org/draft-06/schema", ajvRef("json-schema-draft-06.json"));
-  docs.set("http://json-schema.org/draft-07/schema", ajvRef("json-schema-draft-07.json"));
+  docs.set("http://json-schema.org/draft-06/schema", officialEnum(ajvRef("json-schema-draft-06.json")));
+  docs.set("http://json-schema.org/draft-07/schema", officialEnum(ajvRef("json-schema-draft-07.json")));
   docs.set("https://json-schema.org/draft/2019-09/schema", ajvRef("json-schema-2019-09/schema.json"));
   for (const m of ["core", "applicator", "validation", "meta-data", "format", "content"]) {
     docs.set(`https://json-schema.org/draft/2019-09/meta/${m}`, ajvRef(`json-schema-2019-09/meta/${m}.json`));
