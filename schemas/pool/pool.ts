@@ -145,6 +145,7 @@ interface Slot {
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
   dead: boolean;
+  ready: boolean;
 }
 
 function workerScript(): { url: URL; execArgv: string[] } {
@@ -223,9 +224,11 @@ class SchemaWorkerPoolImpl implements SchemaWorkerPool {
 
   #submit<K extends JobRequest["op"]>(request: JobRequest & { op: K }): Promise<JobResults[K]> {
     if (this.#closed !== undefined) return Promise.reject(unavailable("the schema worker pool is closed"));
-    const idle = this.#slots.some((s) => s.job === undefined && !s.dead) || this.#slots.length < this.#opts.size;
-    if (!idle && this.#queue.length >= this.#opts.maxQueuedJobs) {
-      return Promise.reject(unavailable(`the schema worker pool is busy (${this.#queue.length} jobs waiting)`));
+    // Jobs a free (or starting) worker will take at once are not waiting.
+    const free = this.#slots.filter((s) => s.job === undefined && !s.dead).length + (this.#opts.size - this.#slots.length);
+    const waiting = this.#queue.length - free;
+    if (waiting >= this.#opts.maxQueuedJobs) {
+      return Promise.reject(unavailable(`the schema worker pool is busy (${waiting} jobs waiting)`));
     }
     return new Promise<JobResults[K]>((resolve, reject) => {
       this.#queue.push({ id: this.#nextId++, request, resolve: resolve as (v: unknown) => void, reject });
@@ -235,10 +238,12 @@ class SchemaWorkerPoolImpl implements SchemaWorkerPool {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      let slot = this.#slots.find((s) => s.job === undefined && !s.dead);
+      const slot = this.#slots.find((s) => s.job === undefined && s.ready && !s.dead);
       if (slot === undefined) {
-        if (this.#slots.length >= this.#opts.size) return;
-        slot = this.#spawn();
+        // Start another worker if there is room and none is already starting for these jobs.
+        const starting = this.#slots.filter((s) => !s.ready && !s.dead).length;
+        if (this.#slots.length < this.#opts.size && starting < this.#queue.length) this.#spawn();
+        return;
       }
       this.#start(slot, this.#queue.shift() as Job);
     }
@@ -251,8 +256,13 @@ class SchemaWorkerPoolImpl implements SchemaWorkerPool {
       workerData: { cachedSchemas: this.#opts.cachedSchemas },
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.workerMemoryMb },
     });
-    const slot: Slot = { worker, job: undefined, timer: undefined, dead: false };
-    worker.on("message", (res: WorkerResponse) => this.#settle(slot, res));
+    const slot: Slot = { worker, job: undefined, timer: undefined, dead: false, ready: false };
+    worker.on("message", (res: WorkerResponse) => {
+      if ("ready" in res) {
+        slot.ready = true;
+        this.#dispatch();
+      } else this.#settle(slot, res);
+    });
     worker.on("error", (err: Error) => this.#lost(slot, err));
     worker.on("exit", (code) => this.#lost(slot, new Error(`the schema worker exited with code ${code}`)));
     worker.unref();
@@ -277,7 +287,7 @@ class SchemaWorkerPoolImpl implements SchemaWorkerPool {
     return job;
   }
 
-  #settle(slot: Slot, res: WorkerResponse): void {
+  #settle(slot: Slot, res: Exclude<WorkerResponse, { ready: true }>): void {
     if (slot.job === undefined || slot.job.id !== res.id) return;
     const job = this.#finish(slot) as Job;
     if (res.ok) job.resolve(res.value);

@@ -38,8 +38,8 @@ export type WireError =
   | { kind: "validation"; issues: SchemaIssue[] }
   | { kind: "other"; name: string; message: string };
 
-/** A worker's answer. */
-export type WorkerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+/** A worker's answer to a job, or its signal that it is ready for jobs. */
+export type WorkerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError } | { ready: true };
 
 /** Turns an error into its wire form. */
 export function toWire(err: unknown): WireError {

@@ -48,6 +48,9 @@ async function run(req: WorkerRequest): Promise<unknown> {
   }
 }
 
+// Jobs are sent only once the modules are loaded, so start-up does not count against a job's budget.
+port.postMessage({ ready: true });
+
 port.on("message", (req: WorkerRequest) => {
   run(req).then(
     (value) => port.postMessage({ id: req.id, ok: true, value } satisfies WorkerResponse),
