@@ -66,9 +66,10 @@ export function validatorSet(input: JsonBuildInput): JsonValidatorSet {
  * (and ajv compiles it), Junction's validator otherwise. `preferAjv: false` forces the latter.
  * Throws {@link CompileError} from Junction's validator for a schema that cannot be compiled.
  */
-export function buildJsonValidator(input: JsonBuildInput, preferAjv = true): BuiltJsonValidator {
-  const set = validatorSet(input);
-  const reference = set.validator(input.baseUri ?? SELF_URI, input.maxIssues);
+export function buildJsonValidator(input: JsonBuildInput, preferAjv = true, verify = false): BuiltJsonValidator {
+  // At registration (`verify`), Junction's validator is compiled even when ajv will serve: it
+  // reports unresolvable references and bad patterns with their place in the schema.
+  const reference = verify || !preferAjv ? validatorSet(input).validator(input.baseUri ?? SELF_URI, input.maxIssues) : undefined;
   if (preferAjv) {
     const dialect = resolvedDialect(input.schema, input.dialect);
     if (dialect !== undefined && ajvCanRun(input.schema, dialect, input.documents)) {
@@ -76,7 +77,7 @@ export function buildJsonValidator(input: JsonBuildInput, preferAjv = true): Bui
       if (fast !== undefined) return { validate: fast, engine: "ajv" };
     }
   }
-  return { validate: reference, engine: "interpreter" };
+  return { validate: reference ?? validatorSet(input).validator(input.baseUri ?? SELF_URI, input.maxIssues), engine: "interpreter" };
 }
 
 function resolvedDialect(schema: unknown, fallback: JsonDialect): JsonDialect | undefined {

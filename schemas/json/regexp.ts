@@ -52,6 +52,81 @@ function complement(ranges: readonly Range[]): Range[] {
   });
 }
 
+// ECMA-262's long General_Category names and the short ones RE2 knows.
+const GENERAL_CATEGORIES: Record<string, string> = {
+  Cased_Letter: "LC",
+  Close_Punctuation: "Pe",
+  Connector_Punctuation: "Pc",
+  Control: "Cc",
+  cntrl: "Cc",
+  Currency_Symbol: "Sc",
+  Dash_Punctuation: "Pd",
+  Decimal_Number: "Nd",
+  digit: "Nd",
+  Enclosing_Mark: "Me",
+  Final_Punctuation: "Pf",
+  Format: "Cf",
+  Initial_Punctuation: "Pi",
+  Letter: "L",
+  Letter_Number: "Nl",
+  Line_Separator: "Zl",
+  Lowercase_Letter: "Ll",
+  Mark: "M",
+  Combining_Mark: "M",
+  Math_Symbol: "Sm",
+  Modifier_Letter: "Lm",
+  Modifier_Symbol: "Sk",
+  Nonspacing_Mark: "Mn",
+  Number: "N",
+  Open_Punctuation: "Ps",
+  Other: "C",
+  Other_Letter: "Lo",
+  Other_Number: "No",
+  Other_Punctuation: "Po",
+  Other_Symbol: "So",
+  Paragraph_Separator: "Zp",
+  Private_Use: "Co",
+  Punctuation: "P",
+  punct: "P",
+  Separator: "Z",
+  Space_Separator: "Zs",
+  Spacing_Mark: "Mc",
+  Surrogate: "Cs",
+  Symbol: "S",
+  Titlecase_Letter: "Lt",
+  Unassigned: "Cn",
+  Uppercase_Letter: "Lu",
+};
+const SHORT_CATEGORIES = new Set(Object.values(GENERAL_CATEGORIES));
+const re2Names = new Map<string, boolean>();
+
+/** The name RE2 knows for an ECMA-262 property (general categories, scripts by long name), if any. */
+function re2PropertyName(name: string): string | undefined {
+  let n = name;
+  const eq = name.indexOf("=");
+  if (eq >= 0) {
+    const key = name.slice(0, eq);
+    const value = name.slice(eq + 1);
+    if (key === "General_Category" || key === "gc") n = value;
+    else if (key === "Script" || key === "sc") n = value;
+    else return undefined;
+  }
+  const short = GENERAL_CATEGORIES[n] ?? (SHORT_CATEGORIES.has(n) ? n : undefined);
+  const candidate = short ?? (eq >= 0 && /^[A-Z][a-z]+(?:_[A-Z][a-z]+)*$/.test(n) ? n : undefined);
+  if (candidate === undefined) return undefined;
+  let known = re2Names.get(candidate);
+  if (known === undefined) {
+    try {
+      RE2JS.compile(`\\p{${candidate}}`);
+      known = true;
+    } catch {
+      known = false;
+    }
+    re2Names.set(candidate, known);
+  }
+  return known ? candidate : undefined;
+}
+
 const propertyCache = new Map<string, Range[]>();
 
 /**
@@ -280,6 +355,14 @@ class Translator {
         if (end < 0) this.fail("invalid", "unterminated property escape");
         const name = String.fromCodePoint(...this.cps.slice(this.pos + 1, end));
         this.pos = end + 1;
+        try {
+          new RegExp(`\\p{${name}}`, "u");
+        } catch (err) {
+          throw new PatternError("invalid", `unknown Unicode property \\p{${name}}`, { cause: err });
+        }
+        // RE2's own tables for categories and scripts; the JavaScript engine's data for the rest.
+        const native = re2PropertyName(name);
+        if (native !== undefined) return { set: `\\${ch}{${native}}` };
         const ranges = ch === "p" ? propertyRanges(name) : complement(propertyRanges(name));
         return { set: inClass ? rangesBody(ranges) : rangesClass(ranges) };
       }

@@ -353,7 +353,7 @@ export function prepareJsonSchema(
   checkRefCycles(schema);
   let built: { validate: JsonValidator; engine: JsonEngineKind };
   try {
-    built = buildJsonValidator({ schema, dialect: fallback, formats, documents, maxIssues: MAX_ISSUES, baseUri });
+    built = buildJsonValidator({ schema, dialect: fallback, formats, documents, maxIssues: MAX_ISSUES, baseUri }, true, true);
   } catch (err) {
     throw compileFailure(err, self);
   }
