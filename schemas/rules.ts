@@ -96,12 +96,3 @@ export const COMPATIBILITY_RULES: readonly CompatibilityRule[] = Object.freeze([
   ),
   rule("avro", "avro.union-branch-added", "forward", "a union branch was added: old readers cannot read data that uses it"),
 ]);
-
-const BY_ID = new Map(COMPATIBILITY_RULES.map((r) => [r.id, r]));
-
-/** The rule with this id; throws on an unknown id (a bug). */
-export function ruleById(id: string): CompatibilityRule {
-  const r = BY_ID.get(id);
-  if (r === undefined) throw new Error(`unknown compatibility rule ${id}`);
-  return r;
-}

@@ -204,9 +204,6 @@ export const idKeyword = (d: JsonDialect): "id" | "$id" => (d === "draft-04" ? "
 /** Whether `$ref` makes its sibling keywords ignored (draft-07 and before). */
 export const refOverridesSiblings = (d: JsonDialect): boolean => d === "draft-04" || d === "draft-06" || d === "draft-07";
 
-/** Whether boolean schemas (`true`/`false`) are allowed (draft-06 on). */
-export const booleanSchemas = (d: JsonDialect): boolean => d !== "draft-04";
-
 const require = createRequire(import.meta.url);
 const ajvRef = (path: string): unknown => require(`ajv/dist/refs/${path}`);
 
@@ -313,9 +310,4 @@ export function builtInDocuments(): ReadonlyMap<string, unknown> {
   docs.set("https://json-schema.org/draft/2020-12/meta/format-assertion", FORMAT_ASSERTION_2020);
   builtIns = docs;
   return docs;
-}
-
-/** Whether a URI (without fragment) is one of the built-in meta-schemas. */
-export function isBuiltIn(uri: string): boolean {
-  return builtInDocuments().has(uri);
 }

@@ -153,12 +153,6 @@ export function formatCheck(name: string): FormatCheck | undefined {
   return CHECKS.get(name);
 }
 
-/** Every format Junction checks. */
-export const KNOWN_FORMATS: readonly string[] = [...CHECKS.keys()].sort();
-
-/** Formats whose check is approximate (documented): it may accept some invalid strings. */
-export const APPROXIMATE_FORMATS: readonly string[] = ["idn-email", "idn-hostname", "iri", "iri-reference"];
-
 /** ajv `addFormat` definitions for the formats ajv-formats lacks. */
 export function extraAjvFormats(): Record<string, (s: string) => boolean> {
   const out: Record<string, (s: string) => boolean> = {};

@@ -518,11 +518,6 @@ export function compileRe2(pattern: string): RE2JS {
   return re;
 }
 
-/** Whether `pattern` matches somewhere in `s` (ECMA-262 `test` semantics), run by RE2. */
-export function testPattern(re: RE2JS, s: string): boolean {
-  return re.test(s);
-}
-
 /** ajv `code.regExp` engine backed by re2js; used for `pattern` and `patternProperties`. */
 export const re2RegExpEngine: RegExpEngine = Object.assign(
   (pattern: string, _flags: string) => {

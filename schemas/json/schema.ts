@@ -64,11 +64,6 @@ export function parseJsonDefinition(definition: string): unknown {
   return schema;
 }
 
-/** Parses a JSON Schema definition; kept for callers that only need the document. */
-export function parseJsonSchema(definition: string): { schema: unknown } {
-  return { schema: parseJsonDefinition(definition) };
-}
-
 function sourceOptions(src: SchemaSource): { formats: FormatMode; dialect: JsonDialect; baseUri: string | undefined } {
   const formats = src.formats ?? "assert";
   if (formats !== "assert" && formats !== "annotate") {
