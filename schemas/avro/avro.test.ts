@@ -141,6 +141,14 @@ describe("Avro: validate, decode, encode", () => {
     expect(nulls.validate(Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0]))).toMatchObject({ ok: false });
   });
 
+  it("keeps __proto__ as a plain key of records and maps", async () => {
+    const s = loadSchema(await prep({ type: "record", name: "P", fields: [{ name: "__proto__", type: { type: "map", values: "int" } }] }));
+    const value = JSON.parse('{"__proto__": {"__proto__": 1, "a": 2}}') as Record<string, unknown>;
+    const decoded = s.decode(s.encode(value)) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(JSON.stringify(decoded)).toBe('{"__proto__":{"__proto__":1,"a":2}}');
+  });
+
   it("encode refuses values that do not fit, naming the field", async () => {
     const s = loadSchema(await prep(ORDER));
     const attempt = (v: unknown) => {

@@ -170,6 +170,11 @@ class Reader {
   }
 }
 
+// A plain data property, even for the key "__proto__" (a valid Avro name and map key).
+function put(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function jsonNumber(v: number): number | string {
   if (Number.isFinite(v)) return v;
   return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
@@ -218,7 +223,7 @@ function read(r: Reader, t: AnyType, path: string, depth: number, budget: { empt
   if (depth >= MAX_AVRO_DEPTH) throw new AvroDataError(path, "depth", `values nest deeper than ${MAX_AVRO_DEPTH}`);
   if (t.typeName === "record" || t.typeName === "error") {
     const out: Record<string, unknown> = {};
-    for (const f of t.fields ?? []) out[f.name] = read(r, f.type as AnyType, `${path}/${pointerSegment(f.name)}`, depth + 1, budget);
+    for (const f of t.fields ?? []) put(out, f.name, read(r, f.type as AnyType, `${path}/${pointerSegment(f.name)}`, depth + 1, budget));
     return out;
   }
   if (t.typeName === "array" || t.typeName === "map") {
@@ -249,7 +254,7 @@ function read(r: Reader, t: AnyType, path: string, depth: number, budget: { empt
             throw new AvroDataError(path, "utf8", "a map key holds invalid UTF-8");
           }
           if (Object.hasOwn(obj, key)) throw new AvroDataError(path, "map", `the map key ${JSON.stringify(key)} appears twice`);
-          obj[key] = read(r, item, `${path}/${pointerSegment(key)}`, depth + 1, budget);
+          put(obj, key, read(r, item, `${path}/${pointerSegment(key)}`, depth + 1, budget));
         } else arr.push(read(r, item, `${path}/${arr.length}`, depth + 1, budget));
       }
     }
@@ -262,7 +267,9 @@ function read(r: Reader, t: AnyType, path: string, depth: number, budget: { empt
       throw new AvroDataError(path, "union", `union index ${i} is out of range (${t.types?.length ?? 0} branches)`);
     if (branch.typeName === "null") return null;
     const name = branch.branchName as string;
-    return { [name]: read(r, branch, `${path}/${pointerSegment(name)}`, depth + 1, budget) };
+    const wrapped: Record<string, unknown> = {};
+    put(wrapped, name, read(r, branch, `${path}/${pointerSegment(name)}`, depth + 1, budget));
+    return wrapped;
   }
   throw new AvroDataError(path, "type", `unsupported Avro type ${t.typeName}`);
 }
