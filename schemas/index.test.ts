@@ -11,26 +11,44 @@ const here = dirname(fileURLToPath(import.meta.url));
 describe("schemas front door", () => {
   it("exports the documented values", () => {
     expect(Object.keys(schemas).sort()).toEqual([
+      "CANONICAL_COMPATIBILITY_MODES",
       "COMPATIBILITY_MODES",
       "COMPATIBILITY_RULES",
+      "DEFAULT_ASYNC_THRESHOLD_BYTES",
+      "DEFAULT_JSON_DIALECT",
+      "DEFAULT_SCHEMA_LIMITS",
+      "DEFAULT_SCHEMA_WORKER_POOL_OPTIONS",
+      "JSON_DIALECTS",
+      "LEGACY_COMPATIBILITY_MODES",
       "MAX_SCHEMA_BYTES",
+      "SCHEMA_ERROR_RETRIABLE",
       "SCHEMA_TYPES",
       "SchemaError",
       "SchemaValidationError",
       "assertCompatible",
       "checkCompatibility",
+      "createSchemaWorkerPool",
+      "diffSchemas",
+      "isCompatibilityMode",
+      "isSchemaError",
       "loadSchema",
+      "normalizeCompatibilityMode",
       "prepareSchema",
+      "protoImportPath",
+      "referenceUri",
+      "resolveSchemaLimits",
+      "resolveSchemaWorkerPoolOptions",
+      "schemaReferences",
     ]);
     expect(schemas.MAX_SCHEMA_BYTES).toBe(256 * 1024);
   });
 
   it("refuses an unknown schema type or a missing definition", async () => {
-    await expect(prepareSchema({ type: "avro", definition: "{}" } as unknown as SchemaSource)).rejects.toMatchObject({
+    await expect(prepareSchema({ type: "xml", definition: "{}" } as unknown as SchemaSource)).rejects.toMatchObject({
       code: "SCHEMA_INVALID",
     });
     await expect(prepareSchema({ type: "json" } as unknown as SchemaSource)).rejects.toBeInstanceOf(SchemaError);
-    expect(() => loadSchema({ type: "avro", definition: "{}", fingerprint: "x" } as unknown as PreparedSchema)).toThrow(SchemaError);
+    expect(() => loadSchema({ type: "xml", definition: "{}", fingerprint: "x" } as unknown as PreparedSchema)).toThrow(SchemaError);
   });
 
   it("assertCompatible throws SCHEMA_INCOMPATIBLE with the changes", async () => {
@@ -70,7 +88,7 @@ describe("compatibility rule table", () => {
     };
     walk(here);
     const emitted = new Set(
-      sources.flatMap((s) => [...s.matchAll(/"((?:json|protobuf|schema)\.[a-z]+-[a-z-]+)"/g)].map((m) => m[1] as string)),
+      sources.flatMap((s) => [...s.matchAll(/"((?:json|protobuf|avro|schema)\.[a-z]+-[a-z-]+)"/g)].map((m) => m[1] as string)),
     );
     expect(emitted.size).toBeGreaterThan(20);
     expect([...emitted].sort()).toEqual([...ids].sort());

@@ -19,6 +19,12 @@ export const ERROR_CODES = {
   SCHEMA_VERSION_NOT_FOUND: { retriable: false, message: "the schema has no such version" },
   SCHEMA_INVALID: { retriable: false, message: "the schema definition is invalid" },
   SCHEMA_TOO_LARGE: { retriable: false, message: "the schema definition is larger than allowed" },
+  SCHEMA_TOO_COMPLEX: {
+    retriable: false,
+    message: "the schema is over a complexity limit, or a schema job ran over its time or memory budget",
+  },
+  SCHEMA_OPTIONS_INVALID: { retriable: false, message: "invalid schema limits, pool options or compatibility mode" },
+  SCHEMA_UNAVAILABLE: { retriable: true, message: "the schema worker pool is busy, closed or lost a worker" },
   SCHEMA_INCOMPATIBLE: { retriable: false, message: "the new schema version breaks the compatibility mode" },
   SCHEMA_IN_USE: { retriable: false, message: "the schema is attached to a station" },
   SCHEMA_VALIDATION_FAILED: { retriable: false, message: "the message does not match the station's schema" },

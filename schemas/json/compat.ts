@@ -1,5 +1,6 @@
 import { jsonEqual, pointerSegment } from "../common.js";
 import type { BreakingChange } from "../types.js";
+import { valueSet } from "./equal.js";
 import { compileRe2 } from "./regexp.js";
 import { asObject, isSchemaLike, localRefPointer, resolvePointer } from "./walk.js";
 
@@ -133,7 +134,11 @@ function accepts(types: Set<string>, t: string): boolean {
 }
 
 function show(values: unknown[]): string {
-  return values.map((v) => JSON.stringify(v)).join(", ");
+  const shown = values
+    .slice(0, 10)
+    .map((v) => JSON.stringify(v))
+    .join(", ");
+  return values.length > 10 ? `${shown} (and ${values.length - 10} more)` : shown;
 }
 
 function checkTypes(ctx: Ctx, r: Obj, w: Obj, path: string): void {
@@ -154,7 +159,9 @@ function checkEnum(ctx: Ctx, r: Obj, w: Obj, path: string): void {
     report(ctx, "enum", where, `${ctx.reader} only accepts ${show(readerValues)}; ${ctx.writer} has no such restriction`);
     return;
   }
-  const missing = writerValues.filter((v) => !readerValues.some((x) => jsonEqual(x, v)));
+  // A set of canonical values: linear, however long both enums are.
+  const accepted = valueSet(readerValues);
+  const missing = writerValues.filter((v) => !accepted(v));
   if (missing.length > 0) {
     report(ctx, "enum", where, `${ctx.reader} does not accept ${show(missing)}, which ${ctx.writer} allows`);
   }
@@ -278,6 +285,8 @@ interface Bound {
 
 function bound(s: Obj, inclusiveKey: string, exclusiveKey: string, lower: boolean): Bound | undefined {
   const inc = typeof s[inclusiveKey] === "number" ? (s[inclusiveKey] as number) : undefined;
+  // draft-04: a boolean exclusiveMinimum/exclusiveMaximum makes the bound beside it exclusive.
+  if (s[exclusiveKey] === true) return inc === undefined ? undefined : { value: inc, exclusive: true };
   const exc = typeof s[exclusiveKey] === "number" ? (s[exclusiveKey] as number) : undefined;
   if (inc === undefined) return exc === undefined ? undefined : { value: exc, exclusive: true };
   if (exc === undefined) return { value: inc, exclusive: false };
@@ -294,11 +303,12 @@ function checkNumericBound(ctx: Ctx, r: Obj, w: Obj, path: string, lower: boolea
   ] as const) {
     const rv = r[key];
     if (typeof rv !== "number") continue;
+    const strict = exclusive || r[exc] === true;
     // The writer's bound must be at least as strict as each of the reader's.
     let ok = false;
     if (wb !== undefined) {
       if (lower ? wb.value > rv : wb.value < rv) ok = true;
-      else if (wb.value === rv) ok = !exclusive || wb.exclusive;
+      else if (wb.value === rv) ok = !strict || wb.exclusive;
     }
     if (!ok) {
       const theirs = wb === undefined ? "no limit" : `${wb.exclusive ? (lower ? ">" : "<") : lower ? ">=" : "<="} ${wb.value}`;

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { arch, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { SchemaError } from "../errors.js";
 
 /** The file name the definition is compiled as; buf's messages refer to it. */
@@ -16,8 +16,8 @@ export interface BufError {
   message: string;
 }
 
-/** How long one `buf build` may run. */
-const BUF_TIMEOUT_MS = 30_000;
+/** How long one `buf build` may run by default. */
+export const BUF_TIMEOUT_MS = 30_000;
 
 const require = createRequire(import.meta.url);
 
@@ -51,7 +51,12 @@ function bufCommand(): { file: string; prefix: string[] } {
   return cachedCommand;
 }
 
-function run(file: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: Buffer; stderr: string; error?: Error }> {
+function run(
+  file: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string; error?: Error }> {
   return new Promise((resolve) => {
     execFile(
       file,
@@ -60,7 +65,8 @@ function run(file: string, args: string[], cwd: string): Promise<{ code: number 
         cwd,
         encoding: "buffer",
         maxBuffer: 64 * 1024 * 1024,
-        timeout: BUF_TIMEOUT_MS,
+        timeout: timeoutMs,
+        killSignal: "SIGKILL",
         env: { ...process.env, BUF_CACHE_DIR: process.env.BUF_CACHE_DIR ?? join(tmpdir(), "junction-buf-cache") },
       },
       (error, stdout, stderr) => {
@@ -98,20 +104,34 @@ export function parseBufErrors(stderr: string): BufError[] {
   return out;
 }
 
+/** Options of {@link bufBuild}. */
+export interface BufBuildOptions {
+  /** Where the temporary directory is made. @defaultValue the OS temporary directory */
+  tmpRoot?: string;
+  /** More files of the module, by relative path (imported schemas). */
+  files?: ReadonlyMap<string, string>;
+  /** How long buf may run, in milliseconds. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
 /**
  * Compiles .proto text with `buf build` in a temporary directory and returns the binary
  * google.protobuf.FileDescriptorSet, imports (well-known types) included. Compile errors become
  * SCHEMA_INVALID with the first error's file, line and column; failing to run buf is a plain Error.
  */
-export async function bufBuild(definition: string, options: { tmpRoot?: string } = {}): Promise<Uint8Array> {
+export async function bufBuild(definition: string, options: BufBuildOptions = {}): Promise<Uint8Array> {
   const dir = await mkdtemp(join(options.tmpRoot ?? tmpdir(), "junction-schema-"));
   try {
     await writeFile(join(dir, PROTO_FILE_NAME), definition, "utf8");
+    for (const [path, text] of options.files ?? []) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text, "utf8");
+    }
     // A buf.yaml makes the temp dir the module root, so no stray config above it is picked up.
     await writeFile(join(dir, "buf.yaml"), "version: v2\n", "utf8");
     const { file, prefix } = bufCommand();
     const args = [...prefix, "build", ".", "--output", "-#format=binpb", "--exclude-source-info", "--error-format", "json"];
-    const result = await run(file, args, dir);
+    const result = await run(file, args, dir, options.timeoutMs ?? BUF_TIMEOUT_MS);
     if (result.code === 0) return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
     const errors = parseBufErrors(result.stderr);
     // buf exits 100 for compile errors ("file annotations"); anything else is buf failing to run.
@@ -119,6 +139,13 @@ export async function bufBuild(definition: string, options: { tmpRoot?: string }
       const first = errors[0] as BufError;
       throw new SchemaError("SCHEMA_INVALID", `invalid .proto at ${first.file}:${first.line}:${first.column}: ${first.message}`, {
         details: { ...first, errors },
+      });
+    }
+    if (result.error !== undefined && (result.error as { killed?: boolean }).killed === true) {
+      const max = options.timeoutMs ?? BUF_TIMEOUT_MS;
+      throw new SchemaError("SCHEMA_TOO_COMPLEX", `the schema is too complex: buf build ran over ${max} ms`, {
+        details: { limit: "timeoutMs", max, actual: max },
+        cause: result.error,
       });
     }
     throw new Error(`buf build failed (exit ${result.code ?? "signal"}): ${result.stderr.trim() || result.error?.message || "no output"}`, {

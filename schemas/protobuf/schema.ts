@@ -9,9 +9,21 @@ import {
   type JsonValue,
 } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { assertSchemaSize, fingerprint } from "../common.js";
+import { fingerprint } from "../common.js";
 import { SchemaError, SchemaValidationError } from "../errors.js";
-import type { CompiledSchema, LoadOptions, PreparedSchema, SchemaIssue, SchemaSource, ValidationResult } from "../types.js";
+import { validateAsyncWith } from "../async.js";
+import { assertDefinitionSize, tooComplex, type SchemaLimits } from "../limits.js";
+import type {
+  CompiledSchema,
+  LoadOptions,
+  PreparedSchema,
+  ReferencedSchema,
+  ReferenceRequest,
+  SchemaIssue,
+  SchemaReference,
+  SchemaSource,
+  ValidationResult,
+} from "../types.js";
 import { bufBuild, PROTO_FILE_NAME } from "./buf.js";
 import { scanWire } from "./wire.js";
 
@@ -87,11 +99,108 @@ function normalizeProto(definition: string): string {
     .trim();
 }
 
-/** Compiles .proto text with buf and resolves the message type. */
-export async function prepareProtobufSchema(src: SchemaSource): Promise<PreparedSchema> {
-  assertSchemaSize(src.definition);
-  const bytes = await bufBuild(src.definition);
+const IMPORT_RE = /^\s*import\s+(?:public\s+|weak\s+)?"junction\/([a-z0-9][a-z0-9_-]{0,63})@([1-9][0-9]{0,8})\.proto"\s*;/gm;
+
+/** The import path of a referenced schema version: `junction/<name>@<version>.proto`. */
+export function protoImportPath(name: string, version: number): string {
+  return `junction/${name}@${version}.proto`;
+}
+
+/** The registered schemas a .proto imports (`import "junction/<name>@<version>.proto";`). */
+export function protobufReferenceRequests(definition: string): ReferenceRequest[] {
+  const out: ReferenceRequest[] = [];
+  const seen = new Set<string>();
+  for (const m of definition.matchAll(IMPORT_RE)) {
+    const key = `${m[1]}@${m[2]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ kind: "version", name: m[1] as string, version: Number(m[2]) });
+  }
+  return out;
+}
+
+/** The imported files (the closure) and what to record, from the supplied references. */
+function importedFiles(
+  definition: string,
+  supplied: readonly ReferencedSchema[],
+  limits: Readonly<Required<SchemaLimits>>,
+): { files: Map<string, string>; recorded: SchemaReference[] } {
+  const byKey = new Map(supplied.map((r) => [`${r.name}@${r.version}`, r]));
+  const files = new Map<string, string>();
+  const recorded: SchemaReference[] = [];
+  const visit = (text: string, who: string): void => {
+    for (const req of protobufReferenceRequests(text)) {
+      if (req.kind !== "version") continue;
+      const key = `${req.name}@${req.version}`;
+      const path = protoImportPath(req.name, req.version);
+      if (files.has(path)) continue;
+      const ref = byKey.get(key);
+      if (ref === undefined) {
+        throw new SchemaError("SCHEMA_INVALID", `${who} imports ${path}, but schema ${key} was not supplied`, {
+          details: { file: PROTO_FILE_NAME, message: "missing reference", missing: { name: req.name, version: req.version } },
+        });
+      }
+      if (ref.prepared.type !== "protobuf") {
+        throw new SchemaError("SCHEMA_INVALID", `${path} is a ${ref.prepared.type} schema; a .proto can only import .proto schemas`, {
+          details: { file: PROTO_FILE_NAME, message: "not a protobuf schema", reference: key },
+        });
+      }
+      files.set(path, ref.prepared.definition);
+      recorded.push({ name: ref.name, version: ref.version });
+      if (recorded.length > limits.maxReferences) {
+        throw tooComplex("maxReferences", limits.maxReferences, recorded.length, "the number of referenced schema versions");
+      }
+      visit(ref.prepared.definition, path);
+    }
+  };
+  visit(definition, "the schema");
+  recorded.sort((a, b) => (a.name === b.name ? a.version - b.version : a.name < b.name ? -1 : 1));
+  return { files, recorded };
+}
+
+/** The files a .proto imports from the registry (the closure), by import path. */
+export function protobufImports(
+  definition: string,
+  supplied: readonly ReferencedSchema[],
+  limits: Readonly<Required<SchemaLimits>>,
+): Map<string, string> {
+  return importedFiles(definition, supplied, limits).files;
+}
+
+function checkProtobufLimits(registry: FileRegistry, limits: Readonly<Required<SchemaLimits>>): void {
+  let fields = 0;
+  const file = registry.getFile(PROTO_FILE_NAME);
+  if (file === undefined) return;
+  const visit = (m: DescMessage, depth: number): void => {
+    if (depth > limits.maxDepth) throw tooComplex("maxDepth", limits.maxDepth, depth, "the nesting of message declarations", m.typeName);
+    fields += m.fields.length;
+    if (fields > limits.maxProperties)
+      throw tooComplex("maxProperties", limits.maxProperties, fields, "the number of message fields", m.typeName);
+    for (const e of m.nestedEnums) {
+      if (e.values.length > limits.maxEnumValues)
+        throw tooComplex("maxEnumValues", limits.maxEnumValues, e.values.length, "the number of enum values", e.typeName);
+    }
+    m.nestedMessages.forEach((n) => visit(n, depth + 1));
+  };
+  for (const e of file.enums) {
+    if (e.values.length > limits.maxEnumValues)
+      throw tooComplex("maxEnumValues", limits.maxEnumValues, e.values.length, "the number of enum values", e.typeName);
+  }
+  file.messages.forEach((m) => visit(m, 1));
+}
+
+/** Compiles .proto text with buf (imported schemas beside it) and resolves the message type. */
+export async function prepareProtobufSchema(
+  src: SchemaSource,
+  references: readonly ReferencedSchema[],
+  limits: Readonly<Required<SchemaLimits>>,
+  build: (definition: string, files: ReadonlyMap<string, string>) => Promise<Uint8Array> = (d, files) => bufBuild(d, { files }),
+): Promise<PreparedSchema> {
+  assertDefinitionSize(src.definition, limits);
+  const { files, recorded } = importedFiles(src.definition, references, limits);
+  const bytes = await build(src.definition, files);
   const registry = openDescriptorSet(bytes);
+  checkProtobufLimits(registry, limits);
   const desc = resolveMessage(registry, src.messageType);
   const prepared: PreparedSchema = {
     type: "protobuf",
@@ -99,6 +208,7 @@ export async function prepareProtobufSchema(src: SchemaSource): Promise<Prepared
     messageType: desc.typeName,
     descriptorSetBase64: Buffer.from(bytes).toString("base64"),
     fingerprint: fingerprint("protobuf", normalizeProto(src.definition), desc.typeName),
+    ...(recorded.length > 0 ? { references: recorded } : {}),
   };
   loadProtobufSchema(prepared); // anything the runtime cannot handle fails now, not at first use
   return prepared;
@@ -150,6 +260,7 @@ export function loadProtobufSchema(prepared: PreparedSchema, opts: LoadOptions =
     type: "protobuf",
     messageType: desc.typeName,
     validate,
+    validateAsync: validateAsyncWith(validate, prepared, opts),
     decode(payload) {
       const result = validate(payload);
       if (!result.ok) throw new SchemaValidationError(result.issues);
