@@ -8,6 +8,8 @@ import { registerTui } from "./commands/tui.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerFunction } from "./commands/function.js";
 import { registerDls, registerGroup } from "./commands/dls.js";
+import { registerUser } from "./commands/user.js";
+import { registerNatsConfig } from "./commands/nats-config.js";
 import { processIo, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -36,5 +38,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerFunction(program, io);
   registerDls(program, io);
   registerGroup(program, io);
+  registerUser(program, io);
+  registerNatsConfig(program, io);
   return program;
 }

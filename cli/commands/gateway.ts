@@ -53,6 +53,8 @@ export function registerGateway(program: Command, io: Io): void {
         issuerSeed: cfg.authIssuerSeed,
         systemUser: cfg.systemUser,
         systemPassword: cfg.systemPassword,
+        bootstrapTenants: cfg.bootstrap.tenants,
+        bootstrapUsers: cfg.bootstrap.users,
       },
     });
     io.err(`gateway ${gw.id} serving ${cfg.natsUrl.join(",")}${gw.httpUrl ? `; HTTP on ${gw.httpUrl}` : ""}\n`);

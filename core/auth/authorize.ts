@@ -26,7 +26,7 @@ const consumeGroup: Rule = (id, b) =>
   canConsume(id.grants, str(b, "station"), str(b, "group"))
     ? undefined
     : `consume as group '${str(b, "group")}' of station '${str(b, "station")}'`;
-/** User management: a tenant admin for its own tenant's users; an operator for any. */
+/** User management: a tenant admin for its own tenant's users; an operator for any (body `tenant`, or the Jn-Tenant header checked before). */
 const manageUsers: Rule = (id, b) => {
   if (!id.grants.admin) return "manage users";
   const t = typeof b["tenant"] === "string" ? (b["tenant"] as string) : id.tenant;

@@ -48,6 +48,7 @@ import {
   DLS_STREAM,
   Headers,
   JunctionError,
+  assertName,
   errorFromNats,
   parseDlsSubject,
   parseSchemaTag,
@@ -239,6 +240,10 @@ async function compose(
     clock,
     logger: logger.child("auth"),
   });
+  for (const name of authOptions.bootstrapTenants) {
+    assertName("tenant", name);
+    if (await tenantRecords.create(name, { name, createdAt: isoNow(clock) })) await tenants.get(name);
+  }
   for (const b of authOptions.bootstrapUsers) {
     const now = isoNow(clock);
     const tenant = b.tenant ?? DEFAULT_TENANT;

@@ -7,7 +7,10 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
 import { JunctionError } from "../protocol/index.js";
+import { dirname, resolve } from "node:path";
+import { resolveGrants } from "../auth/index.js";
 import { LogLevel } from "../support/index.js";
+import type { BootstrapUser } from "./options.js";
 
 /** One setting: its flag (none for a secret's value), its environment variable and its schema. */
 interface Setting {
@@ -104,6 +107,12 @@ export const GATEWAY_SETTINGS = {
     schema: { enum: Object.values(LogLevel) },
     help: "debug, info, warn, error or silent",
   },
+  bootstrapFile: {
+    flag: "--bootstrap-file",
+    env: "JUNCTION_BOOTSTRAP_FILE",
+    schema: str,
+    help: "JSON of tenants and users to create at startup when absent ({tenants: [...], users: [{name, tenant?, passwordFile, grants}]})",
+  },
 } as const satisfies Record<string, Setting>;
 
 /** A setting's name. */
@@ -126,6 +135,8 @@ export interface GatewayConfig {
   httpHost: string;
   metricsToken: string | undefined;
   logLevel: LogLevel;
+  /** Tenants and users to create at startup when absent (passwords read from their files). */
+  bootstrap: { tenants: string[]; users: BootstrapUser[] };
 }
 
 /** Defaults of the settings that have one. */
@@ -219,6 +230,7 @@ export function resolveGatewayConfig(
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
     metricsToken: opt("metricsToken"),
     logLevel: (opt("logLevel") as LogLevel | undefined) ?? DEFAULT_GATEWAY_CONFIG.logLevel,
+    bootstrap: opt("bootstrapFile") !== undefined ? readBootstrap(opt("bootstrapFile")!) : { tenants: [], users: [] },
   };
   if (cfg.authMode === "callout" && cfg.authIssuerSeed === undefined) {
     throw new JunctionError(
@@ -231,4 +243,38 @@ export function resolveGatewayConfig(
     throw new JunctionError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together", { details: { flag: "--tls-cert" } });
   }
   return cfg;
+}
+
+/** Reads a bootstrap file: tenants and users (each user's password from its own file, relative to this one). */
+function readBootstrap(file: string): { tenants: string[]; users: BootstrapUser[] } {
+  const s: Setting = GATEWAY_SETTINGS.bootstrapFile;
+  const bad = (why: string) =>
+    new JunctionError("INVALID_ARGUMENT", `--bootstrap-file ${file}: ${why}`, { details: { flag: s.flag, env: s.env } });
+  let v: unknown;
+  try {
+    v = JSON.parse(readSecretFile(file, s));
+  } catch (err) {
+    if (err instanceof JunctionError) throw err;
+    throw bad(`not JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null) throw bad("must be an object {tenants, users}");
+  const o = v as { tenants?: unknown; users?: unknown };
+  const tenants = o.tenants ?? [];
+  if (!Array.isArray(tenants) || tenants.some((t) => typeof t !== "string")) throw bad("tenants must be a list of names");
+  const users = o.users ?? [];
+  if (!Array.isArray(users)) throw bad("users must be a list");
+  return {
+    tenants: tenants as string[],
+    users: users.map((u: unknown, i) => {
+      const x = u as { name?: unknown; tenant?: unknown; passwordFile?: unknown; grants?: unknown };
+      if (typeof x?.name !== "string" || typeof x.passwordFile !== "string") throw bad(`users[${i}] needs name and passwordFile`);
+      const password = readSecretFile(resolve(dirname(file), x.passwordFile), s);
+      return {
+        name: x.name,
+        password,
+        ...(typeof x.tenant === "string" ? { tenant: x.tenant } : {}),
+        grants: resolveGrants(x.grants),
+      };
+    }),
+  };
 }

@@ -32,6 +32,8 @@ export interface GatewayAuthOptions {
   /** A system-account user, to close the connections of users whose rights change (at once instead of at the next reconnect). */
   systemUser?: string | undefined;
   systemPassword?: string | undefined;
+  /** Tenants created at startup when absent. */
+  bootstrapTenants?: string[] | undefined;
   /** Users created at startup when absent (their password is set only then). */
   bootstrapUsers?: BootstrapUser[] | undefined;
   /** User names kept for the deployment's own users (they cannot be created as application users). @default ["gateway", "sys"] */
@@ -139,6 +141,7 @@ export const DEFAULT_GATEWAY_AUTH_OPTIONS: ResolvedGatewayAuthOptions = Object.f
   mode: "callout",
   clientAccount: "CLIENTS",
   ttlMs: 3_600_000,
+  bootstrapTenants: [],
   bootstrapUsers: [],
   reservedUsers: ["gateway", "sys"],
 });
@@ -152,6 +155,7 @@ export function resolveGatewayAuthOptions(o: GatewayAuthOptions = {}): ResolvedG
     ttlMs: check.int(10_000, 30 * 24 * 3600 * 1000),
     systemUser: check.string,
     systemPassword: check.string,
+    bootstrapTenants: check.any,
     bootstrapUsers: check.any,
     reservedUsers: check.any,
   }) as ResolvedGatewayAuthOptions;

@@ -33,9 +33,9 @@ function notFound(name: string): JunctionError {
 
 /** The `user.*`, `tenant.*` and `auth.whoami` handlers (authorized before they run; see core/auth). */
 export function userHandlers(d: UserHandlerDeps): Record<string, ApiHandler> {
-  /** The tenant a user operation is about: the body's (operators) or the asker's own. */
-  const tenantOf = async (b: Record<string, unknown>, id: Identity): Promise<string> => {
-    const t = typeof b["tenant"] === "string" ? b["tenant"] : id.tenant;
+  /** The tenant a user operation is about: the body's, else the one the request acts in. */
+  const tenantOf = async (b: Record<string, unknown>, ctx: { scope: { tenant: string } }): Promise<string> => {
+    const t = typeof b["tenant"] === "string" ? b["tenant"] : ctx.scope.tenant;
     if (t !== DEFAULT_TENANT) {
       assertName("tenant", t);
       if (!(await d.tenants.get(t))) throw new JunctionError("TENANT_NOT_FOUND", `tenant '${t}' not found`, { details: { tenant: t } });
@@ -54,8 +54,8 @@ export function userHandlers(d: UserHandlerDeps): Record<string, ApiHandler> {
 
   return {
     "auth.whoami": async (_b, { identity }): Promise<Identity> => identity,
-    "user.create": async (b, { identity }) => {
-      const tenant = await tenantOf(b, identity);
+    "user.create": async (b, ctx) => {
+      const tenant = await tenantOf(b, ctx);
       const name = b["name"];
       assertName("user", name);
       if (d.reserved.includes(name))
@@ -67,29 +67,29 @@ export function userHandlers(d: UserHandlerDeps): Record<string, ApiHandler> {
       if (!(await d.users.create(name, rec))) throw new JunctionError("USER_EXISTS", `user '${name}' exists`, { details: { user: name } });
       return { ...userView(rec), ...(p.generated ? { password: p.password } : {}) };
     },
-    "user.get": async (b, { identity }): Promise<UserView> => userView(await mustGet(b["name"], await tenantOf(b, identity))),
-    "user.list": async (b, { identity }): Promise<UserView[]> => {
-      const tenant = await tenantOf(b, identity);
+    "user.get": async (b, ctx): Promise<UserView> => userView(await mustGet(b["name"], await tenantOf(b, ctx))),
+    "user.list": async (b, ctx): Promise<UserView[]> => {
+      const tenant = await tenantOf(b, ctx);
       return (await d.users.list()).filter((u) => u.tenant === tenant).map(userView);
     },
-    "user.update": async (b, { identity }) => {
-      const u = await mustGet(b["name"], await tenantOf(b, identity));
+    "user.update": async (b, ctx) => {
+      const u = await mustGet(b["name"], await tenantOf(b, ctx));
       const next: UserRecord = { ...u, grants: resolveGrants(b["grants"]), updatedAt: isoNow(d.clock) };
       await d.users.put(u.name, next);
       // New rights apply now: the user's connections reconnect and get them.
       const disconnected = await d.auth.disconnect(u.name);
       return { ...userView(next), disconnected };
     },
-    "user.rotate-password": async (b, { identity }) => {
-      const u = await mustGet(b["name"], await tenantOf(b, identity));
+    "user.rotate-password": async (b, ctx) => {
+      const u = await mustGet(b["name"], await tenantOf(b, ctx));
       const p = password(b);
       await d.users.put(u.name, { ...u, password: await hashPassword(p.password), updatedAt: isoNow(d.clock) });
       const disconnected = await d.auth.disconnect(u.name);
       return { name: u.name, disconnected, ...(p.generated ? { password: p.password } : {}) };
     },
-    "user.delete": async (b, { identity }) => {
-      const u = await mustGet(b["name"], await tenantOf(b, identity));
-      if (u.name === identity.user)
+    "user.delete": async (b, ctx) => {
+      const u = await mustGet(b["name"], await tenantOf(b, ctx));
+      if (u.name === ctx.identity.user)
         throw new JunctionError("INVALID_ARGUMENT", "a user cannot delete itself", { details: { user: u.name } });
       await d.users.delete(u.name);
       const disconnected = await d.auth.disconnect(u.name);
