@@ -18,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.{ts,tsx}", "test/e2e/**/*.test.{ts,tsx}"],
+          include: ["test/integration/**/*.test.{ts,tsx}", "test/security/**/*.test.{ts,tsx}", "test/e2e/**/*.test.{ts,tsx}"],
           pool: "forks",
           execArgv,
           // Each file starts its own nats-server; two cores, so keep concurrency low.

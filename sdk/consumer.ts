@@ -191,7 +191,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.maxMsgDeliveries !== undefined) config.maxMsgDeliveries = o.maxMsgDeliveries;
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
-    await client.groups.create(o.station, o.group, config);
+    const info = await client.groups.create(o.station, o.group, config);
     const c = new Consumer(o.station, o.group);
     c.#schemas = client.schemaCache;
     c.#onMessage = o.onMessage;
@@ -205,7 +205,7 @@ export class Consumer implements AsyncIterable<Message> {
     } catch {
       /* decoding falls back to decode() */
     }
-    const stream = subjects.stationStream(o.station);
+    const stream = info.stream ?? subjects.stationStream(o.station);
     const push = (m: JsMsg) => c.#push(m);
     c.#messages =
       o.maxMessages !== undefined

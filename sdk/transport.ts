@@ -229,7 +229,16 @@ function natsTransport(nc: NatsConnection): Transport {
       return renewing;
     },
     close() {
-      closing ??= nc.isClosed() ? Promise.resolve() : nc.drain().catch(() => {});
+      // Drain when connected (pending replies arrive); a connection that is down (a removed user
+      // can never reconnect) is closed at once rather than waiting for a reconnect.
+      closing ??= nc.isClosed()
+        ? Promise.resolve()
+        : state === "connected"
+          ? Promise.race([nc.drain(), new Promise<void>((r) => setTimeout(r, 5000).unref())]).then(
+              () => nc.close(),
+              () => nc.close(),
+            )
+          : nc.close();
       return closing;
     },
   };

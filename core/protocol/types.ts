@@ -68,6 +68,8 @@ export interface GroupConfig {
 export interface GroupInfo {
   station: string;
   name: string;
+  /** The JetStream stream members pull from (a tenant's streams carry its name). */
+  stream?: string | undefined;
   config: GroupConfig;
   stats: {
     /** Messages not yet delivered to the group. */

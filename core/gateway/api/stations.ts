@@ -65,10 +65,12 @@ export function groupInfo(
   rec: GroupRecord,
   s: GroupState | undefined,
   extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 },
+  stream?: string,
 ): GroupInfo {
   return {
     station: rec.station,
     name: rec.name,
+    ...(stream !== undefined ? { stream } : {}),
     config: rec.config,
     stats: {
       pending: s?.pending ?? 0,
@@ -235,7 +237,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
       const refresh = d.needsReconnect?.(ctx, rec, name, !existing) === true;
       return {
-        ...groupInfo(grec, state, await extra(ctx, rec.name, name, state)),
+        ...groupInfo(grec, state, await extra(ctx, rec.name, name, state), ctx.scope.stationStream(rec.name)),
         created: !existing,
         ...(refresh ? { reconnect: true } : {}),
       };
