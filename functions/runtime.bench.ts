@@ -1,0 +1,145 @@
+/**
+ * Micro-benchmark of the function path: messages per second of an identity function
+ * (`export default (m) => m`) over 1 KiB JSON objects in batches of 500, and the CPU the calling
+ * process spends per message (what the gateway pays on its event loop).
+ *
+ * - in-process: a sandbox in this process, called directly (no worker), payloads copied in as
+ *   objects (structured clone) or as JSON text;
+ * - out-of-process: the runtime (worker processes), payloads given as objects or with their
+ *   JSON bytes (`FnMessage.json`, what a JSON station has), one batch at a time and with two
+ *   batches in flight.
+ *
+ * Run: `node --no-node-snapshot --import tsx functions/runtime.bench.ts [seconds per case]`.
+ */
+import { fileURLToPath } from "node:url";
+import { executeBatch } from "./executor.js";
+import { createFunctionRuntime } from "./index.js";
+import type { FnMessage, FunctionSpec } from "./index.js";
+import { packPayloads, Sandbox } from "./sandbox.js";
+import type { SandboxInput } from "./sandbox.js";
+
+const BATCH = 500;
+const SIZE = 1024;
+
+/** The 1 KiB order the gateway benchmarks send. */
+function order(): Record<string, unknown> {
+  const base = {
+    id: "ord-000000000001",
+    ts: 1_760_000_000_000,
+    customer: { name: "Ada Lovelace", email: "ada@example.com" },
+    amount: 129.95,
+    currency: "EUR",
+    tags: ["priority", "gift", "eu"],
+    note: "",
+  };
+  base.note = "n".repeat(SIZE - Buffer.byteLength(JSON.stringify(base)));
+  return base;
+}
+
+/** One result row. */
+export interface BenchRow {
+  name: string;
+  messagesPerSec: number;
+  usPerMessage: number;
+  /** CPU time of this process per message, µs (user + system). */
+  callerCpuUsPerMessage: number;
+}
+
+async function measure(name: string, ms: number, inFlight: number, batch: () => Promise<number>): Promise<BenchRow> {
+  for (let i = 0; i < 5; i++) await batch();
+  let messages = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const lane = async (): Promise<void> => {
+    while (performance.now() - t0 < ms) messages += await batch();
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    name,
+    messagesPerSec: (messages * 1000) / elapsed,
+    usPerMessage: (elapsed * 1000) / messages,
+    callerCpuUsPerMessage: (cpu.user + cpu.system) / messages,
+  };
+}
+
+/** Runs every case for about `ms` each. */
+export async function runFunctionBench(ms = 2000): Promise<BenchRow[]> {
+  const source = "export default (m) => m";
+  const spec: FunctionSpec = { name: "identity", version: 1, source, timeoutMs: 1000, memoryMb: 32 };
+  const context = { station: "bench", inputs: {}, function: { name: "identity", version: 1 } };
+  const payload = order();
+  const text = JSON.stringify(payload);
+  const bytes = new TextEncoder().encode(text);
+  const headers = { "Jn-Producer": "bench" };
+  const rows: BenchRow[] = [];
+
+  // In-process: one sandbox here, no worker.
+  const sandbox = await Sandbox.create(spec, { maxOutputBytes: 1024 * 1024, logCap: 200 });
+  const here = { sandbox: () => Promise.resolve(sandbox) };
+  const limits = { timeoutMs: 1000, budgetMs: 5000 };
+  const headersJson = JSON.stringify(Array.from({ length: BATCH }, () => headers));
+  const distinct = Array.from({ length: BATCH }, () => JSON.parse(text) as unknown);
+  rows.push(
+    await measure("in-process, objects copied in", ms, 1, async () => {
+      const input: SandboxInput = { ...packPayloads("V".repeat(BATCH), distinct), headers: headersJson, context };
+      return (await executeBatch(here, input, limits)).outcomes.textLens.length;
+    }),
+  );
+  const texts = Array.from({ length: BATCH }, () => text);
+  rows.push(
+    await measure("in-process, JSON text in", ms, 1, async () => {
+      const input: SandboxInput = { ...packPayloads("J".repeat(BATCH), texts), headers: headersJson, context };
+      return (await executeBatch(here, input, limits)).outcomes.textLens.length;
+    }),
+  );
+  sandbox.dispose();
+
+  // Out of process: the runtime.
+  const runtime = createFunctionRuntime({ poolSize: 2 });
+  try {
+    const objects = (): FnMessage[] => Array.from({ length: BATCH }, () => ({ payload, headers: { ...headers } }));
+    const withJson = (): FnMessage[] => Array.from({ length: BATCH }, () => ({ payload, headers: { ...headers }, json: bytes }));
+    const check = (out: { ok: boolean }[]): number => {
+      if (out.length !== BATCH || !out.every((o) => o.ok)) throw new Error("the identity function failed");
+      return out.length;
+    };
+    rows.push(await measure("out-of-process, objects in", ms, 1, async () => check(await runtime.runBatch(spec, context, objects()))));
+    rows.push(await measure("out-of-process, JSON bytes in", ms, 1, async () => check(await runtime.runBatch(spec, context, withJson()))));
+    rows.push(
+      await measure("out-of-process, JSON bytes in, 2 batches in flight", ms, 2, async () =>
+        check(await runtime.runBatch(spec, context, withJson())),
+      ),
+    );
+    const touch: FunctionSpec = { ...spec, name: "touch", source: "export default (m) => { m.payload.seen = true; return m; }" };
+    rows.push(
+      await measure("out-of-process, JSON bytes in, function changes the payload", ms, 1, async () =>
+        check(await runtime.runBatch(touch, context, withJson())),
+      ),
+    );
+  } finally {
+    await runtime.close();
+  }
+  return rows;
+}
+
+/** The rows as a printable table. */
+export function benchTable(rows: BenchRow[]): string {
+  const head = ["identity fn, 1 KiB JSON, batches of 500", "msgs/s", "µs/msg", "caller CPU µs/msg"];
+  const body = rows.map((r) => [
+    r.name,
+    Math.round(r.messagesPerSec).toLocaleString("en-US"),
+    r.usPerMessage.toFixed(2),
+    r.callerCpuUsPerMessage.toFixed(2),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const seconds = Number(process.argv[2] ?? "2");
+  console.log(benchTable(await runFunctionBench(seconds * 1000)));
+}
