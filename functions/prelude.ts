@@ -539,20 +539,23 @@ export const PRELUDE_SOURCE = String.raw`
   function makeMessage(i, kind, data, headers) {
     if (kind !== "J") return { __proto__: TextMessage, payload: data, headers: headers };
     const lazy = { text: data, value: undefined, read: false, get: null };
-    const m = { __proto__: JsonMessage, payload: undefined, headers: headers };
-    lazy.get = function () {
-      if (!lazy.read) {
-        lazy.value = parseJson(lazy.text);
+    const m = {
+      __proto__: JsonMessage,
+      get payload() {
+        if (!lazy.read) {
+          lazy.value = parseJson(lazy.text);
+          lazy.read = true;
+        }
+        return lazy.value;
+      },
+      set payload(v) {
+        lazy.value = v;
         lazy.read = true;
-      }
-      return lazy.value;
+      },
+      headers: headers,
     };
-    defineProperty(m, "payload", {
-      get: lazy.get,
-      set: function (v) { lazy.value = v; lazy.read = true; },
-      enumerable: true,
-      configurable: true,
-    });
+    // Kept to tell, on the way out, that the property was not redefined.
+    lazy.get = getOwnPropertyDescriptor(m, "payload").get;
     lazies[i] = lazy;
     return m;
   }
