@@ -186,6 +186,64 @@ describe("runBatch", () => {
   });
 });
 
+describe("payloads", () => {
+  const ctx = { station: "raw", inputs: {}, function: { name: "fn", version: 1 } };
+
+  it("message.json() reads a schemaless payload (a string or UTF-8 bytes) as JSON; on JSON payloads it is the payload", async () => {
+    runtime = createFunctionRuntime();
+    const source = `export default (m) => {
+      if (m.payload === "bad") { try { m.json(); } catch (e) { return { payload: e.name }; } }
+      const data = m.json();
+      return { payload: { ...data, seen: true, same: data === m.payload }, headers: m.headers };
+    }`;
+    const out = await runtime.runBatch(spec(source), ctx, [
+      msg('{"a":1}'),
+      msg(new TextEncoder().encode('\ufeff{"b":"ü"}')),
+      msg({ c: 3 }),
+      { payload: { ignored: true }, headers: {}, json: new TextEncoder().encode('{"d":4}') },
+      msg("bad"),
+    ]);
+    expect(out.map((o) => o.ok && o.messages[0]?.payload)).toEqual([
+      { a: 1, seen: true, same: false },
+      { b: "ü", seen: true, same: false },
+      { c: 3, seen: true, same: true },
+      { d: 4, seen: true, same: true },
+      "SyntaxError",
+    ]);
+  });
+
+  it("a JSON payload the function does not touch comes back as the same bytes, decoded only when read", async () => {
+    runtime = createFunctionRuntime();
+    const text = '{ "spaced" : [1, 2.50] }';
+    const json = new TextEncoder().encode(text);
+    const out = await runtime.runBatch(spec("export default (m) => { m.headers.x = '1'; return [m, m]; }"), ctx, [
+      { payload: undefined, headers: { h: "v" }, json },
+    ]);
+    const [a, b] = out[0]?.ok ? out[0].messages : [];
+    expect(Buffer.from(a?.json ?? []).toString()).toBe(text);
+    expect(Buffer.from(b?.json ?? []).toString()).toBe(text);
+    expect(a).toEqual({ payload: { spaced: [1, 2.5] }, headers: { h: "v", x: "1" } });
+  });
+
+  it("a payload that was read, changed or redefined is serialized again", async () => {
+    runtime = createFunctionRuntime();
+    const source = `export default (m) => {
+      if (m.headers.k === "read") { m.payload.n++; return m; }
+      if (m.headers.k === "assign") { m.payload = { replaced: true }; return m; }
+      Object.defineProperty(m, "payload", { value: "redefined", enumerable: true });
+      return m;
+    }`;
+    const json = new TextEncoder().encode('{"n":1}');
+    const out = await runtime.runBatch(
+      spec(source),
+      ctx,
+      ["read", "assign", "define"].map((k) => ({ payload: undefined, headers: { k }, json })),
+    );
+    expect(out.map((o) => o.ok && o.messages[0]?.payload)).toEqual([{ n: 2 }, { replaced: true }, "redefined"]);
+    expect(out.map((o) => o.ok && o.messages[0]?.json !== undefined)).toEqual([true, true, false]);
+  });
+});
+
 describe("logs, stats, evict, close", () => {
   it("keeps console lines per function in a bounded ring", async () => {
     let t = 1000;
