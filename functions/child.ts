@@ -227,7 +227,11 @@ export class WorkerChild {
       if (p.kind === "check") p.resolve(checkReply(meta) as RunReply & CheckReply);
       else p.resolve(this.#runReply(meta, frame, p.count) as RunReply & CheckReply);
     } catch (e) {
-      p.reject(e);
+      // An answer that does not decode: the worker is not trusted any further.
+      const text = `the worker sent an answer that does not decode (${e instanceof Error ? e.message : String(e)})`;
+      p.resolve(this.#failedReply(p.kind, p.count, "crashed", text) as RunReply & CheckReply);
+      this.kill("crashed");
+      return;
     }
     if (meta.fatal === true) this.retire();
     this.#reapIfIdle();
