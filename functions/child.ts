@@ -35,6 +35,8 @@ export type CheckReply = { ok: true } | { ok: false; error: FunctionError };
 interface Pending {
   kind: "run" | "check";
   count: number;
+  /** The JSON texts of a run's input messages (see codec.ts). */
+  jsonTexts?: (Uint8Array | string | undefined)[];
   resolve: (r: RunReply & CheckReply) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
@@ -156,11 +158,11 @@ export class WorkerChild {
     budgetMs: number,
     budgetLabelMs: number,
   ): Promise<RunReply> {
-    const { kinds, textBytes, parts } = encodeBatch(messages);
+    const { kinds, jsonTexts, textBytes, parts } = encodeBatch(messages);
     const id = nextRequest++;
     const meta: Record<string, unknown> = { t: "run", id, iso, ctx: context, budgetMs, budgetLabelMs, kinds, tb: textBytes };
     if (spec !== undefined) meta.spec = spec;
-    return this.#request(id, "run", messages.length, budgetMs, encodeFrame(meta, parts));
+    return this.#request(id, "run", messages.length, budgetMs, encodeFrame(meta, parts), jsonTexts);
   }
 
   /** Compiles and starts a module in a throwaway isolate. */
@@ -197,7 +199,14 @@ export class WorkerChild {
     this.#child.kill("SIGKILL");
   }
 
-  #request<T>(id: number, kind: Pending["kind"], count: number, budgetMs: number, frame: Buffer): Promise<T> {
+  #request<T>(
+    id: number,
+    kind: Pending["kind"],
+    count: number,
+    budgetMs: number,
+    frame: Buffer,
+    jsonTexts?: (Uint8Array | string | undefined)[],
+  ): Promise<T> {
     if (this.#state === "exited") {
       return Promise.resolve(this.#failedReply(kind, count, "crashed", "the worker process had already exited") as T);
     }
@@ -207,7 +216,9 @@ export class WorkerChild {
         this.#hungRequest = id;
         this.kill("hung");
       }, budgetMs + HUNG_GRACE_MS);
-      this.#pending.set(id, { kind, count, resolve: resolve as Pending["resolve"], reject, timer });
+      const pending: Pending = { kind, count, resolve: resolve as Pending["resolve"], reject, timer };
+      if (jsonTexts !== undefined) pending.jsonTexts = jsonTexts;
+      this.#pending.set(id, pending);
       this.#socket.write(frame);
     });
   }
@@ -225,7 +236,7 @@ export class WorkerChild {
     clearTimeout(p.timer);
     try {
       if (p.kind === "check") p.resolve(checkReply(meta) as RunReply & CheckReply);
-      else p.resolve(this.#runReply(meta, frame, p.count) as RunReply & CheckReply);
+      else p.resolve(this.#runReply(meta, frame, p.count, p.jsonTexts) as RunReply & CheckReply);
     } catch (e) {
       // An answer that does not decode: the worker is not trusted any further.
       const text = `the worker sent an answer that does not decode (${e instanceof Error ? e.message : String(e)})`;
@@ -237,7 +248,7 @@ export class WorkerChild {
     this.#reapIfIdle();
   }
 
-  #runReply(meta: Record<string, unknown>, frame: Frame, count: number): RunReply {
+  #runReply(meta: Record<string, unknown>, frame: Frame, count: number, jsonTexts: Pending["jsonTexts"]): RunReply {
     const created = typeof meta.created === "number" ? meta.created : 0;
     if (meta.invalid !== undefined) {
       return { outcomes: [], logs: [], calls: 0, created, invalid: toFunctionError(meta.invalid) };
@@ -247,7 +258,7 @@ export class WorkerChild {
       return { ...reply, created };
     }
     const reply: RunReply = {
-      outcomes: decodeOutcomes(frame, count, meta.tb),
+      outcomes: decodeOutcomes(frame, count, meta.tb, jsonTexts),
       logs: Array.isArray(meta.logs) ? (meta.logs as LogLine[]) : [],
       calls: typeof meta.calls === "number" ? meta.calls : 0,
       created,

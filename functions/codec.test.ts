@@ -96,6 +96,23 @@ describe("outcomes", () => {
     expect((v?.payload as { nested: Uint8Array }).nested.buffer.byteLength).toBe(1);
   });
 
+  it("output that reuses an input's JSON text (R<i>) gets that text without it being sent back", () => {
+    const input = new TextEncoder().encode('{"in":1}');
+    const { parts, textBytes } = encodeOutcomes({
+      shape: JSON.stringify([[1, "R0", { h: "1" }, "R1", {}]]),
+      text: "",
+      textLens: [],
+      binary: [],
+    });
+    const frame = roundTrip(encodeFrame({ t: "result", tb: textBytes }, parts));
+    const [out] = decodeOutcomes(frame, 1, frame.meta.tb, [input, '{"from":"object"}']);
+    const [a, b] = out?.ok ? out.messages : [];
+    expect(a?.json).toBe(input);
+    expect(a).toEqual({ payload: { in: 1 }, headers: { h: "1" } });
+    expect(b?.payload).toEqual({ from: "object" });
+    expect(() => decodeOutcomes(frame, 1, frame.meta.tb, [])).toThrow(/has no JSON text/);
+  });
+
   it("a JSON message with a byte order mark decodes", () => {
     const m = jsonMessage(Buffer.from("\ufeff[1]"), {});
     expect(m.payload).toEqual([1]);

@@ -157,6 +157,8 @@ export class PartCursor {
 export interface EncodedBatch {
   /** One {@link PayloadTag} per message. */
   kinds: string;
+  /** Each `J` message's JSON text (bytes or string), by message index: output tagged `R<i>` reuses it. */
+  jsonTexts: (Uint8Array | string | undefined)[];
   /** Byte length of each `J` and `S` payload's text, in order. */
   textBytes: number[];
   /** The headers JSON, the texts, then one part per other payload. */
@@ -169,6 +171,7 @@ export function encodeBatch(messages: readonly FnMessage[]): EncodedBatch {
   const headers = new Array<Record<string, string>>(messages.length);
   const texts: Segment[] = [];
   const textBytes: number[] = [];
+  const jsonTexts = new Array<Uint8Array | string | undefined>(messages.length);
   const parts: Part[] = ["", texts];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as FnMessage;
@@ -179,6 +182,7 @@ export function encodeBatch(messages: readonly FnMessage[]): EncodedBatch {
       kinds += "J";
       texts.push(json);
       textBytes.push(json.byteLength);
+      jsonTexts[i] = json;
     } else if (typeof p === "string") {
       kinds += "S";
       texts.push(p);
@@ -191,13 +195,14 @@ export function encodeBatch(messages: readonly FnMessage[]): EncodedBatch {
       const text = JSON.stringify(p);
       texts.push(text);
       textBytes.push(Buffer.byteLength(text));
+      jsonTexts[i] = text;
     } else {
       kinds += "V";
       parts.push(serialize(p));
     }
   }
   parts[0] = JSON.stringify(headers);
-  return { kinds, textBytes, parts };
+  return { kinds, jsonTexts, textBytes, parts };
 }
 
 /** Whether `v` survives JSON unchanged: plain objects and arrays of strings, finite numbers, booleans and null. */
@@ -297,8 +302,16 @@ export function encodeOutcomes(packed: PackedOutcomes): { parts: Part[]; textByt
   return { parts, textBytes: textByteLens(packed.text, packed.textLens) };
 }
 
-/** The runtime's side of {@link encodeOutcomes}. */
-export function decodeOutcomes(frame: Frame, count: number, textBytes: unknown): FnOutcome[] {
+/**
+ * The runtime's side of {@link encodeOutcomes}. `jsonTexts` are the JSON texts of the batch's
+ * input messages ({@link EncodedBatch}), for output that reuses them.
+ */
+export function decodeOutcomes(
+  frame: Frame,
+  count: number,
+  textBytes: unknown,
+  jsonTexts: readonly (Uint8Array | string | undefined)[] = [],
+): FnOutcome[] {
   const cursor = new PartCursor(frame);
   const shape = JSON.parse(cursor.next().toString("utf8")) as unknown[][];
   if (!Array.isArray(shape) || shape.length !== count) throw new Error("the worker returned the wrong number of outcomes");
@@ -318,7 +331,11 @@ export function decodeOutcomes(frame: Frame, count: number, textBytes: unknown):
     for (let j = 1; j + 1 < o.length; j += 2) {
       const tag = o[j] as PayloadTag;
       const headers = o[j + 1] as Record<string, string>;
-      if (tag === "J" || tag === "S") {
+      if (tag[0] === "R") {
+        const text = jsonTexts[Number(tag.slice(1))];
+        if (text === undefined) throw new Error(`the worker referred to input ${tag.slice(1)}, which has no JSON text`);
+        messages.push(jsonMessage(typeof text === "string" ? Buffer.from(text) : text, headers));
+      } else if (tag === "J" || tag === "S") {
         const len = lens[t++];
         if (len === undefined) throw new Error("the worker sent fewer texts than messages");
         const b = texts.subarray(at, at + len);
@@ -336,7 +353,7 @@ export function decodeOutcomes(frame: Frame, count: number, textBytes: unknown):
  * A message whose payload is JSON text: `payload` is decoded on first read, `json` (not
  * enumerable) holds the bytes. Assigning `payload` replaces it and clears `json`.
  */
-export function jsonMessage(bytes: Buffer, headers: Record<string, string>): FnMessage {
+export function jsonMessage(bytes: Uint8Array, headers: Record<string, string>): FnMessage {
   let value: unknown;
   let decoded = false;
   const m = {
@@ -344,7 +361,7 @@ export function jsonMessage(bytes: Buffer, headers: Record<string, string>): FnM
       if (!decoded) {
         // A UTF-8 byte order mark is not JSON; JSON stations accept it.
         const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-        value = JSON.parse(bytes.toString("utf8", bom ? 3 : 0));
+        value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8", bom ? 3 : 0));
         decoded = true;
       }
       return value;

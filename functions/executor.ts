@@ -121,7 +121,7 @@ export async function executeBatch(
         return run;
       }
       const unpacked = unpackOutcomes(result.packed);
-      batch.forEach((index, k) => (outcomes[index] = unpacked[k]));
+      batch.forEach((index, k) => (outcomes[index] = renumber(unpacked[k] as SandboxOutcome, batch)));
       todo = rest;
       continue;
     }
@@ -150,7 +150,7 @@ export async function executeBatch(
       logs.push(...progress.logs);
       batch.forEach((index, k) => {
         const o = progress.outcomes[k];
-        if (o !== null && o !== undefined) outcomes[index] = o;
+        if (o !== null && o !== undefined) outcomes[index] = renumber(o, batch);
       });
     }
     const left = batch.filter((i) => outcomes[i] === undefined);
@@ -176,4 +176,18 @@ export async function executeBatch(
   }
   run.outcomes = packOutcomes(outcomes.map((o) => o ?? [0, "threw", "the message was not run"]));
   return run;
+}
+
+/** An outcome of a call over `batch` (a subset), with its `R<i>` references made batch-wide. */
+function renumber(o: SandboxOutcome, batch: readonly number[]): SandboxOutcome {
+  if (o[0] !== 1) return o;
+  let copy: unknown[] | undefined;
+  for (let j = 1; j + 2 < o.length; j += 3) {
+    const tag = o[j];
+    if (typeof tag === "string" && tag.startsWith("R")) {
+      copy ??= [...o];
+      copy[j] = `R${String(batch[Number(tag.slice(1))])}`;
+    }
+  }
+  return copy ?? o;
 }

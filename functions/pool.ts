@@ -157,6 +157,16 @@ export class WorkerPool {
     this.#notify();
   }
 
+  /** Drops the isolates of one function version (busy ones when released). */
+  drop(name: string, version: number): void {
+    const key = versionKey(name, version);
+    const v = this.#versions.get(key);
+    if (v === undefined) return;
+    this.#versions.delete(key);
+    this.#retire(v);
+    this.#notify();
+  }
+
   /** The pool's state. */
   stats(): FunctionPoolStats {
     let isolates = 0;

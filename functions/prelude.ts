@@ -27,9 +27,9 @@
  * `V` (any other payload, copied as it is); the texts of the `J` and `S` messages concatenated in
  * `text` with their lengths in `textLens`; the `B` and `V` payloads in `binary`; the headers of
  * all messages as one JSON array. A `J` payload is decoded when the function first reads it; one
- * it returns unread goes back as the same text. Output: per message `[0, kind, text]` for a
- * failure, or `[1, tag, data, headers, tag, data, headers, …]` with the same tags for the
- * messages it became; packed for the trip out by take().
+ * it returns unread goes back as a reference, tag `R<i>` (the same text as input message i).
+ * Output: per message `[0, kind, text]` for a failure, or `[1, tag, data, headers, tag, data,
+ * headers, …]` with the same tags for the messages it became; packed for the trip out by take().
  */
 export const PRELUDE_SOURCE = String.raw`
 (function (options) {
@@ -417,9 +417,10 @@ export const PRELUDE_SOURCE = String.raw`
     try { h = sanitizeHeaders(headers); } catch (e) { throw atPath(e, prefix + "headers"); }
     if (text !== null) {
       if (text.length + h.bytes > maxOutputBytes) throw atPath(bad("is larger than " + maxOutputBytes + " bytes"), prefix + "payload");
+      // "R<i>": the same JSON text as input message i; the host has it already.
       const k = out.length;
-      out[k] = "J";
-      out[k + 1] = text;
+      out[k] = "R" + i;
+      out[k + 1] = null;
       out[k + 2] = h.headers;
       return;
     }
@@ -525,7 +526,7 @@ export const PRELUDE_SOURCE = String.raw`
         if (tag === "J" || tag === "S") {
           text += data;
           textLens[textLens.length] = data.length;
-        } else binary[binary.length] = data;
+        } else if (tag === "B" || tag === "V") binary[binary.length] = data;
       }
       shape[i] = s;
     }

@@ -149,7 +149,10 @@ class FunctionRuntimeImpl implements FunctionRuntime {
       }
       outcomes = results.length === 1 ? (results[0] as ChunkResult).outcomes : results.flatMap((r) => r.outcomes);
       const fault = results.find((r) => r.fault !== undefined)?.fault;
-      if (fault !== undefined) this.#quarantine.record(spec.name, spec.version, fault.kind, fault.message);
+      if (fault !== undefined && this.#quarantine.record(spec.name, spec.version, fault.kind, fault.message) !== undefined) {
+        // Not run again until released: its isolates give their memory back now.
+        this.#pool.drop(spec.name, spec.version);
+      }
     }
     this.#count(spec.name, outcomes);
     return outcomes;

@@ -3,8 +3,11 @@ import { FunctionError } from "./errors.js";
 import { PRELUDE_SOURCE } from "./prelude.js";
 import type { FnFailureKind, FunctionContext, FunctionSpec } from "./types.js";
 
-/** How a payload travels: JSON text, a string, bytes, or any other value copied as it is. */
-export type PayloadTag = "J" | "S" | "B" | "V";
+/**
+ * How a payload travels: JSON text, a string, bytes, or any other value copied as it is; on the
+ * way out also `R<i>`, the same JSON text as input message i of the call (nothing is sent).
+ */
+export type PayloadTag = "J" | "S" | "B" | "V" | `R${number}`;
 
 /** One console line: level and text. */
 export type LogLine = [level: "log" | "warn" | "error", message: string];
@@ -335,7 +338,8 @@ export function unpackPayloads(p: PackedPayloads): unknown[] {
       const len = p.textLens[t++] as number;
       out[i] = p.text.slice(at, at + len);
       at += len;
-    } else out[i] = p.binary[b++];
+    } else if (kind === "B" || kind === "V") out[i] = p.binary[b++];
+    else out[i] = null;
   }
   return out;
 }
@@ -351,7 +355,7 @@ export function packPayloads(kinds: string, payloads: readonly unknown[]): Packe
     if (kind === "J" || kind === "S") {
       texts.push(d as string);
       textLens.push((d as string).length);
-    } else binary.push(d);
+    } else if (kind === "B" || kind === "V") binary.push(d);
   }
   return { kinds, text: texts.join(""), textLens, binary };
 }
@@ -359,34 +363,45 @@ export function packPayloads(kinds: string, payloads: readonly unknown[]): Packe
 /** Turns packed outcomes back into one {@link SandboxOutcome} per message. */
 export function unpackOutcomes(packed: PackedOutcomes): SandboxOutcome[] {
   const shape = JSON.parse(packed.shape) as unknown[][];
-  let kinds = "";
-  for (const o of shape) if (o[0] === 1) for (let j = 1; j + 1 < o.length; j += 2) kinds += String(o[j]);
-  const payloads = unpackPayloads({ kinds, text: packed.text, textLens: packed.textLens, binary: packed.binary });
-  let k = 0;
+  let at = 0;
+  let t = 0;
+  let b = 0;
   return shape.map((o) => {
     if (o[0] !== 1) return o;
     const full: unknown[] = [1];
-    for (let j = 1; j + 1 < o.length; j += 2) full.push(o[j], payloads[k++], o[j + 1]);
+    for (let j = 1; j + 1 < o.length; j += 2) {
+      const tag = String(o[j]);
+      let data: unknown = null;
+      if (tag === "J" || tag === "S") {
+        const len = packed.textLens[t++] as number;
+        data = packed.text.slice(at, at + len);
+        at += len;
+      } else if (tag === "B" || tag === "V") data = packed.binary[b++];
+      full.push(tag, data, o[j + 1]);
+    }
     return full;
   });
 }
 
 /** The inverse of {@link unpackOutcomes}. */
 export function packOutcomes(outcomes: readonly SandboxOutcome[]): PackedOutcomes {
-  let kinds = "";
-  const payloads: unknown[] = [];
+  const texts: string[] = [];
+  const textLens: number[] = [];
+  const binary: unknown[] = [];
   const shape = outcomes.map((o) => {
     if (o[0] !== 1) return o;
     const s: unknown[] = [1];
     for (let j = 1; j + 2 < o.length; j += 3) {
-      s.push(o[j], o[j + 2]);
-      kinds += String(o[j]);
-      payloads.push(o[j + 1]);
+      const tag = String(o[j]);
+      s.push(tag, o[j + 2]);
+      if (tag === "J" || tag === "S") {
+        texts.push(o[j + 1] as string);
+        textLens.push((o[j + 1] as string).length);
+      } else if (tag === "B" || tag === "V") binary.push(o[j + 1]);
     }
     return s;
   });
-  const { text, textLens, binary } = packPayloads(kinds, payloads);
-  return { shape: JSON.stringify(shape), text, textLens, binary };
+  return { shape: JSON.stringify(shape), text: texts.join(""), textLens, binary };
 }
 
 function timeoutMessage(ms: number): string {

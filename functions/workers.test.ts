@@ -248,6 +248,7 @@ describe("quarantine", () => {
     expect(rt.quarantined()).toEqual([entry]);
     expect(quarantined).toEqual([entry]);
 
+    expect(rt.poolStats().isolates).toBe(1); // thrower's; flaky's went with the quarantine
     const calls = rt.poolStats().sandboxCalls;
     const held = await rt.runBatch(flaky, context, [msg(1), msg(2)]);
     expect(held).toEqual([
