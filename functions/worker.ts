@@ -157,6 +157,12 @@ function onFrame(frame: Frame): void {
   }
 }
 
+// A terminal's Ctrl-C (or a signal to the whole process group) reaches the workers too: they
+// leave their ending to the runtime, which drains them on close; they still exit when the socket
+// closes, so they never outlive the gateway.
+process.on("SIGINT", () => undefined);
+process.on("SIGTERM", () => undefined);
+
 const reader = new FrameReader(onFrame);
 socket.on("data", (chunk: Buffer) => reader.push(chunk));
 // The parent is gone (or closed the channel): nothing left to do.

@@ -97,6 +97,21 @@ describe("worker processes", () => {
     expect(rt.poolStats().workers.map((w) => w.pid)).not.toContain(pid);
   });
 
+  it("workers leave their ending to the runtime: SIGINT and SIGTERM (a terminal's Ctrl-C) do not cut a batch", async () => {
+    const rt = start({ maxWorkers: 1 });
+    const slowish = spec("slowish", "export default (m) => { const end = Date.now() + 300; while (Date.now() < end) {} return m; }");
+    await expectHealthy(rt);
+    const pid = rt.poolStats().workers[0]?.pid as number;
+    const running = rt.runBatch(slowish, context, [msg(1)]);
+    await vi.waitFor(() => expect(rt.poolStats().workers[0]?.inFlight).toBe(1));
+    process.kill(pid, "SIGINT");
+    process.kill(pid, "SIGTERM");
+    expect(await running).toEqual([{ ok: true, messages: [msg(1)] }]);
+    expect(rt.poolStats().workers[0]?.pid).toBe(pid);
+    await rt.close();
+    expect(alive(pid)).toBe(false);
+  });
+
   it("a slow function does not hold up another function's batch (same worker or not)", async () => {
     for (const maxWorkers of [1, 4]) {
       const rt = start({ maxWorkers, batchTimeoutMs: 60_000, drainTimeoutMs: 100 });
