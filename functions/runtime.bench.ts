@@ -146,9 +146,8 @@ export async function runFunctionBench(ms = 2000): Promise<BenchRow[]> {
     }
   }
 
-  // In-process: one sandbox here, no worker. Loaded only now: isolated-vm in a process slows down
-  // that process's own JavaScript (measured: the out-of-process cases above cost the caller up
-  // to twice the CPU when it is loaded), which is one more reason the gateway does not load it.
+  // In-process: one sandbox here, no worker. isolated-vm is loaded only now, so the cases above
+  // measure a caller that does not load it, as the gateway does not.
   const { executeBatch } = await import("./executor.js");
   const { packPayloads, Sandbox } = await import("./sandbox.js");
   const sandbox = await Sandbox.create(spec, { maxOutputBytes: 1024 * 1024, logCap: 200 });
