@@ -127,7 +127,7 @@ export class WorkerChild {
     // Idle workers must not keep the gateway alive; a batch in flight holds a timer that does.
     this.#child.unref();
     this.#socket.unref();
-    (stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    (stderr as Socket | null)?.unref();
   }
 
   /** `starting` until the worker said it is ready, `retiring` once it takes no new work, then `exited`. */
