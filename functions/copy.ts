@@ -19,7 +19,8 @@ export function prepareMessages(messages: readonly FnMessage[]): FnMessage[] {
 
 const MAX_DEPTH = 200;
 
-function prepareValue(v: unknown, depth: number): unknown {
+/** {@link prepareMessages} for one value: exact copies of byte views, everything else as it is. */
+export function prepareValue(v: unknown, depth: number): unknown {
   if (typeof v !== "object" || v === null || depth > MAX_DEPTH) return v;
   if (ArrayBuffer.isView(v)) {
     if (v instanceof Uint8Array && v.constructor === Uint8Array && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) {

@@ -31,6 +31,26 @@ describe("examples", () => {
     expect(b?.ok && b.messages[0]?.headers.k).toBe("v");
   });
 
+  it("examples read JSON text on schemaless stations through message.json()", async () => {
+    const [stamped, plain] = await run("add-timestamp", {}, [
+      { payload: '{"id":2}', headers: {} },
+      { payload: "not json", headers: {} },
+    ]);
+    expect(stamped?.ok && (stamped.messages[0]?.payload as { receivedAt: string }).receivedAt).toMatch(/^\d{4}-/);
+    expect(plain?.ok && plain.messages[0]?.payload).toBe("not json");
+    const [redacted] = await run("redact-fields", { fields: "email" }, [{ payload: '{"email":"a@b.c","n":1}', headers: {} }]);
+    expect(redacted).toEqual({ ok: true, messages: [{ payload: { email: "***", n: 1 }, headers: {} }] });
+    const kept = await run("filter", { field: "type", equals: "order" }, [
+      { payload: '{"type":"order"}', headers: {} },
+      { payload: new TextEncoder().encode('{"type":"refund"}'), headers: {} },
+    ]);
+    expect(kept.map((o) => o.ok && o.messages.length)).toEqual([1, 0]);
+    const [parts] = await run("split", {}, [{ payload: '{"items":[1,2]}', headers: {} }]);
+    expect(parts?.ok && parts.messages.map((m) => m.payload)).toEqual([1, 2]);
+    const [enriched] = await run("enrich-from-inputs", { region: "eu" }, [{ payload: '{"id":1}', headers: {} }]);
+    expect(enriched).toEqual({ ok: true, messages: [{ payload: { region: "eu", id: 1 }, headers: {} }] });
+  });
+
   it("redact-fields masks the configured fields at any depth", async () => {
     const [out] = await run("redact-fields", { fields: "email, ssn" }, [
       { payload: { name: "Ada", email: "ada@example.com", nested: { ssn: "123", list: [{ email: "x" }] } }, headers: {} },

@@ -1,7 +1,8 @@
 /**
  * The function runtime: runs station functions — small JavaScript modules
- * `(message, context) => message | message[] | null` — in isolated-vm sandboxes, one call per
- * batch, with memory and time limits. The function registry and the gateway's produce pipeline
+ * `(message, context) => message | message[] | null` — in isolated-vm sandboxes inside a pool of
+ * worker processes, one call per batch, with memory and time limits, a total memory budget and
+ * quarantine of misbehaving versions. The function registry and the gateway's produce pipeline
  * build on this; this folder depends on nothing else in Junction.
  */
 export { checkFunctionSource } from "./check.js";
@@ -10,6 +11,7 @@ export {
   DEFAULT_FUNCTION_LIMITS,
   DEFAULT_FUNCTION_RUNTIME_OPTIONS,
   FUNCTION_LIMIT_RANGES,
+  FUNCTION_RUNTIME_OPTION_RANGES,
   resolveFunctionLimits,
   resolveFunctionRuntimeOptions,
 } from "./limits.js";
@@ -26,8 +28,14 @@ export type {
   FunctionContext,
   FunctionLimits,
   FunctionLogEntry,
+  FunctionPoolStats,
   FunctionSpec,
   FunctionStats,
   PipelineOutcome,
   PipelineStep,
+  QuarantineEntry,
+  QuarantineReason,
+  QuarantineReleaseEvent,
+  WorkerExitEvent,
+  WorkerStats,
 } from "./types.js";

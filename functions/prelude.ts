@@ -3,24 +3,36 @@
  * module. It
  *
  * 1. removes what a function must not have (`WebAssembly`, shared memory, finalizers) and
- *    replaces `console` with one that sends strings to the host;
+ *    replaces `console` with one that keeps formatted lines for the host;
  * 2. freezes every intrinsic (constructors, prototypes, `JSON`, `Math`…) and the global's own
  *    bindings, so that tampering (`Array.prototype.map = …`, `Object.prototype.x = 1`) fails
  *    instead of leaking into later calls. Properties that ordinary code assigns on instances
  *    (`this.name = …` in an Error subclass, `obj.toString = …`) are turned into accessors whose
  *    setter defines the property on the instance, the way SES tames the "override mistake";
- * 3. returns the batch runner: it calls the function once per message, sanitizes what comes
- *    back into plain data (checking types, cycles, size and headers), and reports one outcome per
- *    message.
+ * 3. returns the batch runner: it builds each message (decoding JSON payloads, adding
+ *    `message.json()`), calls the function once per message, sanitizes what comes back into
+ *    plain data (checking types, cycles, size and headers), encodes it for the trip back (JSON
+ *    text where the payload is JSON data), and reports one outcome per message. It records which
+ *    message is running, so that after a call is stopped the host can tell finished messages from
+ *    the one that ran out of time.
  *
  * The runner lives in a closure the function cannot reach; it uses only references taken
  * before the function's code ran.
  *
  * Written as plain JavaScript in a string: it is compiled inside the isolate, never by the host.
  * (No backticks or dollar-brace sequences inside.)
+ *
+ * Input of `run(kinds, text, textLens, binary, headersJson, context)`: one character per message
+ * in `kinds` — `J` (the payload's JSON text), `S` (a string payload), `B` (a Uint8Array payload),
+ * `V` (any other payload, copied as it is); the texts of the `J` and `S` messages concatenated in
+ * `text` with their lengths in `textLens`; the `B` and `V` payloads in `binary`; the headers of
+ * all messages as one JSON array. A `J` payload is decoded when the function first reads it; one
+ * it returns unread goes back as a reference, tag `R<i>` (the same text as input message i).
+ * Output: per message `[0, kind, text]` for a failure, or `[1, tag, data, headers, tag, data,
+ * headers, …]` with the same tags for the messages it became; packed for the trip out by take().
  */
 export const PRELUDE_SOURCE = String.raw`
-(function (hostLog, options) {
+(function (options) {
   "use strict";
   const g = globalThis;
   const O = Object;
@@ -33,6 +45,9 @@ export const PRELUDE_SOURCE = String.raw`
   const U8 = Uint8Array;
   const typedArrayTag = getOwnPropertyDescriptor(getPrototypeOf(U8.prototype), Symbol.toStringTag).get;
   const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const fromCharCode = String.fromCharCode;
+  const stringCharCodeAt = String.prototype.charCodeAt;
   const StringCtor = String;
   const isFiniteNumber = Number.isFinite;
   const promiseResolve = Promise.resolve.bind(Promise);
@@ -52,6 +67,10 @@ export const PRELUDE_SOURCE = String.raw`
   }
 
   let logCount = 0;
+  // [level, line] pairs since the host last took them.
+  let logs = [];
+  function hostLog(level, line) { logs[logs.length] = [level, line]; }
+  function takeLogs() { const l = logs; logs = []; return l; }
   function formatArg(v) {
     if (typeof v === "string") return v;
     if (v instanceof ErrorCtor) {
@@ -162,14 +181,84 @@ export const PRELUDE_SOURCE = String.raw`
   let fn = null;
   let outcomes = null;
   let pending = 0;
+  // The index of the message whose synchronous part is running (-1 outside the loop), and
+  // whether the loop is over (only promise continuations may still run).
+  let current = -1;
+  let syncDone = false;
 
+  function isBytes(v) {
+    try { return apply(typedArrayTag, v, []) === "Uint8Array"; } catch (x) { return false; }
+  }
+  function parseJson(text) {
+    if (text.length > 0 && apply(stringCharCodeAt, text, [0]) === 0xfeff) text = apply(stringSlice, text, [1]);
+    return parse(text);
+  }
+  function decodeUtf8(bytes) {
+    const n = bytes.length;
+    let i = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    let out = "";
+    const units = [];
+    while (i < n) {
+      const b = bytes[i++];
+      let cp = -1;
+      if (b < 0x80) cp = b;
+      else if (b >= 0xc2 && b < 0xe0) {
+        if (i < n && (bytes[i] & 0xc0) === 0x80) cp = ((b & 0x1f) << 6) | (bytes[i++] & 0x3f);
+      } else if (b >= 0xe0 && b < 0xf0) {
+        if (i + 1 < n && (bytes[i] & 0xc0) === 0x80 && (bytes[i + 1] & 0xc0) === 0x80) {
+          cp = ((b & 0x0f) << 12) | ((bytes[i] & 0x3f) << 6) | (bytes[i + 1] & 0x3f);
+          i += 2;
+          if (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000)) cp = -1;
+        }
+      } else if (b >= 0xf0 && b < 0xf5) {
+        if (i + 2 < n && (bytes[i] & 0xc0) === 0x80 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
+          cp = ((b & 0x07) << 18) | ((bytes[i] & 0x3f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f);
+          i += 3;
+          if (cp < 0x10000 || cp > 0x10ffff) cp = -1;
+        }
+      }
+      if (cp < 0) throw new TypeErrorCtor("the payload is not valid UTF-8");
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        units[units.length] = 0xd800 + (cp >> 10);
+        units[units.length] = 0xdc00 + (cp & 0x3ff);
+      } else units[units.length] = cp;
+      if (units.length >= 4096) { out += apply(fromCharCode, null, units); units.length = 0; }
+    }
+    return out + apply(fromCharCode, null, units);
+  }
+
+  // message.json(): the payload as JSON data. A JSON payload is already decoded; a string (or
+  // UTF-8 bytes) is parsed on each call.
+  function messageProto(method) {
+    harden(method);
+    const proto = {};
+    defineProperty(proto, "json", {
+      get: function () { return method; },
+      set: function (v) {
+        if (this === proto) throw new TypeErrorCtor("Cannot assign to read only property 'json' of a message prototype");
+        defineProperty(this, "json", { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: false,
+      configurable: false,
+    });
+    harden(proto);
+    return proto;
+  }
+  const JsonMessage = messageProto(function json() { return this.payload; });
+  const TextMessage = messageProto(function json() {
+    const p = this.payload;
+    if (typeof p === "string") return parseJson(p);
+    if (isBytes(p)) return parseJson(decodeUtf8(p));
+    return p;
+  });
 
   function BadOutput(message) {
     this.message = message;
     this.path = "";
   }
   function bad(message) { return new BadOutput(message); }
-  function failure(kind, message) { return { ok: false, kind: kind, message: message }; }
+  function failure(kind, message) { return [0, kind, message]; }
 
   function describeThrown(e) {
     try {
@@ -200,8 +289,10 @@ export const PRELUDE_SOURCE = String.raw`
   function clip(s) { return s.length > MAX_LOG_CHARS ? apply(stringSlice, s, [0, MAX_LOG_CHARS]) + "…" : s; }
 
 
-  // Copies v into fresh plain data, checking it; budget.bytes counts the size.
-  function sanitize(v, depth, stack, budget) {
+  // Checks that v is plain data; budget.bytes counts its size, budget.bin notes nested byte
+  // arrays. With copying, returns a fresh copy (each value read once, so what is checked is what
+  // is copied); without, returns v itself.
+  function sanitize(v, depth, stack, budget, copying) {
     switch (typeof v) {
       case "string":
         budget.bytes += v.length + 2;
@@ -227,29 +318,32 @@ export const PRELUDE_SOURCE = String.raw`
     if (depth >= MAX_DEPTH) throw bad("is nested more than " + MAX_DEPTH + " levels deep");
     for (let i = 0; i < depth; i++) if (stack[i] === v) throw bad("is cyclic (refers back to an enclosing object)");
     stack[depth] = v;
-    let tag;
-    try { tag = apply(typedArrayTag, v, []); } catch (x) { tag = undefined; }
-    if (tag !== undefined) {
-      if (tag !== "Uint8Array") throw bad("is a " + tag + "; only Uint8Array byte arrays are allowed");
-      budget.bytes += v.byteLength;
-      if (budget.bytes > maxOutputBytes) throw bad("is larger than " + maxOutputBytes + " bytes");
-      return new U8(v);
-    }
     if (isArray(v)) {
       const n = v.length;
-      const out = [];
+      const out = copying ? [] : null;
       budget.bytes += 2;
       for (let i = 0; i < n; i++) {
         const item = v[i];
+        let copy;
         try {
-          out[i] = item === undefined ? null : sanitize(item, depth + 1, stack, budget);
+          copy = item === undefined ? null : sanitize(item, depth + 1, stack, budget, copying);
         } catch (e) { throw atPath(e, "[" + i + "]"); }
+        if (copying) out[i] = copy;
         if (budget.bytes > maxOutputBytes) throw bad("is larger than " + maxOutputBytes + " bytes");
       }
-      return out;
+      return copying ? out : v;
     }
     const proto = getPrototypeOf(v);
     if (proto !== ObjectPrototype && proto !== null) {
+      let tag;
+      try { tag = apply(typedArrayTag, v, []); } catch (x) { tag = undefined; }
+      if (tag !== undefined) {
+        if (tag !== "Uint8Array") throw bad("is a " + tag + "; only Uint8Array byte arrays are allowed");
+        budget.bytes += v.byteLength;
+        if (depth > 0) budget.bin = true;
+        if (budget.bytes > maxOutputBytes) throw bad("is larger than " + maxOutputBytes + " bytes");
+        return copying ? new U8(v) : v;
+      }
       let name = "object";
       try {
         const c = proto.constructor;
@@ -257,23 +351,24 @@ export const PRELUDE_SOURCE = String.raw`
       } catch (x) { /* keep "object" */ }
       throw bad("is a " + name + " instance, which is not plain data (use plain objects, arrays, strings, numbers, booleans, null or Uint8Array)");
     }
-    const out = {};
+    const out = copying ? {} : null;
     budget.bytes += 2;
-    // Own enumerable string keys, each value read once (a getter runs once, so what is checked
-    // is what is copied). Symbol keys are ignored, as JSON does.
+    // Own enumerable string keys. Symbol keys are ignored, as JSON does.
     const ks = keys(v);
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i];
       const item = v[k];
       if (item === undefined) continue;
       let copy;
-      try { copy = sanitize(item, depth + 1, stack, budget); } catch (e) { throw atPath(e, "." + k); }
+      try { copy = sanitize(item, depth + 1, stack, budget, copying); } catch (e) { throw atPath(e, "." + k); }
       budget.bytes += k.length + 3;
-      if (k === "__proto__") defineProperty(out, k, { value: copy, writable: true, enumerable: true, configurable: true });
-      else out[k] = copy;
+      if (copying) {
+        if (k === "__proto__") defineProperty(out, k, { value: copy, writable: true, enumerable: true, configurable: true });
+        else out[k] = copy;
+      }
       if (budget.bytes > maxOutputBytes) throw bad("is larger than " + maxOutputBytes + " bytes");
     }
-    return out;
+    return copying ? out : v;
   }
 
   function sanitizeHeaders(h) {
@@ -305,40 +400,77 @@ export const PRELUDE_SOURCE = String.raw`
   }
 
   // where: "" for a single returned message, "[i]" for an element of a returned array.
-  function sanitizeMessage(m, where) {
+  // Appends tag, data and headers of the message to out.
+  function encodeMessage(m, where, out, i) {
     if (m === null || typeof m !== "object" || isArray(m)) {
       const what = isArray(m) ? "a nested array" : "a " + typeof m;
       throw atPath(bad("must be a message object { payload, headers }, an array of them, or null; got " + what), where);
     }
     const prefix = where === "" ? "" : where + ".";
+    const text = untouched(m, i);
     let payload, headers;
     try {
-      payload = m.payload;
+      if (text === null) payload = m.payload;
       headers = m.headers;
     } catch (e) { throw atPath(bad("could not be read: " + describeThrown(e)), where); }
     let h;
     try { h = sanitizeHeaders(headers); } catch (e) { throw atPath(e, prefix + "headers"); }
+    if (text !== null) {
+      if (text.length + h.bytes > maxOutputBytes) throw atPath(bad("is larger than " + maxOutputBytes + " bytes"), prefix + "payload");
+      // "R<i>": the same JSON text as input message i; the host has it already.
+      const k = out.length;
+      out[k] = "R" + i;
+      out[k + 1] = null;
+      out[k + 2] = h.headers;
+      return;
+    }
     if (payload === undefined) throw atPath(bad("is undefined"), prefix + "payload");
-    const budget = { bytes: h.bytes };
-    let p;
-    try { p = sanitize(payload, 0, [], budget); } catch (e) { throw atPath(e, prefix + "payload"); }
-    return { payload: p, headers: h.headers };
+    const budget = { bytes: h.bytes, bin: false };
+    let tag, data;
+    try {
+      if (typeof payload === "string") {
+        tag = "S";
+        data = sanitize(payload, 0, [], budget, false);
+      } else if (isBytes(payload)) {
+        tag = "B";
+        data = sanitize(payload, 0, [], budget, true);
+      } else {
+        // Checked in place, then serialized by JSON itself (much faster than copying first).
+        // A getter may answer differently the second time; the output is still valid JSON of
+        // bounded size, which is all the host relies on.
+        sanitize(payload, 0, [], budget, false);
+        if (budget.bin) {
+          tag = "V";
+          data = sanitize(payload, 0, [], { bytes: h.bytes, bin: false }, true);
+        } else {
+          tag = "J";
+          try { data = stringify(payload); } catch (e) { throw bad("could not be serialized: " + describeThrown(e)); }
+          if (typeof data !== "string") throw bad("has no JSON form");
+          if (data.length > 6 * maxOutputBytes) throw bad("is larger than " + maxOutputBytes + " bytes");
+        }
+      }
+    } catch (e) { throw atPath(e, prefix + "payload"); }
+    const k = out.length;
+    out[k] = tag;
+    out[k + 1] = data;
+    out[k + 2] = h.headers;
   }
 
-  function finish(result) {
+  function finish(result, index) {
+    const out = [1];
     try {
-      if (result === null || result === undefined) return { ok: true, messages: [] };
+      if (result === null || result === undefined) return out;
       if (isArray(result)) {
         const n = result.length;
-        const messages = [];
         for (let i = 0; i < n; i++) {
           const m = result[i];
           if (m === null || m === undefined) continue;
-          messages[messages.length] = sanitizeMessage(m, "[" + i + "]");
+          encodeMessage(m, "[" + i + "]", out, index);
         }
-        return { ok: true, messages: messages };
+        return out;
       }
-      return { ok: true, messages: [sanitizeMessage(result, "")] };
+      encodeMessage(result, "", out, index);
+      return out;
     } catch (e) {
       if (e instanceof BadOutput) {
         const subject = e.path === "" ? "the returned value " : "returned " + e.path + " ";
@@ -355,32 +487,127 @@ export const PRELUDE_SOURCE = String.raw`
     return v;
   }
 
+  // A promise settling after its batch was taken (a stopped call) must not write into the next
+  // batch's outcomes.
+  let generation = 0;
   function settle(i) {
+    const g = generation;
     return [
-      function (value) { outcomes[i] = finish(value); pending--; },
-      function (error) { outcomes[i] = failure("threw", describeThrown(error)); pending--; },
+      function (value) { if (g === generation) { outcomes[i] = finish(value, i); pending--; } },
+      function (error) { if (g === generation) { outcomes[i] = failure("threw", describeThrown(error)); pending--; } },
     ];
   }
 
   const PENDING = "pending";
+
+  // The outcomes for the trip out: one JSON text of their shape (failures whole, messages as
+  // tag and headers) and the payload data in order, so the host copies a few strings instead of
+  // a structure per message.
+  function take() {
+    generation++;
+    const list = outcomes;
+    outcomes = null;
+    pending = 0;
+    inputs = [];
+    lazies = [];
+    const shape = [];
+    let text = "";
+    const textLens = [];
+    const binary = [];
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (o[0] !== 1) { shape[i] = o; continue; }
+      const s = [1];
+      for (let j = 1; j + 2 < o.length; j += 3) {
+        const tag = o[j];
+        const data = o[j + 1];
+        s[s.length] = tag;
+        s[s.length] = o[j + 2];
+        if (tag === "J" || tag === "S") {
+          text += data;
+          textLens[textLens.length] = data.length;
+        } else if (tag === "B" || tag === "V") binary[binary.length] = data;
+      }
+      shape[i] = s;
+    }
+    return { s: stringify(shape), t: text, c: textLens, b: binary, l: takeLogs() };
+  }
+
+  // The input messages of the batch, and the lazy state of each JSON one.
+  let inputs = [];
+  let lazies = [];
+
+  function makeMessage(i, kind, data, headers) {
+    if (kind !== "J") return { __proto__: TextMessage, payload: data, headers: headers };
+    const lazy = { text: data, value: undefined, read: false, get: null };
+    const m = {
+      __proto__: JsonMessage,
+      get payload() {
+        if (!lazy.read) {
+          lazy.value = parseJson(lazy.text);
+          lazy.read = true;
+        }
+        return lazy.value;
+      },
+      set payload(v) {
+        lazy.value = v;
+        lazy.read = true;
+      },
+      headers: headers,
+    };
+    // Kept to tell, on the way out, that the property was not redefined.
+    lazy.get = getOwnPropertyDescriptor(m, "payload").get;
+    lazies[i] = lazy;
+    return m;
+  }
+
+  // The text of input message i when m is that message, returned with its JSON payload never
+  // read (nor redefined); else null.
+  function untouched(m, i) {
+    if (inputs[i] !== m) return null;
+    const lazy = lazies[i];
+    if (lazy === undefined || lazy.read) return null;
+    const d = getOwnPropertyDescriptor(m, "payload");
+    return d !== undefined && d.get === lazy.get ? lazy.text : null;
+  }
 
   return {
     setFunction: function (f) {
       if (typeof f !== "function") throw new TypeErrorCtor("the module's default export is not a function");
       fn = f;
     },
-    // Runs a batch. Returns the outcomes, or "pending" when some function returned a promise:
-    // the host then calls collect() once the call (and its microtasks) has finished.
-    run: function (messages, context) {
+    // Runs a batch. Returns the packed outcomes (see take()), or "pending" when some function returned
+    // a promise: the host then calls collect() once the call (and its microtasks) has finished.
+    run: function (kinds, text, textLens, binary, headersJson, context) {
+      generation++;
       logCount = 0;
       pending = 0;
+      current = -1;
+      syncDone = false;
       deepFreeze(context);
-      const n = messages.length;
+      const headers = parse(headersJson);
+      const n = kinds.length;
       outcomes = [];
+      inputs = [];
+      lazies = [];
+      for (let i = 0; i < n; i++) outcomes[i] = null;
+      let at = 0;
+      let t = 0;
+      let b = 0;
       for (let i = 0; i < n; i++) {
+        current = i;
+        const kind = kinds[i];
+        let data;
+        if (kind === "J" || kind === "S") {
+          const len = textLens[t++];
+          data = apply(stringSlice, text, [at, at + len]);
+          at += len;
+        } else data = binary[b++];
+        const m = makeMessage(i, kind, data, headers[i]);
+        inputs[i] = m;
         let r;
         try {
-          r = fn(messages[i], context);
+          r = fn(m, context);
         } catch (e) {
           outcomes[i] = failure("threw", describeThrown(e));
           continue;
@@ -389,7 +616,6 @@ export const PRELUDE_SOURCE = String.raw`
           let then;
           try { then = r.then; } catch (e) { outcomes[i] = failure("threw", describeThrown(e)); continue; }
           if (typeof then === "function") {
-            outcomes[i] = null;
             pending++;
             try {
               apply(promiseThen, promiseResolve(r), settle(i));
@@ -400,22 +626,32 @@ export const PRELUDE_SOURCE = String.raw`
             continue;
           }
         }
-        outcomes[i] = finish(r);
+        outcomes[i] = finish(r, i);
       }
+      current = -1;
+      syncDone = true;
       if (pending > 0) return PENDING;
-      const result = outcomes;
-      outcomes = null;
-      return result;
+      return take();
     },
     collect: function () {
       const result = outcomes || [];
       for (let i = 0; i < result.length; i++) {
         if (result[i] === null) result[i] = failure("timeout", "the promise returned by the function never settled");
       }
+      outcomes = result;
+      return take();
+    },
+    // After a call was stopped: what finished (null where nothing did), which message was
+    // running, and whether only promise continuations were left.
+    progress: function () {
+      generation++;
+      const result = { o: outcomes || [], l: takeLogs(), current: current, syncDone: syncDone };
       outcomes = null;
       pending = 0;
       return result;
     },
+    // Console lines written outside a batch (by the module's top-level code).
+    logs: takeLogs,
   };
 })
 `;

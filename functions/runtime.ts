@@ -1,27 +1,31 @@
-import { prepareMessages } from "./copy.js";
 import { FunctionError } from "./errors.js";
 import { resolveFunctionLimits, resolveFunctionRuntimeOptions } from "./limits.js";
 import type { FunctionRuntimeOptions } from "./limits.js";
-import { ModuleSetupError, Sandbox } from "./sandbox.js";
-import type { CallFailure, CallResult } from "./sandbox.js";
+import { WorkerPool } from "./pool.js";
+import { Quarantine } from "./quarantine.js";
 import type {
   FnMessage,
   FnOutcome,
   FunctionContext,
   FunctionLogEntry,
+  FunctionPoolStats,
   FunctionSpec,
   FunctionStats,
   PipelineOutcome,
   PipelineStep,
+  QuarantineEntry,
+  QuarantineReason,
 } from "./types.js";
 
-/** Runs function versions in pooled isolates. Create one with {@link createFunctionRuntime}. */
+/** Runs function versions in isolates in worker processes. Create one with {@link createFunctionRuntime}. */
 export interface FunctionRuntime {
   /**
    * Runs one batch through one function version: ONE call into the sandbox for the whole batch
-   * (batches over `maxBatch` are split); returns one outcome per input message, in order. If the
-   * batch call fails (throw outside the function, timeout, memory), it is retried message by
-   * message so one bad message does not fail its neighbours.
+   * (batches over `maxBatch` are split); returns one outcome per input message, in order. A
+   * message that runs out of time or memory fails alone; its neighbours are run again without it.
+   * The whole batch takes at most `max(batchTimeoutMs, spec.timeoutMs)` (plus scheduling); what
+   * is not done by then fails as `timeout`. A quarantined version fails every message at once as
+   * `quarantined`.
    *
    * Throws `FUNCTION_INVALID` if the spec's limits are invalid or its source does not compile,
    * and `FUNCTION_FAILED` once the runtime is closed.
@@ -30,7 +34,7 @@ export interface FunctionRuntime {
   /**
    * Runs an ordered pipeline of functions over a batch: the output of one step feeds the next,
    * fan-out and drops flow through. Returns, per INPUT message, the final messages or the first
-   * failure with the failing function's name and version.
+   * failure with the failing function's name and version. Each step has its own time budget.
    */
   runPipeline(steps: PipelineStep[], station: string, messages: FnMessage[]): Promise<PipelineOutcome[]>;
   /** The console lines kept for a function (all versions), oldest first. */
@@ -39,37 +43,38 @@ export interface FunctionRuntime {
   stats(name: string): FunctionStats;
   /**
    * Forgets the isolates of a function's versions other than `keepVersion` (all of them when it is
-   * omitted), e.g. after a hot update. Busy isolates are disposed when their call ends.
+   * omitted), e.g. after a hot update. Busy isolates are disposed when their call ends. Without
+   * `keepVersion` (the function was deleted) its quarantines are lifted too.
    */
   evict(name: string, keepVersion?: number): void;
-  /** Disposes every isolate; later calls throw `FUNCTION_FAILED`. Idempotent. */
+  /** The quarantined function versions, oldest first. */
+  quarantined(): QuarantineEntry[];
+  /**
+   * Lifts the quarantine of a function version (of all its versions when `version` is omitted)
+   * and forgets its recent failures; returns the entries lifted (empty when there were none).
+   */
+  release(name: string, version?: number): QuarantineEntry[];
+  /** The worker processes, the isolates in them and the memory budget. */
+  poolStats(): FunctionPoolStats;
+  /**
+   * Lets running batches finish (up to `drainTimeoutMs`), then kills the worker processes that
+   * are left; batches cut short reject with `FUNCTION_FAILED`, and so do later calls. Idempotent.
+   */
   close(): Promise<void>;
-}
-
-interface Slot {
-  sandbox: Sandbox | undefined;
-  busy: boolean;
-}
-
-interface Pool {
-  spec: FunctionSpec;
-  slots: Slot[];
-  waiters: (() => void)[];
-  retired: boolean;
 }
 
 type Resolved = Readonly<Required<FunctionRuntimeOptions>>;
 
-/** Creates a function runtime. Options are validated here (`FUNCTION_INVALID` naming the option). */
+/**
+ * Creates a function runtime. Options are validated here (`FUNCTION_INVALID` naming the option).
+ * No process is started until a function runs.
+ */
 export function createFunctionRuntime(options: FunctionRuntimeOptions = {}): FunctionRuntime {
   return new FunctionRuntimeImpl(resolveFunctionRuntimeOptions(options));
 }
 
-function poolKey(name: string, version: number): string {
-  return `${name}\u0000${version}`;
-}
-
-function checkSpec(spec: FunctionSpec): FunctionSpec {
+/** Validates a spec and returns a clean copy with resolved limits. */
+export function checkSpec(spec: FunctionSpec): FunctionSpec {
   if (spec === null || typeof spec !== "object") {
     throw new FunctionError("FUNCTION_INVALID", "the function spec must be an object", { details: { option: "spec" } });
   }
@@ -88,16 +93,31 @@ function checkSpec(spec: FunctionSpec): FunctionSpec {
   return { name: spec.name, version: spec.version, source: spec.source, ...limits };
 }
 
+interface ChunkResult {
+  outcomes: FnOutcome[];
+  fault?: { kind: QuarantineReason; message: string } | undefined;
+}
+
 /** The runtime behind {@link createFunctionRuntime}. */
 class FunctionRuntimeImpl implements FunctionRuntime {
   readonly #options: Resolved;
-  readonly #pools = new Map<string, Pool>();
+  readonly #pool: WorkerPool;
+  readonly #quarantine: Quarantine;
   readonly #logs = new Map<string, FunctionLogEntry[]>();
   readonly #stats = new Map<string, FunctionStats>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: Resolved) {
     this.#options = options;
+    this.#pool = new WorkerPool(options);
+    this.#quarantine = new Quarantine({
+      after: options.quarantineAfter,
+      windowMs: options.quarantineWindowMs,
+      now: options.now,
+      onQuarantine: options.onQuarantine,
+      onRelease: options.onRelease,
+    });
   }
 
   async runBatch(specIn: FunctionSpec, context: FunctionContext, messages: FnMessage[]): Promise<FnOutcome[]> {
@@ -109,15 +129,30 @@ class FunctionRuntimeImpl implements FunctionRuntime {
       inputs: { ...context.inputs },
       function: { name: spec.name, version: spec.version },
     };
-    const prepared = prepareMessages(messages);
-    const max = this.#options.maxBatch;
+    const held = this.#quarantine.get(spec.name, spec.version);
     let outcomes: FnOutcome[];
-    if (prepared.length <= max) {
-      outcomes = await this.#runChunk(spec, ctx, prepared);
+    if (held !== undefined) {
+      const message = `function ${spec.name}@${spec.version} is quarantined since ${new Date(held.since).toISOString()} (${held.reason}: ${held.message})`;
+      outcomes = messages.map((): FnOutcome => ({ ok: false, kind: "quarantined", message }));
     } else {
-      const chunks: Promise<FnOutcome[]>[] = [];
-      for (let i = 0; i < prepared.length; i += max) chunks.push(this.#runChunk(spec, ctx, prepared.slice(i, i + max)));
-      outcomes = (await Promise.all(chunks)).flat();
+      const budgetMs = Math.max(this.#options.batchTimeoutMs, spec.timeoutMs);
+      const deadline = performance.now() + budgetMs;
+      const max = this.#options.maxBatch;
+      let results: ChunkResult[];
+      if (messages.length <= max) results = [await this.#runChunk(spec, ctx, messages, deadline, budgetMs)];
+      else {
+        const chunks: Promise<ChunkResult>[] = [];
+        for (let i = 0; i < messages.length; i += max) {
+          chunks.push(this.#runChunk(spec, ctx, messages.slice(i, i + max), deadline, budgetMs));
+        }
+        results = await Promise.all(chunks);
+      }
+      outcomes = results.length === 1 ? (results[0] as ChunkResult).outcomes : results.flatMap((r) => r.outcomes);
+      const fault = results.find((r) => r.fault !== undefined)?.fault;
+      if (fault !== undefined && this.#quarantine.record(spec.name, spec.version, fault.kind, fault.message) !== undefined) {
+        // Not run again until released: its isolates give their memory back now.
+        this.#pool.drop(spec.name, spec.version);
+      }
     }
     this.#count(spec.name, outcomes);
     return outcomes;
@@ -172,129 +207,63 @@ class FunctionRuntimeImpl implements FunctionRuntime {
   }
 
   evict(name: string, keepVersion?: number): void {
-    for (const [key, pool] of this.#pools) {
-      if (pool.spec.name !== name || pool.spec.version === keepVersion) continue;
-      this.#pools.delete(key);
-      this.#retire(pool);
-    }
+    this.#pool.evict(name, keepVersion);
+    if (keepVersion === undefined) this.#quarantine.release(name, undefined, "deleted");
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  quarantined(): QuarantineEntry[] {
+    return this.#quarantine.list();
+  }
+
+  release(name: string, version?: number): QuarantineEntry[] {
+    return this.#quarantine.release(name, version, "operator");
+  }
+
+  poolStats(): FunctionPoolStats {
+    return this.#pool.stats();
+  }
+
+  close(): Promise<void> {
     this.#closed = true;
-    for (const pool of this.#pools.values()) this.#retire(pool, true);
-    this.#pools.clear();
-    await Promise.resolve();
+    this.#closing ??= this.#pool.close(this.#options.drainTimeoutMs);
+    return this.#closing;
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new FunctionError("FUNCTION_FAILED", "the function runtime is closed", { details: { reason: "closed" } });
   }
 
-  #retire(pool: Pool, now = false): void {
-    pool.retired = true;
-    for (const slot of pool.slots) {
-      if (!slot.busy || now) {
-        slot.sandbox?.dispose();
-        slot.sandbox = undefined;
-      }
-    }
-    pool.slots = pool.slots.filter((s) => s.busy);
-    // Waiters wake up, see the pool retired, and move to the current one.
-    for (const wake of pool.waiters.splice(0)) wake();
-  }
-
-  #pool(spec: FunctionSpec): Pool {
-    const key = poolKey(spec.name, spec.version);
-    let pool = this.#pools.get(key);
-    if (
-      pool !== undefined &&
-      (pool.spec.source !== spec.source || pool.spec.memoryMb !== spec.memoryMb || pool.spec.timeoutMs !== spec.timeoutMs)
-    ) {
-      this.#pools.delete(key);
-      this.#retire(pool);
-      pool = undefined;
-    }
-    if (pool === undefined) {
-      pool = { spec, slots: [], waiters: [], retired: false };
-      this.#pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  async #acquire(spec: FunctionSpec): Promise<{ pool: Pool; slot: Slot }> {
-    for (;;) {
-      this.#assertOpen();
-      const pool = this.#pool(spec);
-      const idle = pool.slots.find((s) => !s.busy);
-      if (idle !== undefined) {
-        idle.busy = true;
-        return { pool, slot: idle };
-      }
-      if (pool.slots.length < this.#options.poolSize) {
-        const slot: Slot = { sandbox: undefined, busy: true };
-        pool.slots.push(slot);
-        return { pool, slot };
-      }
-      await new Promise<void>((resolve) => pool.waiters.push(resolve));
-    }
-  }
-
-  #release(pool: Pool, slot: Slot): void {
-    slot.busy = false;
-    if (pool.retired || this.#closed) {
-      slot.sandbox?.dispose();
-      slot.sandbox = undefined;
-      pool.slots = pool.slots.filter((s) => s !== slot);
-    }
-    pool.waiters.shift()?.();
-  }
-
-  /** One call into a sandbox of the pool, creating the sandbox if needed. */
-  async #call(
+  async #runChunk(
     spec: FunctionSpec,
     ctx: FunctionContext,
     messages: FnMessage[],
-  ): Promise<CallResult | ({ ok: false; setup: true } & CallFailure)> {
-    const { pool, slot } = await this.#acquire(spec);
+    deadline: number,
+    budgetMs: number,
+  ): Promise<ChunkResult> {
+    const slot = await this.#pool.acquire(spec, deadline);
+    if (!("id" in slot)) return { outcomes: messages.map((): FnOutcome => ({ ok: false, kind: slot.kind, message: slot.message })) };
+    let reply;
     try {
-      if (slot.sandbox === undefined || slot.sandbox.disposed) {
-        slot.sandbox = undefined;
-        try {
-          slot.sandbox = await Sandbox.create(spec, {
-            maxOutputBytes: this.#options.maxOutputBytes,
-            logCap: this.#options.logLimit,
-            onLog: (level, message) => this.#log(spec, level, message),
-            onAbandon: (message) => this.#options.onIsolateAbandoned({ function: spec.name, version: spec.version, message }),
-          });
-        } catch (e) {
-          if (e instanceof ModuleSetupError) return { ok: false, setup: true, kind: e.kind, message: e.message };
-          throw e;
-        }
+      reply = await this.#pool.run(slot, ctx, messages, Math.max(1, Math.floor(deadline - performance.now())), budgetMs);
+    } catch (e) {
+      this.#pool.release(slot);
+      throw e;
+    }
+    if (reply.invalid !== undefined) {
+      this.#pool.discard(slot);
+      throw reply.invalid;
+    }
+    this.#pool.release(slot);
+    for (const [level, message] of reply.logs) this.#log(spec, level, message);
+    if (reply.abandoned !== undefined) {
+      const event = { function: spec.name, version: spec.version, message: reply.abandoned };
+      try {
+        this.#options.onIsolateAbandoned(event);
+      } catch {
+        // An observer's failure is not the runtime's.
       }
-      const result = await slot.sandbox.call(messages, ctx);
-      if (this.#closed) this.#assertOpen();
-      if (slot.sandbox.disposed) slot.sandbox = undefined;
-      return result;
-    } finally {
-      this.#release(pool, slot);
     }
-  }
-
-  async #runChunk(spec: FunctionSpec, ctx: FunctionContext, messages: FnMessage[]): Promise<FnOutcome[]> {
-    const result = await this.#call(spec, ctx, messages);
-    if (result.ok) return result.outcomes;
-    const failure = (f: CallFailure): FnOutcome => ({ ok: false, kind: f.kind, message: f.message });
-    // A module that cannot even start fails every message the same way: no retry.
-    if ("setup" in result || messages.length === 1) return messages.map(() => failure(result));
-    // The batch call failed as a whole: retry message by message so one bad message does not
-    // fail its neighbours.
-    const outcomes: FnOutcome[] = [];
-    for (const message of messages) {
-      const single = await this.#call(spec, ctx, [message]);
-      outcomes.push(single.ok ? (single.outcomes[0] as FnOutcome) : failure(single));
-    }
-    return outcomes;
+    return { outcomes: reply.outcomes, fault: reply.fault };
   }
 
   #count(name: string, outcomes: FnOutcome[]): void {

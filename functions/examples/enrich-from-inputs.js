@@ -1,11 +1,11 @@
-// Merges the attachment's inputs into the payload, e.g. inputs { region: "eu", tier: "gold" }.
+// Merges the attachment's inputs into a JSON object payload, e.g. inputs { region: "eu", tier: "gold" }.
 // Fields already in the payload win unless inputs.overwrite is "true" (that key itself is not copied).
+// Other payloads pass unchanged.
 export default function enrichFromInputs(message, context) {
   const { overwrite, ...extra } = context.inputs;
-  const payload = message.payload;
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload) || payload instanceof Uint8Array) {
-    return message;
-  }
-  message.payload = overwrite === "true" ? { ...payload, ...extra } : { ...extra, ...payload };
+  if (message.payload instanceof Uint8Array) return message;
+  const data = message.json();
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return message;
+  message.payload = overwrite === "true" ? { ...data, ...extra } : { ...extra, ...data };
   return message;
 }

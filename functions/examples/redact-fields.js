@@ -1,5 +1,7 @@
 // Masks personal data: every field named in inputs.fields (comma-separated, e.g. "email,ssn"),
-// at any depth of the payload, is replaced by inputs.mask (default "***").
+// at any depth of the JSON payload, is replaced by inputs.mask (default "***"). The payload is
+// read with message.json(), so JSON text on a schemaless station is redacted too (and published
+// as JSON).
 export default function redactFields(message, context) {
   const fields = new Set(
     (context.inputs.fields || "")
@@ -15,5 +17,5 @@ export default function redactFields(message, context) {
     for (const [key, v] of Object.entries(value)) out[key] = fields.has(key) ? mask : redact(v);
     return out;
   };
-  return { payload: redact(message.payload), headers: message.headers };
+  return { payload: redact(message.json()), headers: message.headers };
 }
