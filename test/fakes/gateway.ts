@@ -16,6 +16,18 @@ export function passThroughRuntime(transform: (payload: unknown) => unknown = (p
     logs: () => [],
     stats: () => ({ calls: 0, errors: 0 }),
     evict: () => {},
+    quarantined: () => [],
+    release: () => [],
+    poolStats: () => ({
+      workers: [],
+      reservedMb: 0,
+      budgetMb: 0,
+      isolates: 0,
+      busyIsolates: 0,
+      workersStarted: 0,
+      isolatesCreated: 0,
+      sandboxCalls: 0,
+    }),
     close: async () => {},
   };
 }
