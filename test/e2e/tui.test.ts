@@ -73,9 +73,9 @@ beforeAll(async () => {
   }
   const creds = JSON.parse(await readFile(join(dir, "data", "credentials.json"), "utf8")) as {
     url: string;
-    client: { user: string; password: string };
+    users: { admin: { user: string; password: string } };
   };
-  client = await connect({ servers: creds.url, user: creds.client.user, pass: creds.client.password, name: "tui-e2e" });
+  client = await connect({ servers: creds.url, user: creds.users.admin.user, pass: creds.users.admin.password, name: "tui-e2e" });
 });
 
 afterAll(async () => {
