@@ -180,7 +180,7 @@ afterAll(() => {
 });
 
 /** Runs the rendered hook Job (init container `generate`, then `ensure-secret`) against `kube`. */
-async function runSecretJob(r: Rendered, kube: FakeKube, dir: string): Promise<Completed> {
+async function runSecretJob(r: Rendered, kube: FakeKube, dir: string, env: Record<string, string> = {}): Promise<Completed> {
   const pod = new LocalPod({
     name: `${SECRET_JOB}-x`,
     root: mkdtempSync(join(dir, "job-")),
@@ -189,7 +189,7 @@ async function runSecretJob(r: Rendered, kube: FakeKube, dir: string): Promise<C
     template: podTemplate(r.objects, "Job", SECRET_JOB),
   });
   await pod.runOk("generate");
-  return pod.run("ensure-secret");
+  return pod.run("ensure-secret", env);
 }
 
 // No beforeAll: when helm cannot be obtained, each test fails with install-helm's message
@@ -826,6 +826,16 @@ describe("secrets", () => {
       expect(run.code).not.toBe(0);
       expect(run.stderr).toContain(`key issuer-seed of Secret ${NAMESPACE}/${AUTH_SECRET} is not an nkey account seed`);
       expect(kube.secret(AUTH_SECRET)).toEqual({ "issuer-seed": "not-a-seed" });
+    });
+
+    it("trusts only the API server's CA", async () => {
+      const before = kube.requests.length;
+      const run = await runSecretJob(defaultRender(), kube, dir, { NODE_EXTRA_CA_CERTS: "" });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain("cannot reach the Kubernetes API");
+      expect(run.stderr).toMatch(/certificate/);
+      // The TLS handshake failed: no request reached the server.
+      expect(kube.requests.length).toBe(before);
     });
 
     it("says what is missing when RBAC refuses", async () => {

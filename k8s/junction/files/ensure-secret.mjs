@@ -68,15 +68,21 @@ for (const key of randomKeys) fresh[key] = Buffer.from(randomValue()).toString("
 
 /** One API call; the body of an answer is parsed but never printed (it may hold the Secret). */
 async function call(method, url, body, contentType = "application/json") {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: "application/json",
-      ...(body === undefined ? {} : { "content-type": contentType }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      signal: AbortSignal.timeout(30_000),
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": contentType }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    fail(`cannot reach the Kubernetes API (${method} ${url}): ${err?.cause?.message ?? err?.message ?? String(err)}`);
+  }
   const text = await res.text();
   let json;
   try {
