@@ -6,7 +6,8 @@ export { stationHandlers, stationInfo, groupInfo, deadLettersByGroup, mustGetSta
 export { schemaHandlers } from "./api/schemas.js";
 export { functionHandlers } from "./api/functions.js";
 export { userHandlers } from "./api/users.js";
-export type { GatewayServiceOptions, RefusalStats } from "./service.js";
-export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget } from "./produce.js";
+export type { GatewayServiceOptions, RefusalStats, Caller } from "./service.js";
+export type { GatewayFront } from "./front.js";
+export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget, ProduceCallOptions } from "./produce.js";
 export type { StationHandlerDeps, GroupExtraStats } from "./api/stations.js";
 export type { UserHandlerDeps } from "./api/users.js";

@@ -74,6 +74,16 @@ export interface ProduceHandlerOptions {
 
 const enc = new TextEncoder();
 const errBody = (e: JunctionError): ErrorBody => e.toBody();
+/** Errors already counted and logged (a request's error passes through two handlers). */
+const reported = new WeakSet<JunctionError>();
+
+/** Options of one {@link ProduceHandler.produce} call. */
+export interface ProduceCallOptions {
+  /** Who produced (stored in the `Jn-Producer` header). */
+  producer?: string | undefined;
+  /** When the request arrived (performance.now()), for its latency. @default now */
+  startedAt?: number | undefined;
+}
 
 interface Prepared {
   target: ProduceTarget;
@@ -119,25 +129,85 @@ export class ProduceHandler {
 
   /** Handles one `jn.produce.<station>` request. Never throws: errors become replies. */
   handle(station: string, req: BusRequest): void {
+    const t0 = performance.now();
+    // The lookup runs inside the request's place in the station's chain, so requests are stored
+    // in the order they arrived even when one lookup takes longer.
+    let input: ProduceMessage[];
+    try {
+      input = this.#decode(req);
+    } catch (err) {
+      respond(req, { ok: false, error: errBody(this.#asError(station, err, t0)) });
+      return;
+    }
+    const preparing = (async () => {
+      const found = this.#o.lookup(station, req);
+      const target = found instanceof Promise ? await found : found;
+      if (!target) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
+      return this.#prepareInput(target, input, req.header(Headers.Producer) || undefined);
+    })();
+    this.#submit(station, preparing, t0).then(
+      (results) => respond(req, { ok: true, data: { results } }),
+      (err: unknown) => respond(req, { ok: false, error: errBody(this.#asError(station, err, t0)) }),
+    );
+  }
+
+  /**
+   * Produces messages to a station for an in-process front: `target` is the station the caller
+   * may produce to (or a promise of it; undefined = not found), found by the caller. Stages, then
+   * storing, one result per message. Requests to one station are stored in the order they were
+   * submitted, even while their targets are still being looked up. Rejects only for a problem of
+   * the whole request.
+   */
+  produce(
+    station: string,
+    target: ProduceTarget | Promise<ProduceTarget | undefined>,
+    input: ProduceMessage[],
+    o: ProduceCallOptions = {},
+  ): Promise<ProduceResult[]> {
+    const preparing = (async () => {
+      const t = await target;
+      if (!t) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
+      return this.#prepareInput(t, input, o.producer);
+    })();
+    return this.#submit(station, preparing, o.startedAt ?? performance.now());
+  }
+
+  async #prepareInput(target: ProduceTarget, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+    if (input.length > this.#o.maxRequestMessages) {
+      throw new JunctionError(
+        "BATCH_TOO_LARGE",
+        `a request may carry at most ${this.#o.maxRequestMessages} messages; got ${input.length}`,
+        {
+          details: { messages: input.length, max: this.#o.maxRequestMessages },
+        },
+      );
+    }
+    this.stats.messages += input.length;
+    return this.#prepare(target, input, producer);
+  }
+
+  #submit(station: string, preparing: Promise<Prepared>, t0: number): Promise<ProduceResult[]> {
     this.stats.requests++;
     this.#inflight++;
-    const t0 = performance.now();
-    const preparing = this.#prepareRequest(station, req, t0);
-    const prev = this.#chains.get(station) ?? Promise.resolve();
+    // Preparation of a station's requests runs concurrently; publishing follows submission order.
     // The chain resolves once this request's messages are published, not once they are
     // acknowledged: `finished` is wrapped so the chain does not wait for it.
+    const prev = this.#chains.get(station) ?? Promise.resolve();
     const step = prev.then(async () => {
       const p = await preparing;
-      return { finished: p ? this.#publish(station, req, p, t0) : Promise.resolve() };
+      return { finished: this.#publish(p) };
     });
     const gate = step.then(
       () => {},
       () => {},
     );
     this.#chains.set(station, gate);
-    void step
-      .then((s) => s.finished)
-      .catch((err: unknown) => this.#o.logger.error("produce failed", { station, error: String(err) }))
+    const done = step.then((s) => s.finished);
+    void done
+      .then(
+        (results) => this.#report(station, results, t0),
+        (err: unknown) => void this.#asError(station, err, t0),
+      )
       .finally(() => {
         if (this.#chains.get(station) === gate) this.#chains.delete(station);
         this.#inflight--;
@@ -145,58 +215,43 @@ export class ProduceHandler {
           for (const w of this.#idleWaiters.splice(0)) w();
         }
       });
+    return done;
   }
 
-  #fail(station: string, req: BusRequest, err: unknown, t0: number): void {
+  /** The error a whole request is answered with; reported once per request. */
+  #asError(station: string, err: unknown, t0: number): JunctionError {
+    if (err instanceof JunctionError && reported.has(err)) return err;
     const e = err instanceof JunctionError ? err : new JunctionError("INTERNAL", (err as Error).message, { cause: err });
+    reported.add(e);
     if (e.code === "INTERNAL") this.#o.logger.error("produce failed", { station, error: e.message });
-    respond(req, { ok: false, error: errBody(e) });
     this.#o.onRequest({ station, messages: 0, stored: 0, rejected: 0, errorCodes: [e.code], latencyMs: performance.now() - t0 });
+    return e;
   }
 
-  /** Looks up, decodes and runs the stages; undefined when the request was answered with an error. */
-  async #prepareRequest(station: string, req: BusRequest, t0: number): Promise<Prepared | undefined> {
-    try {
-      const found = this.#o.lookup(station, req);
-      const target = found instanceof Promise ? await found : found;
-      if (!target) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
-      const input = this.#decode(req);
-      this.stats.messages += input.length;
-      const producer = req.header(Headers.Producer) || undefined;
-      return await this.#prepare(target, input, producer);
-    } catch (err) {
-      this.#fail(station, req, err, t0);
-      return undefined;
-    }
+  #report(station: string, results: ProduceResult[], t0: number): void {
+    const errorCodes: string[] = [];
+    for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
+    this.#o.onRequest({
+      station,
+      messages: results.length,
+      stored: results.length - errorCodes.length,
+      rejected: errorCodes.length,
+      errorCodes,
+      latencyMs: performance.now() - t0,
+    });
   }
 
-  /** Publishes the prepared messages (synchronously, before it returns) and resolves once the reply went out. */
-  #publish(station: string, req: BusRequest, prepared: Prepared, t0: number): Promise<void> {
+  /** Publishes the prepared messages (synchronously, before it returns); resolves with the results. */
+  async #publish(prepared: Prepared): Promise<ProduceResult[]> {
     const { scope, station: rec } = prepared.target;
-    const acks = storeMessages(
+    const acks = await storeMessages(
       this.#o.writer,
       scope.stationMsg(rec.name),
       prepared.current.map((c) => toStore(c.msg)),
       this.#o.smallBatchMessages,
       () => this.stats.fallbacks++,
     );
-    return acks.then(
-      (a) => {
-        const results = this.#results(prepared, a);
-        respond(req, { ok: true, data: { results } });
-        const errorCodes: string[] = [];
-        for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
-        this.#o.onRequest({
-          station,
-          messages: results.length,
-          stored: results.length - errorCodes.length,
-          rejected: errorCodes.length,
-          errorCodes,
-          latencyMs: performance.now() - t0,
-        });
-      },
-      (err: unknown) => this.#fail(station, req, err, t0),
-    );
+    return this.#results(prepared, acks);
   }
 
   #decode(req: BusRequest): ProduceMessage[] {

@@ -39,7 +39,10 @@ import {
   schemaHandlers,
   stationHandlers,
   userHandlers,
+  type Caller,
+  type GatewayFront,
   type ProduceStats,
+  type ProduceTarget,
   type RefusalStats,
 } from "../gateway/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
@@ -52,7 +55,6 @@ import {
   errorFromNats,
   parseDlsSubject,
   parseSchemaTag,
-  type Identity,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
 import { createEventPublisher, isoNow } from "../support/index.js";
@@ -75,6 +77,8 @@ export interface JunctionGateway {
   refusals(): RefusalStats;
   /** Metadata records that failed validation and were skipped, since start. */
   invalidRecords(): number;
+  /** The gateway for in-process fronts (HTTP API, Memphis compatibility). */
+  readonly front: GatewayFront;
   /** A tenant's registries (tests and tools). */
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
@@ -263,11 +267,16 @@ async function compose(
           (err) => logger.warn("auth callout failed", { error: String(err) }),
         )
       : undefined;
-  /** Who asks and in which tenant (operators may act in another through the Jn-Tenant header). */
-  const whoAndWhere = async (req: BusRequest): Promise<{ identity: Identity; tenant: Tenant }> => {
-    const identity = authOptions.mode === "none" ? OPEN_IDENTITY : await auth.identify(req.requester());
-    if (!identity) throw unidentified(req.requester());
-    const asked = req.header(Headers.Tenant);
+  /** Who sent a bus request, and the tenant it asks for (operators may act in another through the Jn-Tenant header). */
+  const callerOf = async (req: BusRequest): Promise<Caller> => {
+    const requester = req.requester();
+    const identity = authOptions.mode === "none" ? OPEN_IDENTITY : await auth.identify(requester);
+    if (!identity) throw unidentified(requester);
+    return { identity, tenant: req.header(Headers.Tenant) || undefined, requester };
+  };
+  /** The tenant a caller acts in. */
+  const enter = async (caller: Caller): Promise<Tenant> => {
+    const { identity, tenant: asked } = caller;
     const name = asked && identity.operator ? asked : identity.tenant;
     if (asked && asked !== identity.tenant && !identity.operator) {
       throw new JunctionError("PERMISSION_DENIED", `user '${identity.user}' may not act in tenant '${asked}'`, {
@@ -277,7 +286,14 @@ async function compose(
     if (name !== DEFAULT_TENANT && !(await tenantRecords.get(name))) {
       throw new JunctionError("TENANT_NOT_FOUND", `tenant '${name}' not found`, { details: { tenant: name } });
     }
-    return { identity, tenant: await tenants.get(name) };
+    return tenants.get(name);
+  };
+  /** The station a caller may produce to, or undefined when there is none. */
+  const produceTarget = async (caller: Caller, station: string): Promise<ProduceTarget | undefined> => {
+    const t = await enter(caller);
+    authorizeProduce(station, caller.identity);
+    const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
+    return rec ? { scope: t.scope, station: rec } : undefined;
   };
 
   await ensureDlsStream(backend.admin, defaultReplicas, dlsOptions.maxEntries);
@@ -297,12 +313,7 @@ async function compose(
 
   const produce = new ProduceHandler({
     writer: backend.writer,
-    lookup: async (station, req) => {
-      const { identity, tenant: t } = await whoAndWhere(req);
-      authorizeProduce(station, identity);
-      const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
-      return rec ? { scope: t.scope, station: rec } : undefined;
-    },
+    lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
     deadLetters: dls,
     logger: logger.child("produce"),
@@ -370,10 +381,11 @@ async function compose(
     bus: backend.bus,
     produce,
     handlers,
-    access: async (req, op, body) => {
-      const { identity, tenant } = await whoAndWhere(req);
-      authorize(op, body, identity);
-      return { identity, scope: tenant.scope, records: tenant.records };
+    identify: callerOf,
+    access: async (caller, op, body) => {
+      const tenant = await enter(caller);
+      authorize(op, body, caller.identity);
+      return { identity: caller.identity, scope: tenant.scope, records: tenant.records };
     },
     logger,
     clock,
@@ -387,6 +399,13 @@ async function compose(
     replicas: defaultReplicas,
     clock,
   });
+  const front: GatewayFront = {
+    authenticate: (user, password, from) =>
+      authOptions.mode === "none" ? Promise.resolve(OPEN_IDENTITY) : auth.authenticate(user, password, from),
+    call: (caller, op, body) => service.call(caller, op, body),
+    produce: (caller, station, messages, po) =>
+      produce.produce(station, produceTarget(caller, station), messages, { producer: po?.producer }),
+  };
   await advisories.start();
   await service.start();
   logger.info("gateway ready", { id, server: backend.server.version });
@@ -403,6 +422,7 @@ async function compose(
     refusals: () => ({ ...service.refusals }),
     invalidRecords: () => invalid,
     records: async (tenant = DEFAULT_TENANT) => (await tenants.get(tenant)).records,
+    front,
     close() {
       closing ??= (async () => {
         await http?.close();
