@@ -35,6 +35,7 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  StorageGuard,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -61,7 +62,12 @@ import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, typ
 import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import {
+  resolveGatewayAuthOptions,
+  resolveGatewayStorageOptions,
+  resolveJunctionGatewayOptions,
+  type JunctionGatewayOptions,
+} from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -350,7 +356,16 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
+  const storage = new StorageGuard({
+    ...resolveGatewayStorageOptions(o.storage),
+    admin: backend.admin,
+    system: backend.system,
+    logger: logger.child("storage"),
+    clock,
+  });
+  await storage.start();
   const produce = new ProduceHandler({
+    storage,
     writer: backend.writer,
     lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
@@ -469,6 +484,7 @@ async function compose(
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        storage.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
@@ -486,6 +502,7 @@ async function compose(
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
     quarantinedFunctions: () => runtime.quarantined().length,
+    storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

@@ -68,6 +68,8 @@ export interface MetricsSource {
   badReplySubjects(): number;
   /** Function versions quarantined now. */
   quarantinedFunctions(): number;
+  /** The store's free space as the storage guard last read it. */
+  storage(): { state: string; headroomBytes: number | undefined; outOfSpace: number };
   /** Reads the broker's state (consumer lag, dead letters). */
   brokerState(): Promise<BrokerState>;
 }
@@ -233,6 +235,26 @@ export class GatewayMetrics {
       collect() {
         const g = src();
         if (g) this.set(g.quarantinedFunctions());
+      },
+    });
+    new Gauge({
+      name: "junction_store_free_bytes",
+      help: "Bytes the store can still take before a storage limit (the smallest over the account and the servers); absent when no limit is known",
+      registers,
+      collect() {
+        const g = src();
+        const free = g?.storage().headroomBytes;
+        this.reset();
+        if (free !== undefined) this.set(free);
+      },
+    });
+    new Gauge({
+      name: "junction_store_out_of_space",
+      help: "1 while nats-server has stopped JetStream for lack of disk space (produce answers STORE_FULL)",
+      registers,
+      collect() {
+        const g = src();
+        if (g) this.set(g.storage().state === "out-of-space" ? 1 : 0);
       },
     });
     this.#storeErrors = new Counter({
