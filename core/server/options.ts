@@ -66,7 +66,7 @@ export interface JunctionGatewayOptions {
   httpPort?: number | undefined;
   /** Interface of the HTTP surface. @default "127.0.0.1" */
   httpHost?: string | undefined;
-  /** @default a logger at "info" on stderr */
+  /** @default a JSON-lines logger at "info" on stderr (component `gateway`) */
   logger?: Logger | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
@@ -124,7 +124,7 @@ export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = 
   maxRequestMessages: 100_000,
   httpPort: 0,
   httpHost: "127.0.0.1",
-  logger: createLogger("info", "gateway"),
+  logger: createLogger({ level: "info", namespace: "gateway" }),
   clock: systemClock,
 });
 
