@@ -10,7 +10,7 @@ import { registerFunction } from "./commands/function.js";
 import { registerDls, registerGroup } from "./commands/dls.js";
 import { registerUser } from "./commands/user.js";
 import { registerNatsConfig } from "./commands/nats-config.js";
-import { processIo, type Io } from "./output.js";
+import { processIo, reportError, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
 export function buildProgram(io: Io = processIo): Command {
@@ -41,4 +41,19 @@ export function buildProgram(io: Io = processIo): Command {
   registerUser(program, io);
   registerNatsConfig(program, io);
   return program;
+}
+
+/**
+ * Runs `junction` with `argv` (as `process.argv`: node, script, then the arguments) and returns
+ * the exit code: 0, 1 when the command failed (after saying why), 2 for a usage error.
+ */
+export async function runProgram(io: Io, argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+    return e.code?.startsWith("commander.") ? (e.exitCode ?? 2) : reportError(io, err);
+  }
 }

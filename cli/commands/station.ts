@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { StationConfig, StationInfo } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io } from "../output.js";
+import { intOption, print, table, type Io, outputOption, JSON_HELP } from "../output.js";
 
 function configFrom(o: Record<string, string | undefined>): Partial<StationConfig> {
   const c: Partial<StationConfig> = {};
@@ -72,11 +72,12 @@ export function registerStation(program: Command, io: Io): void {
   );
   st.command("list")
     .description("list stations")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.stations.list();
-        print(io, opts.json === true, list, () =>
+        print(io, opts, list, () =>
           list.length === 0
             ? "no stations\n"
             : table(
@@ -96,11 +97,12 @@ export function registerStation(program: Command, io: Io): void {
     });
   st.command("info <name>")
     .description("show a station's settings and state")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const s = await c.stations.get(name);
-        print(io, opts.json === true, s, () => describe(s));
+        print(io, opts, s, () => describe(s));
       });
     });
   st.command("delete <name>")
