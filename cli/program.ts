@@ -10,6 +10,7 @@ import { registerFunction } from "./commands/function.js";
 import { registerDls, registerGroup } from "./commands/dls.js";
 import { registerUser } from "./commands/user.js";
 import { registerNatsConfig } from "./commands/nats-config.js";
+import { registerContext } from "./commands/context.js";
 import { processIo, reportError, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -24,6 +25,7 @@ export function buildProgram(io: Io = processIo): Command {
     .option("--tls-ca <file>", "CA certificate (PEM) to verify the broker (env JUNCTION_TLS_CA)")
     .option("--tls-cert <file>", "client certificate (PEM) when the broker verifies clients (env JUNCTION_TLS_CERT)")
     .option("--tls-key <file>", "the client certificate's key (PEM) (env JUNCTION_TLS_KEY)")
+    .option("--context <name>", "connect with this context of the config file (env JUNCTION_CONTEXT; see junction context)")
     .option("--data-dir <dir>", "dev broker data directory (credentials, JetStream store)", ".junction")
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError()
@@ -40,6 +42,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerGroup(program, io);
   registerUser(program, io);
   registerNatsConfig(program, io);
+  registerContext(program, io);
   return program;
 }
 

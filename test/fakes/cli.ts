@@ -3,6 +3,9 @@
  * test advances by hand (`--watch`), an interrupt it sends (Ctrl-C), and a way to run
  * `junction <args>` in-process. Nothing here sleeps: every wait is on something the command did.
  */
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runProgram } from "../../cli/program.js";
 import type { Io } from "../../cli/output.js";
 import type { DeadLetter, GroupInfo, Identity, StationInfo } from "../../core/protocol/index.js";
@@ -12,7 +15,10 @@ import type { ConnectOptions, FunctionInfo, JunctionClient, SchemaInfo } from ".
 export interface RecordingIoOptions {
   /** Whether stdout is a terminal. @default false */
   outIsTTY?: boolean;
-  /** Environment. @default {} (nothing from the real environment leaks in) */
+  /**
+   * Environment. @default only JUNCTION_CONFIG, naming a file that does not exist (nothing from
+   * the real environment or the user's config leaks in)
+   */
   env?: NodeJS.ProcessEnv;
   /** The client every connect returns (or a connect of its own). */
   client?: JunctionClient | ((o: ConnectOptions) => Promise<JunctionClient>);
@@ -43,7 +49,7 @@ export class RecordingIo implements Io {
 
   constructor(o: RecordingIoOptions = {}) {
     this.outIsTTY = o.outIsTTY ?? false;
-    this.env = o.env ?? {};
+    this.env = o.env ?? { JUNCTION_CONFIG: join(tmpdir(), `jn-cli-${randomBytes(6).toString("hex")}`, "config.yaml") };
     this.#nowMs = o.startMs ?? Date.parse("2026-01-01T00:00:00Z");
     const c = o.client;
     this.connect =
