@@ -117,6 +117,11 @@ export function formatValue(format: "json" | "yaml", value: unknown): string {
   return toYaml(JSON.parse(JSON.stringify(value ?? null)) as unknown);
 }
 
+/** A value in the asked format: JSON, YAML, or the command's own text (`text()`). */
+export function render(format: OutputFormat, value: unknown, text: () => string): string {
+  return format === OutputFormat.Table ? text() : formatValue(format, value);
+}
+
 /**
  * Prints a value in the asked format: JSON, YAML, or the command's own text (`text()`). A
  * boolean means `--json` (true) or text (false).
@@ -130,7 +135,7 @@ export function print(io: Io, format: OutputFormat | OutputOpts | boolean, value
       : typeof format === "string"
         ? format
         : outputFormat(format);
-  io.out(f === OutputFormat.Table ? text() : formatValue(f, value));
+  io.out(render(f, value, text));
 }
 
 /** Formats rows as an aligned table. */

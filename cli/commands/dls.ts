@@ -1,7 +1,20 @@
 import type { Command } from "commander";
 import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io, ExitCode, outputOption, JSON_HELP } from "../output.js";
+import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
+import {
+  ExitCode,
+  JSON_HELP,
+  intOption,
+  outputFormat,
+  outputOption,
+  print,
+  render,
+  table,
+  withOutput,
+  type Io,
+  type OutputOpts,
+} from "../output.js";
 
 interface FilterOpts {
   station?: string;
@@ -208,22 +221,26 @@ export function registerGroup(program: Command, io: Io): void {
         );
       });
     });
-  g.command("info <station> <group>")
-    .addOption(outputOption())
-    .option("--json", JSON_HELP)
-    .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
+  withWatch(withOutput(g.command("info <station> <group>").description("a consumer group's settings and live stats"))).action(
+    async (station: string, group: string, o: OutputOpts & WatchOpts, cmd: Command) => {
+      const format = outputFormat(o);
+      const intervalMs = o.watch ? watchIntervalMs(o) : 0;
       await withClient(io, cmd, async (c) => {
-        const x = await c.groups.get(station, group);
-        print(
-          io,
-          o,
-          x,
-          () =>
-            `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
-            Object.entries(x.stats)
-              .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-              .join(""),
-        );
+        const snapshot = async () => {
+          const x = await c.groups.get(station, group);
+          return render(
+            format,
+            x,
+            () =>
+              `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
+              Object.entries(x.stats)
+                .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+                .join(""),
+          );
+        };
+        if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);
+        else io.out(await snapshot());
       });
-    });
+    },
+  );
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { StationConfig, StationInfo } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io, outputOption, JSON_HELP } from "../output.js";
+import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
+import { intOption, outputFormat, outputOption, print, render, table, withOutput, JSON_HELP, type Io, type OutputOpts } from "../output.js";
 
 function configFrom(o: Record<string, string | undefined>): Partial<StationConfig> {
   const c: Partial<StationConfig> = {};
@@ -95,16 +96,20 @@ export function registerStation(program: Command, io: Io): void {
         );
       });
     });
-  st.command("info <name>")
-    .description("show a station's settings and state")
-    .addOption(outputOption())
-    .option("--json", JSON_HELP)
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+  withWatch(withOutput(st.command("info <name>").description("show a station's settings and state"))).action(
+    async (name: string, o: OutputOpts & WatchOpts, cmd: Command) => {
+      const format = outputFormat(o);
+      const intervalMs = o.watch ? watchIntervalMs(o) : 0;
       await withClient(io, cmd, async (c) => {
-        const s = await c.stations.get(name);
-        print(io, opts, s, () => describe(s));
+        const snapshot = async () => {
+          const s = await c.stations.get(name);
+          return render(format, s, () => describe(s));
+        };
+        if (o.watch) await watch(io, { intervalMs, title: `junction station info ${name}` }, snapshot);
+        else io.out(await snapshot());
       });
-    });
+    },
+  );
   st.command("delete <name>")
     .description("delete a station, its messages and its consumer groups")
     .action(async (name: string, _opts: unknown, cmd: Command) => {
