@@ -11,6 +11,7 @@ import { registerDls, registerGroup } from "./commands/dls.js";
 import { registerUser } from "./commands/user.js";
 import { registerNatsConfig } from "./commands/nats-config.js";
 import { registerContext } from "./commands/context.js";
+import { registerCompletion } from "./completion.js";
 import { processIo, reportError, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -43,6 +44,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerUser(program, io);
   registerNatsConfig(program, io);
   registerContext(program, io);
+  registerCompletion(program, io.out);
   return program;
 }
 
