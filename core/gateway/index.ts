@@ -6,7 +6,9 @@ export { stationHandlers, stationInfo, groupInfo, deadLettersByGroup, mustGetSta
 export { schemaHandlers } from "./api/schemas.js";
 export { functionHandlers } from "./api/functions.js";
 export { userHandlers } from "./api/users.js";
+export { doctorHandlers, runDoctor, BUILTIN_DOCTOR_CHECKS, DEFAULT_DOCTOR_WINDOW_MS } from "./api/doctor.js";
 export type { GatewayServiceOptions, RefusalStats } from "./service.js";
 export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget } from "./produce.js";
 export type { StationHandlerDeps, GroupExtraStats } from "./api/stations.js";
 export type { UserHandlerDeps } from "./api/users.js";
+export type { DoctorCheck, DoctorContext, DoctorDeps, DoctorFinding, DoctorTenant, ScannedStation } from "./api/doctor.js";

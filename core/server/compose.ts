@@ -35,6 +35,7 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  doctorHandlers,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -363,6 +364,15 @@ async function compose(
         const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
         return r.ok ? r.value : undefined;
       },
+    }),
+    ...doctorHandlers({
+      backend,
+      replicas: defaultReplicas,
+      gatewayId: id,
+      tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
+      invalidRecords: () => invalid,
+      dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      clock,
     }),
     ping: async () => ({ pong: true }),
   };

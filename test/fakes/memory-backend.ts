@@ -367,7 +367,18 @@ export class MemoryBackend implements Backend {
   /** Connections the fake system account knows (tests add them) and the ones it was told to close. */
   readonly connections: (ClientConnection & { account: string; user: string })[] = [];
   readonly kicked: ClientConnection[] = [];
+  /** The JetStream the fake system account reports: one server, this sync setting, the streams held. */
+  jetstreamSync = { syncAlways: true, syncIntervalMs: 120_000 };
   readonly system: SystemAdmin = {
+    jetstream: async () => [
+      {
+        serverId: "fake",
+        serverName: "fake",
+        version: this.server.version,
+        ...this.jetstreamSync,
+        streams: [...this.streams.keys()].map((name) => ({ account: "JUNCTION", name })),
+      },
+    ],
     connections: async (account, user) => this.connections.filter((c) => c.account === account && c.user === user),
     kick: async (c) => {
       this.kicked.push(c);
