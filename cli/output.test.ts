@@ -27,6 +27,7 @@ const READS: [string[], unknown][] = [
   [["user", "show", "app"], fixtures.user],
   [["tenant", "list"], [fixtures.tenant]],
   [["whoami"], fixtures.identity],
+  [["doctor", "--window-ms", "0"], fixtures.doctor],
 ];
 
 describe("output formats", () => {
@@ -97,7 +98,7 @@ describe("output formats", () => {
       });
     const withJson = walk(program, []);
     // `context list|show` read the config file, not the broker: context.test.ts covers their formats.
-    const reads = withJson.filter((p) => /\b(list|info|show|versions|logs|retention|whoami)$/.test(p) && !p.startsWith("context "));
+    const reads = withJson.filter((p) => /\b(list|info|show|versions|logs|retention|whoami|doctor)$/.test(p) && !p.startsWith("context "));
     expect(reads.length).toBeGreaterThan(15);
     for (const r of reads) expect(covered, r).toContain(r);
   });

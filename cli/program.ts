@@ -12,6 +12,7 @@ import { registerUser } from "./commands/user.js";
 import { registerNatsConfig } from "./commands/nats-config.js";
 import { registerContext } from "./commands/context.js";
 import { registerCompletion } from "./completion.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { processIo, reportError, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -44,6 +45,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerUser(program, io);
   registerNatsConfig(program, io);
   registerContext(program, io);
+  registerDoctor(program, io);
   registerCompletion(program, io.out);
   return program;
 }

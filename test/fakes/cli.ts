@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProgram } from "../../cli/program.js";
 import type { Io } from "../../cli/output.js";
-import type { DeadLetter, GroupInfo, Identity, StationInfo } from "../../core/protocol/index.js";
+import type { DeadLetter, DoctorReport, GroupInfo, Identity, StationInfo } from "../../core/protocol/index.js";
 import type { ConnectOptions, FunctionInfo, JunctionClient, SchemaInfo } from "../../sdk/index.js";
 
 /** Options of {@link RecordingIo}. */
@@ -210,6 +210,13 @@ export const fixtures = {
   user: { name: "app", tenant: "default", grants: { produce: ["*"], consume: ["*:*"], admin: false }, createdAt: T0, updatedAt: T0 },
   tenant: { name: "acme", createdAt: T0, description: "Acme" },
   identity: { user: "admin", tenant: "default", grants: { produce: [], consume: [], admin: true }, operator: true } satisfies Identity,
+  doctor: {
+    ok: true,
+    checkedAt: T0,
+    gateway: "gw-1",
+    counts: { ok: 1, warn: 0, fail: 0 },
+    checks: [{ id: "server.version", title: "nats-server version and features", status: "ok", message: "1 server, nats-server 2.15.1" }],
+  } satisfies DoctorReport,
 };
 
 /** A client whose read operations answer with {@link fixtures} (or `overrides`); `close()` is counted. */
@@ -258,6 +265,7 @@ export function fakeClient(overrides: Record<string, unknown> = {}): JunctionCli
     tenants: { list: async () => [f.tenant] },
     whoami: async () => f.identity,
     request: async (op: string) => {
+      if (op === "doctor.run") return f.doctor;
       throw new Error(`no fake for ${op}`);
     },
     async close() {

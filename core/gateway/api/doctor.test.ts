@@ -70,7 +70,7 @@ describe("doctor", () => {
     const m = byId(r)["metadata.records"]!;
     expect(m).toMatchObject({ status: "fail", fix: expect.stringMatching(/nats kv del <bucket> <key>/) });
     expect(m.message).toBe(
-      "5 metadata records fail validation: gateways ignore them, so what they describe is missing (this gateway has skipped 3 invalid records since it started)",
+      "5 metadata records fail validation: gateways ignore them, so what they describe is missing (this gateway has skipped an invalid record 3 times since it started)",
     );
     expect(m.items).toEqual([
       expect.stringMatching(/^jn_stations\/broken: not JSON/),

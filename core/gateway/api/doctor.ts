@@ -241,7 +241,8 @@ const metadataRecords = (deps: DoctorDeps): DoctorCheck => ({
         if (r.reason) bad.push(`${name}/${r.key}: ${r.reason}`);
     }
     const skipped = deps.invalidRecords();
-    const since = skipped > 0 ? ` (this gateway has skipped ${plural(skipped, "invalid record")} since it started)` : "";
+    // The gateway counts skips (each read of a bad record), not distinct records.
+    const since = skipped > 0 ? ` (this gateway has skipped an invalid record ${plural(skipped, "time")} since it started)` : "";
     if (bad.length === 0) return { status: DoctorStatus.Ok, message: `every metadata record is valid${since}` };
     return {
       status: DoctorStatus.Fail,
