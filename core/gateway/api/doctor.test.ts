@@ -56,6 +56,7 @@ describe("doctor", () => {
       expect(c).not.toHaveProperty("fix");
     }
     expect(byId(r)["stations.streams"]!.message).toBe("every station has its stream (1 station)");
+    expect(byId(r)["streams.orphans"]!.message).toBe("every station stream belongs to a station (1 station stream)");
   });
 
   it("finds invalid metadata records (not JSON, bad shape) in every bucket, with a fix", async () => {

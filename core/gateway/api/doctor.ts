@@ -265,9 +265,11 @@ const orphanStreams: DoctorCheck = {
     const accounts = new Set(servers.flatMap((s) => s.streams.filter((x) => x.name === DLS_STREAM).map((x) => x.account)));
     const names = new Set(servers.flatMap((s) => s.streams.filter((x) => accounts.has(x.account)).map((x) => x.name)));
     const orphans: string[] = [];
+    let stationStreams = 0;
     for (const stream of [...names].sort()) {
       const p = parseStationStream(stream);
       if (!p) continue;
+      stationStreams++;
       const scanned = stations.get(p.tenant)?.find((s) => (s.ok ? s.record.name : s.key) === p.station);
       if (scanned?.ok) continue;
       const why = !tenants.has(p.tenant)
@@ -278,7 +280,10 @@ const orphanStreams: DoctorCheck = {
       orphans.push(`${stream}: ${why}`);
     }
     if (orphans.length === 0)
-      return { status: DoctorStatus.Ok, message: `every station stream belongs to a station (${plural(names.size, "stream")})` };
+      return {
+        status: DoctorStatus.Ok,
+        message: `every station stream belongs to a station (${plural(stationStreams, "station stream")})`,
+      };
     return {
       status: DoctorStatus.Warn,
       message: `${plural(orphans.length, "stream")} named like a station's but owned by no station: ${agree(orphans.length, "it holds", "they hold")} storage and nobody can produce to ${agree(orphans.length, "it", "them")}`,
