@@ -168,6 +168,12 @@ describe("doctor", () => {
     const b = byId(await runDoctor(deps({ backend: blind }), 0));
     expect(b["jetstream.sync"]).toMatchObject({ status: "warn", fix: expect.stringMatching(/--system-user/) });
     expect(b["streams.orphans"]).toMatchObject({ status: "warn", message: "cannot list the broker's streams without the system account" });
+    expect(b["server.version"]).toMatchObject({ status: "fail", items: [expect.stringMatching(/^the gateway's server: 2\.11\.4 lacks/)] });
+    (g.backend.server as { version: string }).version = "2.15.1";
+    expect(byId(await runDoctor(deps({ backend: blind }), 0))["server.version"]).toMatchObject({
+      status: "ok",
+      message: "the gateway's server runs nats-server 2.15.1: every feature Junction uses (no system account to ask the others)",
+    });
   });
 
   it("runs registered checks after the built-in ones; one that throws is reported, not fatal; items are capped", async () => {

@@ -167,11 +167,13 @@ function versionedProblem(key: string, v: unknown): string | undefined {
   return o["version"] === Number(m[3]) ? undefined : "its version does not match its key";
 }
 
-const serverVersion: DoctorCheck = {
+const serverVersion = (deps: DoctorDeps): DoctorCheck => ({
   id: "server.version",
   title: "nats-server version and features",
   async run(ctx) {
-    const servers = (await ctx.jetstream()) ?? [];
+    // Without the system account only the gateway's own server can be asked.
+    const all = await ctx.jetstream();
+    const servers = all ?? [{ serverName: "the gateway's server", version: deps.backend.server.version }];
     const old = servers.filter((s) => missingFeatures(s.version).length > 0);
     if (old.length > 0) {
       return {
@@ -181,16 +183,15 @@ const serverVersion: DoctorCheck = {
         items: old.map((s) => `${s.serverName}: ${s.version} lacks ${missingFeatures(s.version).join("; ")}`),
       };
     }
-    const versions = [...new Set(servers.map((s) => s.version))];
+    const versions = [...new Set(servers.map((s) => s.version))].join(", ");
     return {
       status: DoctorStatus.Ok,
-      message:
-        servers.length > 0
-          ? `${plural(servers.length, "server")}, nats-server ${versions.join(", ")}: every feature Junction uses`
-          : "the gateway's server has every feature Junction uses (no system account to ask the others)",
+      message: all
+        ? `${plural(servers.length, "server")}, nats-server ${versions}: every feature Junction uses`
+        : `the gateway's server runs nats-server ${versions}: every feature Junction uses (no system account to ask the others)`,
     };
   },
-};
+});
 
 const NO_SYSTEM = {
   status: DoctorStatus.Warn,
@@ -401,7 +402,7 @@ const deadLetterGrowth = (deps: DoctorDeps): DoctorCheck => ({
 
 /** The checks every doctor run makes, in order. */
 export const BUILTIN_DOCTOR_CHECKS: readonly ((deps: DoctorDeps) => DoctorCheck)[] = Object.freeze([
-  () => serverVersion,
+  serverVersion,
   () => syncSetting,
   metadataRecords,
   () => orphanStreams,
