@@ -60,7 +60,7 @@ import {
   parseSchemaTag,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
-import { createEventPublisher, isoNow } from "../support/index.js";
+import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
 import {
@@ -91,6 +91,26 @@ export interface JunctionGateway {
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Connects, and while NATS cannot be reached or JetStream is not ready yet (a cluster still
+ * starting) tries again with backoff for up to `waitMs` (0 = once). Other errors end it at once.
+ */
+async function connectWaiting(waitMs: number, logger: Logger, connect: () => Promise<Backend>): Promise<Backend> {
+  const until = Date.now() + waitMs;
+  let pause = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const retriable = err instanceof JunctionError && err.retriable;
+      if (!retriable || Date.now() + pause > until) throw err;
+      logger.warn("NATS is not ready; trying again", { attempt, inMs: pause, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
 }
 
 /** At most this many store requests at once while reading broker state. */
@@ -157,20 +177,22 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
       : undefined;
   let backend: Backend;
   try {
-    backend = await connectBackend({
-      servers: o.servers,
-      user: o.user,
-      pass: o.pass,
-      token: o.token,
-      name: o.name,
-      tls: o.tls,
-      storeTimeoutMs: o.storeTimeoutMs,
-      authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
-      system:
-        auth.systemUser !== undefined
-          ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
-          : undefined,
-    });
+    backend = await connectWaiting(o.waitForNatsMs, o.logger, () =>
+      connectBackend({
+        servers: o.servers,
+        user: o.user,
+        pass: o.pass,
+        token: o.token,
+        name: o.name,
+        tls: o.tls,
+        storeTimeoutMs: o.storeTimeoutMs,
+        authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
+        system:
+          auth.systemUser !== undefined
+            ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
+            : undefined,
+      }),
+    );
   } catch (err) {
     await http?.close();
     throw err;

@@ -56,6 +56,12 @@ export interface JunctionGatewayOptions {
   metricsToken?: string | undefined;
   /** Replicas of new stations and of the metadata buckets. @default 1 */
   defaultReplicas?: number | undefined;
+  /**
+   * While NATS cannot be reached or JetStream is not ready (a cluster still starting), keep trying
+   * for this long at startup, in ms; 0 = fail at once. `junction gateway` waits 10 minutes.
+   * @default 0
+   */
+  waitForNatsMs?: number | undefined;
   /** How long to wait for a JetStream store ack, in ms. @default 10000 */
   storeTimeoutMs?: number | undefined;
   /** Requests of at most this many messages are stored message by message instead of one atomic batch (latency). @default 8 */
@@ -120,6 +126,7 @@ export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = 
   name: "junction-gateway",
   defaultReplicas: 1,
   storeTimeoutMs: 10_000,
+  waitForNatsMs: 0,
   smallBatchMessages: 8,
   maxRequestMessages: 100_000,
   httpPort: 0,
@@ -140,6 +147,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     metricsToken: check.string,
     defaultReplicas: check.int(1, 5),
     storeTimeoutMs: check.int(100, 600_000),
+    waitForNatsMs: check.int(0, 24 * 3600 * 1000),
     smallBatchMessages: check.int(0, 1000),
     maxRequestMessages: check.int(1, 1_000_000),
     httpPort: check.int(-1, 65535),
