@@ -42,11 +42,19 @@ export function formatCell(v: Cell, format: CellFormat): string {
   }
 }
 
-/** Renders rows as an aligned plain-text table (first row = header); the first `textColumns` are left-aligned. */
-export function table(rows: string[][], textColumns = 1): string {
+/**
+ * Renders rows as an aligned plain-text table (first row = header). Left-aligned: the first
+ * `left` columns, or the columns whose flag is true.
+ */
+export function table(rows: string[][], left: number | readonly boolean[] = 1): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  const line = (r: string[]) => r.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const isLeft = (i: number) => (typeof left === "number" ? i < left : left[i] === true);
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (isLeft(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const [head, ...rest] = rows;
   if (!head) return "";
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rest.map(line)].join("\n");
@@ -54,7 +62,7 @@ export function table(rows: string[][], textColumns = 1): string {
 
 /** A table spec as aligned plain text (its caption above). */
 export function textTable(t: TableSpec): string {
-  const textColumns = t.columns.filter((_, i) => columnFormat(t.columns, i) === CellFormat.Text).length;
+  const left = t.columns.map((_, i) => columnFormat(t.columns, i) === CellFormat.Text);
   const rows = [t.columns.map((c) => c.label), ...t.rows.map((r) => r.map((v, i) => formatCell(v, columnFormat(t.columns, i))))];
-  return `${t.caption}\n${table(rows, Math.max(1, textColumns))}`;
+  return `${t.caption}\n${table(rows, left)}`;
 }

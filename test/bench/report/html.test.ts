@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { runInNewContext } from "node:vm";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +122,54 @@ describe("renderReport", () => {
     for (const id of ids) expect(html).toContain(`<canvas id="chart-${id}"`);
     const ratio = data.charts.find((c) => c.id === "history-ratio")!;
     expect(ratio.series).toEqual([{ label: "produce.json", values: [0.8, 0.75] }]);
+  });
+});
+
+describe("the page's drawing code", () => {
+  it("builds one chart per spec from the embedded data, raw baselines in grey, stacks and log axes as asked", () => {
+    const run = fixtureRun();
+    run.sections[0]!.charts.push({
+      id: "stacked",
+      title: "stacked",
+      kind: "bar",
+      labels: ["a"],
+      series: [
+        { label: "x", values: [1], stack: "s" },
+        { label: "y", values: [2], stack: "s" },
+      ],
+      yLabel: "ms",
+      logY: true,
+      horizontal: true,
+    });
+    // The library is replaced by a stand-in that records what the page asks it to draw.
+    const html = renderReport(run, history, { chartLibrary: "/* stand-in */" });
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    const data = /<script type="application\/json" id="bench-data">([^<]*)<\/script>/.exec(html)![1]!;
+    const drawn: { el: { id: string }; config: any }[] = [];
+    const sandbox = {
+      document: {
+        getElementById: (id: string) => (id === "bench-data" ? { textContent: data } : html.includes(`id="${id}"`) ? { id } : null),
+      },
+      Chart: Object.assign(
+        function (this: unknown, el: { id: string }, config: unknown) {
+          drawn.push({ el, config });
+        },
+        { defaults: { font: {} } },
+      ),
+    };
+    for (const js of scripts) runInNewContext(js, sandbox);
+    const ids = drawn.map((d) => d.el.id);
+    expect(ids).toEqual(expect.arrayContaining(["chart-produce-fsync-rates", "chart-stacked", "chart-history-ratio"]));
+    const rates = drawn.find((d) => d.el.id === "chart-produce-fsync-rates")!.config;
+    expect(rates.type).toBe("bar");
+    expect(rates.data.datasets.map((d: { label: string }) => d.label)).toEqual(["raw", "Junction"]);
+    expect(rates.data.datasets[0].backgroundColor).toBe("#9e9e9e");
+    expect(rates.data.datasets[1].backgroundColor).not.toBe("#9e9e9e");
+    const stacked = drawn.find((d) => d.el.id === "chart-stacked")!.config;
+    expect(stacked.options.indexAxis).toBe("y");
+    expect(stacked.options.scales.x.type).toBe("logarithmic");
+    expect(stacked.options.scales.x.stacked).toBe(true);
+    expect(stacked.data.datasets.map((d: { stack: string }) => d.stack)).toEqual(["s", "s"]);
   });
 });
 

@@ -330,7 +330,6 @@ export async function runGroupsGrowth(ctx: BenchContext, broker: BenchBroker): P
   ctx.log("\n=== cost growth: consumer groups per station (fsync) ===");
   const nc = await broker.raw("bench-growth-groups");
   const client = await broker.client("bench-growth-groups-producer");
-  const consumerClient = await broker.client("bench-growth-groups-consumer");
   const payload = jsonPayload(1024);
   const m = ctx.plan.settings.groupMessages;
   const rows: Cell[][] = [];
@@ -379,9 +378,14 @@ export async function runGroupsGrowth(ctx: BenchContext, broker: BenchBroker): P
     let finish!: () => void;
     const done = new Promise<void>((r) => (finish = r));
     const consumers = [];
+    const memberClients: JunctionClient[] = [];
     for (let k = 0; k < g; k++) {
+      // One client per member, as separate applications would have: members sharing one
+      // client stall (the k-th of G got only 1/(G−k) of its messages in 10 s, SDK 0.1).
+      const memberClient = await broker.client(`bench-growth-groups-member-${k}`);
+      memberClients.push(memberClient);
       consumers.push(
-        await consumerClient.consumer({
+        await memberClient.consumer({
           station,
           group: `g${k}`,
           batchSize: 500,
@@ -400,6 +404,7 @@ export async function runGroupsGrowth(ctx: BenchContext, broker: BenchBroker): P
       () => `Junction received ${got} of ${g * m}`,
     );
     for (const c of consumers) await c.close();
+    for (const c of memberClients) await c.close();
     await deleteStation(client, station);
 
     ctx.log(
@@ -420,7 +425,7 @@ export async function runGroupsGrowth(ctx: BenchContext, broker: BenchBroker): P
     if (r !== null) ctx.metrics[`ratio.fsync.groups.${g}`] = r;
   }
   const s = section("growth-groups", "Cost growth: consumer groups per station (fsync before ack)", [
-    `G consumer groups on one station, each with one member reading live (SDK onMessage, batchSize 500; raw: durable pull consumers with consume(), 500 per pull), every message acked on arrival; then ${fmtInt(m)} 1 KiB messages are produced as fast as possible (raw atomic batches of 1,000 × 4 / the SDK producer with the throughput settings, no schema). Deliveries/s = G × messages over the time from the first send to the last delivery; server CPU per delivery over the same time.`,
+    `G consumer groups on one station, each with one member reading live (SDK onMessage, batchSize 500, one SDK client per member; raw: durable pull consumers with consume(), 500 per pull), every message acked on arrival; then ${fmtInt(m)} 1 KiB messages are produced as fast as possible (raw atomic batches of 1,000 × 4 / the SDK producer with the throughput settings, no schema). Deliveries/s = G × messages over the time from the first send to the last delivery; server CPU per delivery over the same time.`,
   ]);
   s.tables.push({
     caption: "fan-out by number of consumer groups",

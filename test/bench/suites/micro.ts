@@ -1,6 +1,6 @@
 /** Scenario 10: micro-benchmarks without the broker (schema validation, the sandbox, the store writer). */
 import { runMicro } from "../micro.bench.js";
-import { CellFormat, section } from "../report/index.js";
+import { CellFormat, fmtInt, section } from "../report/index.js";
 import { runWriterBench } from "../writer.bench.js";
 import type { BenchContext } from "./common.js";
 import { PAYLOAD_BYTES } from "./throughput.js";
@@ -17,17 +17,16 @@ export async function runMicroSuite(ctx: BenchContext): Promise<void> {
     caption: "micro-benchmarks",
     columns: [
       { label: "measurement", format: CellFormat.Text },
-      { label: "value", format: CellFormat.Fixed2 },
-      { label: "unit", format: CellFormat.Text },
+      { label: "result", format: CellFormat.Text },
     ],
     rows: [
-      [`JSON Schema validate, ${m.payloadBytes} B (ajv)`, m.jsonValidationsPerSec, "/s"],
-      [`Protobuf validate, ${m.payloadBytes} B`, m.protobufValidationsPerSec, "/s"],
-      [`sandbox identity function, batch ${m.sandbox.batch}`, m.sandbox.usPerMessage, "µs/msg"],
-      [`store writer, atomic batch of ${w.batch}`, w.writerUsPerMessage, "CPU µs/msg"],
-      [`same batch with nats.js MsgHdrs`, w.natsHeadersUsPerMessage, "CPU µs/msg"],
+      [`JSON Schema validate, ${m.payloadBytes} B (ajv)`, `${fmtInt(m.jsonValidationsPerSec)} /s`],
+      [`Protobuf validate, ${m.payloadBytes} B`, `${fmtInt(m.protobufValidationsPerSec)} /s`],
+      [`sandbox identity function, batch ${m.sandbox.batch}`, `${m.sandbox.usPerMessage.toFixed(2)} µs/msg`],
+      [`store writer, atomic batch of ${w.batch}`, `${w.writerUsPerMessage.toFixed(2)} CPU µs/msg`],
+      [`same batch with nats.js MsgHdrs`, `${w.natsHeadersUsPerMessage.toFixed(2)} CPU µs/msg`],
     ],
   });
   ctx.sections.push(s);
-  for (const r of s.tables[0]!.rows) ctx.log(`  ${String(r[0]).padEnd(48)} ${Number(r[1]).toFixed(2)} ${String(r[2])}`);
+  for (const r of s.tables[0]!.rows) ctx.log(`  ${String(r[0]).padEnd(48)} ${String(r[1])}`);
 }
