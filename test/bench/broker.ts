@@ -40,6 +40,8 @@ export interface GatewayMemory {
   heapUsed: number;
   /** Resident set of its child processes (the function sandbox workers). */
   childrenRss: number;
+  /** How many child processes it has. */
+  children: number;
 }
 
 /** One running gateway. */
@@ -131,8 +133,9 @@ async function inProcessGateway(cfg: JunctionGatewayOptions): Promise<BenchGatew
     async memory() {
       globalThis.gc?.();
       const m = process.memoryUsage();
-      const childrenRss = descendantPids(process.pid).reduce((s, p) => s + (processRssBytes(p) ?? 0), 0);
-      return { rss: m.rss, heapUsed: m.heapUsed, childrenRss };
+      const kids = descendantPids(process.pid);
+      const childrenRss = kids.reduce((s, p) => s + (processRssBytes(p) ?? 0), 0);
+      return { rss: m.rss, heapUsed: m.heapUsed, childrenRss, children: kids.length };
     },
     stop: () => gw.close(),
   };
@@ -179,8 +182,9 @@ async function spawnGateway(cfg: JunctionGatewayOptions, profileDir: string | un
       const line = await answer;
       if (!line.startsWith("mem ")) throw new Error(`the gateway answered '${line}' to a memory request`);
       const m = JSON.parse(line.slice(4)) as { rss: number; heapUsed: number };
-      const childrenRss = descendantPids(pid).reduce((s, p) => s + (processRssBytes(p) ?? 0), 0);
-      return { rss: m.rss, heapUsed: m.heapUsed, childrenRss };
+      const kids = descendantPids(pid);
+      const childrenRss = kids.reduce((s, p) => s + (processRssBytes(p) ?? 0), 0);
+      return { rss: m.rss, heapUsed: m.heapUsed, childrenRss, children: kids.length };
     },
     stop: () => stopChild(child),
   };

@@ -5,6 +5,7 @@
  * reported beside the gateway's.
  */
 import type { BenchBroker, GatewayMemory } from "../broker.js";
+import { DEFAULT_FUNCTION_RUNTIME_OPTIONS } from "../../../functions/index.js";
 import { createStation } from "../gateway.js";
 import { jsonPayload } from "../load.js";
 import { CellFormat, section, type Cell } from "../report/index.js";
@@ -41,7 +42,7 @@ export async function runMemory(ctx: BenchContext, broker: BenchBroker): Promise
     steps.push({ item, n, before, after, how });
     const per = (after.rss - before.rss) / n / KIB;
     ctx.log(
-      `  ${item.padEnd(16)} × ${String(n).padStart(5)}: RSS ${per.toFixed(1)} KiB each, heap ${((after.heapUsed - before.heapUsed) / n / KIB).toFixed(1)} KiB each`,
+      `  ${item.padEnd(16)} × ${String(n).padStart(5)}: RSS ${per.toFixed(1)} KiB each, heap ${((after.heapUsed - before.heapUsed) / n / KIB).toFixed(1)} KiB each, sandbox workers ${((after.childrenRss - before.childrenRss) / n / KIB).toFixed(1)} KiB each (${before.children} → ${after.children} processes)`,
     );
   };
   // Warm the gateway's code paths first (the first station, schema and function load code).
@@ -74,20 +75,36 @@ export async function runMemory(ctx: BenchContext, broker: BenchBroker): Promise
     },
   );
   await schemaProducer.close();
-  await inParallel(functions, 8, (i) => client.stations.create(`mem-fn-${i}`));
+  // Functions: the pool starts a new sandbox worker for a new function while it has fewer than
+  // maxWorkers, then places functions in the existing ones; the two cost very differently.
+  const workersNow = (await gw.memory()).children;
+  const fresh = Math.max(0, DEFAULT_FUNCTION_RUNTIME_OPTIONS.maxWorkers - workersNow);
+  let fnN = 0;
+  const addFunctions = async (n: number) => {
+    const first = fnN;
+    fnN += n;
+    for (let i = first; i < first + n; i++) {
+      await client.functions.create({ name: `mem-fn-${i}`, source: `export default (m) => { m.headers["x-f"] = "${i}"; return m; }` });
+      await client.functions.attach(`mem-fn-${i}`, `mem-fn-${i}`);
+      const p = client.producer({ station: `mem-fn-${i}` });
+      await p.send("x");
+      await p.close();
+    }
+  };
+  await inParallel(fresh + functions, 8, (i) => client.stations.create(`mem-fn-${i}`));
+  if (fresh > 0) {
+    await measure(
+      "function, new sandbox worker",
+      fresh,
+      `functions while the pool has fewer than ${DEFAULT_FUNCTION_RUNTIME_OPTIONS.maxWorkers} workers (each starts one), each attached to its own station, one message through each`,
+      () => addFunctions(fresh),
+    );
+  }
   await measure(
-    "function",
+    "function, existing worker",
     functions,
-    "functions created, each attached to its own (existing) station, one message produced through each",
-    async () => {
-      for (let i = 0; i < functions; i++) {
-        await client.functions.create({ name: `mem-fn-${i}`, source: `export default (m) => { m.headers["x-f"] = "${i}"; return m; }` });
-        await client.functions.attach(`mem-fn-${i}`, `mem-fn-${i}`);
-        const p = client.producer({ station: `mem-fn-${i}` });
-        await p.send("x");
-        await p.close();
-      }
-    },
+    "functions placed in the running sandbox workers, each attached to its own station, one message through each",
+    () => addFunctions(functions),
   );
 
   const rows: Cell[][] = steps.map((s) => [
@@ -97,6 +114,7 @@ export async function runMemory(ctx: BenchContext, broker: BenchBroker): Promise
     (s.after.heapUsed - s.before.heapUsed) / s.n / KIB,
     (s.after.childrenRss - s.before.childrenRss) / s.n / KIB,
     s.after.rss / (KIB * KIB),
+    `${s.before.children} → ${s.after.children}`,
     s.how,
   ]);
   const s = section("memory", "Gateway memory per station, group, schema version and function", [
@@ -112,6 +130,7 @@ export async function runMemory(ctx: BenchContext, broker: BenchBroker): Promise
       { label: "gateway heap KiB/item", format: CellFormat.Fixed1 },
       { label: "sandbox workers RSS KiB/item", format: CellFormat.Fixed1 },
       { label: "gateway RSS after, MiB", format: CellFormat.Fixed1 },
+      { label: "worker processes", format: CellFormat.Text },
       { label: "how", format: CellFormat.Text },
     ],
     rows,
