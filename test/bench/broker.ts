@@ -18,6 +18,7 @@ import {
   type RunningNatsServer,
 } from "../../core/server/index.js";
 import { testGatewayOptions, testUsers, type TestUser } from "../harness/index.js";
+import { inboxPrefixOf } from "../../core/protocol/index.js";
 import { connect, type JunctionClient } from "../../sdk/index.js";
 import { descendantPids, processRssBytes } from "./env.js";
 
@@ -71,6 +72,8 @@ export interface BenchBroker {
   raw(name?: string): Promise<NatsConnection>;
   /** An SDK client (the `admin` user). */
   client(name?: string): Promise<JunctionClient>;
+  /** A plain nats.js connection as the `admin` user, in the client account (as the SDK connects). */
+  rawClientAccount(name?: string): Promise<NatsConnection>;
   stop(): Promise<void>;
 }
 
@@ -109,6 +112,12 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
     addGateway: () => start(false),
     async raw(name = "bench-raw") {
       const nc = await natsConnect({ servers: server.url, user: secrets.gateway.user, pass: secrets.gateway.password, name });
+      conns.push({ close: () => nc.close() });
+      return nc;
+    },
+    async rawClientAccount(name = "bench-raw-client") {
+      const u = users.admin;
+      const nc = await natsConnect({ servers: server.url, user: u.user, pass: u.password, name, inboxPrefix: inboxPrefixOf(u.user) });
       conns.push({ close: () => nc.close() });
       return nc;
     },

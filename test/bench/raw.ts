@@ -307,12 +307,27 @@ export async function rawConsume(nc: NatsConnection, station: string, durable: s
     max_ack_pending: 10_000,
     filter_subjects: [subjects.stationMsg(station)],
   });
-  const c = await jetstream(nc).consumers.get(stream, durable);
+  return consumeExisting(nc, stream, durable, count, batch);
+}
+
+/**
+ * Reads `count` messages from an existing durable consumer with plain nats.js (`consume()`,
+ * `batch` per pull, ack on arrival). With `apiPrefix`, through a JetStream API imported under
+ * that prefix (how a client account reaches the broker's streams).
+ */
+export async function consumeExisting(
+  nc: NatsConnection,
+  stream: string,
+  durable: string,
+  count: number,
+  batch: number,
+  apiPrefix?: string,
+): Promise<Throughput> {
+  const c = await jetstream(nc, apiPrefix ? { apiPrefix } : {}).consumers.get(stream, durable);
   let got = 0;
-  let t0 = 0;
   let resolveDone!: () => void;
   const doneP = new Promise<void>((r) => (resolveDone = r));
-  t0 = performance.now();
+  const t0 = performance.now();
   const iter = await c.consume({
     max_messages: batch,
     callback: (m: JsMsg) => {

@@ -17,8 +17,10 @@ import {
   type StationKind,
 } from "../gateway.js";
 import { jsonPayload, type Throughput } from "../load.js";
+import { CLIENT_JS_API_PREFIX, subjects } from "../../../core/protocol/index.js";
 import {
   atomicBatches,
+  consumeExisting,
   atomicSerial,
   createRawStream,
   deleteRawStream,
@@ -101,6 +103,18 @@ export async function runThroughput(ctx: BenchContext, broker: BenchBroker, sync
       ctx.log(rowLine(row));
     };
     add("7a", `raw JetStream pull + ack, batch ${batch}`, true, await withCpu(pids, () => rawConsume(nc, station, "raw-reader", n, batch)));
+    // The same plain nats.js reader, but as a client reaches the broker: from its own account,
+    // through the JetStream API import, on a group's consumer. The SDK's fair baseline.
+    await client.groups.create(station, "raw-client-warm");
+    await client.groups.create(station, "raw-client");
+    const clientNc = await broker.rawClientAccount();
+    await consumeExisting(clientNc, subjects.stationStream(station), "raw-client-warm", Math.min(1000, n), batch, CLIENT_JS_API_PREFIX);
+    add(
+      "7d",
+      `raw pull + ack, client account (JS API import), batch ${batch}`,
+      true,
+      await withCpu(pids, () => consumeExisting(clientNc, subjects.stationStream(station), "raw-client", n, batch, CLIENT_JS_API_PREFIX)),
+    );
     add(
       "7b",
       `SDK consumer (async iterator) + ack, batch ${batch}`,
@@ -139,7 +153,7 @@ function addSection(ctx: BenchContext, sync: Sync, rows: Map<string, Row>, seria
     `Every stream has a station's settings (file storage, de-duplication window 2 min) and every message a unique Nats-Msg-Id, raw ones too. Each row: ${ctx.plan.settings.warmupMs} ms warm-up, then ${ctx.plan.settings.measureMs} ms keeping the window full; the rate counts acknowledged messages from the first send to the last ack. Any failed send aborts the run.`,
     `Gateway rows: the SDK producer with batches of up to ${PRODUCE_SETTINGS.maxBatchMessages}, ${PRODUCE_SETTINGS.maxInFlight} batches in flight, ${PRODUCE_SETTINGS.window} sends outstanding; the gateway stores each request as one atomic batch. The raw row of the same size and depth (2c) is the baseline of the targets.`,
     `2d/2e: nats-server 2.14's fast ingest batches (nats.js startFastIngest, flow control as the server sets it) on a stream that allows them, same sizes and depth as 2b/2c.`,
-    `Consume: ${ctx.plan.settings.consumeMessages.toLocaleString("en-US")} messages stored first, then read from the start by a raw durable pull consumer and by two SDK consumer group members (one per group; the group is created first, the time runs from starting the member to the last message), each message acked on arrival; one short read of each kind beforehand warms the connections up.`,
+    `Consume: ${ctx.plan.settings.consumeMessages.toLocaleString("en-US")} messages stored first, then read from the start by a raw durable pull consumer and by two SDK consumer group members (one per group; the group is created first, the time runs from starting the member to the last message), each message acked on arrival; one short read of each kind beforehand warms the connections up. 7d is the raw reader again, but connected as a client user from the client account, reading a group's consumer through the JetStream API import (jn.js.API), as the SDK does: the SDK's overhead is 7b/7c ÷ 7d, the account boundary's 7d ÷ 7a.`,
     "CPU µs/msg: user + system CPU time of nats-server, the gateway process(es) and the benchmark process (clients) during the measured run, from /proc, per message. Steadier than the rate on a shared machine.",
   ]);
   const rate = (id: string) => rows.get(id)?.result.rate;
@@ -181,17 +195,26 @@ function addSection(ctx: BenchContext, sync: Sync, rows: Map<string, Row>, seria
   }
   if (consume.length) {
     s.tables.push({
-      caption: "consume (msgs/s; ratio to the raw pull consumer)",
+      caption:
+        "consume (msgs/s; ratios to the raw pull consumer in the broker's account, 7a, and in the client account through the JS API import, 7d)",
       columns: [
         { label: "#" },
         { label: "scenario", format: CellFormat.Text },
         { label: "msgs/s" },
         { label: "÷ 7a", format: CellFormat.Ratio },
+        { label: "÷ 7d", format: CellFormat.Ratio },
         { label: "CPU µs/msg server", format: CellFormat.Fixed1 },
-        { label: "gateway", format: CellFormat.Fixed1 },
         { label: "client", format: CellFormat.Fixed1 },
       ],
-      rows: consume.map((r) => [r.id, r.name, r.result.rate, ratio(r.id, "7a"), r.cpu.server ?? null, null, r.cpu.client ?? null]),
+      rows: consume.map((r) => [
+        r.id,
+        r.name,
+        r.result.rate,
+        ratio(r.id, "7a"),
+        ratio(r.id, "7d"),
+        r.cpu.server ?? null,
+        r.cpu.client ?? null,
+      ]),
     });
     s.charts.push({
       id: `consume-${short}`,
@@ -228,6 +251,8 @@ function addSection(ctx: BenchContext, sync: Sync, rows: Map<string, Row>, seria
   metric(`ratio.${short}.function`, ratio("6", "4"));
   metric(`ratio.${short}.consume.iterator`, ratio("7b", "7a"));
   metric(`ratio.${short}.consume.handler`, ratio("7c", "7a"));
+  metric(`ratio.${short}.consume.iterator_vs_client_account`, ratio("7b", "7d"));
+  metric(`ratio.${short}.consume.client_account`, ratio("7d", "7a"));
   metric(`ratio.${short}.fast_vs_atomic`, ratio("2e", "2c"));
   metric(`rate.${short}.raw.atomic1000`, rate("2c"));
   metric(`rate.${short}.produce.json`, rate("4"));
