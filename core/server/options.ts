@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -80,6 +81,8 @@ export interface JunctionGatewayOptions {
   functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
+  /** Schema limits, the schema worker pool, concurrent registrations, the large-payload threshold. */
+  schemas?: SchemaRuntimeOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
 }
@@ -89,7 +92,18 @@ export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions,
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
 type OptionalGatewayOption =
-  "user" | "pass" | "token" | "tls" | "metricsToken" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls" | "auth";
+  | "user"
+  | "pass"
+  | "token"
+  | "tls"
+  | "metricsToken"
+  | "onProduce"
+  | "metrics"
+  | "functions"
+  | "functionRuntime"
+  | "dls"
+  | "schemas"
+  | "auth";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -128,6 +142,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functions: check.any,
     functionRuntime: check.any,
     dls: check.any,
+    schemas: check.any,
     auth: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }
