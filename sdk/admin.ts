@@ -118,6 +118,8 @@ export interface SchemaCheckReport {
   type: SchemaKind;
   fingerprint: string;
   warnings: string[];
+  /** Stored messages read per station (the request's `sample`, at most the gateway's `maxCheckSample`). */
+  sample: number;
   /** Breaking changes under the mode (the schema's, or the one asked for); empty when it would register. */
   compatibility: { mode: SchemaCompatibility; changes: SchemaBreakingChange[] };
   stations: {

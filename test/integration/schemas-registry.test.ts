@@ -20,6 +20,8 @@ afterAll(async () => {
   await broker.stop();
 });
 
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
 async function failure(p: Promise<unknown>): Promise<JunctionError> {
   try {
     await p;
@@ -385,6 +387,19 @@ describe("schema check and diff", () => {
     const notAttached = uniqueName();
     await client.stations.create(notAttached);
     expect((await failure(client.schemas.check(name, { definition: stricter, station: notAttached }))).code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("reads the last N stored messages in chunks, counts every failure and lists the first 20", async () => {
+    const station = uniqueName();
+    const name = uniqueName("c");
+    await client.stations.create(station);
+    await client.schemas.create({ name, type: "json", definition: JSON.stringify({ type: "object" }) });
+    await client.schemas.attach(name, station);
+    const p = client.producer({ station });
+    await p.sendBatch(range(1, 81).map((n) => ({ payload: { n } })));
+    const r = await client.schemas.check(name, { definition: JSON.stringify({ type: "object", required: ["m"] }), sample: 70 });
+    expect(r).toMatchObject({ sample: 70, checked: 70, failed: 70 });
+    expect(r.stations[0]!.failures.map((f) => f.seq)).toEqual(range(11, 31));
   });
 
   it("checks Avro messages by whether the candidate can read the version they were written with", async () => {

@@ -68,13 +68,34 @@ function definitionOf(b: Record<string, unknown>, name: string, type: unknown): 
   };
 }
 
-/** The last `n` messages produced to a station (resends excluded), oldest first. */
-async function lastMessages(d: SchemaHandlerDeps, scope: Scope, station: string, n: number): Promise<StreamMessage[]> {
+/** Stored messages read at once by `schema.check` (memory stays bounded by this many messages). */
+const CHECK_CHUNK = 32;
+
+/**
+ * Calls `fn` on chunks of the last `n` messages produced to a station (resends excluded), oldest
+ * first; returns how many were read.
+ */
+async function eachLastMessages(
+  d: SchemaHandlerDeps,
+  scope: Scope,
+  station: string,
+  n: number,
+  fn: (chunk: StreamMessage[]) => Promise<void>,
+): Promise<number> {
   const state = await d.admin.stationState(scope, station);
-  if (!state || state.messages === 0) return [];
-  const fromSeq = Math.max(state.firstSeq, state.lastSeq - n + 1);
-  const { messages } = await d.reader.read(scope.stationStream(station), { fromSeq, filter: scope.stationMsg(station), batch: n });
-  return messages.slice(-n);
+  if (!state || state.messages === 0) return 0;
+  let fromSeq = Math.max(state.firstSeq, state.lastSeq - n + 1);
+  let read = 0;
+  while (read < n && fromSeq <= state.lastSeq) {
+    const batch = Math.min(CHECK_CHUNK, n - read);
+    const { messages } = await d.reader.read(scope.stationStream(station), { fromSeq, filter: scope.stationMsg(station), batch });
+    const chunk = messages.filter((m) => m.seq <= state.lastSeq);
+    if (chunk.length === 0) break;
+    read += chunk.length;
+    await fn(chunk);
+    fromSeq = chunk[chunk.length - 1]!.seq + 1;
+  }
+  return read;
 }
 
 /** Runs `fn` over `items`, `limit` at a time. */
@@ -189,20 +210,20 @@ export function schemaHandlers(d: SchemaHandlerDeps): Record<string, ApiHandler>
       const compatibility = await records.schemas.breakingChanges(name, prepared, mode);
       const report: StationCheck[] = [];
       for (const st of stations) {
-        const messages = await lastMessages(d, scope, st.name, sample);
-        const failures = await checkMessages(records.schemas, name, prepared, references, messages, st.schema?.allowUnknownFields === true);
-        report.push({
-          station: st.name,
-          checked: messages.length,
-          failed: failures.length,
-          failures: failures.slice(0, MAX_LISTED_FAILURES),
+        const failures: CheckFailure[] = [];
+        const checked = await eachLastMessages(d, scope, st.name, sample, async (chunk) => {
+          failures.push(
+            ...(await checkMessages(records.schemas, name, prepared, references, chunk, st.schema?.allowUnknownFields === true)),
+          );
         });
+        report.push({ station: st.name, checked, failed: failures.length, failures: failures.slice(0, MAX_LISTED_FAILURES) });
       }
       return {
         name,
         type: prepared.type,
         fingerprint: prepared.fingerprint,
         warnings: prepared.warnings ?? [],
+        sample,
         compatibility,
         stations: report,
         checked: report.reduce((n, s) => n + s.checked, 0),
