@@ -53,26 +53,46 @@ export class AuthService {
     return createHmac("sha256", this.#key).update(password).digest("base64");
   }
 
+  /** A user whose password is right and whose tenant exists, or why not. */
+  async #check(user: string | undefined, pass: string | undefined): Promise<UserRecord | string> {
+    if (!user || !pass) return "no user or password";
+    const u = await this.#o.users.get(user);
+    if (!u) return "unknown user";
+    if (u.tenant !== DEFAULT_TENANT && !(await this.#o.tenants.get(u.tenant))) return "its tenant is gone";
+    const seen = this.#verified.get(u.name);
+    const digest = this.#digest(pass);
+    if (!(seen && seen.salt === u.password.salt && seen.digest === digest)) {
+      if (!(await verifyPassword(pass, u.password))) return "wrong password";
+      this.#verified.set(u.name, { salt: u.password.salt, digest });
+    }
+    return u;
+  }
+
   /** Decides on a connecting client (the auth callout handler). Never reveals whether a user exists. */
   async decide(r: AuthRequest): Promise<AuthDecision> {
-    const refuse = (why: string): AuthDecision => {
+    const u = await this.#check(r.user, r.pass);
+    if (typeof u === "string") {
       this.stats.refused++;
-      this.#o.logger.info("connection refused", { user: r.user, host: r.host, reason: why });
+      this.#o.logger.info("connection refused", { user: r.user, host: r.host, reason: u });
       return { ok: false, error: "authorization failed" };
-    };
-    if (!r.user || !r.pass) return refuse("no user or password");
-    const u = await this.#o.users.get(r.user);
-    if (!u) return refuse("unknown user");
-    if (u.tenant !== DEFAULT_TENANT && !(await this.#o.tenants.get(u.tenant))) return refuse("its tenant is gone");
-    const seen = this.#verified.get(u.name);
-    const digest = this.#digest(r.pass);
-    if (!(seen && seen.salt === u.password.salt && seen.digest === digest)) {
-      if (!(await verifyPassword(r.pass, u.password))) return refuse("wrong password");
-      this.#verified.set(u.name, { salt: u.password.salt, digest });
     }
     const permissions = userPermissions(u.name, scopeOf(u.tenant), u.grants, await this.#o.resources(u.tenant));
     this.stats.accepted++;
     return { ok: true, user: u.name, account: this.#o.clientAccount, permissions, expiresAtMs: this.#o.clock.now() + this.#o.ttlMs };
+  }
+
+  /**
+   * Checks a user's password for a front that is not a NATS connection (HTTP basic auth, Memphis
+   * compatibility); undefined when refused (never says why to the caller; the log does).
+   */
+  async authenticate(user: string, password: string, from = "in-process"): Promise<Identity | undefined> {
+    const u = await this.#check(user, password);
+    if (typeof u === "string") {
+      this.stats.refused++;
+      this.#o.logger.info("authentication refused", { user, from, reason: u });
+      return undefined;
+    }
+    return identityOf(u, this.#o.clock.now(), undefined);
   }
 
   /**
@@ -83,14 +103,7 @@ export class AuthService {
     if (!requester || requester.account !== this.#o.clientAccount || !requester.user) return undefined;
     const u = await this.#o.users.get(requester.user);
     if (!u) return undefined;
-    return {
-      user: u.name,
-      tenant: u.tenant,
-      grants: u.grants,
-      operator: u.tenant === DEFAULT_TENANT && u.grants.admin,
-      connectedAtMs: requester.connectedAtMs,
-      clientId: requester.clientId,
-    };
+    return identityOf(u, requester.connectedAtMs, requester.clientId);
   }
 
   /** Closes every connection of a user (its rights changed, or it was removed). */
@@ -136,4 +149,15 @@ export function unidentified(requester: Requester | undefined): JunctionError {
       : "the request carries no known user",
     { details: { account: requester?.account ?? null, user: requester?.user ?? null } },
   );
+}
+
+function identityOf(u: UserRecord, connectedAtMs: number | undefined, clientId: number | undefined): Identity {
+  return {
+    user: u.name,
+    tenant: u.tenant,
+    grants: u.grants,
+    operator: u.tenant === DEFAULT_TENANT && u.grants.admin,
+    connectedAtMs,
+    clientId,
+  };
 }

@@ -1,4 +1,4 @@
-import type { Bus, BusRequest } from "../nats/index.js";
+import type { Bus, BusRequest, Requester } from "../nats/index.js";
 import {
   API_PREFIX,
   GATEWAY_QUEUE,
@@ -16,6 +16,15 @@ import { BodyValidator } from "./api/bodies.js";
 import type { ApiContext, ApiHandler, TenantRecords } from "../pipeline/index.js";
 import type { ProduceHandler } from "./produce.js";
 
+/** Who asks: a known user, and the tenant it asks to act in (operators may act in any). */
+export interface Caller {
+  identity: Identity;
+  /** The tenant asked for; @default the user's own */
+  tenant?: string | undefined;
+  /** The asking NATS connection, when there is one. */
+  requester?: Requester | undefined;
+}
+
 /** Counters of requests the gateway would not serve. */
 export interface RefusalStats {
   /** Requests whose reply subject was not an inbox (never answered, never acted on). */
@@ -28,12 +37,14 @@ export interface GatewayServiceOptions {
   produce: ProduceHandler;
   /** Admin handlers by operation (`station.create`…). */
   handlers: Readonly<Record<string, ApiHandler>>;
+  /** Who sent a bus request, and the tenant it asks to act in (throws when nobody known). */
+  identify: (req: BusRequest) => Promise<Caller>;
   /**
-   * Who asks and in which tenant, authorized for the operation (throws PERMISSION_DENIED). Runs
+   * The tenant a caller acts in, authorized for the operation (throws PERMISSION_DENIED). Runs
    * after the body was validated and before the handler.
    */
   access: (
-    req: BusRequest,
+    caller: Caller,
     op: string,
     body: Record<string, unknown>,
   ) => Promise<{ identity: Identity; scope: Scope; records: TenantRecords }>;
@@ -127,8 +138,6 @@ export class GatewayService {
     const op = parseApiSubject(req.subject) ?? "";
     let reply: { ok: true; data: unknown } | { ok: false; error: ErrorBody };
     try {
-      const handler = Object.hasOwn(this.#o.handlers, op) ? this.#o.handlers[op] : undefined;
-      if (!handler) throw new JunctionError("INVALID_ARGUMENT", `unknown API operation '${op}'`, { details: { operation: op } });
       let body: unknown = {};
       if (req.data.length > 0) {
         try {
@@ -137,20 +146,44 @@ export class GatewayService {
           throw new JunctionError("INVALID_FRAME", `the request body of '${op}' is not JSON`, { cause: err });
         }
       }
+      this.#handler(op);
+      reply = { ok: true, data: await this.call(await this.#o.identify(req), op, body) };
+    } catch (err) {
+      reply = { ok: false, error: this.#asError(op, err).toBody() };
+    }
+    req.respond(enc.encode(JSON.stringify(reply)));
+  }
+
+  #handler(op: string): ApiHandler {
+    const handler = Object.hasOwn(this.#o.handlers, op) ? this.#o.handlers[op] : undefined;
+    if (!handler) throw new JunctionError("INVALID_ARGUMENT", `unknown API operation '${op}'`, { details: { operation: op } });
+    return handler;
+  }
+
+  #asError(op: string, err: unknown): JunctionError {
+    if (err instanceof JunctionError) return err;
+    this.#o.logger.error("admin operation failed", { op, error: (err as Error).message });
+    return errorFromNats(err, op);
+  }
+
+  /**
+   * Runs an admin operation for a caller (the bus front above, or an in-process front such as
+   * HTTP): validates the body, authorizes, runs the handler. Throws a JunctionError.
+   */
+  async call(caller: Caller, op: string, body: unknown): Promise<unknown> {
+    try {
+      const handler = this.#handler(op);
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
         throw new JunctionError("INVALID_FRAME", `the request body of '${op}' must be a JSON object`);
       }
       this.#bodies.check(op, body);
       const b = body as Record<string, unknown>;
-      const { identity, scope, records } = await this.#o.access(req, op, b);
-      const ctx: ApiContext = { scope, records, requester: req.requester(), identity };
-      reply = { ok: true, data: await handler(b, ctx) };
+      const { identity, scope, records } = await this.#o.access(caller, op, b);
+      const ctx: ApiContext = { scope, records, requester: caller.requester, identity };
+      return await handler(b, ctx);
     } catch (err) {
-      const e = err instanceof JunctionError ? err : errorFromNats(err, op);
-      if (!(err instanceof JunctionError)) this.#o.logger.error("admin operation failed", { op, error: (err as Error).message });
-      reply = { ok: false, error: e.toBody() };
+      throw this.#asError(op, err);
     }
-    req.respond(enc.encode(JSON.stringify(reply)));
   }
 
   /** Stops taking requests and waits for produce requests in flight. Idempotent. */

@@ -11,8 +11,32 @@ export interface ClientConnection {
   startedAtMs: number;
 }
 
-/** What the gateway may ask of the system account: find a user's connections and close them. */
+/** JetStream on one server, as its JSZ report says. */
+export interface ServerJetStream {
+  serverId: string;
+  serverName: string;
+  /** JetStream is off (for example stopped by the server after running out of disk space). */
+  disabled: boolean;
+  /** File storage limit (max_file_store), in bytes. */
+  maxStorageBytes: number;
+  /** File storage in use, in bytes. */
+  storageBytes: number;
+  /** Fsync before every acknowledgement (sync_interval: always). */
+  syncAlways: boolean;
+}
+
+/**
+ * What the gateway may ask of the system account: find a user's connections and close them, read
+ * JetStream's state per server, reload a server's configuration (which restarts a JetStream the
+ * server stopped), and hear when a server runs out of storage.
+ */
 export interface SystemAdmin {
+  /** JetStream's state on every server that answers within the wait. */
+  jetstream(): Promise<ServerJetStream[]>;
+  /** Reloads a server's configuration (nats-server restarts JetStream if it had stopped it). */
+  reload(serverId: string): Promise<void>;
+  /** Calls `cb` with the server id whenever a server reports running out of storage. */
+  onOutOfStorage(cb: (serverId: string, stream: string | undefined) => void): { stop(): void };
   /** The connections of a user in an account, on every server that answers within the wait. */
   connections(account: string, user: string): Promise<ClientConnection[]>;
   /** Closes one connection (the client reconnects and authenticates again). */
@@ -54,6 +78,46 @@ export async function connectSystem(o: ConnectSettings, waitMs = 500): Promise<S
         }
       }
       return out;
+    },
+    async jetstream() {
+      const out: ServerJetStream[] = [];
+      const it = await nc.requestMany("$SYS.REQ.SERVER.PING.JSZ", enc.encode("{}"), { maxWait: waitMs });
+      for await (const m of it) {
+        try {
+          const r = JSON.parse(dec.decode(m.data)) as {
+            server?: { id?: string; name?: string };
+            data?: { disabled?: boolean; storage?: number; config?: { max_storage?: number; sync_always?: boolean } };
+          };
+          if (!r.server?.id || !r.data) continue;
+          out.push({
+            serverId: r.server.id,
+            serverName: r.server.name ?? r.server.id,
+            disabled: r.data.disabled === true,
+            maxStorageBytes: r.data.config?.max_storage ?? 0,
+            storageBytes: r.data.storage ?? 0,
+            syncAlways: r.data.config?.sync_always === true,
+          });
+        } catch {
+          /* not a jsz reply: skip */
+        }
+      }
+      return out;
+    },
+    async reload(serverId) {
+      await nc.request(`$SYS.REQ.SERVER.${serverId}.RELOAD`, enc.encode(""), { timeout: 5000 });
+    },
+    onOutOfStorage(cb) {
+      const sub = nc.subscribe("$JS.EVENT.ADVISORY.SERVER.OUT_OF_STORAGE", {
+        callback: (_err, m) => {
+          try {
+            const a = JSON.parse(dec.decode(m.data)) as { server_id?: string; stream?: string };
+            if (a.server_id) cb(a.server_id, a.stream || undefined);
+          } catch {
+            /* not an advisory: skip */
+          }
+        },
+      });
+      return { stop: () => sub.unsubscribe() };
     },
     async kick(c) {
       await nc.request(`$SYS.REQ.SERVER.${c.serverId}.KICK`, enc.encode(JSON.stringify({ cid: c.cid })), { timeout: 2000 });

@@ -35,31 +35,40 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  StorageGuard,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
   userHandlers,
+  type Caller,
+  type GatewayFront,
   type ProduceStats,
+  type ProduceTarget,
   type RefusalStats,
 } from "../gateway/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
   DLS_STREAM,
+  EventKind,
   Headers,
   JunctionError,
   assertName,
   errorFromNats,
   parseDlsSubject,
   parseSchemaTag,
-  type Identity,
 } from "../protocol/index.js";
-import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
 import { createSchemaRuntime } from "../registry/index.js";
 import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import {
+  resolveGatewayAuthOptions,
+  resolveGatewayStorageOptions,
+  resolveJunctionGatewayOptions,
+  type JunctionGatewayOptions,
+} from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -76,6 +85,8 @@ export interface JunctionGateway {
   refusals(): RefusalStats;
   /** Metadata records that failed validation and were skipped, since start. */
   invalidRecords(): number;
+  /** The gateway for in-process fronts (HTTP API, Memphis compatibility). */
+  readonly front: GatewayFront;
   /** A tenant's registries (tests and tools). */
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
@@ -194,7 +205,45 @@ async function compose(
     createFunctionRuntime({
       ...o.functions,
       onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+      onQuarantine: (q) => {
+        logger.child("functions").warn("function quarantined: its messages go to the DLS until it is released or replaced", { ...q });
+        void functionEvent(q.function, [q.version], EventKind.FunctionQuarantined, {
+          reason: q.reason,
+          message: q.message,
+          failures: q.failures,
+        });
+      },
+      onRelease: (q) => {
+        logger.child("functions").info("function released from quarantine", { function: q.function, version: q.version });
+      },
+      onWorkerExit: (e) => {
+        metrics.onWorkerExit(e.reason);
+        if (e.reason !== "closed" && e.reason !== "recycled") {
+          logger.child("functions").warn("a function worker process ended", {
+            pid: e.pid,
+            reason: e.reason,
+            inFlight: e.inFlight,
+            code: e.code,
+            signal: e.signal,
+          });
+        }
+      },
     });
+  /** Tells the stations using a function (of the tenant its runtime name belongs to) what happened to it. */
+  const functionEvent = async (runtimeName: string, versions: number[], kind: EventKind, body: Record<string, unknown> = {}) => {
+    const slash = runtimeName.indexOf("/");
+    const tenant = slash < 0 ? DEFAULT_TENANT : runtimeName.slice(0, slash);
+    const name = runtimeName.slice(slash + 1);
+    try {
+      const { records } = await tenants.get(tenant);
+      for (const s of await records.stations.list()) {
+        const f = s.functions?.find((x) => x.name === name);
+        if (f) events.publish(s.name, kind, { function: name, versions, ...body }, tenant);
+      }
+    } catch (err) {
+      logger.child("functions").warn("could not publish a function event", { function: runtimeName, error: String(err) });
+    }
+  };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
   // One schema worker pool per gateway (every tenant's registry shares it), closed with it.
@@ -267,11 +316,16 @@ async function compose(
           (err) => logger.warn("auth callout failed", { error: String(err) }),
         )
       : undefined;
-  /** Who asks and in which tenant (operators may act in another through the Jn-Tenant header). */
-  const whoAndWhere = async (req: BusRequest): Promise<{ identity: Identity; tenant: Tenant }> => {
-    const identity = authOptions.mode === "none" ? OPEN_IDENTITY : await auth.identify(req.requester());
-    if (!identity) throw unidentified(req.requester());
-    const asked = req.header(Headers.Tenant);
+  /** Who sent a bus request, and the tenant it asks for (operators may act in another through the Jn-Tenant header). */
+  const callerOf = async (req: BusRequest): Promise<Caller> => {
+    const requester = req.requester();
+    const identity = authOptions.mode === "none" ? OPEN_IDENTITY : await auth.identify(requester);
+    if (!identity) throw unidentified(requester);
+    return { identity, tenant: req.header(Headers.Tenant) || undefined, requester };
+  };
+  /** The tenant a caller acts in. */
+  const enter = async (caller: Caller): Promise<Tenant> => {
+    const { identity, tenant: asked } = caller;
     const name = asked && identity.operator ? asked : identity.tenant;
     if (asked && asked !== identity.tenant && !identity.operator) {
       throw new JunctionError("PERMISSION_DENIED", `user '${identity.user}' may not act in tenant '${asked}'`, {
@@ -281,7 +335,14 @@ async function compose(
     if (name !== DEFAULT_TENANT && !(await tenantRecords.get(name))) {
       throw new JunctionError("TENANT_NOT_FOUND", `tenant '${name}' not found`, { details: { tenant: name } });
     }
-    return { identity, tenant: await tenants.get(name) };
+    return tenants.get(name);
+  };
+  /** The station a caller may produce to, or undefined when there is none. */
+  const produceTarget = async (caller: Caller, station: string): Promise<ProduceTarget | undefined> => {
+    const t = await enter(caller);
+    authorizeProduce(station, caller.identity);
+    const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
+    return rec ? { scope: t.scope, station: rec } : undefined;
   };
 
   await ensureDlsStream(backend.admin, defaultReplicas, dlsOptions.maxEntries);
@@ -299,20 +360,25 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
+  const storage = new StorageGuard({
+    ...resolveGatewayStorageOptions(o.storage),
+    admin: backend.admin,
+    system: backend.system,
+    logger: logger.child("storage"),
+    clock,
+  });
+  await storage.start();
   const produce = new ProduceHandler({
+    storage,
     writer: backend.writer,
-    lookup: async (station, req) => {
-      const { identity, tenant: t } = await whoAndWhere(req);
-      authorizeProduce(station, identity);
-      const rec = t.records.stations.cached(station) ?? (await t.records.stations.get(station));
-      return rec ? { scope: t.scope, station: rec } : undefined;
-    },
+    lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
     deadLetters: dls,
     logger: logger.child("produce"),
     clock,
     smallBatchMessages: o.smallBatchMessages,
     maxRequestMessages: o.maxRequestMessages,
+    maxPayloadBytes: backend.server.maxPayload,
     onRequest: (e) => {
       metrics.onProduce(e);
       o.onProduce?.(e);
@@ -352,7 +418,9 @@ async function compose(
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
     ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
-    ...functionHandlers(runtime),
+    ...functionHandlers(runtime, async (scope, name, versions) =>
+      functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
+    ),
     ...dlsHandlers({
       query: new DlsQuery(backend.reader),
       resender,
@@ -374,10 +442,11 @@ async function compose(
     bus: backend.bus,
     produce,
     handlers,
-    access: async (req, op, body) => {
-      const { identity, tenant } = await whoAndWhere(req);
-      authorize(op, body, identity);
-      return { identity, scope: tenant.scope, records: tenant.records };
+    identify: callerOf,
+    access: async (caller, op, body) => {
+      const tenant = await enter(caller);
+      authorize(op, body, caller.identity);
+      return { identity: caller.identity, scope: tenant.scope, records: tenant.records };
     },
     logger,
     clock,
@@ -391,6 +460,13 @@ async function compose(
     replicas: defaultReplicas,
     clock,
   });
+  const front: GatewayFront = {
+    authenticate: (user, password, from) =>
+      authOptions.mode === "none" ? Promise.resolve(OPEN_IDENTITY) : auth.authenticate(user, password, from),
+    call: (caller, op, body) => service.call(caller, op, body),
+    produce: (caller, station, messages, po) =>
+      produce.produce(station, produceTarget(caller, station), messages, { producer: po?.producer }),
+  };
   await advisories.start();
   await service.start();
   logger.info("gateway ready", { id, server: backend.server.version });
@@ -407,10 +483,12 @@ async function compose(
     refusals: () => ({ ...service.refusals }),
     invalidRecords: () => invalid,
     records: async (tenant = DEFAULT_TENANT) => (await tenants.get(tenant)).records,
+    front,
     close() {
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        storage.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
@@ -428,6 +506,8 @@ async function compose(
     ready: () => gw.ready && backend.bus.connected(),
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
+    quarantinedFunctions: () => runtime.quarantined().length,
+    storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

@@ -41,17 +41,78 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/* Names. */}}
+{{- define "junction.secretJob.fullname" -}}{{ include "junction.fullname" . }}-secrets-job{{- end }}
 {{- define "junction.gateway.fullname" -}}{{ include "junction.fullname" . }}-gateway{{- end }}
 {{- define "junction.nats.fullname" -}}{{ include "junction.fullname" . }}-nats{{- end }}
 {{- define "junction.nats.headless" -}}{{ include "junction.fullname" . }}-nats-headless{{- end }}
 
-{{/* Secret with the NATS user passwords (chart-run NATS). */}}
+{{/* The deployment's Secret: auth.existingSecret, or the one the hook Job creates. */}}
 {{- define "junction.auth.secretName" -}}
 {{- if .Values.auth.existingSecret }}
 {{- .Values.auth.existingSecret }}
+{{- else if .Values.nats.enabled }}
+{{- include "junction.fullname" . }}-secrets
 {{- else }}
-{{- include "junction.fullname" . }}-auth
+{{- fail "auth.existingSecret is required when nats.enabled=false: make the secrets with `junction nats-config --generate <dir>` and create the Secret from that directory (docs/kubernetes.md)" }}
 {{- end }}
+{{- end }}
+
+{{/* Whether the chart's hook Job creates the Secret ("true" or ""). */}}
+{{- define "junction.auth.generated" -}}
+{{- if and .Values.nats.enabled (not .Values.auth.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* Secret and key of a user's password: call with (dict "ctx" $ "user" $u). */}}
+{{- define "junction.user.secretName" -}}
+{{- default (include "junction.auth.secretName" .ctx) .user.existingSecret }}
+{{- end }}
+{{- define "junction.user.secretKey" -}}
+{{- default (printf "%s-password" .user.name) .user.secretKey }}
+{{- end }}
+
+{{/* Whether /metrics requires a bearer token, and the Secret and key holding it. */}}
+{{- define "junction.metrics.tokenSecret" -}}
+{{- default (include "junction.auth.secretName" .) .Values.gateway.metrics.token.existingSecret }}
+{{- end }}
+
+{{/*
+Keys the hook Job fills with random values besides the secrets `junction nats-config --generate`
+makes: route-password, metrics-token and users' passwords that live in the chart's Secret.
+Comma separated.
+*/}}
+{{- define "junction.auth.randomKeys" -}}
+{{- $keys := list "route-password" }}
+{{- if and .Values.gateway.metrics.token.enabled (not .Values.gateway.metrics.token.existingSecret) }}
+{{- $keys = append $keys .Values.gateway.metrics.token.key }}
+{{- end }}
+{{- range .Values.users }}
+{{- if not .existingSecret }}
+{{- $keys = append $keys (include "junction.user.secretKey" (dict "ctx" $ "user" .)) }}
+{{- end }}
+{{- end }}
+{{- $keys | uniq | join "," }}
+{{- end }}
+
+{{/* Checks of the users and tenants values that a JSON schema cannot express. */}}
+{{- define "junction.users.check" -}}
+{{- $names := dict }}
+{{- range .Values.users }}
+{{- if hasKey $names .name }}
+{{- fail (printf "users: the user %q is listed twice" .name) }}
+{{- end }}
+{{- $_ := set $names .name true }}
+{{- if has .name (list $.Values.auth.gatewayUser $.Values.auth.systemUser) }}
+{{- fail (printf "users: %q is the deployment's own NATS user (auth.gatewayUser / auth.systemUser); pick another name" .name) }}
+{{- end }}
+{{- if and .tenant (ne .tenant "default") (not (has .tenant $.Values.tenants)) }}
+{{- fail (printf "users: the tenant %q of user %q is not listed in tenants" .tenant .name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* TLS Secret of the gateway's client certificate (tls.verify). */}}
+{{- define "junction.tls.gatewayClientSecret" -}}
+{{- default .Values.tls.existingSecret .Values.tls.gatewayClientSecret }}
 {{- end }}
 
 {{/* Whether the chart runs a NATS cluster with routes. */}}
@@ -71,24 +132,6 @@ app.kubernetes.io/component: {{ .component }}
 {{- else }}
 {{- required "externalNats.url is required when nats.enabled=false" .Values.externalNats.url }}
 {{- end }}
-{{- end }}
-
-{{/* NATS user of the gateway ("" = no credentials). */}}
-{{- define "junction.gateway.user" -}}
-{{- if .Values.nats.enabled }}gateway{{ else }}{{ .Values.externalNats.user }}{{ end }}
-{{- end }}
-
-{{/* Secret and key holding the gateway's NATS password. */}}
-{{- define "junction.gateway.passwordSecret" -}}
-{{- if .Values.nats.enabled }}
-{{- include "junction.auth.secretName" . }}
-{{- else }}
-{{- $s := default .Values.auth.existingSecret .Values.externalNats.existingSecret }}
-{{- required "externalNats.existingSecret (or auth.existingSecret) is required when nats.enabled=false and externalNats.user is set" $s }}
-{{- end }}
-{{- end }}
-{{- define "junction.gateway.passwordKey" -}}
-{{- if .Values.nats.enabled }}gateway-password{{ else }}{{ .Values.externalNats.passwordKey }}{{ end }}
 {{- end }}
 
 {{/* Default JetStream replicas for new stations ("" = the gateway's own default). */}}

@@ -1,77 +1,17 @@
 /**
- * Runs the chart's rendered nats-server configuration for real, on this machine: one process
- * per StatefulSet pod, with the pod's environment resolved the way Kubernetes would (secretKeyRef
- * from the rendered Secret, fieldRef metadata.name, $(VAR) expansion). Only what cannot exist
- * outside a cluster is rewritten: the fixed ports become free local ports, the volume paths
- * become temp directories, and the pods' DNS names become 127.0.0.1.
+ * Runs the chart's rendered NATS StatefulSet and gateway Deployment for real, on this machine,
+ * through the pod runner (kubelet.ts): every NATS pod runs its init container (`junction
+ * nats-config` renders the accounts block from the Secret) and then nats-server with the rendered
+ * nats.conf; the gateway pod runs `junction gateway` with the rendered environment and files.
+ * Only what cannot exist outside a cluster is rewritten: the fixed ports become free local ports,
+ * the absolute paths inside nats.conf point into the pod's root, and the pods' DNS names become
+ * 127.0.0.1.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { ROOT, find, type K8sObject, type Rendered } from "./helm.js";
-
-/** nats-server (>= 2.12) from scripts/install-nats-server; throws when none can be had. */
-export function natsServerBinary(): string {
-  const fromEnv = process.env["JUNCTION_NATS_SERVER"];
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const run = spawnSync("bash", [join(ROOT, "scripts/install-nats-server")], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
-  if (run.status !== 0) {
-    throw new Error(`nats-server >= 2.12 is required: scripts/install-nats-server failed:\n${run.stderr}${run.stdout}`);
-  }
-  const local = join(ROOT, ".tools/bin/nats-server");
-  if (existsSync(local)) return local;
-  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" });
-  const onPath = which.stdout.trim();
-  if (onPath === "") throw new Error(`install-nats-server succeeded but no nats-server was found:\n${run.stdout}`);
-  return onPath;
-}
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: {
-    secretKeyRef?: { name: string; key: string };
-    fieldRef?: { fieldPath: string };
-  };
-}
-
-/** Container env of `pod`, resolved as the kubelet does. */
-export function resolvePodEnv(env: readonly EnvVar[], secrets: readonly K8sObject[], pod: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of env) {
-    if (v.valueFrom?.secretKeyRef !== undefined) {
-      const ref = v.valueFrom.secretKeyRef;
-      const secret = secrets.find((s) => s.metadata.name === ref.name);
-      const data = secret?.["data"] as Record<string, string> | undefined;
-      const b64 = data?.[ref.key];
-      if (b64 === undefined) throw new Error(`env ${v.name}: secret ${ref.name} key ${ref.key} not rendered`);
-      out[v.name] = Buffer.from(b64, "base64").toString("utf8");
-    } else if (v.valueFrom?.fieldRef !== undefined) {
-      if (v.valueFrom.fieldRef.fieldPath !== "metadata.name") throw new Error(`env ${v.name}: unsupported fieldRef`);
-      out[v.name] = pod;
-    } else {
-      // $(NAME) refers to an earlier variable; $$ escapes.
-      out[v.name] = (v.value ?? "").replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string | undefined) =>
-        name === undefined ? "$" : (out[name] ?? m),
-      );
-    }
-  }
-  return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
+import { find, type Rendered } from "./helm.js";
+import { FakeKube, LocalPod, freePort, podTemplate } from "./kubelet.js";
 
 /** Replaces exactly one occurrence of `from`; throws when it is missing, so drift is loud. */
 function replaceOnce(text: string, from: string, to: string): string {
@@ -80,97 +20,142 @@ function replaceOnce(text: string, from: string, to: string): string {
   return text.slice(0, at) + to + text.slice(at + from.length);
 }
 
+/** The last lines of a log file. */
+function tail(file: string, lines = 15): string {
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").slice(-lines).join("\n") : "(no log)";
+}
+
 /** One running server of the local cluster. */
 export interface LocalNode {
-  pod: string;
+  pod: LocalPod;
   clientPort: number;
   monitorPort: number;
+  /** The nats container's resolved environment. */
   env: Record<string, string>;
+  /** The accounts block the init container wrote. */
+  accountsConf: string;
   logFile: string;
 }
 
 /** A cluster started from the rendered chart. */
 export interface LocalCluster {
   nodes: LocalNode[];
+  /** nats:// URLs of every node's client port. */
+  urls(): string[];
   /** Last lines of every server's log, for failure messages. */
   logs(): string;
   close(): Promise<void>;
 }
 
-/** Starts every pod of the rendered StatefulSet as a local nats-server. */
-export async function startRenderedCluster(rendered: Rendered, statefulSet: string, configMap: string): Promise<LocalCluster> {
-  const bin = natsServerBinary();
+/** Starts every pod of the rendered StatefulSet as a local nats-server; the Secrets come from `kube`. */
+export async function startRenderedCluster(rendered: Rendered, kube: FakeKube, statefulSet: string, dir: string): Promise<LocalCluster> {
   const sts = find(rendered.objects, "StatefulSet", statefulSet) as any;
-  const conf = (find(rendered.objects, "ConfigMap", configMap) as any).data["nats.conf"] as string;
-  const container = sts.spec.template.spec.containers[0];
-  const secrets = rendered.objects.filter((o) => o.kind === "Secret");
   const replicas: number = sts.spec.replicas;
   const headless: string = sts.spec.serviceName;
-  const dir = mkdtempSync(join(tmpdir(), "jn-chart-nats-"));
+  const claims = ((sts.spec.volumeClaimTemplates as any[] | undefined) ?? []).map((c) => c.metadata.name as string);
   const ports: { client: number; cluster: number; monitor: number }[] = [];
   for (let i = 0; i < replicas; i++) ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
 
   const nodes: LocalNode[] = [];
-  const procs: ChildProcess[] = [];
   for (let i = 0; i < replicas; i++) {
-    const pod = `${sts.metadata.name}-${i}`;
+    const name = `${sts.metadata.name}-${i}`;
+    const pod = new LocalPod({ name, root: join(dir, name), kube, objects: rendered.objects, template: sts.spec.template, claims });
     const p = ports[i]!;
-    const nodeDir = join(dir, pod);
-    mkdirSync(join(nodeDir, "data"), { recursive: true });
-    let text = replaceOnce(conf, "\nport: 4222\n", `\nport: ${p.client}\n`);
+    // The init container: `junction nats-config --secrets-dir /secrets ... --out /etc/nats-auth/accounts.conf`.
+    const init = pod.container("accounts");
+    await pod.runOk("accounts");
+    const accountsConf = readFileSync(pod.hostPath(init, "/etc/nats-auth/accounts.conf"), "utf8");
+
+    const nats = pod.container("nats");
+    pod.mount(nats);
+    const confFile = pod.hostPath(nats, "/etc/nats/nats.conf");
+    let text = readFileSync(confFile, "utf8");
+    text = replaceOnce(text, "\nport: 4222\n", `\nport: ${p.client}\n`);
     text = replaceOnce(text, "http_port: 8222", `http_port: ${p.monitor}`);
     if (replicas > 1) text = replaceOnce(text, "port: 6222", `port: ${p.cluster}`);
-    text = replaceOnce(text, "store_dir: /data/jetstream", `store_dir: "${join(nodeDir, "data/jetstream")}"`);
-    text = replaceOnce(text, "pid_file: /var/run/nats/nats.pid", `pid_file: "${join(nodeDir, "nats.pid")}"`);
-    const confFile = join(nodeDir, "nats.conf");
+    for (const path of ["/data/jetstream", "/var/run/nats/nats.pid"]) {
+      text = replaceOnce(text, ` ${path}\n`, ` "${pod.hostPath(nats, path)}"\n`);
+    }
+    for (const file of ["tls.crt", "tls.key", "ca.crt"]) {
+      if (text.includes(`"/etc/nats-tls/${file}"`)) {
+        text = replaceOnce(text, `"/etc/nats-tls/${file}"`, JSON.stringify(pod.hostPath(nats, `/etc/nats-tls/${file}`)));
+      }
+    }
     writeFileSync(confFile, text);
-    const env = resolvePodEnv(container.env, secrets, pod);
     // Pod DNS names (<pod>.<headless>.<ns>.svc.<domain>:6222) -> this machine's ports.
+    const env = pod.env(nats);
+    const routes: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) {
-      env[k] = v.replace(new RegExp(`${sts.metadata.name}-(\\d+)\\.${headless}\\.[a-z0-9.-]+:6222`, "g"), (_m, n: string) => {
+      const local = v.replace(new RegExp(`${sts.metadata.name}-(\\d+)\\.${headless}\\.[a-z0-9.-]+:6222`, "g"), (_m, n: string) => {
         const target = ports[Number(n)];
         if (target === undefined) throw new Error(`route to a pod that does not exist: ${v}`);
         return `127.0.0.1:${target.cluster}`;
       });
+      if (local !== v) routes[k] = env[k] = local;
     }
-    const logFile = join(nodeDir, "server.log");
-    const args = [...(container.args as string[])].map((a) => (a === "/etc/nats/nats.conf" ? confFile : a));
-    const proc = spawn(bin, [...args, "--log", logFile], { env: { ...process.env, ...env }, stdio: "ignore" });
-    procs.push(proc);
-    nodes.push({ pod, clientPort: p.client, monitorPort: p.monitor, env, logFile });
+    const { logFile } = pod.start("nats", routes);
+    nodes.push({ pod, clientPort: p.client, monitorPort: p.monitor, env, accountsConf, logFile });
   }
 
-  const logs = (): string =>
-    nodes
-      .map((n) => {
-        const lines = existsSync(n.logFile) ? readFileSync(n.logFile, "utf8").trim().split("\n").slice(-15) : ["(no log)"];
-        return `--- ${n.pod}\n${lines.join("\n")}`;
-      })
-      .join("\n");
-  const close = async (): Promise<void> => {
-    await Promise.all(
-      procs.map(
-        (proc) =>
-          new Promise<void>((done) => {
-            if (proc.exitCode !== null || proc.signalCode !== null) return done();
-            proc.once("exit", () => done());
-            proc.kill("SIGKILL");
-          }),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
+  return {
+    nodes,
+    urls: () => nodes.map((n) => `nats://127.0.0.1:${n.clientPort}`),
+    logs: () => nodes.map((n) => `--- ${n.pod.name}\n${tail(n.logFile)}`).join("\n"),
+    close: async () => {
+      await Promise.all(nodes.map((n) => n.pod.stop()));
+    },
   };
-  return { nodes, logs, close };
 }
 
-/** GET on a node's monitoring port; resolves status and body (never throws on HTTP errors). */
-export async function monitor(node: LocalNode, path: string): Promise<{ status: number; body: string }> {
+/** The gateway pod, running `junction gateway` as its container would. */
+export interface LocalGateway {
+  pod: LocalPod;
+  httpPort: number;
+  /** The gateway container's resolved environment (paths under the pod's root). */
+  env: Record<string, string>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one pod of the rendered gateway Deployment against the local cluster and waits until
+ * /readyz answers 200.
+ */
+export async function startRenderedGateway(
+  rendered: Rendered,
+  kube: FakeKube,
+  deployment: string,
+  urls: readonly string[],
+  dir: string,
+): Promise<LocalGateway> {
+  const template = podTemplate(rendered.objects, "Deployment", deployment);
+  const pod = new LocalPod({ name: `${deployment}-0`, root: join(dir, `${deployment}-0`), kube, objects: rendered.objects, template });
+  const httpPort = await freePort();
+  const container = pod.container("gateway");
+  const env = pod.env(container);
+  const { logFile } = pod.start("gateway", { JUNCTION_URL: urls.join(","), JUNCTION_HTTP_PORT: String(httpPort) });
+  const logs = () => `--- ${pod.name}\n${tail(logFile, 30)}`;
+  const ready = await waitFor(async () => (await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, 45_000);
+  if (!ready) {
+    await pod.stop();
+    throw new Error(`the gateway did not become ready:\n${logs()}`);
+  }
+  return { pod, httpPort, env, logs, stop: () => pod.stop() };
+}
+
+/** GET; resolves status and body (never throws: status 0 when unreachable). */
+export async function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   try {
-    const res = await fetch(`http://127.0.0.1:${node.monitorPort}${path}`);
+    const res = await fetch(url, { headers });
     return { status: res.status, body: await res.text() };
   } catch (err) {
     return { status: 0, body: String(err) };
   }
+}
+
+/** GET on a node's monitoring port. */
+export async function monitor(node: LocalNode, path: string): Promise<{ status: number; body: string }> {
+  return httpGet(`http://127.0.0.1:${node.monitorPort}${path}`);
 }
 
 /** Polls until `check` is true or the deadline passes; returns whether it became true. */
@@ -196,7 +181,7 @@ export async function natsExchange(port: number, user: string, pass: string, lin
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`no PONG from nats-server on ${port}; got: ${buf}`));
-    }, 5_000);
+    }, 10_000);
     sock.setEncoding("utf8");
     sock.on("data", (chunk: string) => {
       buf += chunk;

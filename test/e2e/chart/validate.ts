@@ -3,8 +3,10 @@
  */
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { Job } from "kubernetes-models/batch/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ConfigMap, Secret, Service } from "kubernetes-models/v1";
+import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import type { K8sObject } from "./helm.js";
 
 /** A kubernetes-models class: construct from the object, then validate() throws on errors. */
@@ -15,14 +17,21 @@ const MODELS: Readonly<Record<string, Model>> = {
   "apps/v1/Deployment": Deployment,
   "apps/v1/StatefulSet": StatefulSet,
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
+  "batch/v1/Job": Job,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
   "v1/ConfigMap": ConfigMap,
   "v1/Secret": Secret,
   "v1/Service": Service,
+  "v1/ServiceAccount": ServiceAccount,
 };
 
 /** Custom resources: not in kubernetes-models; their shape is asserted by the tests instead. */
-export const CUSTOM_KINDS: ReadonlySet<string> = new Set(["monitoring.coreos.com/v1/ServiceMonitor"]);
+export const CUSTOM_KINDS: ReadonlySet<string> = new Set([
+  "monitoring.coreos.com/v1/ServiceMonitor",
+  "monitoring.coreos.com/v1/PrometheusRule",
+]);
 
 /** "apiVersion/kind" of an object. */
 export function typeKey(o: K8sObject): string {
