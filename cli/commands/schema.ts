@@ -6,7 +6,7 @@ import { JunctionError } from "../../core/protocol/index.js";
 import { loadSchema, prepareSchema, SchemaError, type CompiledSchema, type PreparedSchema } from "../../schemas/index.js";
 import type { SchemaCheckReport, SchemaCompatibilityInput, SchemaDefinitionInput, SchemaKind } from "../../sdk/index.js";
 import { withClient } from "../connection.js";
-import { ExitCode, intOption, print, table, type Io } from "../output.js";
+import { ExitCode, intOption, print, table, type Io, type OutputOpts, outputOption, JSON_HELP } from "../output.js";
 
 const wrap = (err: unknown): unknown =>
   err instanceof SchemaError
@@ -160,11 +160,12 @@ export function registerSchema(program: Command, io: Io): void {
     .option("--station <station>", "check only this station's messages")
     .option("--sample <n>", "how many of the last stored messages to check per station (default 100)")
     .option("--compatibility <mode>", "check under this mode instead of the schema's")
-    .option("--json", "print the report as JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(
       async (
         name: string,
-        o: DefinitionFlags & { station?: string; sample?: string; compatibility?: string; json?: boolean },
+        o: DefinitionFlags & OutputOpts & { station?: string; sample?: string; compatibility?: string },
         cmd: Command,
       ) => {
         const sample = intOption("sample", o.sample);
@@ -178,7 +179,7 @@ export function registerSchema(program: Command, io: Io): void {
             ...(sample !== undefined ? { sample } : {}),
             ...(o.compatibility ? { compatibility: o.compatibility as SchemaCompatibilityInput } : {}),
           });
-          print(io, o.json === true, r, () => checkText(r));
+          print(io, o, r, () => checkText(r));
           // A script can rely on the exit code: 1 when the candidate would break something.
           if (r.failed > 0 || r.compatibility.changes.length > 0) throw new ExitCode(1);
         });
@@ -186,13 +187,14 @@ export function registerSchema(program: Command, io: Io): void {
     );
   sc.command("diff <name> <from> <to>")
     .description("the structural changes between two versions, the rule each triggers and the modes it breaks")
-    .option("--json", "print JSON")
-    .action(async (name: string, fromArg: string, toArg: string, o: { json?: boolean }, cmd: Command) => {
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
+    .action(async (name: string, fromArg: string, toArg: string, o: OutputOpts, cmd: Command) => {
       const from = intOption("from", fromArg)!;
       const to = intOption("to", toArg)!;
       await withClient(io, cmd, async (c) => {
         const r = await c.schemas.diff(name, from, to);
-        print(io, o.json === true, r, () =>
+        print(io, o, r, () =>
           r.changes.length === 0
             ? `schema ${name} ${from} -> ${to} (${r.type}): no change that breaks any compatibility mode\n`
             : `schema ${name} ${from} -> ${to} (${r.type}): ${r.changes.length} change${r.changes.length === 1 ? "" : "s"}\n` +
@@ -228,11 +230,12 @@ export function registerSchema(program: Command, io: Io): void {
       });
     });
   sc.command("list")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.schemas.list();
-        print(io, o.json === true, list, () =>
+        print(io, o, list, () =>
           list.length === 0
             ? "no schemas\n"
             : table(
@@ -245,7 +248,8 @@ export function registerSchema(program: Command, io: Io): void {
   sc.command("show <name>")
     .description("show a version's definition (default: latest)")
     .option("--version <n>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.schemas.get(name, intOption("version", o.version));
@@ -253,7 +257,7 @@ export function registerSchema(program: Command, io: Io): void {
         const by = r.meta.referencedBy ?? [];
         print(
           io,
-          o.json === true,
+          o,
           r,
           () =>
             `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
@@ -265,11 +269,12 @@ export function registerSchema(program: Command, io: Io): void {
       });
     });
   sc.command("versions <name>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const v = await c.schemas.versions(name);
-        print(io, o.json === true, v, () =>
+        print(io, o, v, () =>
           table(
             ["VERSION", "CREATED", "FINGERPRINT"],
             v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)]),

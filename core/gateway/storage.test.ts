@@ -57,7 +57,10 @@ describe("storage guard", () => {
     const gw = g;
     await gw.ok("station.create", { name: "t" });
     gw.backend.storageLimitBytes = 500_000;
-    await until(async () => gw.gateway.metrics.metrics().then((m) => /junction_store_free_bytes \d/.test(m) || undefined));
+    await until(async () => {
+      const free = /junction_store_free_bytes (\d+)/.exec(await gw.gateway.metrics.metrics())?.[1];
+      return free !== undefined && Number(free) < 1_000_000 ? true : undefined;
+    });
     // One store failure among 20 messages: atomically it would fail all 20; message by message only one.
     gw.backend.failures.push({ ok: true, seq: 1, duplicate: false, count: 1 });
     gw.backend.failures.push({ ok: false, errCode: 10047, description: "insufficient storage resources available" });

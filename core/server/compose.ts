@@ -36,6 +36,7 @@ import {
   GatewayService,
   ProduceHandler,
   StorageGuard,
+  doctorHandlers,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -127,7 +128,13 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
       counts.set(k, c);
     }
   }
-  return { groups, deadLetters: [...counts.values()] };
+  const servers = backend.system
+    ? await backend.system
+        .jetstream()
+        .then((js) => js.map((j) => ({ server: j.serverName, syncAlways: j.syncAlways })))
+        .catch(() => undefined)
+    : undefined;
+  return { groups, deadLetters: [...counts.values()], servers };
 }
 
 /**
@@ -435,6 +442,15 @@ async function compose(
         const r = await (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validateAsync(payload);
         return r.ok ? r.value : undefined;
       },
+    }),
+    ...doctorHandlers({
+      backend,
+      replicas: defaultReplicas,
+      gatewayId: id,
+      tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
+      invalidRecords: () => invalid,
+      dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      clock,
     }),
     ping: async () => ({ pong: true }),
   };

@@ -6,8 +6,10 @@ function bound(state: BrokerState): GatewayMetrics {
   const m = new GatewayMetrics({ processMetrics: false, clock: manualClock() });
   m.bind({
     ready: () => true,
-    produceStats: () => ({ requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0 }),
+    produceStats: () => ({ requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0, badInput: 0 }),
     badReplySubjects: () => 0,
+    quarantinedFunctions: () => 0,
+    storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
     brokerState: () => Promise.resolve(state),
   });
   return m;

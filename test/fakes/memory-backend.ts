@@ -381,14 +381,22 @@ export class MemoryBackend implements Backend {
   /** Connections the fake system account knows (tests add them) and the ones it was told to close. */
   readonly connections: (ClientConnection & { account: string; user: string })[] = [];
   readonly kicked: ClientConnection[] = [];
+  /** The JetStream the fake system account reports: one server, this sync setting, the streams held. */
+  jetstreamSync = { syncAlways: true, syncIntervalMs: 120_000 };
   readonly system: SystemAdmin = {
+    jetstream: async () =>
+      this.jetstreamServers.map((j) => ({
+        ...j,
+        version: this.server.version,
+        ...this.jetstreamSync,
+        streams: [...this.streams.keys()].map((name) => ({ account: "JUNCTION", name })),
+      })),
     connections: async (account, user) => this.connections.filter((c) => c.account === account && c.user === user),
     kick: async (c) => {
       this.kicked.push(c);
       const i = this.connections.findIndex((x) => x.cid === c.cid && x.serverId === c.serverId);
       if (i >= 0) this.connections.splice(i, 1);
     },
-    jetstream: async () => this.jetstreamServers.map((j) => ({ ...j })),
     reload: async (serverId) => {
       this.reloads.push(serverId);
       const j = this.jetstreamServers.find((x) => x.serverId === serverId);
@@ -401,8 +409,8 @@ export class MemoryBackend implements Backend {
     close: async () => {},
   };
   /** What the fake system account reports about JetStream per server. */
-  readonly jetstreamServers: ServerJetStream[] = [
-    { serverId: "fake", serverName: "fake", disabled: false, maxStorageBytes: 1 << 40, storageBytes: 0, syncAlways: true },
+  readonly jetstreamServers: Pick<ServerJetStream, "serverId" | "serverName" | "disabled" | "maxStorageBytes" | "storageBytes">[] = [
+    { serverId: "fake", serverName: "fake", disabled: false, maxStorageBytes: 2 ** 40, storageBytes: 0 },
   ];
   /** Servers told to reload, in order; whether a reload brings JetStream back. */
   readonly reloads: string[] = [];
