@@ -179,8 +179,10 @@ export class Producer {
   #closed = false;
   #drainWaiters: (() => void)[] = [];
   readonly #customEncode: boolean;
-  /** undefined = not looked up yet; null = no Protobuf schema on the station. */
+  /** undefined = not looked up yet; null = no Protobuf or Avro schema on the station. */
   #schemaEncode: ((p: Payload) => Uint8Array) | null | undefined;
+  /** The version objects are encoded with (Avro binary does not carry it). */
+  #encodedWith: number | undefined;
   #resolving: Promise<void> | undefined;
 
   constructor(client: ClientContext, options: ProducerOptions) {
@@ -232,7 +234,7 @@ export class Producer {
   }
   #inFlightCount = 0;
 
-  /** Looks up the station's schema once: Protobuf stations encode objects with it. */
+  /** Looks up the station's schema once: Protobuf and Avro stations encode objects with it. */
   async #resolveSchema(): Promise<void> {
     try {
       const info = await this.#client.stations.get(this.station);
@@ -243,8 +245,9 @@ export class Producer {
       }
       const version = s.version === "latest" ? (await this.#client.schemas.get(s.name)).version.version : s.version;
       const compiled = await this.#client.schemaCache.get(s.name, version);
+      this.#encodedWith = version;
       this.#schemaEncode =
-        compiled.type === "protobuf"
+        compiled.type !== "json"
           ? (p) => (p instanceof Uint8Array ? p : typeof p === "string" ? defaultEncode(p) : compiled.encode(p))
           : null;
     } catch {
@@ -392,7 +395,18 @@ export class Producer {
             if (err.retriable) {
               lastError = err;
               retry.push(e);
-            } else e.reject(err);
+            } else {
+              // The station moved to another schema version: encode later messages with it.
+              if (
+                err.code === "SCHEMA_VALIDATION_FAILED" &&
+                this.#encodedWith !== undefined &&
+                err.details?.["version"] !== this.#encodedWith
+              ) {
+                this.#schemaEncode = undefined;
+                this.#encodedWith = undefined;
+              }
+              e.reject(err);
+            }
           } else {
             const res: SendResult = { id: e.id, seq: r.seq, duplicate: r.duplicate };
             if (r.seqs) res.seqs = r.seqs;

@@ -60,6 +60,7 @@ import {
   parseSchemaTag,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { createSchemaRuntime } from "../registry/index.js";
 import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
@@ -274,10 +275,13 @@ async function compose(
   };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
+  // One schema worker pool per gateway (every tenant's registry shares it), closed with it.
+  const schemaRuntime = createSchemaRuntime(o.schemas);
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
     clock,
+    schemaRuntime,
     (key, err) => {
       invalid++;
       metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });
@@ -442,7 +446,7 @@ async function compose(
       },
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
-    ...schemaHandlers(),
+    ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
     ...functionHandlers(runtime, async (scope, name, versions) =>
       functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
     ),
@@ -457,7 +461,7 @@ async function compose(
         const schemas = ctx.records.schemas;
         const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
         if (!at) return undefined;
-        const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
+        const r = await (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validateAsync(payload);
         return r.ok ? r.value : undefined;
       },
     }),
@@ -529,6 +533,7 @@ async function compose(
         users.close();
         tenantRecords.close();
         if (closeRuntime) await runtime.close();
+        await schemaRuntime.close();
         await backend.close();
         logger.info("gateway stopped", { id });
       })();

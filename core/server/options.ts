@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -86,6 +87,8 @@ export interface JunctionGatewayOptions {
   functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
+  /** Schema limits, the schema worker pool, concurrent registrations, the large-payload threshold. */
+  schemas?: SchemaRuntimeOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
   /** How the gateway watches the store's free space (see docs/operations.md). */
@@ -117,6 +120,7 @@ type OptionalGatewayOption =
   | "functions"
   | "functionRuntime"
   | "dls"
+  | "schemas"
   | "auth"
   | "storage";
 
@@ -159,6 +163,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functions: check.any,
     functionRuntime: check.any,
     dls: check.any,
+    schemas: check.any,
     auth: check.any,
     storage: check.any,
   }) as ResolvedJunctionGatewayOptions;
