@@ -10,6 +10,7 @@ import { registerFunction } from "./commands/function.js";
 import { registerDls, registerGroup } from "./commands/dls.js";
 import { registerUser } from "./commands/user.js";
 import { registerNatsConfig } from "./commands/nats-config.js";
+import { registerChaos } from "./commands/chaos.js";
 import { processIo, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -40,5 +41,6 @@ export function buildProgram(io: Io = processIo): Command {
   registerGroup(program, io);
   registerUser(program, io);
   registerNatsConfig(program, io);
+  registerChaos(program, io);
   return program;
 }
