@@ -38,6 +38,8 @@ interface Entry {
   deliveries: Delivery[];
   /** The first delivery a member processed (acked, or dead-lettered on purpose). */
   processedAtMs: number | undefined;
+  /** Which delivery that was. */
+  processedIndex: number;
   deadLetters: number;
 }
 
@@ -101,9 +103,9 @@ export interface BooksSummary {
 
 /** How the broker recovered from a fault at a given time. */
 export interface Recovery {
-  /** To the first ack of a message sent at or after the fault, on every producer (the slowest), in ms. */
+  /** To the end of the longest time without an ack on a producer (the slowest producer), in ms. */
   produceBackMs: number | undefined;
-  /** To the next first delivery of any message to a member, in ms. */
+  /** To the end of the longest time without a first delivery to any member, in ms. */
   consumeBackMs: number | undefined;
   /** The longest send-to-processing time of normal messages sent in the window, in ms. */
   worstEndToEndMs: number | undefined;
@@ -120,6 +122,7 @@ export class Books {
   #firstDeliveriesSorted = true;
   #streamEntries = 0;
   #lastAckAtMs = 0;
+  #ackTimes: number[][] | undefined;
 
   /** Records a message handed to producer `producer` at `atMs`. */
   sent(id: string, kind: MessageKind, producer: number, atMs: number): void {
@@ -135,6 +138,7 @@ export class Books {
       storedSeqs: [],
       deliveries: [],
       processedAtMs: undefined,
+      processedIndex: -1,
       deadLetters: 0,
     };
     this.#entries.set(id, e);
@@ -148,6 +152,7 @@ export class Books {
     e.outcome = "acked";
     e.settledAtMs = atMs;
     this.#lastAckAtMs = Math.max(this.#lastAckAtMs, atMs);
+    this.#ackTimes = undefined;
     e.duplicateAck = duplicate;
   }
 
@@ -170,7 +175,10 @@ export class Books {
       this.#firstDeliveries.push(d.atMs);
     }
     e.deliveries.push(d);
-    if (processed && e.processedAtMs === undefined) e.processedAtMs = d.atMs;
+    if (processed && e.processedAtMs === undefined) {
+      e.processedAtMs = d.atMs;
+      e.processedIndex = e.deliveries.length - 1;
+    }
   }
 
   /** One entry read back from the station's stream (`id` undefined when it carries none of ours). */
@@ -221,35 +229,35 @@ export class Books {
   }
 
   /**
-   * How the broker recovered from something that happened at `atMs`: produce back (per
-   * producer, the first ack of a message sent at or after it; the slowest producer counts),
-   * consume back (the next first delivery), and the worst end-to-end time of normal messages
-   * sent in [atMs − lookBackMs, untilMs).
+   * How the broker recovered from something that happened at `atMs` (the next one happens at
+   * `untilMs`). A stall is a time without progress; "back" is when the longest stall that
+   * overlaps [atMs, untilMs) ended, counted from `atMs` (so a message that squeezes through just
+   * after a fault does not hide the outage that follows). Produce is judged per producer (acks)
+   * and the slowest producer counts; consume by first deliveries to any member. Produce is not
+   * back (undefined) when a producer that sent after `atMs` never got an ack again.
    */
   recovery(atMs: number, untilMs: number, lookBackMs = 5000): Recovery {
     let produce: number | undefined;
     let anyProducer = false;
     let allBack = true;
-    for (const list of this.#byProducer) {
-      if (!list) continue;
-      let i = lowerBound(list, atMs, (e) => e.sentAtMs);
-      if (i >= list.length) continue;
+    this.#ackTimes ??= this.#byProducer.map((list) =>
+      (list ?? [])
+        .filter((e) => e.outcome === "acked")
+        .map((e) => e.settledAtMs!)
+        .sort((a, b) => a - b),
+    );
+    for (const [p, list] of this.#byProducer.entries()) {
+      if (!list || list.length === 0 || list[list.length - 1]!.sentAtMs < atMs) continue;
       anyProducer = true;
-      let best: number | undefined;
-      for (; i < list.length; i++) {
-        const e = list[i]!;
-        if (best !== undefined && e.sentAtMs >= best) break;
-        if (e.outcome === "acked" && (best === undefined || e.settledAtMs! < best)) best = e.settledAtMs!;
-      }
-      if (best === undefined) allBack = false;
-      else produce = Math.max(produce ?? 0, best - atMs);
+      const back = backAfter(this.#ackTimes[p] ?? [], atMs, untilMs);
+      if (back === undefined) allBack = false;
+      else produce = Math.max(produce ?? 0, back);
     }
-    if (this.#firstDeliveriesSorted === false) {
+    if (!this.#firstDeliveriesSorted) {
       this.#firstDeliveries.sort((a, b) => a - b);
       this.#firstDeliveriesSorted = true;
     }
-    const j = lowerBound(this.#firstDeliveries, atMs, (t) => t);
-    const consume = j < this.#firstDeliveries.length ? this.#firstDeliveries[j]! - atMs : undefined;
+    const consume = backAfter(this.#firstDeliveries, atMs, untilMs);
     let worst: number | undefined;
     for (const list of this.#byProducer) {
       if (!list) continue;
@@ -330,7 +338,7 @@ export class Books {
               s.replays++;
               example("replays", `${e.id} (counts ${e.deliveries.map((x) => x.deliveryCount).join(",")})`);
             }
-            if (e.processedAtMs !== undefined && d.atMs >= e.processedAtMs) s.afterProcessed++;
+            if (e.processedIndex >= 0 && i > e.processedIndex) s.afterProcessed++;
           }
           maxCount = Math.max(maxCount, d.deliveryCount);
         }
@@ -366,6 +374,34 @@ export class Books {
     }
     return s;
   }
+}
+
+/** A gap in progress shorter than this is ordinary pacing, not a stall, in ms. */
+export const STALL_MS = 1000;
+
+/**
+ * In sorted progress times: when progress was back after something that happened at `from`
+ * (the next thing happens at `until`). That is the end of the longest stall (a gap of at least
+ * `stallMs`) that ends after `from` and begins before `until − stallMs` — a gap that begins
+ * later belongs to the next thing; one that began before `from` counts from `from` — or, without
+ * a stall, the first progress after `from`; minus `from`. Undefined when nothing happened after
+ * `from`.
+ */
+export function backAfter(times: readonly number[], from: number, until: number, stallMs = STALL_MS): number | undefined {
+  let i = lowerBound(times, from, (t) => t);
+  if (i >= times.length) return undefined;
+  let end = times[i]!;
+  let longest = stallMs;
+  for (; i < times.length; i++) {
+    const began = i > 0 ? times[i - 1]! : from;
+    if (began >= until - stallMs) break;
+    const length = times[i]! - Math.max(began, from);
+    if (length >= longest) {
+      longest = length;
+      end = times[i]!;
+    }
+  }
+  return end - from;
 }
 
 /** The first index whose key is >= x, in a list sorted by key. */

@@ -295,8 +295,9 @@ export class Topology {
     return { leader: undefined, replicas: this.nodes.map((n) => n.name) };
   }
 
-  /** Whether every replica of `stream` is current (a restarted node caught up). */
+  /** Whether every replica of `stream` is current (a restarted node caught up), as its leader sees it. */
   async streamCurrent(stream: string): Promise<boolean> {
+    if (this.nodes.length === 1) return true;
     for (const n of this.nodes) {
       if (!n.server || !n.monitorUrl) continue;
       try {
@@ -308,17 +309,17 @@ export class Topology {
         };
         for (const a of j.account_details ?? []) {
           for (const s of a.stream_detail ?? []) {
-            if (s.name === stream && s.cluster?.leader) {
-              const reps = s.cluster.replicas ?? [];
-              return reps.length === this.nodes.length - 1 && reps.every((r) => r.current === true && r.offline !== true);
-            }
+            // Only the leader knows whether the followers are current (followers report each other as not current).
+            if (s.name !== stream || s.cluster?.leader !== n.name) continue;
+            const reps = s.cluster.replicas ?? [];
+            return reps.length === this.nodes.length - 1 && reps.every((r) => r.current === true && r.offline !== true);
           }
         }
       } catch {
         /* ask the next node */
       }
     }
-    return this.nodes.length === 1;
+    return false;
   }
 
   // ---- the store's disk --------------------------------------------------------------------

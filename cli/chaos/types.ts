@@ -159,9 +159,9 @@ export interface FaultRecord extends PlannedFault {
   target: string;
   /** Why it was not injected, when it was not. */
   skipped?: string | undefined;
-  /** From the injection to the first ack of a message sent after it, on every producer (the slowest), in ms. */
+  /** From the injection to the end of the longest time without an ack on a producer (the slowest producer), in ms. */
   produceBackMs: number | undefined;
-  /** From the injection to the next first delivery to a member, in ms. */
+  /** From the injection to the end of the longest time without a new message reaching a member, in ms. */
   consumeBackMs: number | undefined;
   /** The longest a message sent around this fault waited from send to its first processing, in ms. */
   worstEndToEndMs: number | undefined;
