@@ -267,7 +267,12 @@ export class Books {
         worst = Math.max(worst ?? 0, e.processedAtMs - e.sentAtMs);
       }
     }
-    return { produceBackMs: anyProducer && allBack ? produce : undefined, consumeBackMs: consume, worstEndToEndMs: worst };
+    const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x));
+    return {
+      produceBackMs: round(anyProducer && allBack ? produce : undefined),
+      consumeBackMs: round(consume),
+      worstEndToEndMs: round(worst),
+    };
   }
 
   /** The totals; call once the stream and the DLS have been read back. */

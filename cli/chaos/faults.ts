@@ -53,11 +53,11 @@ export async function runFault(p: PlannedFault, ctx: FaultContext): Promise<Faul
   };
   const say = (what: string) => ctx.log(`+${(ctx.now() / 1000).toFixed(1)} s  #${p.index} ${p.kind} ${rec.target}: ${what}`);
   const injected = () => {
-    rec.injectedAtMs = ctx.now();
+    rec.injectedAtMs = Math.round(ctx.now());
     say(`injected, held ${(p.holdMs / 1000).toFixed(1)} s`);
   };
   const healed = () => {
-    rec.healedAtMs = ctx.now();
+    rec.healedAtMs = Math.round(ctx.now());
     say("healed");
   };
   try {

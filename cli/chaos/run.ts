@@ -171,7 +171,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       planNotes: plan.notes,
       faults: records,
       books: summary,
-      drain: { ms: drainMs, complete },
+      drain: { ms: Math.round(drainMs), complete },
       checks: verdict.checks,
       passed,
       notes: [...topology.notes, ...(workload.throttled > 0 ? [`${workload.throttled} sends skipped while producers were stalled`] : [])],
