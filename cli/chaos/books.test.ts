@@ -49,7 +49,7 @@ describe("Books", () => {
     expect(s).toMatchObject({ storedTwice: 1, storedButReportedFailed: 1, unknownEntries: 2, streamEntries: 5, lost: 0 });
   });
 
-  it("splits extra deliveries into redeliveries (a higher count) and replays (a count seen before)", () => {
+  it("splits extra deliveries into redeliveries (a higher count), replays (the same count) and stale copies (a lower count)", () => {
     const b = new Books();
     b.sent("r", MessageKind.Normal, 0, 0);
     b.acked("r", 1, false);
@@ -61,9 +61,17 @@ describe("Books", () => {
     b.stored("p", 2);
     b.delivered("p", d(2, 1), true);
     b.delivered("p", d(9000, 1, "member-2"), true);
+    // A slow member hands out its copy (count 1) after the redelivered one (count 2) was
+    // processed elsewhere; its report arrives first, the order is the handing out.
+    b.sent("s", MessageKind.Normal, 0, 0);
+    b.acked("s", 1, false);
+    b.stored("s", 3);
+    b.delivered("s", d(7000, 1, "member-2"), true);
+    b.delivered("s", d(5000, 2), true);
     const s = b.summarize();
-    expect(s).toMatchObject({ deliveredTwice: 2, redeliveries: 1, replays: 1, afterProcessed: 1, consumed: 2 });
+    expect(s).toMatchObject({ deliveredTwice: 3, redeliveries: 1, replays: 1, staleCopies: 1, afterProcessed: 2, consumed: 3 });
     expect(s.examples["replays"]).toEqual(["p (counts 1,1)"]);
+    expect(s.examples["staleCopies"]).toEqual(["s (counts 2,1)"]);
   });
 
   it("expects exactly one dead letter per poison and terminate message, and none for normal ones", () => {
@@ -76,8 +84,8 @@ describe("Books", () => {
     add("once", MessageKind.Poison);
     b.deadLettered("once");
     add("twice", MessageKind.Terminate);
-    b.deadLettered("twice");
-    b.deadLettered("twice");
+    b.deadLettered("twice", "terminated");
+    b.deadLettered("twice", "poison");
     add("none", MessageKind.Poison);
     add("normal", MessageKind.Normal);
     b.delivered("normal", d(2, 1), true);
@@ -95,6 +103,7 @@ describe("Books", () => {
       lostNotConsumed: 1,
     });
     expect(b.expectedDeadLetters().sort()).toEqual(["none", "once", "twice"]);
+    expect(s.examples["dlsDoubled"]).toEqual(["twice (terminated, poison)"]);
   });
 
   it("tracks what the drain waits for", () => {

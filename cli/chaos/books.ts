@@ -18,7 +18,7 @@ export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
 /** One delivery to a member, as the member reported it before acking. */
 export interface Delivery {
-  /** When the runner heard of it, in ms from the start. */
+  /** When the member handed it to the application, in ms from the start. */
   atMs: number;
   member: string;
   deliveryCount: number;
@@ -38,9 +38,9 @@ interface Entry {
   deliveries: Delivery[];
   /** The first delivery a member processed (acked, or dead-lettered on purpose). */
   processedAtMs: number | undefined;
-  /** Which delivery that was. */
-  processedIndex: number;
   deadLetters: number;
+  /** The reasons of its dead letters. */
+  deadLetterReasons: string[];
 }
 
 /** The totals of a run's books. */
@@ -75,8 +75,16 @@ export interface BooksSummary {
   deliveredTwice: number;
   /** Extra deliveries with a higher delivery count than any before (JetStream's resend). */
   redeliveries: number;
-  /** Extra deliveries with a delivery count no higher than one before (the server forgot a delivery). */
+  /**
+   * Extra deliveries with the same delivery count as one before: the server forgot that it had
+   * delivered the message (`redelivered` is false on a duplicate).
+   */
   replays: number;
+  /**
+   * Extra deliveries with a lower delivery count than one before: a copy a member held past the
+   * ack time, handed to the application after the message had been redelivered elsewhere.
+   */
+  staleCopies: number;
   /** Deliveries of a normal message after a member had processed it: the duplicates an application sees. */
   afterProcessed: number;
   /** Stored poison and dead-letter-on-purpose messages: each must have exactly one dead letter. */
@@ -138,8 +146,8 @@ export class Books {
       storedSeqs: [],
       deliveries: [],
       processedAtMs: undefined,
-      processedIndex: -1,
       deadLetters: 0,
+      deadLetterReasons: [],
     };
     this.#entries.set(id, e);
     (this.#byProducer[producer] ??= []).push(e);
@@ -175,10 +183,7 @@ export class Books {
       this.#firstDeliveries.push(d.atMs);
     }
     e.deliveries.push(d);
-    if (processed && e.processedAtMs === undefined) {
-      e.processedAtMs = d.atMs;
-      e.processedIndex = e.deliveries.length - 1;
-    }
+    if (processed && (e.processedAtMs === undefined || d.atMs < e.processedAtMs)) e.processedAtMs = d.atMs;
   }
 
   /** One entry read back from the station's stream (`id` undefined when it carries none of ours). */
@@ -190,10 +195,11 @@ export class Books {
   }
 
   /** One dead letter read back from the DLS (`id` undefined when it carries none of ours). */
-  deadLettered(id: string | undefined): void {
+  deadLettered(id: string | undefined, reason = "?"): void {
     const e = id === undefined ? undefined : this.#entries.get(id);
     if (!e) return void this.#unknown++;
     e.deadLetters++;
+    e.deadLetterReasons.push(reason);
   }
 
   /** Messages sent so far. */
@@ -294,6 +300,7 @@ export class Books {
       deliveredTwice: 0,
       redeliveries: 0,
       replays: 0,
+      staleCopies: 0,
       afterProcessed: 0,
       deadLetterExpected: 0,
       deadLetteredOnce: 0,
@@ -335,21 +342,28 @@ export class Books {
         }
         s.deliveries += e.deliveries.length;
         if (e.deliveries.length > 1) s.deliveredTwice++;
+        // In the order the application was handed them (reports can arrive out of order).
+        const handed = e.deliveries.length > 1 ? [...e.deliveries].sort((a, b) => a.atMs - b.atMs) : e.deliveries;
+        const processedAt = e.processedAtMs;
         let maxCount = 0;
-        for (const [i, d] of e.deliveries.entries()) {
+        const counts = () => handed.map((x) => x.deliveryCount).join(",");
+        for (const [i, d] of handed.entries()) {
           if (i > 0) {
             if (d.deliveryCount > maxCount) s.redeliveries++;
-            else {
+            else if (d.deliveryCount === maxCount) {
               s.replays++;
-              example("replays", `${e.id} (counts ${e.deliveries.map((x) => x.deliveryCount).join(",")})`);
+              example("replays", `${e.id} (counts ${counts()})`);
+            } else {
+              s.staleCopies++;
+              example("staleCopies", `${e.id} (counts ${counts()})`);
             }
-            if (e.processedIndex >= 0 && i > e.processedIndex) s.afterProcessed++;
+            if (processedAt !== undefined && d.atMs > processedAt) s.afterProcessed++;
           }
           maxCount = Math.max(maxCount, d.deliveryCount);
         }
         if (e.deadLetters > 0) {
           s.falseDeadLetters++;
-          example("falseDeadLetters", e.id);
+          example("falseDeadLetters", `${e.id} (${e.deadLetterReasons.join(", ")})`);
         }
       } else if (stored > 0) {
         s.deadLetterExpected++;
@@ -359,7 +373,7 @@ export class Books {
           example("dlsMissing", e.id);
         } else {
           s.dlsDoubled++;
-          example("dlsDoubled", `${e.id} (${e.deadLetters} dead letters)`);
+          example("dlsDoubled", `${e.id} (${e.deadLetterReasons.join(", ")})`);
         }
       }
       if (e.outcome !== "acked") continue;

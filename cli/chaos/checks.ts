@@ -13,6 +13,7 @@ export const DEFAULT_EXPECTATIONS: Readonly<Record<CheckName, Expectation>> = Ob
   // JetStream delivers at least once; a replay is a duplicate the application cannot tell by
   // `redelivered`, worth showing, not a loss.
   [CheckName.Replays]: "report",
+  [CheckName.StaleCopies]: "report",
 });
 
 /** Faults after which produce or consume did not come back on their own. */
@@ -47,6 +48,7 @@ export function judge(
     [CheckName.StoredButReportedFailed]: s.storedButReportedFailed,
     [CheckName.FalseDeadLetters]: s.falseDeadLetters,
     [CheckName.Replays]: s.replays,
+    [CheckName.StaleCopies]: s.staleCopies,
   };
   const checks: CheckResult[] = [];
   for (const name of Object.values(CheckName)) {

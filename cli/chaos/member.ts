@@ -23,7 +23,15 @@ export interface MemberConfig {
 /** Member → runner. */
 export type MemberReport =
   | { t: "ready" }
-  | { t: "d"; id: string | undefined; dc: number; seq: number; action: "ack" | "nak" | "term" }
+  | {
+      t: "d";
+      id: string | undefined;
+      dc: number;
+      seq: number;
+      action: "ack" | "nak" | "term";
+      /** When the message was handed to the application (epoch ms). */
+      at: number;
+    }
   | { t: "ended"; why: string };
 
 /** Runner → member. */
@@ -64,6 +72,7 @@ export async function runMember(
   }
   await send({ t: "ready" });
   for await (const m of consumer) {
+    const at = Date.now();
     if (slowMs > 0) await sleep(slowMs);
     let id: string | undefined;
     let kind: string | undefined;
@@ -73,7 +82,7 @@ export async function runMember(
       id = m.id;
     }
     const action = kind === MessageKind.Poison ? "nak" : kind === MessageKind.Terminate ? "term" : "ack";
-    await send({ t: "d", id, dc: m.deliveryCount, seq: m.seq, action });
+    await send({ t: "d", id, dc: m.deliveryCount, seq: m.seq, action, at });
     if (action === "ack") m.ack();
     else if (action === "nak") m.nak();
     else m.deadLetter("dead-lettered on purpose by the chaos workload");

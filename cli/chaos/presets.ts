@@ -141,6 +141,21 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
     }),
     expect: {},
   },
+  {
+    name: "slow-consumer",
+    description:
+      "60 s: one of two members slow (100 ms per message, batch 10) for 30-35 s; a slow but healthy member must cause no dead letter",
+    durationMs: 60_000,
+    topology: SINGLE,
+    workload: { ...WORKLOAD, slowDelayMs: 100, maxMsgDeliveries: 3 },
+    schedule: schedule({
+      count: 1,
+      quietTailMs: 10_000,
+      minGapMs: 5000,
+      faults: [{ kind: FaultKind.SlowMember, weight: 1, holdMs: [30_000, 35_000] }],
+    }),
+    expect: {},
+  },
 ] satisfies ChaosPreset[]);
 
 /** The preset of that name, or undefined. */

@@ -25,8 +25,8 @@ export class ReadBack {
   readonly #backend: Backend;
   readonly #station: string;
   #dlsNext = 1;
-  /** Dead letters per payload id (undefined key: not ours), read so far. */
-  readonly deadLetters = new Map<string | undefined, number>();
+  /** Dead letters per payload id (undefined key: not ours), read so far: their reasons. */
+  readonly deadLetters = new Map<string | undefined, string[]>();
 
   private constructor(backend: Backend, station: string) {
     this.#backend = backend;
@@ -52,13 +52,17 @@ export class ReadBack {
       for (const m of messages) {
         this.#dlsNext = m.seq + 1;
         let id: string | undefined;
+        let reason = "?";
         try {
           const dl = JSON.parse(dec.decode(m.data)) as DeadLetter;
+          reason = dl.reason;
           id = payloadId(Buffer.from(dl.payload, "base64"));
         } catch {
           id = undefined;
         }
-        this.deadLetters.set(id, (this.deadLetters.get(id) ?? 0) + 1);
+        const reasons = this.deadLetters.get(id) ?? [];
+        reasons.push(reason);
+        this.deadLetters.set(id, reasons);
         added++;
       }
       if (!more || messages.length === 0) return added;

@@ -35,6 +35,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
   // Until the workload starts, times count from the start of the run; then from the workload's start.
   let origin = t0;
   const now = () => o.clock.now() - origin;
+  // Members stamp deliveries with the wall clock (another process): its value at the origin.
+  let originEpoch = Date.now();
   const plan = planFaults(p.schedule, p.durationMs, o.seed, p.topology);
   o.log(`junction chaos: preset ${p.name}, seed ${o.seed}, ${p.durationMs / 1000} s: ${describeSetup(p)}`);
   for (const f of plan.faults)
@@ -62,7 +64,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       startPosition: { kind: "earliest" },
     });
     topology.onDelivery = (member, r) =>
-      books.delivered(r.id, { atMs: now(), member, deliveryCount: r.dc, seq: r.seq }, r.action !== "nak");
+      books.delivered(r.id, { atMs: r.at - originEpoch, member, deliveryCount: r.dc, seq: r.seq }, r.action !== "nak");
     await topology.startMembers({ station, group: CHAOS_GROUP, batchSize: w.batchSize });
     const workload = new Workload({
       spec: w,
@@ -77,6 +79,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     readBack = await ReadBack.open({ servers, user: topology.secrets.gateway.user, pass: topology.secrets.gateway.password, station });
 
     origin = o.clock.now();
+    originEpoch = Date.now();
     workload.start();
     o.log(`+0.0 s  workload started (${w.ratePerSec} msgs/s)`);
     const records: FaultRecord[] = [];
@@ -107,7 +110,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     const rb = readBack;
     const due = () => {
       const expected = books.expectedDeadLetters();
-      return books.unconsumed().length === 0 && expected.every((id) => (rb.deadLetters.get(id) ?? 0) > 0);
+      return books.unconsumed().length === 0 && expected.every((id) => rb.deadLetters.has(id));
     };
     let complete = false;
     while (o.clock.now() < drainEnd) {
@@ -148,7 +151,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     }
     for (const [id, seq] of entries) books.stored(id, seq);
     await rb.pollDeadLetters();
-    for (const [id, n] of rb.deadLetters) for (let i = 0; i < n; i++) books.deadLettered(id);
+    for (const [id, reasons] of rb.deadLetters) for (const reason of reasons) books.deadLettered(id, reason);
 
     const end = now();
     records.forEach((r, i) => {

@@ -366,6 +366,8 @@ export class Topology {
       ],
     };
     await writeFile(join(dir, "bootstrap.json"), JSON.stringify(bootstrap, null, 2), { mode: 0o600 });
+    // A kept folder is for looking into a run afterwards: the deployment's secrets go with it.
+    await writeFile(join(dir, "deployment.json"), JSON.stringify(this.secrets, null, 2), { mode: 0o600 });
   }
 
   #logFile(name: string): number {

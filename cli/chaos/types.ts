@@ -102,8 +102,10 @@ export const CheckName = {
   StoredButReportedFailed: "stored-but-reported-failed",
   /** Dead letters of messages the members would have acked (not poison). */
   FalseDeadLetters: "false-dead-letters",
-  /** A message delivered again with a delivery count no higher than before (the server forgot a delivery). */
+  /** A message delivered again with the same delivery count as before (the server forgot a delivery). */
   Replays: "replays",
+  /** A member handed out a copy with a lower delivery count after a higher one (held past its ack time). */
+  StaleCopies: "stale-copies",
 } as const;
 /** A {@link CheckName}. */
 export type CheckName = (typeof CheckName)[keyof typeof CheckName];
