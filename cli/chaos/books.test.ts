@@ -103,7 +103,7 @@ describe("Books", () => {
       lostNotConsumed: 1,
     });
     expect(b.expectedDeadLetters().sort()).toEqual(["none", "once", "twice"]);
-    expect(s.examples["dlsDoubled"]).toEqual(["twice (terminated, poison)"]);
+    expect(s.examples["dlsDoubled"]).toEqual(["twice (terminated, poison; deliveries none)"]);
   });
 
   it("tracks what the drain waits for", () => {

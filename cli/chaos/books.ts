@@ -373,7 +373,8 @@ export class Books {
           example("dlsMissing", e.id);
         } else {
           s.dlsDoubled++;
-          example("dlsDoubled", `${e.id} (${e.deadLetterReasons.join(", ")})`);
+          const seen = [...e.deliveries].sort((a, b) => a.atMs - b.atMs).map((x) => `${x.deliveryCount}@${x.member}`);
+          example("dlsDoubled", `${e.id} (${e.deadLetterReasons.join(", ")}; deliveries ${seen.join(" ") || "none"})`);
         }
       }
       if (e.outcome !== "acked") continue;
