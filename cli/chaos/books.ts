@@ -55,6 +55,8 @@ export interface BooksSummary {
   unsettled: number;
   /** Failures per error code. */
   failedByCode: Record<string, number>;
+  /** The first failure of each code: `<id>: <message>`. */
+  firstErrors: Record<string, string>;
   /** Acks that said the id was already stored (a retry of a message stored before). */
   duplicateAcks: number;
   /** Entries read back from the station's stream. */
@@ -131,6 +133,7 @@ export class Books {
   #streamEntries = 0;
   #lastAckAtMs = 0;
   #ackTimes: number[][] | undefined;
+  readonly #firstErrors = new Map<string, string>();
 
   /** Records a message handed to producer `producer` at `atMs`. */
   sent(id: string, kind: MessageKind, producer: number, atMs: number): void {
@@ -164,13 +167,14 @@ export class Books {
     e.duplicateAck = duplicate;
   }
 
-  /** The producer was told the message failed. */
-  failed(id: string, atMs: number, code: string): void {
+  /** The producer was told the message failed (`message`: the error's text, kept for the first of each code). */
+  failed(id: string, atMs: number, code: string, message = ""): void {
     const e = this.#entries.get(id);
     if (!e) return void this.#unknown++;
     e.outcome = "failed";
     e.settledAtMs = atMs;
     e.errorCode = code;
+    if (!this.#firstErrors.has(code)) this.#firstErrors.set(code, `${id}: ${message.slice(0, 300)}`);
   }
 
   /** A member got the message; `processed` when it acked it or dead-lettered it on purpose. */
@@ -289,6 +293,7 @@ export class Books {
       failed: 0,
       unsettled: 0,
       failedByCode: {},
+      firstErrors: Object.fromEntries(this.#firstErrors),
       duplicateAcks: 0,
       streamEntries: this.#streamEntries,
       stored: 0,

@@ -32,6 +32,8 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, 
   }
 }
 
+const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 const pickOf = <T>(items: readonly T[], pick: number): T => items[Math.min(items.length - 1, Math.floor(pick * items.length))]!;
 
 /**
@@ -89,6 +91,17 @@ export async function runFault(p: PlannedFault, ctx: FaultContext): Promise<Faul
         injected();
         await sleep(p.holdMs);
         await t.startNode(i);
+        healed();
+        break;
+      }
+      case FaultKind.ColdRestart: {
+        rec.target = "every nats-server and gateway";
+        await Promise.all([...t.gateways.map((_, i) => t.killGateway(i)), ...t.nodes.map((_, i) => t.killNode(i))]);
+        injected();
+        await Promise.all(t.nodes.map((_, i) => t.startNode(i)));
+        rec.notes.push(`nats back after ${formatSeconds(ctx.now() - rec.injectedAtMs!)}, gateways after the hold`);
+        await sleep(p.holdMs);
+        await Promise.all(t.gateways.map((_, i) => t.startGateway(i)));
         healed();
         break;
       }

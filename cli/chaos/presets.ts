@@ -156,6 +156,16 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
     }),
     expect: {},
   },
+  {
+    name: "cold-restart",
+    description:
+      "60 s: the whole broker SIGKILLed twice; nats-server back at once, the gateways 3-5 s later; clients must reconnect by themselves",
+    durationMs: 60_000,
+    topology: SINGLE,
+    workload: WORKLOAD,
+    schedule: schedule({ count: 2, faults: [{ kind: FaultKind.ColdRestart, weight: 1, holdMs: [3000, 5000] }] }),
+    expect: {},
+  },
 ] satisfies ChaosPreset[]);
 
 /** The preset of that name, or undefined. */

@@ -83,8 +83,26 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     workload.start();
     o.log(`+0.0 s  workload started (${w.ratePerSec} msgs/s)`);
     const records: FaultRecord[] = [];
+    const lastStart = p.durationMs - p.schedule.quietTailMs;
+    let readyAt = 0;
     for (const f of plan.faults) {
-      const wait = f.atMs - now();
+      // A fault that ran long (a repair) pushes the next one back: it keeps its gap.
+      const at = Math.max(f.atMs, readyAt);
+      if (at > lastStart) {
+        records.push({
+          ...f,
+          injectedAtMs: undefined,
+          healedAtMs: undefined,
+          target: "",
+          skipped: "no time left: the fault before it took longer than planned",
+          produceBackMs: undefined,
+          consumeBackMs: undefined,
+          worstEndToEndMs: undefined,
+          notes: [],
+        });
+        continue;
+      }
+      const wait = at - now();
       if (wait > 0) await sleep(wait);
       records.push(
         await runFault(f, {
@@ -96,6 +114,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
           lastAckAtMs: () => books.lastAckAtMs(),
         }),
       );
+      readyAt = now() + p.schedule.minGapMs;
     }
     const rest = p.durationMs - now();
     if (rest > 0) await sleep(rest);

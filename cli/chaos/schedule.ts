@@ -18,6 +18,8 @@ export function faultUnsupported(kind: FaultKind, t: TopologySpec): string | und
       return t.gateways < 1 ? "needs a gateway" : undefined;
     case FaultKind.NatsKill:
       return undefined;
+    case FaultKind.ColdRestart:
+      return t.gateways < 1 ? "needs a gateway" : undefined;
   }
 }
 

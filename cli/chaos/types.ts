@@ -22,6 +22,12 @@ export const FaultKind = {
   SlowMember: "slow-member",
   /** Fill the store's filesystem (a small tmpfs) for the hold, then free it. */
   DiskFull: "disk-full",
+  /**
+   * The whole broker crashes: every nats-server and gateway SIGKILLed; the nats-servers come
+   * back at once, the gateways only after the hold (clients reconnect while no gateway answers
+   * the auth callout).
+   */
+  ColdRestart: "cold-restart",
 } as const;
 /** A {@link FaultKind}. */
 export type FaultKind = (typeof FaultKind)[keyof typeof FaultKind];

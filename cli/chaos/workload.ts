@@ -97,7 +97,8 @@ export class Workload {
       .send(payload, { id })
       .then(
         (r) => books.acked(id, this.#o.now(), r.duplicate),
-        (err: unknown) => books.failed(id, this.#o.now(), (err as { code?: string }).code ?? "ERROR"),
+        (err: unknown) =>
+          books.failed(id, this.#o.now(), (err as { code?: string }).code ?? "ERROR", (err as Error).message ?? String(err)),
       )
       .finally(() => this.#inflight.delete(done));
     this.#inflight.add(done);
