@@ -108,6 +108,7 @@ function printPlan(io: Io, o: ChaosOptions): void {
   for (const n of plan.notes) io.out(`note: ${n}\n`);
 }
 
+/** `junction chaos`: runs presets, prints each report (and a summary of several), exits 1 when a check fails, 2 when it cannot run. */
 export function registerChaos(program: Command, io: Io): void {
   program
     .command("chaos")
