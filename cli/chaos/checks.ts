@@ -14,6 +14,7 @@ export const DEFAULT_EXPECTATIONS: Readonly<Record<CheckName, Expectation>> = Ob
   // `redelivered`, worth showing, not a loss.
   [CheckName.Replays]: "report",
   [CheckName.StaleCopies]: "report",
+  [CheckName.ClientsClosed]: "fail",
 });
 
 /** Faults after which produce or consume did not come back on their own. */
@@ -36,6 +37,7 @@ export const RESTART_NOTE = "recovered only after nats-server was restarted";
 export function judge(
   s: BooksSummary,
   faults: readonly FaultRecord[],
+  clientsClosed: number,
   expect: Readonly<Partial<Record<CheckName, Expectation>>>,
   strict: boolean,
 ): { checks: CheckResult[]; passed: boolean } {
@@ -49,6 +51,7 @@ export function judge(
     [CheckName.FalseDeadLetters]: s.falseDeadLetters,
     [CheckName.Replays]: s.replays,
     [CheckName.StaleCopies]: s.staleCopies,
+    [CheckName.ClientsClosed]: clientsClosed,
   };
   const checks: CheckResult[] = [];
   for (const name of Object.values(CheckName)) {

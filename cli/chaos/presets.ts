@@ -1,4 +1,4 @@
-import { FaultKind, type ChaosPreset, type ScheduleSpec, type TopologySpec, type WorkloadSpec } from "./types.js";
+import { FaultKind, type ChaosPreset, type Expectation, type ScheduleSpec, type TopologySpec, type WorkloadSpec } from "./types.js";
 
 /** The workload every preset starts from. */
 const WORKLOAD: WorkloadSpec = Object.freeze({
@@ -13,6 +13,12 @@ const WORKLOAD: WorkloadSpec = Object.freeze({
   slowDelayMs: 250,
   requestTimeoutMs: 0,
 });
+
+/** A defect every preset that restarts or re-elects NATS can run into. */
+const RECONNECT_GIVES_UP: Expectation = {
+  known:
+    "an SDK client gives up reconnecting after two refused logins in a row (the auth callout cannot answer while NATS restarts or elects leaders)",
+};
 
 const SINGLE: TopologySpec = Object.freeze({ natsServers: 1, fsync: true, gateways: 2, members: 2, storeTmpfsMb: 0 });
 const CLUSTER: TopologySpec = Object.freeze({ natsServers: 3, fsync: true, gateways: 2, members: 2, storeTmpfsMb: 0 });
@@ -69,7 +75,7 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
     topology: SINGLE,
     workload: WORKLOAD,
     schedule: schedule({ count: 3, faults: [{ kind: FaultKind.NatsKill, weight: 1, holdMs: [2000, 4000] }] }),
-    expect: {},
+    expect: { "clients-closed": RECONNECT_GIVES_UP },
   },
   {
     name: "nats-kill-lazy",
@@ -78,7 +84,7 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
     topology: { ...SINGLE, fsync: false },
     workload: WORKLOAD,
     schedule: schedule({ count: 2, faults: [{ kind: FaultKind.NatsKill, weight: 1, holdMs: [2000, 4000] }] }),
-    expect: {},
+    expect: { "clients-closed": RECONNECT_GIVES_UP },
   },
   {
     name: "cluster-leader",
@@ -94,7 +100,7 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
         { kind: FaultKind.FollowerKill, weight: 1, holdMs: [3000, 5000] },
       ],
     }),
-    expect: {},
+    expect: { "clients-closed": RECONNECT_GIVES_UP },
   },
   {
     name: "consumer-kill",
@@ -124,6 +130,7 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
     workload: WORKLOAD,
     schedule: schedule({ count: 2, minGapMs: 15_000, faults: [{ kind: FaultKind.DiskFull, weight: 1, holdMs: [4000, 6000] }] }),
     expect: {
+      "clients-closed": RECONNECT_GIVES_UP,
       recovered: { known: "after a real out-of-space error the stream keeps failing writes until nats-server restarts" },
       "stored-but-reported-failed": { known: "a write that fails on a full disk can be stored yet reported failed" },
     },
@@ -146,7 +153,7 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
         { kind: FaultKind.SlowMember, weight: 1, holdMs: [5000, 8000] },
       ],
     }),
-    expect: {},
+    expect: { "clients-closed": RECONNECT_GIVES_UP },
   },
   {
     name: "slow-consumer",

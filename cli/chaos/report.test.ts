@@ -44,7 +44,7 @@ function result(passed = true): ChaosResult {
       notes: [],
     },
   ];
-  const v = judge(books, faults, {}, false);
+  const v = judge(books, faults, 0, {}, false);
   return {
     preset: p.name,
     description: p.description,
@@ -60,6 +60,7 @@ function result(passed = true): ChaosResult {
     drain: { ms: 15, complete: true },
     checks: v.checks,
     passed: v.passed,
+    clientsClosed: 0,
     notes: [],
     dir: passed ? undefined : "/tmp/x",
   };

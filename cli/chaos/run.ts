@@ -66,7 +66,14 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     topology.onDelivery = (member, r) =>
       books.delivered(r.id, { atMs: r.at - originEpoch, member, deliveryCount: r.dc, seq: r.seq }, r.action !== "nak");
     await topology.startMembers({ station, group: CHAOS_GROUP, batchSize: w.batchSize });
+    let producersClosed = 0;
     const workload = new Workload({
+      onClosed: (name) => {
+        producersClosed++;
+        const line = `${name}'s client closed its connection for good at +${(now() / 1000).toFixed(1)} s; connected again`;
+        topology.notes.push(line);
+        o.log(`+${(now() / 1000).toFixed(1)} s  ${line}`);
+      },
       spec: w,
       station,
       servers,
@@ -179,7 +186,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       Object.assign(r, books.recovery(r.injectedAtMs, next));
     });
     const summary = books.summarize();
-    const verdict = judge(summary, records, p.expect, o.strict);
+    const clientsClosed = producersClosed + topology.membersEnded;
+    const verdict = judge(summary, records, clientsClosed, p.expect, o.strict);
     passed = verdict.passed;
     const result: ChaosResult = {
       preset: p.name,
@@ -196,6 +204,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       drain: { ms: Math.round(drainMs), complete },
       checks: verdict.checks,
       passed,
+      clientsClosed,
       notes: [...topology.notes, ...(workload.throttled > 0 ? [`${workload.throttled} sends skipped while producers were stalled`] : [])],
       dir: passed && !o.keepDir ? undefined : dir,
     };

@@ -122,6 +122,8 @@ export class Topology {
   natsServerVersion: string | undefined;
   /** Things worth reporting (unexpected exits, slow starts). */
   readonly notes: string[] = [];
+  /** Member processes that ended without being asked (their consumer gave up, or they crashed). */
+  membersEnded = 0;
   /** Each member delivery report. */
   onDelivery: (member: string, r: Extract<MemberReport, { t: "d" }>) => void = () => {};
 
@@ -470,6 +472,7 @@ export class Topology {
     const child = p.child!;
     child.once("exit", (code, signal) => {
       if (p.expectedExit || this.#stopping || p.child !== child) return;
+      if (this.members.includes(p as MemberProc)) this.membersEnded++;
       const why = `${p.name} exited by itself at +${(this.#o.now() / 1000).toFixed(1)} s (${signal ?? `code ${code}`}); started again`;
       this.notes.push(why);
       this.#log(why);

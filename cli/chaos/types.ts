@@ -112,6 +112,8 @@ export const CheckName = {
   Replays: "replays",
   /** A member handed out a copy with a lower delivery count after a higher one (held past its ack time). */
   StaleCopies: "stale-copies",
+  /** SDK clients (producers, members' consumers) that gave up for good and had to be started again. */
+  ClientsClosed: "clients-closed",
 } as const;
 /** A {@link CheckName}. */
 export type CheckName = (typeof CheckName)[keyof typeof CheckName];
@@ -210,6 +212,8 @@ export interface ChaosResult {
   drain: { ms: number; complete: boolean };
   checks: CheckResult[];
   passed: boolean;
+  /** SDK clients that gave up for good (a producer's connection closed, a member's consumer ended), each started again. */
+  clientsClosed: number;
   /** Anything else worth knowing (tmpfs unavailable, gateways that needed several starts…). */
   notes: string[];
   /** The folder with the logs and stores, when it was kept. */

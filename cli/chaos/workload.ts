@@ -19,6 +19,8 @@ export interface WorkloadOptions {
   now: () => number;
   /** Producer clients; @default the SDK's connect */
   connect?: typeof connect;
+  /** Told when a producer's client closed for good (it is then connected again, as a supervisor would). */
+  onClosed?: (producer: string) => void;
 }
 
 /** The kind of message number `n`. */
@@ -38,6 +40,9 @@ export class Workload {
   readonly #producers: Producer[] = [];
   readonly #inflight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  /** Producers whose client closed and is being connected again. */
+  readonly #down = new Set<number>();
   #n = 0;
   #startedAt = 0;
   /** Sends skipped because every producer had too much waiting (the rate drops during an outage). */
@@ -49,12 +54,33 @@ export class Workload {
 
   /** Connects the producer clients (before the clock starts). */
   async connect(): Promise<void> {
+    for (let i = 0; i < this.#o.spec.producers; i++) await this.#open(i);
+  }
+
+  async #open(i: number): Promise<void> {
     const c = this.#o.connect ?? connect;
-    for (let i = 0; i < this.#o.spec.producers; i++) {
-      const client = await c({ servers: this.#o.servers, user: this.#o.user, pass: this.#o.pass, name: `chaos-producer-${i + 1}` });
-      this.#clients.push(client);
-      const timeout = this.#o.spec.requestTimeoutMs;
-      this.#producers.push(client.producer({ station: this.#o.station, ...(timeout > 0 ? { requestTimeoutMs: timeout } : {}) }));
+    const client = await c({ servers: this.#o.servers, user: this.#o.user, pass: this.#o.pass, name: `chaos-producer-${i + 1}` });
+    this.#clients[i] = client;
+    const timeout = this.#o.spec.requestTimeoutMs;
+    this.#producers[i] = client.producer({ station: this.#o.station, ...(timeout > 0 ? { requestTimeoutMs: timeout } : {}) });
+    client.onStatus((st) => {
+      if (st.state !== "closed" || this.#stopping || this.#clients[i] !== client) return;
+      // The SDK gave up on its connection: say so, and connect again as a supervisor would.
+      this.#o.onClosed?.(`producer-${i + 1}`);
+      this.#down.add(i);
+      void this.#reopen(i);
+    });
+  }
+
+  async #reopen(i: number): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#open(i);
+        this.#down.delete(i);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   }
 
@@ -76,9 +102,9 @@ export class Workload {
     }
     for (let k = 0; k < Math.min(due, cap); k++) {
       const n = this.#n++;
-      const p = this.#producers[n % this.#producers.length]!;
       const index = n % this.#producers.length;
-      if (p.pending >= waitingCap) {
+      const p = this.#producers[index]!;
+      if (this.#down.has(index) || p.pending >= waitingCap) {
         this.throttled++;
         continue;
       }
@@ -106,6 +132,7 @@ export class Workload {
 
   /** Stops sending and waits until every send has its outcome; then closes the clients. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
