@@ -15,6 +15,8 @@ function result(passed = true): ChaosResult {
   if (!passed) {
     b.sent("m-1", MessageKind.Normal, 0, 0);
     b.acked("m-1", 5, false);
+    b.sent("m-2", MessageKind.Normal, 0, 0);
+    b.failed("m-2", 5, "CONNECTION_CLOSED", "the connection is closed");
   }
   const books = b.summarize();
   const faults = [
@@ -82,6 +84,7 @@ describe("report", () => {
     expect(text).toMatch(/result: PASS\n$/);
     const failing = renderReport(result(false));
     expect(failing).toMatch(/lost\s+1\s+FAIL/);
+    expect(failing).toMatch(/first CONNECTION_CLOSED: m-2: the connection is closed/);
     expect(failing).toMatch(/lostNotConsumed: m-1|lostNotStored: m-1/);
     expect(failing).toMatch(/result: FAIL \(logs and stores kept in \/tmp\/x\)/);
   });

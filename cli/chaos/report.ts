@@ -142,6 +142,7 @@ export function renderReport(r: ChaosResult): string {
       ],
     ]),
   );
+  for (const [code, first] of Object.entries(b.firstErrors)) out.push(`  first ${code}: ${first}\n`);
   out.push(
     `  drain after the workload: ${formatMs(r.drain.ms)}${r.drain.complete ? "" : " (timed out: something was never consumed or dead-lettered)"}\n`,
   );
