@@ -4,13 +4,17 @@ import {
   check,
   parseSchemaTag,
   resolveOptions,
+  traceHeadersOf,
   subjects,
   type GroupConfig,
   type StartPosition,
+  type TraceHeaders,
 } from "../core/protocol/index.js";
+import { ROOT_CONTEXT, type Context, type TracerProvider } from "@opentelemetry/api";
 import type { ClientContext } from "./context.js";
 import { headersOf, type JsMsg, type PullHandle } from "./transport.js";
 import type { SchemaCache } from "./schema-cache.js";
+import { ConsumerTracing, contextOfMessage, termAttributes, type Delivery } from "./tracing.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
@@ -37,6 +41,11 @@ export interface ConsumerOptions {
    * left prefetched (and waiting out the ack time) when the member stops.
    */
   maxMessages?: number | undefined;
+  /**
+   * Where `deliver`, `ack`, `nak` and `term` spans go. @default the global OpenTelemetry tracer
+   * provider: nothing is traced until the application registers an OpenTelemetry SDK
+   */
+  tracerProvider?: TracerProvider | undefined;
 }
 
 /** Defaults of {@link ConsumerOptions} (group settings default on the gateway, at group creation). */
@@ -56,6 +65,7 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
     batchSize: check.int(1, 100_000),
     onMessage: check.fn,
     maxMessages: check.int(1),
+    tracerProvider: check.any,
   });
   for (const k of ["station", "group"] as const) {
     if (!r[k]) throw new JunctionError("INVALID_ARGUMENT", `consumer.${k} is required`, { details: { option: `consumer.${k}` } });
@@ -71,10 +81,23 @@ export class Message {
   readonly #schemas: SchemaCache | undefined;
   #headers: Record<string, string> | undefined;
   readonly #acker: ((m: JsMsg) => void) | undefined;
-  constructor(m: JsMsg, schemas?: SchemaCache, acker?: (m: JsMsg) => void) {
+  readonly #delivery: Delivery | undefined;
+  constructor(m: JsMsg, schemas?: SchemaCache, acker?: (m: JsMsg) => void, tracing?: ConsumerTracing) {
     this.#m = m;
     this.#schemas = schemas;
     this.#acker = acker;
+    this.#delivery = tracing?.deliver(m, () => this.headers);
+  }
+  /** The message's trace context (W3C `traceparent` / `tracestate`, as the producer sent it), if any. */
+  get trace(): TraceHeaders | undefined {
+    return traceHeadersOf(this.headers);
+  }
+  /**
+   * The OpenTelemetry context to process the message in (`context.with(msg.context(), …)`): its
+   * `deliver` span while tracing is on, else the producer's trace context, else the empty context.
+   */
+  context(): Context {
+    return this.#delivery?.context ?? contextOfMessage(this.trace) ?? ROOT_CONTEXT;
   }
   /** `name@version` of the schema the message was checked against, if any. */
   get schema(): string | undefined {
@@ -141,20 +164,24 @@ export class Message {
   }
   /** Acknowledges: the group is done with the message. */
   ack(): void {
+    this.#delivery?.settle("ack").end();
     if (this.#acker) this.#acker(this.#m);
     else this.#m.ack();
   }
   /** Acknowledges and waits until the server confirmed the ack. */
   async ackAndWait(): Promise<void> {
-    const ok = await this.#m.ackAck();
+    const span = this.#delivery?.settle("ack");
+    const ok = await this.#m.ackAck().finally(() => span?.end());
     if (!ok) throw new JunctionError("TIMEOUT", `ack of message ${this.seq} was not confirmed`);
   }
   /** Asks for a resend, after `delayMs` if given. */
   nak(delayMs?: number): void {
+    this.#delivery?.settle("nak", delayMs !== undefined ? { "messaging.junction.delay_ms": delayMs } : undefined).end();
     this.#m.nak(delayMs);
   }
   /** Gives up on the message now; it will not be delivered to this group again. */
   term(reason?: string): void {
+    this.#delivery?.settle("term", termAttributes(reason, false)).end();
     this.#m.term(reason);
   }
   /**
@@ -163,6 +190,7 @@ export class Message {
    * group again.
    */
   deadLetter(reason: string): void {
+    this.#delivery?.settle("term", termAttributes(reason, true)).end();
     this.#m.term(reason);
   }
   /** Extends the ack deadline by another maxAckTimeMs. */
@@ -185,10 +213,12 @@ export class Consumer implements AsyncIterable<Message> {
   #ended = false;
   #closed: Promise<void> | undefined;
   #schemas: SchemaCache | undefined;
+  readonly #tracing: ConsumerTracing;
 
-  private constructor(station: string, group: string) {
+  private constructor(station: string, group: string, tracerProvider: TracerProvider | undefined) {
     this.station = station;
     this.group = group;
+    this.#tracing = new ConsumerTracing(station, group, tracerProvider);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -200,7 +230,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const info = await client.groups.create(o.station, o.group, config);
-    const c = new Consumer(o.station, o.group);
+    const c = new Consumer(o.station, o.group, o.tracerProvider);
     c.#schemas = client.schemaCache;
     c.#onMessage = o.onMessage;
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
@@ -235,7 +265,8 @@ export class Consumer implements AsyncIterable<Message> {
     }
     if (this.#onMessage) {
       try {
-        this.#onMessage(new Message(m, this.#schemas));
+        const msg = new Message(m, this.#schemas, undefined, this.#tracing);
+        this.#tracing.run(() => this.#onMessage!(msg));
       } catch {
         m.nak();
       }
@@ -289,7 +320,7 @@ export class Consumer implements AsyncIterable<Message> {
     const next = async (): Promise<IteratorResult<Message>> => {
       for (;;) {
         const m = this.#take();
-        if (m) return { done: false, value: new Message(m, this.#schemas, this.#deferAck) };
+        if (m) return { done: false, value: new Message(m, this.#schemas, this.#deferAck, this.#tracing) };
         if (this.#closing || this.#ended) {
           await this.close();
           return done;
@@ -301,7 +332,7 @@ export class Consumer implements AsyncIterable<Message> {
       next: () => {
         // Fast path: a message is waiting, so no await at all.
         const m = this.#take();
-        return m ? Promise.resolve({ done: false, value: new Message(m, this.#schemas, this.#deferAck) }) : next();
+        return m ? Promise.resolve({ done: false, value: new Message(m, this.#schemas, this.#deferAck, this.#tracing) }) : next();
       },
       return: async () => {
         await this.close();
@@ -324,6 +355,7 @@ export class Consumer implements AsyncIterable<Message> {
       this.#closing = true;
       if (this.#ackFlush) clearImmediate(this.#ackFlush);
       this.#flushAcks();
+      this.#tracing.close();
       this.#notify();
       await this.#messages?.close();
       for (let m = this.#take(); m; m = this.#take()) m.nak();
