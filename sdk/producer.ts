@@ -121,12 +121,18 @@ export function resolveProducerOptions(o: ProducerOptions, clientName: string): 
     },
   );
   if (r.minRequestTimeoutMs > r.requestTimeoutMs) {
+    // A maximum below the default minimum lowers the minimum with it; only two explicit, inconsistent values are refused.
+    if (o.minRequestTimeoutMs === undefined) return finishProducerOptions(Object.freeze({ ...r, minRequestTimeoutMs: r.requestTimeoutMs }));
     throw new JunctionError(
       "INVALID_ARGUMENT",
       `producer.minRequestTimeoutMs (${r.minRequestTimeoutMs}) must not be more than producer.requestTimeoutMs (${r.requestTimeoutMs})`,
       { details: { option: "producer.minRequestTimeoutMs" } },
     );
   }
+  return finishProducerOptions(r);
+}
+
+function finishProducerOptions(r: ResolvedProducerOptions): ResolvedProducerOptions {
   if (!r.station) throw new JunctionError("INVALID_ARGUMENT", "producer.station is required", { details: { option: "producer.station" } });
   return r;
 }
