@@ -4,17 +4,15 @@ import {
   check,
   parseSchemaTag,
   resolveOptions,
-  traceHeadersOf,
   subjects,
   type GroupConfig,
   type StartPosition,
-  type TraceHeaders,
 } from "../core/protocol/index.js";
-import { ROOT_CONTEXT, type Context, type TracerProvider } from "@opentelemetry/api";
+import type { TracerProvider } from "@opentelemetry/api";
 import type { ClientContext } from "./context.js";
 import { headersOf, type JsMsg, type PullHandle } from "./transport.js";
 import type { SchemaCache } from "./schema-cache.js";
-import { ConsumerTracing, contextOfMessage, termAttributes, type Delivery } from "./tracing.js";
+import { ConsumerTracing } from "./tracing.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
@@ -81,23 +79,10 @@ export class Message {
   readonly #schemas: SchemaCache | undefined;
   #headers: Record<string, string> | undefined;
   readonly #acker: ((m: JsMsg) => void) | undefined;
-  readonly #delivery: Delivery | undefined;
-  constructor(m: JsMsg, schemas?: SchemaCache, acker?: (m: JsMsg) => void, tracing?: ConsumerTracing) {
+  constructor(m: JsMsg, schemas?: SchemaCache, acker?: (m: JsMsg) => void) {
     this.#m = m;
     this.#schemas = schemas;
     this.#acker = acker;
-    this.#delivery = tracing?.deliver(m, () => this.headers);
-  }
-  /** The message's trace context (W3C `traceparent` / `tracestate`, as the producer sent it), if any. */
-  get trace(): TraceHeaders | undefined {
-    return traceHeadersOf(this.headers);
-  }
-  /**
-   * The OpenTelemetry context to process the message in (`context.with(msg.context(), …)`): its
-   * `deliver` span while tracing is on, else the producer's trace context, else the empty context.
-   */
-  context(): Context {
-    return this.#delivery?.context ?? contextOfMessage(this.trace) ?? ROOT_CONTEXT;
   }
   /** `name@version` of the schema the message was checked against, if any. */
   get schema(): string | undefined {
@@ -164,24 +149,20 @@ export class Message {
   }
   /** Acknowledges: the group is done with the message. */
   ack(): void {
-    this.#delivery?.settle("ack").end();
     if (this.#acker) this.#acker(this.#m);
     else this.#m.ack();
   }
   /** Acknowledges and waits until the server confirmed the ack. */
   async ackAndWait(): Promise<void> {
-    const span = this.#delivery?.settle("ack");
-    const ok = await this.#m.ackAck().finally(() => span?.end());
+    const ok = await this.#m.ackAck();
     if (!ok) throw new JunctionError("TIMEOUT", `ack of message ${this.seq} was not confirmed`);
   }
   /** Asks for a resend, after `delayMs` if given. */
   nak(delayMs?: number): void {
-    this.#delivery?.settle("nak", delayMs !== undefined ? { "messaging.junction.delay_ms": delayMs } : undefined).end();
     this.#m.nak(delayMs);
   }
   /** Gives up on the message now; it will not be delivered to this group again. */
   term(reason?: string): void {
-    this.#delivery?.settle("term", termAttributes(reason, false)).end();
     this.#m.term(reason);
   }
   /**
@@ -190,7 +171,6 @@ export class Message {
    * group again.
    */
   deadLetter(reason: string): void {
-    this.#delivery?.settle("term", termAttributes(reason, true)).end();
     this.#m.term(reason);
   }
   /** Extends the ack deadline by another maxAckTimeMs. */
@@ -213,12 +193,10 @@ export class Consumer implements AsyncIterable<Message> {
   #ended = false;
   #closed: Promise<void> | undefined;
   #schemas: SchemaCache | undefined;
-  readonly #tracing: ConsumerTracing;
 
-  private constructor(station: string, group: string, tracerProvider: TracerProvider | undefined) {
+  private constructor(station: string, group: string) {
     this.station = station;
     this.group = group;
-    this.#tracing = new ConsumerTracing(station, group, tracerProvider);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -230,7 +208,8 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const info = await client.groups.create(o.station, o.group, config);
-    const c = new Consumer(o.station, o.group, o.tracerProvider);
+    const c = new Consumer(o.station, o.group);
+    c.#tracing = new ConsumerTracing(o.station, o.group, o.tracerProvider);
     c.#schemas = client.schemaCache;
     c.#onMessage = o.onMessage;
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
@@ -258,6 +237,14 @@ export class Consumer implements AsyncIterable<Message> {
 
   #onMessage: ((m: Message) => void) | undefined;
 
+  #tracing: ConsumerTracing | undefined;
+
+  /** A message handed out by the iterator (traced while tracing is on). */
+  #message(m: JsMsg): Message {
+    const msg = new Message(m, this.#schemas, this.#deferAck);
+    return this.#tracing ? this.#tracing.deliver(msg) : msg;
+  }
+
   #push(m: JsMsg): void {
     if (this.#closing) {
       m.nak();
@@ -265,8 +252,9 @@ export class Consumer implements AsyncIterable<Message> {
     }
     if (this.#onMessage) {
       try {
-        const msg = new Message(m, this.#schemas, undefined, this.#tracing);
-        this.#tracing.run(() => this.#onMessage!(msg));
+        const msg = new Message(m, this.#schemas);
+        if (this.#tracing) this.#tracing.run(this.#tracing.deliver(msg), () => this.#onMessage!(msg));
+        else this.#onMessage(msg);
       } catch {
         m.nak();
       }
@@ -320,7 +308,7 @@ export class Consumer implements AsyncIterable<Message> {
     const next = async (): Promise<IteratorResult<Message>> => {
       for (;;) {
         const m = this.#take();
-        if (m) return { done: false, value: new Message(m, this.#schemas, this.#deferAck, this.#tracing) };
+        if (m) return { done: false, value: this.#message(m) };
         if (this.#closing || this.#ended) {
           await this.close();
           return done;
@@ -332,7 +320,7 @@ export class Consumer implements AsyncIterable<Message> {
       next: () => {
         // Fast path: a message is waiting, so no await at all.
         const m = this.#take();
-        return m ? Promise.resolve({ done: false, value: new Message(m, this.#schemas, this.#deferAck, this.#tracing) }) : next();
+        return m ? Promise.resolve({ done: false, value: this.#message(m) }) : next();
       },
       return: async () => {
         await this.close();
@@ -353,9 +341,9 @@ export class Consumer implements AsyncIterable<Message> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true;
+      this.#tracing?.close();
       if (this.#ackFlush) clearImmediate(this.#ackFlush);
       this.#flushAcks();
-      this.#tracing.close();
       this.#notify();
       await this.#messages?.close();
       for (let m = this.#take(); m; m = this.#take()) m.nak();

@@ -15,7 +15,6 @@ import {
   trace,
   type Attributes,
   type Context,
-  type Link,
   type Span,
   type SpanContext,
   type Tracer,
@@ -173,13 +172,26 @@ export function retrySend(span: Span, code: string | undefined): void {
 /** How a delivery was settled. */
 export type Settlement = "ack" | "nak" | "term";
 
+/** What consumer tracing needs of a delivered message (the consumer's `Message`). */
+export interface DeliveredMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly deliveryCount: number;
+  readonly headers: Record<string, string>;
+  ack(): void;
+  ackAndWait(): Promise<void>;
+  nak(delayMs?: number): void;
+  term(reason?: string): void;
+  deadLetter(reason: string): void;
+}
+
 /**
  * One delivery's `deliver <station>` span (kind CONSUMER, operation type `process`): a child of
- * the message's creation context, and linked to it. It starts when the message is handed to the
+ * the message's trace context, and linked to it. It starts when the message is handed to the
  * application and ends when the message is settled (ack, nak, term), when the next message is
  * handed out, or when the consumer closes.
  */
-export class Delivery {
+class Delivery {
   readonly span: Span;
   readonly context: Context;
   readonly #station: string;
@@ -195,10 +207,7 @@ export class Delivery {
     this.context = ctx;
   }
 
-  /**
-   * Records a settlement as an `ack|nak|term <station>` span (a child of the delivery; kind
-   * CLIENT) and ends the delivery. `wait`: resolves when the server confirmed (ackAndWait).
-   */
+  /** Starts an `ack|nak|term <station>` span (a child of the delivery; kind CLIENT) and ends the delivery. */
   settle(how: Settlement, extra?: Attributes): Span {
     const attributes = base(how, "settle", this.#station);
     attributes["messaging.consumer.group.name"] = this.#group;
@@ -216,7 +225,38 @@ export class Delivery {
   }
 }
 
-/** The deliveries of one consumer: starts a span per message handed out, ends the previous one. */
+/** The delivery of each traced message (for {@link messageContext}). */
+const deliveries = new WeakMap<object, Delivery>();
+
+/**
+ * The trace context a delivered message carries (W3C `traceparent` / `tracestate` as the
+ * producer, or a resend, set them), or undefined.
+ */
+export function messageTrace(msg: { readonly headers: Record<string, string> }): TraceHeaders | undefined {
+  return traceHeadersOf(msg.headers);
+}
+
+/**
+ * The OpenTelemetry context to process a delivered message in (`context.with(messageContext(m), …)`):
+ * its `deliver` span while tracing is on, else the message's own trace context, else the empty context.
+ */
+export function messageContext(msg: { readonly headers: Record<string, string> }): Context {
+  return deliveries.get(msg)?.context ?? contextOfMessage(messageTrace(msg)) ?? ROOT_CONTEXT;
+}
+
+/** The reason attributes of a term / deadLetter settlement. */
+function termAttributes(reason: string | undefined, deadLetter: boolean): Attributes {
+  const a: Attributes = {};
+  if (reason) a["messaging.junction.reason"] = reason;
+  if (deadLetter) a["messaging.junction.dead_letter.reason"] = DeadLetterReason.Terminated;
+  return a;
+}
+
+/**
+ * The deliveries of one consumer. {@link deliver} is the consumer's only hook: it starts a
+ * message's span and, while tracing is on, wraps that one message's settle methods so each
+ * settlement is a span. Untraced messages are returned untouched.
+ */
 export class ConsumerTracing {
   readonly #tracing: SdkTracing;
   readonly #station: string;
@@ -230,37 +270,70 @@ export class ConsumerTracing {
   }
 
   /**
-   * Starts the delivery of a message being handed to the application; undefined when tracing is
-   * off. The previous delivery, if still open, ends: the application has come back for more.
+   * Traces a message being handed to the application and returns it. The previous delivery, if
+   * still open, ends: the application has come back for more.
    */
-  deliver(
-    m: { readonly seq: number; readonly subject: string; readonly info: { readonly deliveryCount: number } },
-    headers: () => Record<string, string>,
-  ): Delivery | undefined {
+  deliver<M extends DeliveredMessage>(msg: M): M {
+    if (this.#last) {
+      this.#last.end();
+      this.#last = undefined;
+    }
     const tracer = this.#tracing.tracer();
-    this.#last?.end();
-    this.#last = undefined;
-    if (!tracer) return undefined;
-    const sc = spanContextOf(traceHeadersOf(headers()));
+    if (!tracer) return msg;
+    const sc = spanContextOf(traceHeadersOf(msg.headers));
     const parent = sc ? trace.setSpanContext(ROOT_CONTEXT, sc) : context.active();
-    const links: Link[] = sc ? [{ context: sc }] : [];
     const attributes = base("deliver", "process", this.#station);
     attributes["messaging.consumer.group.name"] = this.#group;
-    attributes["messaging.junction.seq"] = m.seq;
-    attributes["messaging.junction.delivery_count"] = m.info.deliveryCount;
-    if (m.subject.includes(".resend.")) attributes["messaging.junction.resent"] = true;
-    const span = tracer.startSpan(`deliver ${this.#station}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    attributes["messaging.junction.seq"] = msg.seq;
+    attributes["messaging.junction.delivery_count"] = msg.deliveryCount;
+    if (msg.subject.includes(".resend.")) attributes["messaging.junction.resent"] = true;
+    const span = tracer.startSpan(
+      `deliver ${this.#station}`,
+      sc ? { kind: SpanKind.CONSUMER, attributes, links: [{ context: sc }] } : { kind: SpanKind.CONSUMER, attributes },
+      parent,
+    );
     const d = new Delivery(tracer, this.#station, this.#group, span, trace.setSpan(parent, span));
     this.#last = d;
-    return d;
+    deliveries.set(msg, d);
+    // Own properties shadow the class's methods on this one instance: the consumer stays free of
+    // tracing code, and untraced messages keep the plain methods.
+    const { ack, ackAndWait, nak, term, deadLetter } = msg;
+    msg.ack = () => {
+      d.settle("ack").end();
+      ack.call(msg);
+    };
+    msg.ackAndWait = async () => {
+      const s = d.settle("ack");
+      try {
+        await ackAndWait.call(msg);
+      } catch (err) {
+        fail(s, (err as { code?: string }).code ?? "INTERNAL", (err as Error).message);
+        throw err;
+      } finally {
+        s.end();
+      }
+    };
+    msg.nak = (delayMs?: number) => {
+      d.settle("nak", delayMs !== undefined ? { "messaging.junction.delay_ms": delayMs } : undefined).end();
+      nak.call(msg, delayMs);
+    };
+    msg.term = (reason?: string) => {
+      d.settle("term", termAttributes(reason, false)).end();
+      term.call(msg, reason);
+    };
+    msg.deadLetter = (reason: string) => {
+      d.settle("term", termAttributes(reason, true)).end();
+      deadLetter.call(msg, reason);
+    };
+    return msg;
   }
 
   /**
-   * Runs `fn` (an onMessage handler, just after {@link deliver}) with the delivery's span active,
-   * then ends the delivery: a handler's span covers the handler.
+   * Runs an onMessage handler for a message just given to {@link deliver}, with its delivery
+   * span active, then ends the delivery: the span covers the handler.
    */
-  run<T>(fn: () => T): T {
-    const d = this.#last;
+  run<T>(msg: DeliveredMessage, fn: () => T): T {
+    const d = deliveries.get(msg);
     if (!d) return fn();
     try {
       return context.with(d.context, fn);
@@ -274,12 +347,4 @@ export class ConsumerTracing {
     this.#last?.end();
     this.#last = undefined;
   }
-}
-
-/** The reason attributes of a term / deadLetter settlement. */
-export function termAttributes(reason: string | undefined, deadLetter: boolean): Attributes {
-  const a: Attributes = {};
-  if (reason) a["messaging.junction.reason"] = reason;
-  if (deadLetter) a["messaging.junction.dead_letter.reason"] = DeadLetterReason.Terminated;
-  return a;
 }
