@@ -177,4 +177,32 @@ describe("tracing", () => {
     // Every span of the run is in the one trace, none went unended.
     expect(exporter.getFinishedSpans().filter((s) => s.name.endsWith(` ${st}`) && s.spanContext().traceId !== traceId)).toEqual([]);
   });
+
+  it("traces a message the schema refuses: the dead letter joins the message's trace, linked to the request", async () => {
+    const st = uniqueName();
+    await client.stations.create(st);
+    const schema = uniqueName("order");
+    await client.schemas.create({ name: schema, type: "json", definition: JSON.stringify({ type: "object", required: ["order"] }) });
+    await client.schemas.attach(schema, st);
+    await expect(client.producer({ station: st }).send({ nope: 1 })).rejects.toMatchObject({ code: "SCHEMA_VALIDATION_FAILED" });
+    const ofStation = (name: string) => exporter.getFinishedSpans().find((s) => s.name === `${name} ${st}`);
+    const [send, produce, validate, dead] = await waitFor(() => {
+      const all = ["send", "produce", "validate", "dead-letter"].map(ofStation);
+      return all.every((s) => s !== undefined) ? (all as ReadableSpan[]) : undefined;
+    }, 20_000);
+    const traceId = send!.spanContext().traceId;
+    for (const s of [produce!, validate!, dead!]) expect(s.spanContext().traceId).toBe(traceId);
+    expect(send!.attributes["error.type"]).toBe("SCHEMA_VALIDATION_FAILED");
+    expect(validate!.attributes["messaging.junction.rejected"]).toBe(1);
+    expect(validate!.events.map((e) => e.name)).toEqual(["message refused"]);
+    expect(dead!.parentSpanContext?.spanId).toBe(send!.spanContext().spanId);
+    expect(dead!.links.map((l) => l.context.spanId)).toEqual([produce!.spanContext().spanId]);
+    expect(dead!.attributes["messaging.junction.dead_letter.reason"]).toBe("schema");
+    const [dl] = (await waitFor(async () => {
+      const items = (await client.dls.list({ station: st })).items;
+      return items.length > 0 ? items : undefined;
+    }, 20_000)) as DeadLetter[];
+    expect(dl!.headers["traceparent"]).toBe(traceparentOf(send!));
+    expect(dl!.trace?.traceparent).toBe(traceparentOf(dead!));
+  });
 });
