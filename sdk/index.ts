@@ -6,6 +6,7 @@ export { connect, JunctionClient, DEFAULT_CONNECT_OPTIONS, resolveConnectOptions
 export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./producer.js";
 export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
 export { SchemaCache } from "./schema-cache.js";
+export { messageContext, messageTrace, SDK_TRACER_NAME } from "./tracing.js";
 export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
 export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
 export type { ClientContext } from "./context.js";
@@ -46,4 +47,5 @@ export type {
   DeadLetterPage,
   Grants,
   Identity,
+  TraceHeaders,
 } from "../core/protocol/index.js";
