@@ -1,20 +1,19 @@
 /**
  * The two npm packages as users install them, from packed tarballs:
- *  - `junction-sdk` (packages/sdk) installed into an empty project runs its README example
- *    against a real broker, type-checks against its bundled types, and brings none of the
- *    broker's dependencies;
- *  - `junction-broker` installed globally (`npm install -g`) gives a working `junction` command.
- * Both run the project's pinned Node (node_modules/node) and the real npm against the registry
- * (its cache makes repeats quick). Needs `npm run build` first (pretest does it); packing the SDK
- * runs its own build (prepack).
- */
-import { execFile } from "node:child_process";
+ *  - `junction-broker` installed globally (`npm install -g`) gives a working `junction` command,
+ *    and `junction dev` from there is the broker the SDK's example runs against;
+ *  - `junction-sdk` (packages/sdk) installed into an empty project runs its README example,
+ *    type-checks against its bundled types, and brings none of the broker's dependencies.
+ * Everything runs the project's pinned Node (node_modules/node) and the real npm against the
+ * registry (its cache makes repeats quick). Needs `npm run build` first (pretest does it);
+ * packing the SDK runs its own build (prepack). */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, type TestBroker } from "../harness/index.js";
+import { findNatsServer } from "../../core/server/index.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const sdkDir = join(root, "packages", "sdk");
@@ -23,6 +22,7 @@ const nodeBin = join(root, "node_modules", "node", "bin");
 /** npm installs on a busy machine can take minutes; these bound a hang, not the speed. */
 const NPM_TIMEOUT_MS = 480_000;
 const TEST_TIMEOUT_MS = 900_000;
+const DEV_START_TIMEOUT_MS = 120_000;
 
 interface PackageJson {
   name: string;
@@ -160,20 +160,131 @@ describe("package metadata", () => {
   });
 });
 
-describe("junction-sdk from a packed tarball", () => {
-  let broker: TestBroker;
+/** A `junction dev` started from the globally installed broker. */
+interface DevBroker {
+  child: ChildProcess;
+  url: string;
+  adminPassword: string;
+  output: () => string;
+}
 
+async function startDev(junction: string, dir: string, env: NodeJS.ProcessEnv): Promise<DevBroker> {
+  const dataDir = join(dir, "dev-data");
+  // Port -1: nats-server picks a free port; the banner and credentials.json say which.
+  const child = spawn(junction, ["--data-dir", dataDir, "dev", "--port", "-1", "--log-level", "warn"], { cwd: dir, env });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const running = new Promise<void>((r) => {
+    const check = () => (out.includes("Junction is running.") ? r() : undefined);
+    child.stdout.on("data", check);
+    child.stderr.on("data", check);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), DEV_START_TIMEOUT_MS)));
+  const first = await Promise.race([running.then(() => "running" as const), exited.then(() => "exited" as const), timedOut]);
+  clearTimeout(timer);
+  if (first !== "running") {
+    child.kill("SIGINT");
+    throw new Error(`junction dev did not start (${first}):\n${out}`);
+  }
+  const creds = JSON.parse(await readFile(join(dataDir, "credentials.json"), "utf8")) as {
+    url: string;
+    users: { admin: { password: string } };
+  };
+  return { child, url: creds.url, adminPassword: creds.users.admin.password, output: () => out };
+}
+
+/** Stops `junction dev` as Ctrl-C does (a SIGKILL would orphan its nats-server). */
+async function stopDev(dev: DevBroker): Promise<void> {
+  if (dev.child.exitCode !== null || dev.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => dev.child.once("exit", () => r()));
+  dev.child.kill("SIGINT");
+  await exited;
+}
+
+describe("the packed packages, installed as users install them", () => {
+  let prefix: string;
+  let env: NodeJS.ProcessEnv;
+  let dev: DevBroker | undefined;
+
+  // The broker: packed, installed with `npm install -g`, and `junction dev` started from there.
   beforeAll(async () => {
-    broker = await startBroker();
-  }, 120_000);
+    const main = join(root, "dist", "cli", "main.js");
+    if (!existsSync(main)) throw new Error("dist/cli/main.js is missing: run `npm run build` first");
+    const dest = join(work, "broker-tarball");
+    await mkdir(dest);
+    // The build is current (pretest); packing must not rebuild under other tests' feet.
+    const { tarball, files } = await pack(["--ignore-scripts"], dest);
+    expect(files).toContain("dist/cli/main.js");
+    expect(files).toContain("dist/sdk/index.d.ts");
+    expect(files).toContain("scripts/install-nats-server");
+    expect(files.filter((f) => /^(packages|sdk|core|cli|schemas|functions|test)\//.test(f) || /\.test\.js$/.test(f))).toEqual([]);
+
+    prefix = join(work, "global");
+    await ok("npm", ["install", "-g", "--prefix", prefix, tarball, ...npmFlags], { cwd: work });
+    env = userEnv({
+      PATH: [join(prefix, "bin"), nodeBin, process.env["PATH"] ?? ""].join(delimiter),
+      // The nats-server the other tests use (an installed broker finds one on PATH otherwise).
+      JUNCTION_NATS_SERVER: findNatsServer(),
+    });
+    dev = await startDev(join(prefix, "bin", "junction"), work, env);
+  }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
-    await broker?.stop();
-  });
+    if (dev) await stopDev(dev);
+  }, 60_000);
 
   it(
-    "installs into an empty project without the broker's dependencies, type-checks and runs the README example",
+    "npm install -g gives a junction command on PATH that runs, with its sandbox and the buf compiler",
     async () => {
+      const version = await ok(join(prefix, "bin", "junction"), ["--version"], { cwd: work, env, timeoutMs: 60_000 });
+      expect(version.stdout.trim()).toBe(brokerPkg.version);
+      // Found on PATH, as a user types it.
+      const help = await ok("junction", ["--help"], { cwd: work, env, timeoutMs: 60_000 });
+      for (const command of ["dev", "gateway", "station", "produce", "consume", "dls"]) {
+        expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
+      }
+
+      // isolated-vm's prebuilt binary and buf's binary package work without install scripts
+      // (npm does not run them in a global install unless allowed).
+      await writeFile(join(work, "tag.js"), "export default (m) => ({ ...m, payload: { id: 2, tagged: true } })");
+      await writeFile(join(work, "samples.jsonl"), '{"id":1}\n');
+      const fn = await ok("junction", ["function", "test", "tag.js", "--input", "samples.jsonl"], { cwd: work, env, timeoutMs: 120_000 });
+      expect(fn.stdout).toContain('{"payload":{"id":2,"tagged":true}');
+      await writeFile(join(work, "order.proto"), 'syntax = "proto3";\nmessage Order { int64 id = 1; double total = 2; }\n');
+      await writeFile(join(work, "orders.jsonl"), '{"id":1,"total":9.5}\n');
+      const proto = await ok("junction", ["schema", "validate", "orders.jsonl", "--schema", "order.proto"], {
+        cwd: work,
+        env,
+        timeoutMs: 120_000,
+      });
+      expect(proto.stdout).toContain("1/1 valid");
+
+      // The broker package's own exports resolve from the installed copy.
+      const installedDir = join(prefix, "lib", "node_modules", brokerPkg.name);
+      for (const target of [...exportTargets(brokerPkg.exports), brokerPkg.types ?? ""]) {
+        expect(existsSync(join(installedDir, target)), target).toBe(true);
+      }
+      const imported = await ok(
+        "node",
+        ["--input-type=module", "-e", `const m = await import(${JSON.stringify(brokerPkg.name)}); console.log(typeof m.connect);`],
+        {
+          cwd: join(prefix, "lib"),
+          env,
+          timeoutMs: 60_000,
+        },
+      );
+      expect(imported.stdout.trim()).toBe("function");
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "the SDK installs into an empty project without the broker's dependencies, type-checks and runs its README example against junction dev",
+    async () => {
+      if (!dev) throw new Error("junction dev did not start");
       const dest = join(work, "sdk-tarball");
       await mkdir(dest);
       const { tarball, files } = await pack(["-w", sdkPkg.name], dest);
@@ -206,14 +317,13 @@ describe("junction-sdk from a packed tarball", () => {
       }
 
       // The README example, verbatim but for the broker's address.
-      const readme = await readFile(join(installedDir, "README.md"), "utf8");
-      const example = firstTsBlock(readme);
+      const example = firstTsBlock(await readFile(join(installedDir, "README.md"), "utf8"));
       expect(example).toContain(`from "${sdkPkg.name}"`);
       expect(example).toContain("nats://127.0.0.1:4222");
-      await writeFile(join(project, "example.ts"), example.replace("nats://127.0.0.1:4222", broker.url));
+      await writeFile(join(project, "example.ts"), example.replace("nats://127.0.0.1:4222", dev.url));
 
-      // Type-checked as a user's strict project would (the compiler and Node's types come from
-      // this repository; the SDK's types from the installed package).
+      // Type-checked as a user's strict project would be (the compiler and Node's types come from
+      // this repository, the SDK's types from the installed package, checked too).
       const tsconfig = {
         compilerOptions: {
           target: "ES2023",
@@ -234,58 +344,11 @@ describe("junction-sdk from a packed tarball", () => {
       // Node runs the TypeScript example directly (type stripping).
       const out = await ok("node", ["example.ts"], {
         cwd: project,
-        env: userEnv({ JUNCTION_PASSWORD: broker.users.admin.password }),
+        env: userEnv({ JUNCTION_PASSWORD: dev.adminPassword }),
         timeoutMs: 120_000,
       });
       expect(out.stdout).toContain("SCHEMA_VALIDATION_FAILED");
       expect(out.stdout).toMatch(/^1 \{ id: 1, total: 9\.5 \}$/m);
-    },
-    TEST_TIMEOUT_MS,
-  );
-});
-
-describe("junction-broker from a packed tarball", () => {
-  it(
-    "npm install -g puts a working junction command on PATH",
-    async () => {
-      const main = join(root, "dist", "cli", "main.js");
-      if (!existsSync(main)) throw new Error("dist/cli/main.js is missing: run `npm run build` first");
-      const dest = join(work, "broker-tarball");
-      await mkdir(dest);
-      // The build is current (pretest); packing must not rebuild under other tests' feet.
-      const { tarball, files } = await pack(["--ignore-scripts"], dest);
-      expect(files).toContain("dist/cli/main.js");
-      expect(files).toContain("scripts/install-nats-server");
-      expect(files.filter((f) => /^(packages|sdk|core|cli|test)\//.test(f) || f.endsWith(".test.js"))).toEqual([]);
-
-      const prefix = join(work, "global");
-      await ok("npm", ["install", "-g", "--prefix", prefix, tarball, ...npmFlags], { cwd: work });
-      const bin = join(prefix, "bin");
-      const env = userEnv({ PATH: [bin, nodeBin, process.env["PATH"] ?? ""].join(delimiter) });
-
-      const version = await ok(join(bin, "junction"), ["--version"], { cwd: work, env, timeoutMs: 60_000 });
-      expect(version.stdout.trim()).toBe(brokerPkg.version);
-      // Found on PATH, as a user types it.
-      const help = await ok("junction", ["--help"], { cwd: work, env, timeoutMs: 60_000 });
-      for (const command of ["dev", "gateway", "station", "produce", "consume", "dls"]) {
-        expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
-      }
-
-      // The broker package's own exports resolve from an installed copy.
-      const installedDir = join(prefix, "lib", "node_modules", brokerPkg.name);
-      for (const target of [...exportTargets(brokerPkg.exports), brokerPkg.types ?? ""]) {
-        expect(existsSync(join(installedDir, target)), target).toBe(true);
-      }
-      const imported = await ok(
-        "node",
-        ["--input-type=module", "-e", `const m = await import(${JSON.stringify(brokerPkg.name)}); console.log(typeof m.connect);`],
-        {
-          cwd: join(prefix, "lib"),
-          env,
-          timeoutMs: 60_000,
-        },
-      );
-      expect(imported.stdout.trim()).toBe("function");
     },
     TEST_TIMEOUT_MS,
   );
