@@ -78,6 +78,21 @@ async function ok(file: string, args: string[], o: { cwd: string; env?: NodeJS.P
 
 const npmFlags = ["--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 
+/**
+ * `npm install`, tried up to three times: it reaches the registry for what the cache lacks, and
+ * a dropped connection on a busy CI machine is not what this test is about. Installing again
+ * over a half-done attempt is what npm is made for.
+ */
+async function npmInstall(args: string[], cwd: string): Promise<void> {
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const r = await run("npm", ["install", ...args, ...npmFlags], { cwd });
+    if (r.code === 0) return;
+    failures.push(`attempt ${attempt}: exited ${r.code}\n${r.stderr}`);
+  }
+  throw new Error(`npm install ${args.join(" ")} failed:\n${failures.join("\n")}`);
+}
+
 /** `npm pack` of the package in `dir` into `dest`; returns the tarball's path and file list. */
 async function pack(args: string[], dest: string): Promise<{ tarball: string; files: string[] }> {
   const r = await ok("npm", ["pack", ...args, "--pack-destination", dest, "--json", "--loglevel=error"], { cwd: root });
@@ -223,7 +238,7 @@ describe("the packed packages, installed as users install them", () => {
     expect(files.filter((f) => /^(packages|sdk|core|cli|schemas|functions|test)\//.test(f) || /\.test\.js$/.test(f))).toEqual([]);
 
     prefix = join(work, "global");
-    await ok("npm", ["install", "-g", "--prefix", prefix, tarball, ...npmFlags], { cwd: work });
+    await npmInstall(["-g", "--prefix", prefix, tarball], work);
     env = userEnv({
       PATH: [join(prefix, "bin"), nodeBin, process.env["PATH"] ?? ""].join(delimiter),
       // The nats-server the other tests use (an installed broker finds one on PATH otherwise).
@@ -293,7 +308,7 @@ describe("the packed packages, installed as users install them", () => {
       const project = join(work, "app");
       await mkdir(project);
       await writeFile(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }, null, 2));
-      await ok("npm", ["install", tarball, ...npmFlags], { cwd: project });
+      await npmInstall([tarball], project);
 
       // None of the broker's dependencies, except those the SDK's own dependencies need.
       const ls = await ok("npm", ["ls", "--all", "--json"], { cwd: project });
