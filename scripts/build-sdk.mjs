@@ -55,7 +55,11 @@ export function checkDependencies(imported, sdkPkg, brokerPkg) {
   const declared = sdkPkg.dependencies ?? {};
   const broker = brokerPkg.dependencies ?? {};
   for (const name of [...imported].sort()) {
-    if (!(name in declared)) problems.push(`the SDK imports ${name}, which is not in packages/sdk/package.json dependencies`);
+    if (!(name in declared)) {
+      problems.push(
+        `the SDK imports ${name}, which is not in packages/sdk/package.json dependencies (add it there, with the broker's range, if applications should install it)`,
+      );
+    }
   }
   for (const [name, range] of Object.entries(declared)) {
     if (!imported.has(name)) problems.push(`packages/sdk/package.json depends on ${name}, which the SDK does not import`);
@@ -71,6 +75,8 @@ export function checkDependencies(imported, sdkPkg, brokerPkg) {
 
 async function bundleJs() {
   const result = await build({
+    // The same output from any working directory (file comments name repository paths).
+    absWorkingDir: root,
     entryPoints: [entry],
     outfile: join(outDir, "index.js"),
     bundle: true,

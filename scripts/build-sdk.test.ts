@@ -39,7 +39,7 @@ describe("the SDK build's dependency allow-list", () => {
     const broker = { version: "1.2.3", dependencies: { ajv: "^8.0.0", re2js: "^2.0.0" } };
     const problems = check(new Set(["ajv", "avsc"]), { version: "1.2.4", dependencies: { ajv: "^8.1.0", re2js: "^2.0.0" } }, broker);
     expect(problems).toEqual([
-      "the SDK imports avsc, which is not in packages/sdk/package.json dependencies",
+      "the SDK imports avsc, which is not in packages/sdk/package.json dependencies (add it there, with the broker's range, if applications should install it)",
       "ajv: the SDK asks for ^8.1.0, the broker for ^8.0.0; keep one range",
       "packages/sdk/package.json depends on re2js, which the SDK does not import",
       "packages/sdk/package.json has version 1.2.4, the broker 1.2.3; they are released together",
