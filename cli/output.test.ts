@@ -20,6 +20,7 @@ const READS: [string[], unknown][] = [
   [["function", "show", "enrich"], { meta: fixtures.fn }],
   [["function", "versions", "enrich"], [{ version: 1 }]],
   [["function", "logs", "enrich"], { stats: { calls: 4 } }],
+  [["function", "quarantined"], [{ function: "enrich", version: 1, reason: "memory" }]],
   [["dls", "list"], { items: [fixtures.deadLetter] }],
   [["dls", "show", fixtures.deadLetter.id], fixtures.deadLetter],
   [["dls", "retention", "orders"], { station: "orders", maxEntries: 100_000 }],

@@ -204,6 +204,14 @@ export interface FunctionsApi {
     stats: { calls: number; errors: number; lastError?: string };
   }>;
   delete(name: string, o?: { force?: boolean }): Promise<{ deleted: boolean; detachedFrom: string[] }>;
+  /**
+   * Quarantined versions of this tenant's functions on the gateway that answers: after repeated
+   * batch failures (timeout, memory, crash) a version's messages go straight to the DLS
+   * (`FUNCTION_QUARANTINED`) until it is released, replaced by a new version, or the gateway restarts.
+   */
+  quarantined(): Promise<FunctionQuarantine[]>;
+  /** Lifts the quarantine of a function (one version, or all of them) on the gateway that answers. */
+  release(name: string, version?: number): Promise<{ released: FunctionQuarantine[] }>;
   /** Attaches to a station's pipeline (at the end, or at `position`; attaching again moves it). */
   attach(
     name: string,
@@ -214,6 +222,19 @@ export interface FunctionsApi {
     name: string,
     station: string,
   ): Promise<{ station: string; functions: { name: string; version: number | "latest"; inputs: Record<string, string> }[] }>;
+}
+
+/** A quarantined function version. */
+export interface FunctionQuarantine {
+  function: string;
+  version: number;
+  /** The kind of failure that tipped it over. */
+  reason: "timeout" | "memory" | "crashed" | string;
+  message: string;
+  /** Batch failures counted within the window. */
+  failures: number;
+  /** When it was quarantined, ms since the epoch. */
+  since: number;
 }
 
 /** Dead-letter operations (`jn.api.dls.*`). Every operation is idempotent and reports counts. */
@@ -352,6 +373,8 @@ export function adminApis(request: Requester): AdminApis {
       versions: (name) => request("function.versions", { name }),
       logs: (name) => request("function.logs", { name }),
       delete: (name, o) => request("function.delete", { name, force: o?.force === true }),
+      quarantined: () => request("function.quarantined", {}),
+      release: (name, version) => request("function.release", { name, ...(version !== undefined ? { version } : {}) }),
       attach: (name, station, o) => request("function.attach", { name, station, ...o }),
       detach: (name, station) => request("function.detach", { name, station }),
     },

@@ -32,6 +32,7 @@ export type {
   SchemaChangeInfo,
   SchemaCheckReport,
   FunctionInfo,
+  FunctionQuarantine,
   UserInfo,
   TenantInfo,
 } from "./admin.js";

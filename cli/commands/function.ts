@@ -133,6 +133,40 @@ export function registerFunction(program: Command, io: Io): void {
         );
       });
     });
+  fn.command("quarantined")
+    .description("function versions in quarantine on the gateway that answers (their messages go to the DLS)")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await withClient(io, cmd, async (c) => {
+        const r = await c.functions.quarantined();
+        print(io, o, r, () =>
+          r.length === 0
+            ? "no function is quarantined\n"
+            : r
+                .map(
+                  (q) =>
+                    `${q.function}@${q.version}  since ${new Date(q.since).toISOString()}  ${q.reason} (${q.failures} failures): ${q.message}\n`,
+                )
+                .join(""),
+        );
+      });
+    });
+  fn.command("release <name>")
+    .description("lift a function's quarantine (all its versions, or --version) on the gateway that answers")
+    .option("--version <n>", "only this version")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
+    .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
+      await withClient(io, cmd, async (c) => {
+        const r = await c.functions.release(name, intOption("version", o.version));
+        print(io, o, r, () =>
+          r.released.length === 0
+            ? `${name} was not quarantined\n`
+            : `released ${r.released.map((q) => `${q.function}@${q.version}`).join(", ")}\n`,
+        );
+      });
+    });
   fn.command("test <file>")
     .description("run a function locally, in the same sandbox as the gateway, over sample messages")
     .requiredOption("--input <samples>", "samples: one JSON message per line (payload, or {payload, headers})")

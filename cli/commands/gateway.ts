@@ -62,7 +62,20 @@ export function registerGateway(program: Command, io: Io): void {
     });
     io.err(`gateway ${gw.id} serving ${cfg.natsUrl.join(",")}${gw.httpUrl ? `; HTTP on ${gw.httpUrl}` : ""}\n`);
     const sig = await waitForSignal();
-    io.err(`${sig}: draining...\n`);
-    await gw.close();
+    io.err(`${sig}: draining (at most ${cfg.drainTimeoutMs} ms; a second signal exits at once)...\n`);
+    // Exit within the drain timeout whatever holds the close up (a stuck request, a hung store):
+    // an orchestrator's SIGKILL after its grace period would cut everything, not just the stragglers.
+    void waitForSignal().then((again) => {
+      logger.warn(`${again} again: exiting without waiting for the drain`);
+      process.exit(1);
+    });
+    const drained = await Promise.race([
+      gw.close().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), cfg.drainTimeoutMs).unref()),
+    ]);
+    if (!drained) {
+      logger.error(`the drain did not finish within ${cfg.drainTimeoutMs} ms: exiting anyway`);
+      process.exit(1);
+    }
   });
 }

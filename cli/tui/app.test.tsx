@@ -31,6 +31,8 @@ function fakeSource() {
     functionVersions: vi.fn(async () => []),
     functionSource: vi.fn(async () => ""),
     functionLogs: vi.fn(async () => ({ logs: [], stats: { calls: 0, errors: 0 } })),
+    functionQuarantines: vi.fn(async () => []),
+    functionRelease: vi.fn(async () => 0),
     onEvent: (cb) => ((event = cb), () => (event = undefined)),
     onLink: (cb) => ((link = cb), () => (link = undefined)),
     close: vi.fn(async () => {}),

@@ -62,7 +62,7 @@ const HINTS: Record<Route["screen"], string> = {
   dls: "enter open · r resend · R resend all matching · d drop · D drop all matching · / filter",
   dl: "r resend · d drop · j/k scroll",
   schemas: "tab list/versions · v definition/diff · / filter",
-  functions: "tab list/versions · l source/logs · / filter",
+  functions: "tab list/versions · l source/logs · x release a quarantined function · / filter",
 };
 
 /** The help overlay's text. */
@@ -480,9 +480,23 @@ function FunctionsContainer(p: Common): ReactNode {
     [p.source, name, version],
   );
   const logs = usePoll(name ? () => p.source.functionLogs(name) : undefined, p.pollMs, [p.source, name]);
+  const [releases, setReleases] = useState(0);
+  const quarantined = usePoll(() => p.source.functionQuarantines(), p.pollMs, [p.source, releases]);
+  const [notice, setNotice] = useState<string | undefined>();
   return (
     <FunctionsScreen
       functions={list.data ?? []}
+      quarantined={quarantined.data}
+      notice={notice}
+      onRelease={(n) => {
+        void p.source.functionRelease(n).then(
+          (k) => {
+            setNotice(k > 0 ? `released ${n} (${k} version${k === 1 ? "" : "s"})` : `${n} was not quarantined`);
+            setReleases((x) => x + 1);
+          },
+          (err: unknown) => setNotice(`release failed: ${(err as Error).message}`),
+        );
+      }}
       versions={versions.data}
       source={source.data}
       logs={logs.data?.logs}

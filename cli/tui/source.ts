@@ -10,6 +10,7 @@ import type {
   DeadLetterFilter,
   DeadLetterPage,
   FunctionInfo,
+  FunctionQuarantine,
   JunctionClient,
   SchemaInfo,
   StationInfo,
@@ -51,6 +52,10 @@ export interface TuiSource {
   functionVersions(name: string): Promise<{ version: number; createdAt: string; timeoutMs: number; memoryMb: number }[]>;
   functionSource(name: string, version: number): Promise<string>;
   functionLogs(name: string): Promise<{ logs: FunctionLog[]; stats: { calls: number; errors: number; lastError?: string } }>;
+  /** Quarantined function versions on the gateway that answers. */
+  functionQuarantines(): Promise<FunctionQuarantine[]>;
+  /** Lifts a function's quarantine; how many versions were released. */
+  functionRelease(name: string): Promise<number>;
   /** Calls `cb` for each live event; returns an unsubscribe function. */
   onEvent(cb: (e: TuiEvent) => void): () => void;
   /** Calls `cb` when the connection drops or comes back; returns an unsubscribe function. */
@@ -175,6 +180,8 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
       return (await client.functions.get(name, version)).version.source;
     },
     functionLogs: (name) => client.functions.logs(name),
+    functionQuarantines: () => client.functions.quarantined(),
+    functionRelease: async (name) => (await client.functions.release(name)).released.length,
     onEvent(cb) {
       const stream = client.events();
       void (async () => {

@@ -98,6 +98,12 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "integer", minimum: 0, maximum: 86_400_000 },
     help: "how long to keep trying at startup while NATS is unreachable or JetStream not ready, in ms (0 = once)",
   },
+  drainTimeoutMs: {
+    flag: "--drain-timeout-ms",
+    env: "JUNCTION_DRAIN_TIMEOUT_MS",
+    schema: { type: "integer", minimum: 0, maximum: 3_600_000 },
+    help: "on SIGTERM/SIGINT, how long to finish in-flight requests before exiting anyway, in ms",
+  },
   httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
   metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
   metricsTokenFile: {
@@ -145,6 +151,8 @@ export interface GatewayConfig {
   replicas: number;
   httpPort: number;
   waitForNatsMs: number;
+  /** On SIGTERM/SIGINT, how long to drain before exiting anyway, in ms. */
+  drainTimeoutMs: number;
   httpHost: string;
   metricsToken: string | undefined;
   /** Level setting (`info`, `info,gateway.produce=debug`), checked by {@link LOG_LEVEL_SPEC_PATTERN}. */
@@ -161,6 +169,8 @@ export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   replicas: 1,
   httpPort: 8080,
   waitForNatsMs: 600_000,
+  // Below Kubernetes' default grace period (30 s), so the gateway exits before it is killed.
+  drainTimeoutMs: 25_000,
   // In a container the probes come from outside: listen on every interface.
   httpHost: "0.0.0.0",
   logLevel: "info",
@@ -247,6 +257,7 @@ export function resolveGatewayConfig(
     replicas: (v.replicas as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.replicas,
     httpPort: (v.httpPort as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpPort,
     waitForNatsMs: (v.waitForNatsMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.waitForNatsMs,
+    drainTimeoutMs: (v.drainTimeoutMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.drainTimeoutMs,
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
     metricsToken: opt("metricsToken"),
     logLevel: opt("logLevel")?.trim() ?? DEFAULT_GATEWAY_CONFIG.logLevel,

@@ -255,6 +255,7 @@ export function fakeClient(overrides: Record<string, unknown> = {}): JunctionCli
       }),
       versions: async () => [{ version: 1, createdAt: T0, timeoutMs: 100, memoryMb: 16 }],
       logs: async () => ({ logs: [], stats: { calls: 4, errors: 0 } }),
+      quarantined: async () => [{ function: "enrich", version: 1, reason: "memory", message: "out of memory", failures: 3, since: 0 }],
     },
     dls: {
       list: async () => ({ items: [f.deadLetter] }),

@@ -177,7 +177,7 @@ export interface ListAndVersions<T, V> {
 /**
  * The two-pane pattern of the schemas and functions screens: a list of named items (cursor,
  * selection callback) and the selected item's versions, newest first. Tab, ←/→ or enter on the
- * list switch panes; `onKey` gets the other keys.
+ * list switch panes; `onKey` gets the other keys, with the selected item.
  */
 export function useListAndVersions<T extends { name: string }, V extends { version: number }>(o: {
   items: readonly T[];
@@ -186,7 +186,7 @@ export function useListAndVersions<T extends { name: string }, V extends { versi
   editing: boolean;
   onSelect?: ((name: string) => void) | undefined;
   onSelectVersion?: ((name: string, version: number) => void) | undefined;
-  onKey?: (input: string) => void;
+  onKey?: (input: string, item: T | undefined) => void;
 }): ListAndVersions<T, V> {
   const [pane, setPane] = useState<"list" | "versions">("list");
   const [cursor] = useCursor(o.items.length, o.active && !o.editing && pane === "list");
@@ -206,7 +206,7 @@ export function useListAndVersions<T extends { name: string }, V extends { versi
       if (o.editing) return;
       if (key.tab || key.rightArrow || key.leftArrow || (key.return && pane === "list"))
         setPane((p) => (p === "list" ? "versions" : "list"));
-      else o.onKey?.(input);
+      else o.onKey?.(input, item);
     },
     { isActive: o.active },
   );

@@ -45,4 +45,34 @@ describe("FunctionsScreen", () => {
     await press("l", () => expect(lastFrame()).toContain("mask: recent logs"));
     expect(lastFrame()).toContain("10:00:00.000 v1 error boom on order 7");
   });
+
+  it("marks a quarantined function first, in red, and releases it with x", async () => {
+    const onRelease = vi.fn();
+    const { lastFrame, press } = renderTui(
+      <FunctionsScreen
+        functions={functions}
+        quarantined={[{ function: "enrich", version: 2, reason: "memory", message: "used more than 16 MB", failures: 3, since: 0 }]}
+        onRelease={onRelease}
+        width={140}
+        height={30}
+      />,
+    );
+    const f = lastFrame()!;
+    expect(f.indexOf("enrich v2")).toBeLessThan(f.indexOf("mask v1"));
+    expect(f).toContain("⛔ enrich v2");
+    expect(f).toContain("QUARANTINED v2");
+    expect(f).toContain("memory (3 failures)");
+    await press("x", () => expect(onRelease).toHaveBeenCalledWith("enrich"));
+  });
+
+  it("x does nothing on a function that is not quarantined", async () => {
+    const onRelease = vi.fn();
+    const { lastFrame, press } = renderTui(
+      <FunctionsScreen functions={functions} quarantined={[]} onRelease={onRelease} width={110} height={30} />,
+    );
+    expect(lastFrame()).not.toContain("QUARANTINED");
+    await press("l", () => expect(lastFrame()).toContain("recent logs"));
+    await press("x", () => expect(lastFrame()).toContain("recent logs"));
+    expect(onRelease).not.toHaveBeenCalled();
+  });
 });

@@ -1,7 +1,7 @@
 /** Functions: the list with call and error counts, versions, source and recent logs. */
 import { Box } from "ink";
 import { useState, type ReactNode } from "react";
-import type { FunctionInfo } from "../../../sdk/index.js";
+import type { FunctionInfo, FunctionQuarantine } from "../../../sdk/index.js";
 import { ErrorLine, FilterLine, Pane, SelectList, TextBlock } from "../components/ui.js";
 import { useFilter, useListAndVersions } from "../hooks/keys.js";
 import { useHue } from "../theme.js";
@@ -22,6 +22,12 @@ export interface FunctionsProps {
   source?: { version: number; text: string } | undefined;
   logs?: readonly FunctionLog[] | undefined;
   stats?: { calls: number; errors: number; lastError?: string | undefined } | undefined;
+  /** Quarantined function versions (on the gateway that answered). */
+  quarantined?: readonly FunctionQuarantine[] | undefined;
+  /** x on a quarantined function: lift its quarantine. */
+  onRelease?: (name: string) => void;
+  /** What the last release did, shown under the list. */
+  notice?: string | undefined;
   error?: unknown;
   width: number;
   height: number;
@@ -30,16 +36,22 @@ export interface FunctionsProps {
   onSelectVersion?: (name: string, version: number) => void;
 }
 
-/** The functions screen (pure). Tab switches list / versions; l toggles source and logs. */
+/** The functions screen (pure). Tab switches list / versions; l toggles source and logs; x releases a quarantined function. */
 export function FunctionsScreen(props: FunctionsProps): ReactNode {
   const active = props.active ?? true;
   const hue = useHue();
   const [showLogs, setShowLogs] = useState(false);
   const filter = useFilter(active);
-  // Most errors first: that is where to look.
+  const quarantine = new Map((props.quarantined ?? []).map((q) => [q.function, q]));
+  // Quarantined first, then most errors: that is where to look.
   const fns = [...props.functions]
     .filter((f) => !filter.value || f.name.includes(filter.value))
-    .sort((a, b) => (b.stats?.errors ?? 0) - (a.stats?.errors ?? 0) || a.name.localeCompare(b.name));
+    .sort(
+      (a, b) =>
+        Number(quarantine.has(b.name)) - Number(quarantine.has(a.name)) ||
+        (b.stats?.errors ?? 0) - (a.stats?.errors ?? 0) ||
+        a.name.localeCompare(b.name),
+    );
   const {
     pane,
     item: f,
@@ -53,8 +65,9 @@ export function FunctionsScreen(props: FunctionsProps): ReactNode {
     editing: filter.editing,
     onSelect: props.onSelect,
     onSelectVersion: props.onSelectVersion,
-    onKey: (input) => {
+    onKey: (input, item) => {
       if (input === "l") setShowLogs((x) => !x);
+      if (input === "x" && item && quarantine.has(item.name)) props.onRelease?.(item.name);
     },
   });
   const listWidth = Math.min(40, Math.floor(props.width / 3));
@@ -68,8 +81,8 @@ export function FunctionsScreen(props: FunctionsProps): ReactNode {
           <SelectList
             lines={fns.map((x) => ({
               key: x.name,
-              text: `${x.name} v${x.latest}${x.stats ? `  ${x.stats.calls} calls, ${x.stats.errors} err` : ""}`,
-              hue: (x.stats?.errors ?? 0) > 0 ? ("red" as const) : undefined,
+              text: `${quarantine.has(x.name) ? "⛔ " : ""}${x.name} v${x.latest}${x.stats ? `  ${x.stats.calls} calls, ${x.stats.errors} err` : ""}`,
+              hue: quarantine.has(x.name) || (x.stats?.errors ?? 0) > 0 ? ("red" as const) : undefined,
             }))}
             cursor={cursor}
             height={Math.floor(bodyHeight / 2)}
@@ -86,6 +99,12 @@ export function FunctionsScreen(props: FunctionsProps): ReactNode {
           />
         </Pane>
         <Pane title={f ? (showLogs ? `${f.name}: recent logs` : `${f.name} v${props.source?.version ?? "…"} source`) : "Source"} grow>
+          {f && quarantine.has(f.name) && (
+            <Text wrap="truncate" color={hue("red")}>
+              {`QUARANTINED v${quarantine.get(f.name)!.version} since ${new Date(quarantine.get(f.name)!.since).toISOString().slice(11, 19)}: ${quarantine.get(f.name)!.reason} (${quarantine.get(f.name)!.failures} failures) ${quarantine.get(f.name)!.message} · its messages go to the DLS · x release`}
+            </Text>
+          )}
+          {props.notice && <Text wrap="truncate">{props.notice}</Text>}
           {f && (
             <Text wrap="truncate" color={hue((stats?.errors ?? 0) > 0 ? "red" : undefined)}>
               {`calls ${stats?.calls ?? "–"}, errors ${stats?.errors ?? "–"}${stats?.lastError ? `, last error: ${stats.lastError}` : ""} · used by: ${f.usedBy?.length ? f.usedBy.join(", ") : "no stations"}`}
