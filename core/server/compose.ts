@@ -45,6 +45,7 @@ import {
   type ProduceTarget,
   type RefusalStats,
 } from "../gateway/index.js";
+import { MEMPHIS_ACCOUNT, memphisLoginFront, resolveMemphisOptions, startMemphisFront, type MemphisFront } from "../memphis/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
@@ -79,6 +80,8 @@ export interface JunctionGateway {
   invalidRecords(): number;
   /** The gateway for in-process fronts (HTTP API, Memphis compatibility). */
   readonly front: GatewayFront;
+  /** The Memphis front, when Memphis compatibility is on. */
+  readonly memphis: MemphisFront | undefined;
   /** A tenant's registries (tests and tools). */
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
@@ -212,6 +215,7 @@ async function compose(
     (t) => t.records.functions.onChange((name, meta) => runtime.evict(name, meta?.latest)),
   );
   const authOptions = resolveGatewayAuthOptions(o.auth);
+  const memphisOptions = o.memphis ? resolveMemphisOptions(o.memphis) : undefined;
   const onInvalidRecord = (key: string) => {
     invalid++;
     metaLog.warn("skipped a metadata record that fails validation", { key });
@@ -243,6 +247,7 @@ async function compose(
     ttlMs: authOptions.ttlMs,
     clock,
     logger: logger.child("auth"),
+    fronts: memphisOptions ? [memphisLoginFront(memphisOptions.users)] : undefined,
   });
   for (const name of authOptions.bootstrapTenants) {
     assertName("tenant", name);
@@ -408,6 +413,20 @@ async function compose(
   };
   await advisories.start();
   await service.start();
+  const memphis = memphisOptions
+    ? await startMemphisFront({
+        bus: backend.bus,
+        jetstream: backend.jetstream,
+        gateway: front,
+        identify: async (r) => (authOptions.mode === "none" ? OPEN_IDENTITY : auth.identify(r, MEMPHIS_ACCOUNT)),
+        records: async (t) => (await tenants.get(t)).records,
+        schemaStage,
+        deadLetters: dls,
+        logger,
+        clock,
+        memphis: memphisOptions,
+      })
+    : undefined;
   logger.info("gateway ready", { id, server: backend.server.version });
 
   let closing: Promise<void> | undefined;
@@ -423,10 +442,12 @@ async function compose(
     invalidRecords: () => invalid,
     records: async (tenant = DEFAULT_TENANT) => (await tenants.get(tenant)).records,
     front,
+    memphis,
     close() {
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        await memphis?.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();

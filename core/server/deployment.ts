@@ -24,13 +24,13 @@ export function newDeploymentSecrets(): DeploymentSecrets {
 /** bcrypt cost of the static users' hashes in the server config. */
 const BCRYPT_COST = 10;
 
-/** The accounts block for these secrets (passwords as bcrypt hashes). */
-export function accountsFor(s: DeploymentSecrets, extraAccounts?: string): JunctionAccounts {
+/** The accounts block for these secrets (passwords as bcrypt hashes); `memphis` adds the Memphis account. */
+export function accountsFor(s: DeploymentSecrets, o: { memphis?: boolean | undefined } = {}): JunctionAccounts {
   return {
     gateway: { user: s.gateway.user, password: bcrypt.hashSync(s.gateway.password, BCRYPT_COST) },
     system: { user: s.system.user, password: bcrypt.hashSync(s.system.password, BCRYPT_COST) },
     issuerPublicKey: issuerPublicKey(s.issuerSeed),
-    ...(extraAccounts ? { extraAccounts } : {}),
+    ...(o.memphis ? { memphis: true } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { MemphisOptions } from "../memphis/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -82,6 +83,12 @@ export interface JunctionGatewayOptions {
   dls?: DlsOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
+  /**
+   * Memphis compatibility (docs/memphis.md): the memphis.js SDK's users connect to the Memphis
+   * account (the server config must have it: `accountsFor(secrets, { memphis: true })`). Off when
+   * absent.
+   */
+  memphis?: MemphisOptions | undefined;
 }
 
 /** Resolved gateway options. */
@@ -89,7 +96,18 @@ export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions,
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
 type OptionalGatewayOption =
-  "user" | "pass" | "token" | "tls" | "metricsToken" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls" | "auth";
+  | "user"
+  | "pass"
+  | "token"
+  | "tls"
+  | "metricsToken"
+  | "onProduce"
+  | "metrics"
+  | "functions"
+  | "functionRuntime"
+  | "dls"
+  | "auth"
+  | "memphis";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -129,6 +147,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functionRuntime: check.any,
     dls: check.any,
     auth: check.any,
+    memphis: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }
 
