@@ -152,8 +152,9 @@ export interface JsApiError {
 
 /**
  * The HTTP-like status of a Junction error in a JetStream-shaped error: 503 for a station that is
- * not there (the SDK then says "please check whether Station/Producer still exist"), 400 for a
- * refused message, 403 for a missing right, 500 for a store failure (retriable).
+ * not there (the SDK then says "please check whether Station/Producer still exist"), 403 for a
+ * missing right, 413 for a message too large, 500 when trying again can help (the store or the
+ * function workers did not answer), 400 for any other refusal of the message.
  */
 export function jsStatus(code: string): number {
   switch (code) {
@@ -162,8 +163,12 @@ export function jsStatus(code: string): number {
     case "PERMISSION_DENIED":
       return 403;
     case "PAYLOAD_TOO_LARGE":
+    case "MESSAGE_TOO_LARGE":
       return 413;
     case "STORE_FAILED":
+    case "STORE_TIMEOUT":
+    case "FUNCTION_UNAVAILABLE":
+    case "SCHEMA_UNAVAILABLE":
     case "INTERNAL":
     case "TIMEOUT":
       return 500;
