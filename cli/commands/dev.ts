@@ -89,7 +89,7 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
     dir: join(dataDir, "nats"),
     port: o.port ?? 4222,
     sync: o.sync === false ? "default" : "always",
-    accounts: accountsFor(secrets, { memphis: o.memphis === true }),
+    accounts: accountsFor(secrets, { memphis: o.memphis ? [existing?.memphis?.username ?? MEMPHIS_USER] : undefined }),
     ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
   });
   const memphis: MemphisCredentials | undefined = o.memphis

@@ -7,13 +7,16 @@ import { verifyPassword } from "./passwords.js";
 import type { TenantRecord, UserRecord, WatchedRecords } from "./records.js";
 
 /**
- * A way to log in other than a plain Junction login, placing its users in an account of their
- * own with permissions of their own (Memphis compatibility: the memphis.js SDK logs in as
- * `<user>$<accountId>`). Every request of such a user is still authorized by its grants.
+ * A way to log in other than a plain Junction login, placing its users in accounts of their own
+ * with permissions of their own (Memphis compatibility: the memphis.js SDK logs in as
+ * `<user>$<accountId>`, each user in an account of its own). Every request of such a user is
+ * still authorized by its grants.
  */
 export interface LoginFront {
-  /** The NATS account this front's users are placed in. */
-  readonly account: string;
+  /** The NATS account a user of this front is placed in. */
+  accountOf(user: string): string;
+  /** Every account this front places users in (to find a user's connections). */
+  readonly accounts: readonly string[];
   /** The Junction user and password a connection presents when it uses this front's login; else undefined. */
   login(r: AuthRequest): { user: string; password: string } | undefined;
   /** Why this user may not log in here (undefined = it may). */
@@ -103,15 +106,15 @@ export class AuthService {
 
   async #decideFront(f: LoginFront, login: { user: string; password: string }, r: AuthRequest): Promise<AuthDecision> {
     const u = await this.#check(login.user, login.password);
-    if (typeof u === "string") return this.#refuse(login.user, r.host, u, f.account);
+    if (typeof u === "string") return this.#refuse(login.user, r.host, u, "a login front");
     const refused = f.refuses(u);
-    if (refused !== undefined) return this.#refuse(login.user, r.host, refused, f.account);
+    if (refused !== undefined) return this.#refuse(login.user, r.host, refused, f.accountOf(u.name));
     const p = f.permissions(u, await this.#o.resources(u.tenant));
     this.stats.accepted++;
     return {
       ok: true,
       user: u.name,
-      account: f.account,
+      account: f.accountOf(u.name),
       permissions: { publish: p.publish, subscribe: p.subscribe, publishDeny: p.publishDeny, subscribeDeny: p.subscribeDeny },
       expiresAtMs: f.expires ? this.#o.clock.now() + this.#o.ttlMs : undefined,
     };
@@ -155,7 +158,7 @@ export class AuthService {
     if (!sys) return 0;
     let n = 0;
     try {
-      for (const account of [this.#o.clientAccount, ...(this.#o.fronts ?? []).map((f) => f.account)]) {
+      for (const account of [this.#o.clientAccount, ...(this.#o.fronts ?? []).flatMap((f) => f.accounts)]) {
         for (const c of await sys.connections(account, user)) {
           if (c.cid === except) continue;
           await sys.kick(c).catch(() => {});

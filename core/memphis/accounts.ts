@@ -1,13 +1,13 @@
-import { MEMPHIS_ACCOUNT, MEMPHIS_IMPORTS } from "./names.js";
+import { MEMPHIS_IMPORTS, memphisAccount } from "./names.js";
 
 const q = (s: string) => JSON.stringify(s);
 
 /**
- * The nats-server configuration of the Memphis account (config mode): the exports the internal
- * account adds for it, and the account itself with its imports. The account holds no users and
- * no JetStream: the gateway's auth callout places Memphis SDK connections in it.
+ * The nats-server configuration of the Memphis accounts (config mode): the exports the internal
+ * account adds for them, and one account per Memphis user with its imports. The accounts hold
+ * no users and no JetStream: the gateway's auth callout places Memphis SDK connections in them.
  */
-export function renderMemphisAccount(internalAccount: string): { exports: string[]; account: string[] } {
+export function renderMemphisAccounts(internalAccount: string, users: readonly string[]): { exports: string[]; accounts: string[] } {
   const exports = MEMPHIS_IMPORTS.filter((i) => !i.alreadyExported).map((i) =>
     i.kind === "stream" ? `      { stream: ${q(i.remote)} }` : `      { service: ${q(i.remote)} }`,
   );
@@ -16,5 +16,5 @@ export function renderMemphisAccount(internalAccount: string): { exports: string
       ? `      { stream: { account: ${internalAccount}, subject: ${q(i.remote)} }, to: ${q(i.local)} }`
       : `      { service: { account: ${internalAccount}, subject: ${q(i.remote)} }, to: ${q(i.local)}${i.share ? ", share: true" : ""} }`,
   );
-  return { exports, account: [`  ${MEMPHIS_ACCOUNT}: {`, "    imports: [", ...imports, "    ]", "  }"] };
+  return { exports, accounts: users.flatMap((u) => [`  ${q(memphisAccount(u))}: {`, "    imports: [", ...imports, "    ]", "  }"]) };
 }

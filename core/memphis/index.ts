@@ -7,10 +7,10 @@
  */
 export { startMemphisFront } from "./front.js";
 export { memphisLoginFront, memphisLogin, memphisPermissions } from "./login.js";
-export { renderMemphisAccount } from "./accounts.js";
+export { renderMemphisAccounts } from "./accounts.js";
 export { DEFAULT_MEMPHIS_OPTIONS, resolveMemphisOptions } from "./options.js";
 export {
-  MEMPHIS_ACCOUNT,
+  memphisAccount,
   MEMPHIS_IMPORTS,
   ControlSubjects,
   IngestSubjects,

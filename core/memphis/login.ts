@@ -9,7 +9,7 @@ import {
 } from "../auth/index.js";
 import type { AuthRequest } from "../nats/index.js";
 import { ADVISORY_STREAM, DEFAULT_TENANT, DLS_STREAM, scopeOf, type Grants } from "../protocol/index.js";
-import { ControlSubjects, IngestSubjects, MEMPHIS_ACCOUNT, PushSubjects } from "./names.js";
+import { ControlSubjects, IngestSubjects, PushSubjects, memphisAccount } from "./names.js";
 
 /**
  * The Junction user a Memphis SDK connection names, and its password: `<user>$<accountId>` with a
@@ -43,8 +43,9 @@ const pullSubject = (stream: string, group: string) => `$JS.API.CONSUMER.MSG.NEX
  *   denied), for anyone else those its grants name, expanded like a Junction user's.
  * - subscribe: its inbox (the SDK uses `_INBOX.`), the clients-updates subject, and one- and
  *   two-token subjects for the per-station pushes (`$memphis_schema_updates_<station>`,
- *   `$memphis_dls_<station>.<group>`), minus every subject other Memphis clients send requests or
- *   reports on.
+ *   `$memphis_dls_<station>.<group>`), minus every subject other Memphis clients send requests,
+ *   reports or acknowledgements on. (nats-server lets an allowed `*` cover a subscription to `>`:
+ *   the deny list is what keeps such a subscription from seeing others' publishes.)
  */
 export function memphisPermissions(grants: Grants, existing: readonly StationGroups[]): UserPermissions {
   const control = [...Object.values(ControlSubjects), ...Object.values(IngestSubjects)];
@@ -70,15 +71,16 @@ export function memphisPermissions(grants: Grants, existing: readonly StationGro
     publish: [...publish],
     publishDeny,
     subscribe: ["_INBOX.>", PushSubjects.ClientsUpdates, "*", "*.*"],
-    subscribeDeny: [...control, "*.final"],
+    subscribeDeny: [...control, "*.final", "$JS.>"],
   };
 }
 
-/** The login front that places Memphis SDK connections of the listed users in the Memphis account. */
+/** The login front that places the Memphis SDK connections of each listed user in its own Memphis account. */
 export function memphisLoginFront(users: readonly string[]): LoginFront {
   const listed = new Set(users);
   return {
-    account: MEMPHIS_ACCOUNT,
+    accountOf: memphisAccount,
+    accounts: users.map(memphisAccount),
     login: (r) => memphisLogin(r),
     refuses: (u: UserRecord) =>
       !listed.has(u.name)

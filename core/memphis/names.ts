@@ -4,7 +4,7 @@
  * account, and how a Memphis name maps to a Junction one. Every Memphis subject is built and
  * parsed here.
  *
- * The SDK lives in a NATS account of its own (`MEMPHIS`). That account reaches the internal one
+ * Each Memphis user lives in a NATS account of its own (`MEMPHIS_<user>`). It reaches the internal one
  * only through the imports in {@link MEMPHIS_IMPORTS}: the control plane, produce (`<station>.final`),
  * consumer info and acknowledgements go to the gateway (which authorizes each request by who
  * sent it); pulls go to JetStream directly (the pull subjects a user may publish are its NATS
@@ -12,8 +12,14 @@
  */
 import { nameProblem } from "../protocol/index.js";
 
-/** The NATS account Memphis users are placed in. */
-export const MEMPHIS_ACCOUNT = "MEMPHIS";
+/**
+ * The NATS account a Memphis user is placed in: one per user. The unmodified SDK listens on
+ * `_INBOX.>` and on per-station subjects it cannot narrow, so two Memphis users sharing an
+ * account would see each other's replies (and the messages they pull).
+ */
+export function memphisAccount(user: string): string {
+  return `MEMPHIS_${user}`;
+}
 
 /** The control-plane subjects (request/reply JSON or text), by their Memphis name. */
 export const ControlSubjects = {

@@ -4,9 +4,9 @@ import { check, nameProblem, resolveOptions, type Filled } from "../protocol/ind
 export interface MemphisOptions {
   /**
    * The Junction users that may connect with a Memphis SDK (as `<user>$<accountId>` with their
-   * password, or with their password as the connection token). They share one NATS account, and
-   * the unmodified SDK listens on `_INBOX.>` there, so each of them can see the replies the others
-   * get: list only users that may see each other's traffic. Users of the default tenant only.
+   * password, or with their password as the connection token), users of the default tenant. Each
+   * gets a NATS account of its own (`MEMPHIS_<user>`), which the server config must have: list
+   * the same users there (`junction nats-config --memphis <users>`).
    * @default ["memphis"]
    */
   users?: readonly string[] | undefined;

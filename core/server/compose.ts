@@ -45,7 +45,7 @@ import {
   type ProduceTarget,
   type RefusalStats,
 } from "../gateway/index.js";
-import { MEMPHIS_ACCOUNT, memphisLoginFront, resolveMemphisOptions, startMemphisFront, type MemphisFront } from "../memphis/index.js";
+import { memphisAccount, memphisLoginFront, resolveMemphisOptions, startMemphisFront, type MemphisFront } from "../memphis/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
@@ -460,7 +460,8 @@ async function compose(
         bus: backend.bus,
         jetstream: backend.jetstream,
         gateway: front,
-        identify: async (r) => (authOptions.mode === "none" ? OPEN_IDENTITY : auth.identify(r, MEMPHIS_ACCOUNT)),
+        // A Memphis user is known only in its own account.
+        identify: async (r) => (authOptions.mode === "none" ? OPEN_IDENTITY : auth.identify(r, memphisAccount(r?.user ?? ""))),
         records: async (t) => (await tenants.get(t)).records,
         schemaStage,
         deadLetters: dls,
