@@ -23,6 +23,8 @@ export interface MemphisEnv {
 export interface DevMemphis {
   dir: string;
   url: string;
+  /** The process id of `junction dev` (the gateway; nats-server is its child). */
+  pid: number;
   memphis: MemphisEnv;
   admin: { user: string; password: string };
   /** Runs `junction <args>` against it (as its admin); resolves with the exit code and output. */
@@ -32,13 +34,30 @@ export interface DevMemphis {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startDevMemphis}. */
+export interface DevMemphisOptions {
+  /** fsync before ack (junction dev's default); tests run without it. @default false */
+  sync?: boolean;
+}
+
 /** Starts `junction dev --memphis --port=-1` in a new data directory. */
-export async function startDevMemphis(extra: string[] = []): Promise<DevMemphis> {
+export async function startDevMemphis(o: DevMemphisOptions = {}): Promise<DevMemphis> {
   const dir = await mkdtemp(join(tmpdir(), "junction-memphis-"));
   const data = join(dir, "data");
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--no-node-snapshot", main, "--data-dir", data, "dev", "--memphis", "--port=-1", "--no-sync", "--log-level", "warn", ...extra],
+    [
+      "--no-node-snapshot",
+      main,
+      "--data-dir",
+      data,
+      "dev",
+      "--memphis",
+      "--port=-1",
+      ...(o.sync ? [] : ["--no-sync"]),
+      "--log-level",
+      "warn",
+    ],
     { cwd: dir },
   );
   let out = "";
@@ -61,6 +80,7 @@ export async function startDevMemphis(extra: string[] = []): Promise<DevMemphis>
   return {
     dir,
     url: creds.url,
+    pid: child.pid!,
     memphis: creds.memphis,
     admin: creds.users.admin,
     junction: (...args) =>
