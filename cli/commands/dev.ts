@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import {
   accountsFor,
   createLogger,
@@ -43,7 +43,12 @@ export interface DevOptions {
    * as `memphis: { username, accountId, password, host, port }`. @default false
    */
   memphis?: boolean;
-  logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+  /** Level setting: a level, or per component (`info,gateway.produce=debug`). @default "info" */
+  logLevel?: string;
+  /** @default "pretty" */
+  logFormat?: "json" | "pretty";
+  /** Colours in pretty logs. @default false */
+  logColor?: boolean;
 }
 
 /** A running dev broker. */
@@ -73,9 +78,17 @@ async function readSecrets(dataDir: string): Promise<DeploymentSecrets | undefin
  * secrets (`broker-secrets.json`) and two users, `admin` (administers the broker; the CLI's
  * default) and `app` (produces and consumes everywhere), whose passwords go to
  * `credentials.json` — both files mode 0600 — so a restart keeps users, stations and messages.
+ * With `memphis`, a third user, `memphis`, for the memphis.js SDK (in its own NATS account).
  */
 export async function runDev(o: DevOptions): Promise<DevBroker> {
   const dataDir = resolve(o.dataDir);
+  // First: a bad --log-level fails before anything starts.
+  const logger = createLogger({
+    level: o.logLevel ?? "info",
+    format: o.logFormat ?? "pretty",
+    color: o.logColor ?? false,
+    namespace: "gateway",
+  });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const secrets = (await readSecrets(dataDir)) ?? newDeploymentSecrets();
   await writeSecret(join(dataDir, BROKER_SECRETS_FILE), secrets);
@@ -119,7 +132,7 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
         ],
       },
       ...(memphis ? { memphis: { users: [memphis.username] } } : {}),
-      logger: createLogger(o.logLevel ?? "info", "gateway"),
+      logger,
       httpPort: o.httpPort ?? 0,
       httpHost: o.httpHost ?? "127.0.0.1",
     });
@@ -154,7 +167,8 @@ export function registerDev(program: Command, io: Io): void {
     .option("--tls", "require TLS from clients, with a local CA made in the data directory (tls/ca.pem)")
     .option("--no-sync", "do not fsync before acknowledging (faster; acknowledged writes can be lost on power failure)")
     .option("--memphis", "Memphis compatibility: a 'memphis' user for the unmodified memphis.js SDK (see docs/memphis.md)")
-    .option("--log-level <level>", "debug, info, warn or error", "info")
+    .option("--log-level <level>", "debug, info, warn, error or silent; per component: info,gateway.produce=debug", "info")
+    .addOption(new Option("--log-format <format>", "log lines for people or for collectors").choices(["pretty", "json"]).default("pretty"))
     .action(
       async (
         opts: {
@@ -164,7 +178,8 @@ export function registerDev(program: Command, io: Io): void {
           tls?: boolean;
           sync: boolean;
           memphis?: boolean;
-          logLevel: DevOptions["logLevel"];
+          logLevel: string;
+          logFormat: "pretty" | "json";
         },
         cmd: Command,
       ) => {
@@ -177,7 +192,9 @@ export function registerDev(program: Command, io: Io): void {
           tls: opts.tls === true,
           memphis: opts.memphis === true,
           sync: opts.sync,
-          logLevel: opts.logLevel ?? "info",
+          logLevel: opts.logLevel,
+          logFormat: opts.logFormat,
+          logColor: io.isTTY && (io.env ?? process.env)["NO_COLOR"] === undefined,
         });
         const c = dev.credentials;
         const j = invocation(io.env ?? process.env);

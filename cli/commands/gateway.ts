@@ -40,7 +40,7 @@ export function registerGateway(program: Command, io: Io): void {
     // The program's --url is the same thing as --nats-url.
     flags.natsUrl ??= opts["url"];
     const cfg = resolveGatewayConfig(flags, io.env ?? process.env);
-    const logger = createLogger(cfg.logLevel, "gateway");
+    const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, namespace: "gateway" });
     if (cfg.authMode === "none") logger.warn("authentication is off (--auth none): every client may do everything");
     const tls = cfg.tlsCa || cfg.tlsCert ? { caFile: cfg.tlsCa, certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
     const gw = await startJunctionGateway({

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { JunctionError } from "../../core/protocol/index.js";
 import { loadSchema, prepareSchema, SchemaError, type PreparedSchema } from "../../schemas/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io } from "../output.js";
+import { intOption, print, table, type Io, outputOption, JSON_HELP } from "../output.js";
 
 const wrap = (err: unknown): unknown =>
   err instanceof SchemaError
@@ -98,11 +98,12 @@ export function registerSchema(program: Command, io: Io): void {
       });
     });
   sc.command("list")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.schemas.list();
-        print(io, o.json === true, list, () =>
+        print(io, o, list, () =>
           list.length === 0
             ? "no schemas\n"
             : table(
@@ -115,13 +116,14 @@ export function registerSchema(program: Command, io: Io): void {
   sc.command("show <name>")
     .description("show a version's definition (default: latest)")
     .option("--version <n>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.schemas.get(name, intOption("version", o.version));
         print(
           io,
-          o.json === true,
+          o,
           r,
           () =>
             `schema ${name} version ${r.version.version} of ${r.meta.latest} (${r.meta.type}, ${r.meta.compatibility}${r.version.prepared.messageType ? `, ${r.version.prepared.messageType}` : ""})\n` +
@@ -130,11 +132,12 @@ export function registerSchema(program: Command, io: Io): void {
       });
     });
   sc.command("versions <name>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const v = await c.schemas.versions(name);
-        print(io, o.json === true, v, () =>
+        print(io, o, v, () =>
           table(
             ["VERSION", "CREATED", "FINGERPRINT"],
             v.map((x) => [x.version, x.createdAt, x.fingerprint.slice(0, 16)]),

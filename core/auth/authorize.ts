@@ -86,6 +86,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "tenant.list": operator,
   "tenant.get": operator,
   "tenant.delete": operator,
+  // The doctor sees every tenant's metadata and the servers' settings.
+  "doctor.run": operator,
 });
 
 /** Throws PERMISSION_DENIED naming the action and the resource, unless the identity may do it. */

@@ -35,6 +35,8 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  StorageGuard,
+  doctorHandlers,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -62,7 +64,12 @@ import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, typ
 import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import {
+  resolveGatewayAuthOptions,
+  resolveGatewayStorageOptions,
+  resolveJunctionGatewayOptions,
+  type JunctionGatewayOptions,
+} from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -123,7 +130,13 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
       counts.set(k, c);
     }
   }
-  return { groups, deadLetters: [...counts.values()] };
+  const servers = backend.system
+    ? await backend.system
+        .jetstream()
+        .then((js) => js.map((j) => ({ server: j.serverName, syncAlways: j.syncAlways })))
+        .catch(() => undefined)
+    : undefined;
+  return { groups, deadLetters: [...counts.values()], servers };
 }
 
 /**
@@ -355,7 +368,16 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
+  const storage = new StorageGuard({
+    ...resolveGatewayStorageOptions(o.storage),
+    admin: backend.admin,
+    system: backend.system,
+    logger: logger.child("storage"),
+    clock,
+  });
+  await storage.start();
   const produce = new ProduceHandler({
+    storage,
     writer: backend.writer,
     lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
@@ -421,6 +443,15 @@ async function compose(
         const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
         return r.ok ? r.value : undefined;
       },
+    }),
+    ...doctorHandlers({
+      backend,
+      replicas: defaultReplicas,
+      gatewayId: id,
+      tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
+      invalidRecords: () => invalid,
+      dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      clock,
     }),
     ping: async () => ({ pong: true }),
   };
@@ -491,6 +522,7 @@ async function compose(
         await http?.close();
         callout?.stop();
         await memphis?.stop();
+        storage.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
@@ -508,6 +540,7 @@ async function compose(
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
     quarantinedFunctions: () => runtime.quarantined().length,
+    storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

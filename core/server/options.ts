@@ -67,7 +67,7 @@ export interface JunctionGatewayOptions {
   httpPort?: number | undefined;
   /** Interface of the HTTP surface. @default "127.0.0.1" */
   httpHost?: string | undefined;
-  /** @default a logger at "info" on stderr */
+  /** @default a JSON-lines logger at "info" on stderr (component `gateway`) */
   logger?: Logger | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
@@ -84,11 +84,23 @@ export interface JunctionGatewayOptions {
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
   /**
-   * Memphis compatibility (docs/memphis.md): the memphis.js SDK's users connect to the Memphis
-   * account (the server config must have it: `accountsFor(secrets, { memphis: true })`). Off when
-   * absent.
+   * Memphis compatibility (docs/memphis.md): the memphis.js SDK's users connect, each to an
+   * account of its own (the server config must have them: `accountsFor(secrets, { memphis: users })`).
+   * Off when absent.
    */
   memphis?: MemphisOptions | undefined;
+  /** How the gateway watches the store's free space (see docs/operations.md). */
+  storage?: GatewayStorageOptions | undefined;
+}
+
+/** How the gateway watches the store's free space. */
+export interface GatewayStorageOptions {
+  /** How often free space is read, in ms. @default 2000 */
+  pollMs?: number | undefined;
+  /** Below this many free bytes, produce stores message by message (exact outcomes at a limit). @default 67108864 (64 MiB) */
+  tightBytes?: number | undefined;
+  /** First wait before asking nats-server to restart a JetStream it stopped for lack of space, in ms (doubles up to 30 s). @default 2000 */
+  recoveryMs?: number | undefined;
 }
 
 /** Resolved gateway options. */
@@ -107,7 +119,8 @@ type OptionalGatewayOption =
   | "functionRuntime"
   | "dls"
   | "auth"
-  | "memphis";
+  | "memphis"
+  | "storage";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -119,7 +132,7 @@ export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = 
   maxRequestMessages: 100_000,
   httpPort: 0,
   httpHost: "127.0.0.1",
-  logger: createLogger("info", "gateway"),
+  logger: createLogger({ level: "info", namespace: "gateway" }),
   clock: systemClock,
 });
 
@@ -148,7 +161,24 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     dls: check.any,
     auth: check.any,
     memphis: check.any,
+    storage: check.any,
   }) as ResolvedJunctionGatewayOptions;
+}
+
+/** Defaults of {@link GatewayStorageOptions}. */
+export const DEFAULT_GATEWAY_STORAGE_OPTIONS: Filled<GatewayStorageOptions> = Object.freeze({
+  pollMs: 2000,
+  tightBytes: 64 * 1024 * 1024,
+  recoveryMs: 2000,
+});
+
+/** Validates and freezes the storage options. */
+export function resolveGatewayStorageOptions(o: GatewayStorageOptions = {}): Filled<GatewayStorageOptions> {
+  return resolveOptions<GatewayStorageOptions>("gateway.storage", DEFAULT_GATEWAY_STORAGE_OPTIONS, o, {
+    pollMs: check.int(10, 600_000),
+    tightBytes: check.int(0, Number.MAX_SAFE_INTEGER),
+    recoveryMs: check.int(10, 600_000),
+  }) as Filled<GatewayStorageOptions>;
 }
 
 /** Resolved auth options. */
