@@ -1,6 +1,6 @@
 /**
  * The unmodified memphis.js SDK (memphis-dev 1.3.2 from npm) against `junction dev --memphis`:
- * connect, stations, idempotent produce, a consumer group acking everything once, a poison
+ * connect, stations, idempotent produce, a consumer group acking everything once, nack and delay, a poison
  * message that becomes a Junction dead letter and comes back with `junction dls resend`,
  * `deadLetter(reason)`, and a JSON schema enforced by the server.
  */
@@ -133,6 +133,39 @@ describe("memphis.js against junction dev --memphis", () => {
     await waitFor(() => ackedResend, 30_000);
     expect(deliveries).toBe(3);
     await waitFor(async () => (await groupInfo("payments", "ledger")).stats.unacked === 0, 30_000);
+    await c.destroy();
+  });
+
+  it("redelivers after nack() at once (long before maxAckTimeMs) and after delay(ms) no sooner than asked", async () => {
+    const p = await m.producer({ stationName: "refunds", producerName: "support" });
+    await p.produce({ message: Buffer.from('{"refund":1}'), msgId: "refund-1", asyncProduce: false });
+    const DELAY_MS = 1000;
+    const at: number[] = [];
+    const c = await m.consumer({
+      stationName: "refunds",
+      consumerName: "refunder-1",
+      consumerGroup: "refunder",
+      // Only a nack or a delay can bring the message back within the test's waits.
+      maxAckTimeMs: 120_000,
+      // The SDK's default is 2: the third delivery would not happen.
+      maxMsgDeliveries: 5,
+      pullIntervalMs: 100,
+    });
+    c.on("message", (msg: Message) => {
+      at.push(Date.now());
+      if (at.length === 1) msg.nack();
+      else if (at.length === 2) msg.delay(DELAY_MS);
+      else msg.ack();
+    });
+    c.on("error", () => {});
+    await waitFor(() => at.length >= 3, 60_000);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    await waitFor(async () => {
+      const g = await groupInfo("refunds", "refunder");
+      return g.stats.ackFloorSeq === 1 && g.stats.unacked === 0;
+    }, 30_000);
+    expect(at).toHaveLength(3);
+    expect(await deadLetters("refunds")).toEqual([]);
     await c.destroy();
   });
 
