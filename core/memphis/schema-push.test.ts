@@ -16,7 +16,9 @@ describe("what the SDK is told about a station's schema", () => {
       active_version: { version_number: 2, descriptor: "", schema_content: s.definition, message_struct_name: "" },
       type: "json",
     });
-    expect(sdkCanCompile(json({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "array", prefixItems: [{ type: "string" }] }))).toBe(true);
+    expect(
+      sdkCanCompile(json({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "array", prefixItems: [{ type: "string" }] })),
+    ).toBe(true);
     expect(schemaUpdate(s)).toMatchObject({ UpdateType: 1, init: { schema_name: "order" } });
   });
 
