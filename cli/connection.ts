@@ -27,13 +27,27 @@ export interface UserCredentials {
 }
 
 /**
+ * The Memphis user of `junction dev --memphis`, in the memphis.js SDK's own terms: spread it
+ * into `memphis.connect({ ...credentials.memphis })`.
+ */
+export interface MemphisCredentials {
+  username: string;
+  accountId: number;
+  password: string;
+  host: string;
+  port: number;
+}
+
+/**
  * What `junction dev` writes into its data directory for the CLI and applications (mode 0600):
  * where the broker is and the users it created. (The broker's own secrets are in another file.)
  */
 export interface DevCredentials {
   url: string;
   /** `admin` administers the broker (the CLI's default); `app` produces and consumes everywhere. */
-  users: { admin: UserCredentials; app: UserCredentials; memphis?: UserCredentials & { accountId: number } };
+  users: { admin: UserCredentials; app: UserCredentials };
+  /** With `--memphis`: the user the memphis.js SDK connects as (on the same NATS port). */
+  memphis?: MemphisCredentials | undefined;
   /** The CA of the broker's TLS certificate, when it runs with TLS. */
   tlsCa?: string | undefined;
 }

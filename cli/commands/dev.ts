@@ -14,12 +14,15 @@ import {
   type RunningNatsServer,
 } from "../../core/server/index.js";
 import { randomPassword } from "../../core/auth/index.js";
-import { CREDENTIALS_FILE, readDevCredentials, type ConnectionFlags, type DevCredentials } from "../connection.js";
+import { CREDENTIALS_FILE, readDevCredentials, type ConnectionFlags, type DevCredentials, type MemphisCredentials } from "../connection.js";
 import { intOption, type Io } from "../output.js";
 import { waitForSignal } from "./signals.js";
 
 /** The broker's own secrets in a dev data directory (mode 0600): never needed by clients. */
 export const BROKER_SECRETS_FILE = "broker-secrets.json";
+
+/** The user `junction dev --memphis` creates for the memphis.js SDK. */
+export const MEMPHIS_USER = "memphis";
 
 /** Options of {@link runDev}. */
 export interface DevOptions {
@@ -34,6 +37,12 @@ export interface DevOptions {
   httpHost?: string;
   /** TLS for client connections, with a local CA made in the data directory. @default false */
   tls?: boolean;
+  /**
+   * Memphis compatibility: a `memphis` user (an administrator, like Memphis's root) that the
+   * unmodified memphis.js SDK connects as, on the same NATS port; written to `credentials.json`
+   * as `memphis: { username, accountId, password, host, port }`. @default false
+   */
+  memphis?: boolean;
   /** Level setting: a level, or per component (`info,gateway.produce=debug`). @default "info" */
   logLevel?: string;
   /** @default "pretty" */
@@ -69,6 +78,7 @@ async function readSecrets(dataDir: string): Promise<DeploymentSecrets | undefin
  * secrets (`broker-secrets.json`) and two users, `admin` (administers the broker; the CLI's
  * default) and `app` (produces and consumes everywhere), whose passwords go to
  * `credentials.json` — both files mode 0600 — so a restart keeps users, stations and messages.
+ * With `memphis`, a third user, `memphis`, for the memphis.js SDK (in its own NATS account).
  */
 export async function runDev(o: DevOptions): Promise<DevBroker> {
   const dataDir = resolve(o.dataDir);
@@ -92,10 +102,19 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
     dir: join(dataDir, "nats"),
     port: o.port ?? 4222,
     sync: o.sync === false ? "default" : "always",
-    accounts: accountsFor(secrets),
+    accounts: accountsFor(secrets, { memphis: o.memphis ? [existing?.memphis?.username ?? MEMPHIS_USER] : undefined }),
     ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
   });
-  const creds: DevCredentials = { url: server.url, users, ...(tls ? { tlsCa: tls.caFile } : {}) };
+  const memphis: MemphisCredentials | undefined = o.memphis
+    ? {
+        username: existing?.memphis?.username ?? MEMPHIS_USER,
+        accountId: 1,
+        password: existing?.memphis?.password ?? randomPassword(),
+        host: new URL(server.url).hostname,
+        port: server.port,
+      }
+    : undefined;
+  const creds: DevCredentials = { url: server.url, users, ...(memphis ? { memphis } : {}), ...(tls ? { tlsCa: tls.caFile } : {}) };
   await writeSecret(join(dataDir, CREDENTIALS_FILE), creds);
   const g = gatewayOptionsFor(secrets);
   let gateway: JunctionGateway;
@@ -109,8 +128,10 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
         bootstrapUsers: [
           { name: users.admin.user, password: users.admin.password, grants: { produce: [], consume: [], admin: true } },
           { name: users.app.user, password: users.app.password, grants: { produce: ["*"], consume: ["*:*"], admin: false } },
+          ...(memphis ? [{ name: memphis.username, password: memphis.password, grants: { produce: [], consume: [], admin: true } }] : []),
         ],
       },
+      ...(memphis ? { memphis: { users: [memphis.username] } } : {}),
       logger,
       httpPort: o.httpPort ?? 0,
       httpHost: o.httpHost ?? "127.0.0.1",
@@ -145,6 +166,7 @@ export function registerDev(program: Command, io: Io): void {
     .option("--http-host <host>", "interface of the HTTP port", "127.0.0.1")
     .option("--tls", "require TLS from clients, with a local CA made in the data directory (tls/ca.pem)")
     .option("--no-sync", "do not fsync before acknowledging (faster; acknowledged writes can be lost on power failure)")
+    .option("--memphis", "Memphis compatibility: a 'memphis' user for the unmodified memphis.js SDK (see docs/memphis.md)")
     .option("--log-level <level>", "debug, info, warn, error or silent; per component: info,gateway.produce=debug", "info")
     .addOption(new Option("--log-format <format>", "log lines for people or for collectors").choices(["pretty", "json"]).default("pretty"))
     .action(
@@ -155,6 +177,7 @@ export function registerDev(program: Command, io: Io): void {
           httpHost: string;
           tls?: boolean;
           sync: boolean;
+          memphis?: boolean;
           logLevel: string;
           logFormat: "pretty" | "json";
         },
@@ -167,6 +190,7 @@ export function registerDev(program: Command, io: Io): void {
           httpPort: intOption("http-port", opts.httpPort) ?? 0,
           httpHost: opts.httpHost,
           tls: opts.tls === true,
+          memphis: opts.memphis === true,
           sync: opts.sync,
           logLevel: opts.logLevel,
           logFormat: opts.logFormat,
@@ -180,6 +204,11 @@ export function registerDev(program: Command, io: Io): void {
             `  NATS URL:     ${c.url}${c.tlsCa ? ` (TLS; CA ${c.tlsCa})` : ""}`,
             `  admin:        ${c.users.admin.user} / ${c.users.admin.password}   (the CLI uses it by default)`,
             `  application:  ${c.users.app.user} / ${c.users.app.password}   (produce and consume everywhere)`,
+            ...(c.memphis
+              ? [
+                  `  memphis.js:   memphis.connect({ host: "${c.memphis.host}", port: ${c.memphis.port}, username: "${c.memphis.username}", password: "${c.memphis.password}" })`,
+                ]
+              : []),
             `  data dir:     ${resolve(g.dataDir)} (${CREDENTIALS_FILE} and ${BROKER_SECRETS_FILE}, mode 0600)`,
             `  durability:   ${opts.sync ? "fsync before ack" : "lazy fsync (--no-sync)"}`,
             ...(dev.gateway.httpUrl ? [`  HTTP:         ${dev.gateway.httpUrl} (/healthz /readyz /metrics)`] : []),

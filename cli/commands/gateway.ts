@@ -12,6 +12,9 @@ import { waitForSignal } from "./signals.js";
 /** commander's option key of a flag (`--nats-url` → `natsUrl`). */
 const optionKey = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** The Memphis user `--memphis` means when it names none. */
+const DEFAULT_MEMPHIS_USER = "memphis";
+
 /** The program's own options a gateway setting shares (commander gives them to whichever parses first). */
 const SHARED: Readonly<Record<string, string>> = { "--user": "user", "--password-file": "passwordFile" };
 
@@ -24,7 +27,8 @@ export function registerGateway(program: Command, io: Io): void {
   for (const s of Object.values(GATEWAY_SETTINGS) as { flag?: string; env: string; help: string }[]) {
     if (s.flag === undefined) continue;
     if (SHARED[s.flag]) continue;
-    cmd.option(`${s.flag} <value>`, `${s.help} (env ${s.env})`);
+    // `--memphis` alone is a switch; `--memphis a,b` names the users.
+    cmd.option(`${s.flag} ${s.flag === GATEWAY_SETTINGS.memphis.flag ? "[users]" : "<value>"}`, `${s.help} (env ${s.env})`);
   }
   cmd.action(async (_local: Record<string, string | undefined>, c: Command) => {
     const opts = c.optsWithGlobals<Record<string, string | undefined>>();
@@ -32,6 +36,7 @@ export function registerGateway(program: Command, io: Io): void {
     for (const [name, s] of Object.entries(GATEWAY_SETTINGS) as [GatewaySettingName, { flag?: string }][]) {
       if (s.flag !== undefined) flags[name] = opts[optionKey(s.flag)];
     }
+    if ((opts["memphis"] as unknown) === true) flags.memphis = DEFAULT_MEMPHIS_USER;
     // The program's --url is the same thing as --nats-url.
     flags.natsUrl ??= opts["url"];
     const cfg = resolveGatewayConfig(flags, io.env ?? process.env);
@@ -59,6 +64,7 @@ export function registerGateway(program: Command, io: Io): void {
         bootstrapTenants: cfg.bootstrap.tenants,
         bootstrapUsers: cfg.bootstrap.users,
       },
+      ...(cfg.memphisUsers ? { memphis: { users: cfg.memphisUsers } } : {}),
     });
     io.err(`gateway ${gw.id} serving ${cfg.natsUrl.join(",")}${gw.httpUrl ? `; HTTP on ${gw.httpUrl}` : ""}\n`);
     const sig = await waitForSignal();

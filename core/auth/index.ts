@@ -12,4 +12,4 @@ export { AuthService, unidentified } from "./service.js";
 export type { PasswordHash } from "./passwords.js";
 export type { UserRecord, TenantRecord, UserView } from "./records.js";
 export type { StationGroups, UserPermissions } from "./permissions.js";
-export type { AuthServiceOptions, AuthStats } from "./service.js";
+export type { AuthServiceOptions, AuthStats, LoginFront } from "./service.js";

@@ -8,10 +8,12 @@ export interface StationGroups {
   groups: string[];
 }
 
-/** NATS allow lists of a user. */
+/** NATS allow lists of a user (and, for a login front's users, holes in them). */
 export interface UserPermissions {
   publish: string[];
   subscribe: string[];
+  publishDeny?: string[] | undefined;
+  subscribeDeny?: string[] | undefined;
 }
 
 /** The consumer subjects of one group pattern on one stream (`*` = every group). */

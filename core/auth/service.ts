@@ -2,9 +2,30 @@ import { createHmac, randomBytes } from "node:crypto";
 import type { AuthDecision, AuthRequest, Requester, SystemAdmin } from "../nats/index.js";
 import { DEFAULT_TENANT, JunctionError, scopeOf, type Identity } from "../protocol/index.js";
 import type { Clock, Logger } from "../support/index.js";
-import { needsNewPermissions, userPermissions, type StationGroups } from "./permissions.js";
+import { needsNewPermissions, userPermissions, type StationGroups, type UserPermissions } from "./permissions.js";
 import { verifyPassword } from "./passwords.js";
 import type { TenantRecord, UserRecord, WatchedRecords } from "./records.js";
+
+/**
+ * A way to log in other than a plain Junction login, placing its users in accounts of their own
+ * with permissions of their own (Memphis compatibility: the memphis.js SDK logs in as
+ * `<user>$<accountId>`, each user in an account of its own). Every request of such a user is
+ * still authorized by its grants.
+ */
+export interface LoginFront {
+  /** The NATS account a user of this front is placed in. */
+  accountOf(user: string): string;
+  /** Every account this front places users in (to find a user's connections). */
+  readonly accounts: readonly string[];
+  /** The Junction user and password a connection presents when it uses this front's login; else undefined. */
+  login(r: AuthRequest): { user: string; password: string } | undefined;
+  /** Why this user may not log in here (undefined = it may). */
+  refuses(u: UserRecord): string | undefined;
+  /** The NATS permissions of one of its users, for the stations and groups that exist now. */
+  permissions(u: UserRecord, existing: readonly StationGroups[]): UserPermissions;
+  /** Whether the grant expires (after `ttlMs`); false when the front's clients cannot re-authenticate. */
+  readonly expires: boolean;
+}
 
 /** What the auth service needs. */
 export interface AuthServiceOptions {
@@ -20,6 +41,8 @@ export interface AuthServiceOptions {
   ttlMs: number;
   clock: Clock;
   logger: Logger;
+  /** Other logins (Memphis compatibility). @default none */
+  fronts?: readonly LoginFront[] | undefined;
 }
 
 /** Counters of the auth service (for /metrics and tests). */
@@ -70,15 +93,37 @@ export class AuthService {
 
   /** Decides on a connecting client (the auth callout handler). Never reveals whether a user exists. */
   async decide(r: AuthRequest): Promise<AuthDecision> {
-    const u = await this.#check(r.user, r.pass);
-    if (typeof u === "string") {
-      this.stats.refused++;
-      this.#o.logger.info("connection refused", { user: r.user, host: r.host, reason: u });
-      return { ok: false, error: "authorization failed" };
+    for (const f of this.#o.fronts ?? []) {
+      const login = f.login(r);
+      if (login) return this.#decideFront(f, login, r);
     }
+    const u = await this.#check(r.user, r.pass);
+    if (typeof u === "string") return this.#refuse(r.user, r.host, u);
     const permissions = userPermissions(u.name, scopeOf(u.tenant), u.grants, await this.#o.resources(u.tenant));
     this.stats.accepted++;
     return { ok: true, user: u.name, account: this.#o.clientAccount, permissions, expiresAtMs: this.#o.clock.now() + this.#o.ttlMs };
+  }
+
+  async #decideFront(f: LoginFront, login: { user: string; password: string }, r: AuthRequest): Promise<AuthDecision> {
+    const u = await this.#check(login.user, login.password);
+    if (typeof u === "string") return this.#refuse(login.user, r.host, u, "a login front");
+    const refused = f.refuses(u);
+    if (refused !== undefined) return this.#refuse(login.user, r.host, refused, f.accountOf(u.name));
+    const p = f.permissions(u, await this.#o.resources(u.tenant));
+    this.stats.accepted++;
+    return {
+      ok: true,
+      user: u.name,
+      account: f.accountOf(u.name),
+      permissions: { publish: p.publish, subscribe: p.subscribe, publishDeny: p.publishDeny, subscribeDeny: p.subscribeDeny },
+      expiresAtMs: f.expires ? this.#o.clock.now() + this.#o.ttlMs : undefined,
+    };
+  }
+
+  #refuse(user: string, host: string, reason: string, account?: string): AuthDecision {
+    this.stats.refused++;
+    this.#o.logger.info("connection refused", { user, host, reason, ...(account ? { account } : {}) });
+    return { ok: false, error: "authorization failed" };
   }
 
   /**
@@ -96,11 +141,12 @@ export class AuthService {
   }
 
   /**
-   * Who sent a request: a user of the client account that exists now. Undefined for anything else
-   * (another account, no request info, an unknown or removed user).
+   * Who sent a request: a user of the client account (or of the account named, a login front's)
+   * that exists now. Undefined for anything else (another account, no request info, an unknown or
+   * removed user).
    */
-  async identify(requester: Requester | undefined): Promise<Identity | undefined> {
-    if (!requester || requester.account !== this.#o.clientAccount || !requester.user) return undefined;
+  async identify(requester: Requester | undefined, account: string = this.#o.clientAccount): Promise<Identity | undefined> {
+    if (!requester || requester.account !== account || !requester.user) return undefined;
     const u = await this.#o.users.get(requester.user);
     if (!u) return undefined;
     return identityOf(u, requester.connectedAtMs, requester.clientId);
@@ -112,10 +158,12 @@ export class AuthService {
     if (!sys) return 0;
     let n = 0;
     try {
-      for (const c of await sys.connections(this.#o.clientAccount, user)) {
-        if (c.cid === except) continue;
-        await sys.kick(c).catch(() => {});
-        n++;
+      for (const account of [this.#o.clientAccount, ...(this.#o.fronts ?? []).flatMap((f) => f.accounts)]) {
+        for (const c of await sys.connections(account, user)) {
+          if (c.cid === except) continue;
+          await sys.kick(c).catch(() => {});
+          n++;
+        }
       }
     } catch (err) {
       this.#o.logger.warn("could not close a user's connections", { user, error: String(err) });

@@ -20,6 +20,13 @@ export interface AuthRequest {
 export interface NatsPermissions {
   publish: string[];
   subscribe: string[];
+  /** Subjects refused even where an allow entry matches (a wildcard allow with holes). */
+  publishDeny?: string[] | undefined;
+  /**
+   * Subjects refused even where an allow entry matches. nats-server accepts a wildcard
+   * subscription that overlaps them and does not deliver messages on the denied subjects.
+   */
+  subscribeDeny?: string[] | undefined;
 }
 
 /** The answer to an authorization request. */
@@ -55,6 +62,17 @@ export function newIssuerSeed(): string {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** The permissions claim of a user JWT. */
+function natsUserPermissions(p: NatsPermissions): {
+  pub: { allow: string[]; deny?: string[] };
+  sub: { allow: string[]; deny?: string[] };
+} {
+  return {
+    pub: { allow: p.publish, ...(p.publishDeny && p.publishDeny.length > 0 ? { deny: p.publishDeny } : {}) },
+    sub: { allow: p.subscribe, ...(p.subscribeDeny && p.subscribeDeny.length > 0 ? { deny: p.subscribeDeny } : {}) },
+  };
+}
 
 /**
  * Answers the server's authorization requests (NATS auth callout) with `decide`: the decision
@@ -98,13 +116,10 @@ export function serveAuthCallout(
         }
         let response: string;
         if (decision.ok) {
-          const user = await encodeUser(
-            decision.user,
-            userKey,
-            issuer,
-            { pub: { allow: decision.permissions.publish }, sub: { allow: decision.permissions.subscribe } },
-            { aud: decision.account, ...(decision.expiresAtMs !== undefined ? { exp: Math.floor(decision.expiresAtMs / 1000) } : {}) },
-          );
+          const user = await encodeUser(decision.user, userKey, issuer, natsUserPermissions(decision.permissions), {
+            aud: decision.account,
+            ...(decision.expiresAtMs !== undefined ? { exp: Math.floor(decision.expiresAtMs / 1000) } : {}),
+          });
           response = await encodeAuthorizationResponse(userKey, serverKey, issuer, { jwt: user }, {});
         } else {
           response = await encodeAuthorizationResponse(userKey, serverKey, issuer, { error: decision.error }, {});

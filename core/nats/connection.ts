@@ -3,6 +3,7 @@ import { connect } from "@nats-io/transport-node";
 import { errorFromNats, JunctionError, natsConnectOptions, type ConnectSettings, type Scope } from "../protocol/index.js";
 import { NatsAdvisoryFeed } from "./advisories.js";
 import { NatsStoreWriter } from "./batch.js";
+import { natsJetStreamBridge } from "./bridge.js";
 import { natsBus } from "./bus.js";
 import { issuerPublicKey, serveAuthCallout } from "./callout.js";
 import { connectSystem, type SystemAdmin } from "./system.js";
@@ -63,6 +64,7 @@ export async function connectBackend(o: BackendOptions): Promise<Backend> {
       admin: new NatsStreamAdmin(jsm),
       reader: new NatsStreamReader(jsm),
       advisories: new NatsAdvisoryFeed(nc, jsm),
+      jetstream: natsJetStreamBridge(nc, o.storeTimeoutMs ?? 10_000),
       server: { version, maxPayload: nc.info?.max_payload ?? 1024 * 1024 },
       metadata: (scope: Scope, replicas: number) => openMetadataBuckets(nc, scope, replicas),
       bucket: <T>(name: string, replicas: number): Promise<JsonBucket<T>> => openBucket<T>(nc, name, { history: 1, replicas }),

@@ -8,6 +8,7 @@ export { StoreErrorCode } from "./ports.js";
 export { SERVER_FEATURES, MIN_SERVER_VERSION, parseVersion, compareVersions, missingFeatures, assertServerVersion } from "./features.js";
 export { parseAdvisory, ADVISORY_CONSUMER } from "./advisories.js";
 export { AUTH_CALLOUT_SUBJECT, issuerPublicKey, newIssuerSeed } from "./callout.js";
+export { parseAckSubject, ackStreamSeq } from "./bridge.js";
 export type { BackendOptions } from "./connection.js";
 export type { Version } from "./features.js";
 export type { AuthRequest, AuthDecision, NatsPermissions } from "./callout.js";
@@ -31,6 +32,7 @@ export type {
   ConsumerAdvisory,
   AdvisoryDelivery,
   AdvisoryFeed,
+  JetStreamBridge,
   ServerFacts,
   AuthDecider,
 } from "./ports.js";

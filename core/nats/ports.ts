@@ -232,6 +232,20 @@ export interface ServerFacts {
   maxPayload: number;
 }
 
+/**
+ * JetStream requests forwarded for a client by a front that answers in JetStream's own shape
+ * (Memphis compatibility): the raw bytes JetStream answered are relayed unchanged. The front
+ * authorizes every call first.
+ */
+export interface JetStreamBridge {
+  /** JetStream's answer to a consumer-info request (the JSON it sent, an error included). */
+  consumerInfo(stream: string, consumer: string): Promise<Uint8Array>;
+  /** Publishes an acknowledgement body (`+ACK`, `-NAK`, `+TERM`, `+WPI`…) on a `$JS.ACK.…` subject. */
+  ack(subject: string, body: Uint8Array): void;
+  /** The same as a request: resolves with JetStream's confirmation. */
+  ackAndWait(subject: string, body: Uint8Array): Promise<Uint8Array>;
+}
+
 /** Answers the server's authorization requests (see callout.ts). */
 export type AuthDecider = (r: AuthRequest) => Promise<AuthDecision>;
 
@@ -242,6 +256,8 @@ export interface Backend {
   readonly admin: StreamAdmin;
   readonly reader: StreamReader;
   readonly advisories: AdvisoryFeed;
+  /** JetStream requests relayed for clients of a compatibility front. */
+  readonly jetstream: JetStreamBridge;
   readonly server: ServerFacts;
   /** Opens (creating when needed) a tenant's metadata buckets. */
   metadata(scope: Scope, replicas: number): Promise<MetadataBuckets>;

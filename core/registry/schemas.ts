@@ -189,6 +189,11 @@ export class SchemaRegistry {
     return this.#store.start();
   }
 
+  /** Calls `fn` on every change of a schema's metadata (a new version, a deletion: undefined). */
+  onChange(fn: (name: string, meta: SchemaMeta | undefined) => void): void {
+    this.#store.onChange(fn);
+  }
+
   close(): void {
     this.#store.close();
   }

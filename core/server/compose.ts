@@ -47,6 +47,7 @@ import {
   type ProduceTarget,
   type RefusalStats,
 } from "../gateway/index.js";
+import { memphisAccount, memphisLoginFront, resolveMemphisOptions, startMemphisFront, type MemphisFront } from "../memphis/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
@@ -88,6 +89,8 @@ export interface JunctionGateway {
   invalidRecords(): number;
   /** The gateway for in-process fronts (HTTP API, Memphis compatibility). */
   readonly front: GatewayFront;
+  /** The Memphis front, when Memphis compatibility is on. */
+  readonly memphis: MemphisFront | undefined;
   /** A tenant's registries (tests and tools). */
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
@@ -290,6 +293,7 @@ async function compose(
     (t) => t.records.functions.onChange((name, meta) => runtime.evict(name, meta?.latest)),
   );
   const authOptions = resolveGatewayAuthOptions(o.auth);
+  const memphisOptions = o.memphis ? resolveMemphisOptions(o.memphis) : undefined;
   const onInvalidRecord = (key: string) => {
     invalid++;
     metaLog.warn("skipped a metadata record that fails validation", { key });
@@ -321,6 +325,7 @@ async function compose(
     ttlMs: authOptions.ttlMs,
     clock,
     logger: logger.child("auth"),
+    fronts: memphisOptions ? [memphisLoginFront(memphisOptions.users)] : undefined,
   });
   for (const name of authOptions.bootstrapTenants) {
     assertName("tenant", name);
@@ -507,6 +512,21 @@ async function compose(
   };
   await advisories.start();
   await service.start();
+  const memphis = memphisOptions
+    ? await startMemphisFront({
+        bus: backend.bus,
+        jetstream: backend.jetstream,
+        gateway: front,
+        // A Memphis user is known only in its own account.
+        identify: async (r) => (authOptions.mode === "none" ? OPEN_IDENTITY : auth.identify(r, memphisAccount(r?.user ?? ""))),
+        records: async (t) => (await tenants.get(t)).records,
+        schemaStage,
+        deadLetters: dls,
+        logger,
+        clock,
+        memphis: memphisOptions,
+      })
+    : undefined;
   logger.info("gateway ready", { id, server: backend.server.version });
 
   let closing: Promise<void> | undefined;
@@ -522,10 +542,12 @@ async function compose(
     invalidRecords: () => invalid,
     records: async (tenant = DEFAULT_TENANT) => (await tenants.get(tenant)).records,
     front,
+    memphis,
     close() {
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        await memphis?.stop();
         storage.stop();
         await service.stop();
         await advisories.stop();

@@ -125,6 +125,12 @@ export const GATEWAY_SETTINGS = {
     schema: { enum: Object.values(LogFormat) },
     help: "json (one object per line) or pretty (readable)",
   },
+  memphis: {
+    flag: "--memphis",
+    env: "JUNCTION_MEMPHIS",
+    schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63})*$" },
+    help: "Memphis compatibility: the users (comma-separated) that may connect with the memphis.js SDK; `--memphis` alone means the user 'memphis' (the server config needs the Memphis account: junction nats-config --memphis)",
+  },
   bootstrapFile: {
     flag: "--bootstrap-file",
     env: "JUNCTION_BOOTSTRAP_FILE",
@@ -160,6 +166,8 @@ export interface GatewayConfig {
   logFormat: LogFormat;
   /** Tenants and users to create at startup when absent (passwords read from their files). */
   bootstrap: { tenants: string[]; users: BootstrapUser[] };
+  /** Memphis compatibility: the users that may connect with the memphis.js SDK (off when undefined). */
+  memphisUsers: string[] | undefined;
 }
 
 /** Defaults of the settings that have one. */
@@ -263,6 +271,7 @@ export function resolveGatewayConfig(
     logLevel: opt("logLevel")?.trim() ?? DEFAULT_GATEWAY_CONFIG.logLevel,
     logFormat: (opt("logFormat") as LogFormat | undefined) ?? DEFAULT_GATEWAY_CONFIG.logFormat,
     bootstrap: opt("bootstrapFile") !== undefined ? readBootstrap(opt("bootstrapFile")!) : { tenants: [], users: [] },
+    memphisUsers: opt("memphis")?.split(","),
   };
   if (cfg.authMode === "callout" && cfg.authIssuerSeed === undefined) {
     throw new JunctionError(

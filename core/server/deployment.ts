@@ -24,13 +24,16 @@ export function newDeploymentSecrets(): DeploymentSecrets {
 /** bcrypt cost of the static users' hashes in the server config. */
 const BCRYPT_COST = 10;
 
-/** The accounts block for these secrets (passwords as bcrypt hashes). */
-export function accountsFor(s: DeploymentSecrets, extraAccounts?: string): JunctionAccounts {
+/**
+ * The accounts block for these secrets (passwords as bcrypt hashes); `memphis` names the Memphis
+ * users (an account each).
+ */
+export function accountsFor(s: DeploymentSecrets, o: { memphis?: readonly string[] | undefined } = {}): JunctionAccounts {
   return {
     gateway: { user: s.gateway.user, password: bcrypt.hashSync(s.gateway.password, BCRYPT_COST) },
     system: { user: s.system.user, password: bcrypt.hashSync(s.system.password, BCRYPT_COST) },
     issuerPublicKey: issuerPublicKey(s.issuerSeed),
-    ...(extraAccounts ? { extraAccounts } : {}),
+    ...(o.memphis && o.memphis.length > 0 ? { memphis: [...o.memphis] } : {}),
   };
 }
 

@@ -11,6 +11,7 @@
  * where that client may subscribe. Nothing of JUNCTION (streams, KV, advisories) is addressable
  * from CLIENTS.
  */
+import { renderMemphisAccounts } from "../memphis/index.js";
 import { Accounts, CLIENT_JS_API_PREFIX } from "../protocol/index.js";
 
 /** A static NATS user (the gateway's, the system account's). */
@@ -28,8 +29,12 @@ export interface JunctionAccounts {
   system: NatsUser;
   /** The public key (`A…`) of the account seed the gateway signs callout answers with. */
   issuerPublicKey: string;
-  /** Extra accounts' imports: Memphis compatibility adds one (see docs/memphis.md). */
-  extraAccounts?: string | undefined;
+  /**
+   * Memphis compatibility: the users that connect with the memphis.js SDK, each in a
+   * `MEMPHIS_<user>` account of its own, and what the internal account exports to them (see
+   * docs/memphis.md). The gateway must list the same users.
+   */
+  memphis?: readonly string[] | undefined;
 }
 
 /** What the internal account offers the client account. */
@@ -85,6 +90,8 @@ export function renderAccounts(a: JunctionAccounts): string {
       ? `      { stream: { account: ${internal}, subject: ${q(i.subject)} } }`
       : `      { service: { account: ${internal}, subject: ${q(i.subject)} }${"to" in i ? `, to: ${q(i.to)}` : ""}${"share" in i && i.share ? ", share: true" : ""} }`,
   );
+  const memphis = a.memphis && a.memphis.length > 0 ? renderMemphisAccounts(internal, a.memphis) : undefined;
+  if (memphis) exports.push(...memphis.exports);
   return [
     "accounts {",
     `  ${internal}: {`,
@@ -100,7 +107,7 @@ export function renderAccounts(a: JunctionAccounts): string {
     "    ]",
     "  }",
     `  ${sys}: { users: [ { user: ${q(a.system.user)}, password: ${q(a.system.password)} } ] }`,
-    ...(a.extraAccounts ? [a.extraAccounts] : []),
+    ...(memphis ? memphis.accounts : []),
     "}",
     `system_account: ${sys}`,
     "authorization {",

@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { MemphisOptions } from "../memphis/index.js";
 import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
@@ -91,6 +92,12 @@ export interface JunctionGatewayOptions {
   schemas?: SchemaRuntimeOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
+  /**
+   * Memphis compatibility (docs/memphis.md): the memphis.js SDK's users connect, each to an
+   * account of its own (the server config must have them: `accountsFor(secrets, { memphis: users })`).
+   * Off when absent.
+   */
+  memphis?: MemphisOptions | undefined;
   /** How the gateway watches the store's free space (see docs/operations.md). */
   storage?: GatewayStorageOptions | undefined;
 }
@@ -122,6 +129,7 @@ type OptionalGatewayOption =
   | "dls"
   | "schemas"
   | "auth"
+  | "memphis"
   | "storage";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
@@ -165,6 +173,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     dls: check.any,
     schemas: check.any,
     auth: check.any,
+    memphis: check.any,
     storage: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }

@@ -10,6 +10,7 @@ import type {
   AdvisoryDelivery,
   AdvisoryFeed,
   AuthDecider,
+  JetStreamBridge,
   AuthDecision,
   AuthRequest,
   ClientConnection,
@@ -331,6 +332,13 @@ export class MemoryBackend implements Backend {
   get advisories(): AdvisoryFeed {
     return this.#advisories;
   }
+
+  /** No JetStream to relay to in memory (Memphis compatibility runs on a real server only). */
+  readonly jetstream: JetStreamBridge = {
+    consumerInfo: () => Promise.reject(new Error("the memory backend has no JetStream API")),
+    ack: () => {},
+    ackAndWait: () => Promise.reject(new Error("the memory backend has no JetStream API")),
+  };
 
   /** Messages of a stream, in order. */
   messages(stream: string): StreamMessage[] {
