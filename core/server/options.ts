@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { HttpApiOptions } from "../http/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -66,6 +67,10 @@ export interface JunctionGatewayOptions {
   httpPort?: number | undefined;
   /** Interface of the HTTP surface. @default "127.0.0.1" */
   httpHost?: string | undefined;
+  /** Serve the HTTP surface over HTTPS: PEM certificate and key files. @default plain HTTP */
+  httpTls?: { certFile: string; keyFile: string } | undefined;
+  /** Options of the HTTP API under /v1 (on whenever HTTP is). The ack-token key defaults to one derived from the auth issuer seed. */
+  http?: HttpApiOptions | undefined;
   /** @default a logger at "info" on stderr */
   logger?: Logger | undefined;
   /** @default the system clock */
@@ -89,7 +94,19 @@ export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions,
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
 type OptionalGatewayOption =
-  "user" | "pass" | "token" | "tls" | "metricsToken" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls" | "auth";
+  | "user"
+  | "pass"
+  | "token"
+  | "tls"
+  | "metricsToken"
+  | "onProduce"
+  | "metrics"
+  | "functions"
+  | "functionRuntime"
+  | "dls"
+  | "auth"
+  | "httpTls"
+  | "http";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -121,6 +138,8 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     maxRequestMessages: check.int(1, 1_000_000),
     httpPort: check.int(-1, 65535),
     httpHost: check.string,
+    httpTls: check.any,
+    http: check.any,
     logger: check.any,
     clock: check.any,
     onProduce: check.fn,
