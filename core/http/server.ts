@@ -50,6 +50,8 @@ export interface HttpServer {
   bind(b: HttpApiBinding): void;
   /** Fetches waiting now. */
   waitingFetches(): number;
+  /** Every route registered on `app` so far (HEAD routes aside), and whether it is hidden from the document. */
+  routes(): readonly { method: string; url: string; hidden: boolean }[];
 }
 
 /** The API's base path. */
@@ -92,7 +94,9 @@ function validatorCompiler() {
   const strict = new Ajv({ strict: true, allErrors: false, coerceTypes: false });
   const coercing = new Ajv({ strict: true, allErrors: false, coerceTypes: true, useDefaults: true });
   for (const a of [strict, coercing]) a.addFormat("binary", true);
-  return ({ schema, httpPart }: { schema: unknown; httpPart?: string | undefined }) => {
+  return ({ schema, httpPart, contentType }: { schema: unknown; httpPart?: string | undefined; contentType?: string | undefined }) => {
+    // A raw body (produce) is bytes: its schema only documents it.
+    if (contentType !== undefined && contentType !== "application/json") return (data: unknown) => ({ value: data });
     const ajv = httpPart === "body" ? strict : coercing;
     const v: ValidateFunction = ajv.compile(schema as object);
     const part = httpPart === "querystring" ? "query" : (httpPart ?? "request");
@@ -165,10 +169,18 @@ export async function createHttpServer(so: HttpServerOptions): Promise<HttpServe
     forceCloseConnections: "idle",
     ...(so.tls ? { https: { cert: so.tls.cert, key: so.tls.key } } : {}),
   }) as unknown as FastifyInstance;
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) {
+      if (method === "HEAD") continue;
+      routes.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
+    }
+  });
   app.setValidatorCompiler(validatorCompiler());
   // Response schemas document the answers; they do not filter them.
   app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
   // Any content type other than JSON is one raw message (produce); elsewhere it fails the body schema.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   app.decorateRequest("caller", null);
   app.addSchema(ERROR_SCHEMA);
@@ -526,5 +538,6 @@ export async function createHttpServer(so: HttpServerOptions): Promise<HttpServe
       bound = b;
     },
     waitingFetches: () => consumer.waiting,
+    routes: () => routes,
   };
 }
