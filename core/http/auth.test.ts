@@ -8,7 +8,12 @@ describe("parseBasicAuth", () => {
   });
 
   it("refuses other schemes and malformed values with AUTH_FAILED", () => {
-    for (const h of ["Bearer x", "Basic", `Basic ${Buffer.from("no-colon").toString("base64")}`, `Basic ${Buffer.from(":pw").toString("base64")}`]) {
+    for (const h of [
+      "Bearer x",
+      "Basic",
+      `Basic ${Buffer.from("no-colon").toString("base64")}`,
+      `Basic ${Buffer.from(":pw").toString("base64")}`,
+    ]) {
       expect(() => parseBasicAuth(h)).toThrow(expect.objectContaining({ code: "AUTH_FAILED" }));
     }
   });

@@ -39,7 +39,12 @@ class FakeFront implements GatewayFront {
     return { op, body };
   }
 
-  async produce(_caller: Caller, station: string, messages: ProduceMessage[], o?: { producer?: string | undefined }): Promise<ProduceResult[]> {
+  async produce(
+    _caller: Caller,
+    station: string,
+    messages: ProduceMessage[],
+    o?: { producer?: string | undefined },
+  ): Promise<ProduceResult[]> {
     if (station === "missing") throw new JunctionError("STATION_NOT_FOUND", "station 'missing' not found");
     this.produced.push({ station, messages, producer: o?.producer });
     return messages.map((m, i) =>
@@ -186,7 +191,12 @@ describe("HTTP API: admin routes", () => {
     expect(r.json()).toEqual({ op: "station.get", body: { name: "orders" } });
     await app.inject({ method: "GET", url: "/v1/schemas/order?version=2", headers: ALICE });
     await app.inject({ method: "GET", url: "/v1/dead-letters?station=orders&reason=poison&limit=5", headers: ALICE });
-    await app.inject({ method: "PUT", url: "/v1/stations/orders/groups/billing", headers: ALICE, payload: { config: { maxAckTimeMs: 1000 } } });
+    await app.inject({
+      method: "PUT",
+      url: "/v1/stations/orders/groups/billing",
+      headers: ALICE,
+      payload: { config: { maxAckTimeMs: 1000 } },
+    });
     await app.inject({ method: "PUT", url: "/v1/stations/orders", headers: ALICE });
     await app.inject({ method: "POST", url: "/v1/dead-letters/acme%2Fpoison%3Aorders%3A4%3Abilling/resend", headers: ALICE });
     expect(front.calls.slice(1).map((c) => [c.op, c.body])).toEqual([
@@ -202,7 +212,9 @@ describe("HTTP API: admin routes", () => {
     const { app } = await setup();
     const r = await app.inject({ method: "GET", url: "/v1/stations/missing", headers: ALICE });
     expect(r.statusCode).toBe(404);
-    expect(r.json()).toEqual({ error: { code: "STATION_NOT_FOUND", message: "station 'missing' not found", retriable: false, details: { station: "missing" } } });
+    expect(r.json()).toEqual({
+      error: { code: "STATION_NOT_FOUND", message: "station 'missing' not found", retriable: false, details: { station: "missing" } },
+    });
     const q = await app.inject({ method: "GET", url: "/v1/dead-letters?limit=0", headers: ALICE });
     expect(q.statusCode).toBe(400);
     expect(q.json().error).toMatchObject({ code: "INVALID_ARGUMENT", details: { part: "query", path: "/limit" } });
@@ -313,7 +325,12 @@ describe("HTTP API: produce", () => {
 
   it("checks credentials before reading the body", async () => {
     const { app } = await setup({ maxBodyBytes: 4096 });
-    const r = await app.inject({ method: "POST", url: "/v1/stations/orders/messages", headers: { "content-type": "text/plain" }, payload: "x".repeat(10_000) });
+    const r = await app.inject({
+      method: "POST",
+      url: "/v1/stations/orders/messages",
+      headers: { "content-type": "text/plain" },
+      payload: "x".repeat(10_000),
+    });
     expect(r.statusCode).toBe(401);
   });
 });
@@ -332,7 +349,12 @@ describe("HTTP API: consume", () => {
     expect(messages[1].payloadBase64).toBe(Buffer.from("plain text").toString("base64"));
     expect(messages[1].payload).toBeUndefined();
 
-    const ack = await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/ack", headers: ALICE, payload: { tokens: [messages[0].token] } });
+    const ack = await app.inject({
+      method: "POST",
+      url: "/v1/stations/orders/groups/billing/ack",
+      headers: ALICE,
+      payload: { tokens: [messages[0].token] },
+    });
     expect(ack.json()).toEqual({ results: [{ ok: true }] });
     const nak = await app.inject({
       method: "POST",
@@ -341,7 +363,12 @@ describe("HTTP API: consume", () => {
       payload: { tokens: [messages[1].token], delayMs: 2000 },
     });
     expect(nak.statusCode).toBe(200);
-    await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/in-progress", headers: ALICE, payload: { tokens: [messages[1].token] } });
+    await app.inject({
+      method: "POST",
+      url: "/v1/stations/orders/groups/billing/in-progress",
+      headers: ALICE,
+      payload: { tokens: [messages[1].token] },
+    });
     await app.inject({
       method: "POST",
       url: "/v1/stations/orders/groups/billing/dead-letter",
@@ -358,7 +385,9 @@ describe("HTTP API: consume", () => {
     expect(front.calls.map((c) => c.op)).toEqual(["group.get"]);
     const base64 = await (async () => {
       puller.queue.push(pulled(3, '{"n":3}'));
-      return (await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?encoding=base64&waitMs=0", headers: ALICE })).json();
+      return (
+        await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?encoding=base64&waitMs=0", headers: ALICE })
+      ).json();
     })();
     expect(base64.messages[0].payloadBase64).toBe(Buffer.from('{"n":3}').toString("base64"));
   });
@@ -366,7 +395,8 @@ describe("HTTP API: consume", () => {
   it("refuses another user's token, a forged or altered one, one of another group, and garbage; nothing is answered", async () => {
     const { app, puller } = await setup();
     puller.queue.push(pulled(1, "{}"));
-    const [m] = (await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?waitMs=0", headers: ALICE })).json().messages;
+    const [m] = (await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?waitMs=0", headers: ALICE })).json()
+      .messages;
     const ack = (who: Record<string, string>, tokens: unknown[], url = "/v1/stations/orders/groups/billing/ack") =>
       app.inject({ method: "POST", url, headers: who, payload: { tokens } });
 
@@ -394,7 +424,8 @@ describe("HTTP API: consume", () => {
   it("reports an answer the store did not confirm in its result, not as a failed request", async () => {
     const { app, puller } = await setup();
     puller.queue.push(pulled(1, "{}"), { ...pulled(2, "{}"), reply: "$JS.ACK.JN_ST_orders.billing.1.2.2.1796020391132905713.999" });
-    const ms = (await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?waitMs=0", headers: ALICE })).json().messages;
+    const ms = (await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?waitMs=0", headers: ALICE })).json()
+      .messages;
     const r = await app.inject({
       method: "POST",
       url: "/v1/stations/orders/groups/billing/ack",
@@ -413,7 +444,11 @@ describe("HTTP API: consume", () => {
     while (server.waitingFetches() < 3) await new Promise((r) => setImmediate(r));
     const fourth = await app.inject({ method: "POST", url: "/v1/stations/orders/groups/billing/fetch?waitMs=60000", headers: ALICE });
     expect(fourth.statusCode).toBe(503);
-    expect(fourth.json().error).toMatchObject({ code: "GATEWAY_UNAVAILABLE", retriable: true, details: { reason: "fetches-per-user", limit: 3 } });
+    expect(fourth.json().error).toMatchObject({
+      code: "GATEWAY_UNAVAILABLE",
+      retriable: true,
+      details: { reason: "fetches-per-user", limit: 3 },
+    });
     expect(fourth.headers["retry-after"]).toBe("1");
     // Bob is not affected.
     puller.queue.push(pulled(1, "{}"));
@@ -443,7 +478,10 @@ describe("HTTP API: consume", () => {
 describe("HTTP API: OpenAPI document and docs page", () => {
   it("documents every route", async () => {
     const { app, server } = await setup();
-    const doc = (await app.inject({ method: "GET", url: "/v1/openapi.json" })).json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = (await app.inject({ method: "GET", url: "/v1/openapi.json" })).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     const routes = server.routes().filter((r) => !r.hidden);
     expect(routes.length).toBeGreaterThan(30);
