@@ -93,6 +93,26 @@ export const GATEWAY_SETTINGS = {
     help: "port of /healthz, /readyz and /metrics (0 = off)",
   },
   httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
+  httpApi: {
+    flag: "--http-api",
+    env: "JUNCTION_HTTP_API",
+    schema: { enum: ["on", "off"] },
+    help: "the HTTP API under /v1 on the HTTP port: on or off",
+  },
+  httpTlsCert: { flag: "--http-tls-cert", env: "JUNCTION_HTTP_TLS_CERT", schema: str, help: "certificate (PEM) to serve HTTPS" },
+  httpTlsKey: { flag: "--http-tls-key", env: "JUNCTION_HTTP_TLS_KEY", schema: str, help: "the HTTPS certificate's key (PEM)" },
+  httpInsecureAuth: {
+    flag: "--http-insecure-auth",
+    env: "JUNCTION_HTTP_INSECURE_AUTH",
+    schema: { type: "boolean" },
+    help: "accept basic auth over plain HTTP from other machines (true/false)",
+  },
+  httpTrustProxy: {
+    flag: "--http-trust-proxy",
+    env: "JUNCTION_HTTP_TRUST_PROXY",
+    schema: { type: "boolean" },
+    help: "trust X-Forwarded-For/-Proto from a TLS-terminating proxy (true/false)",
+  },
   metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
   metricsTokenFile: {
     flag: "--metrics-token-file",
@@ -133,6 +153,12 @@ export interface GatewayConfig {
   replicas: number;
   httpPort: number;
   httpHost: string;
+  /** Whether the HTTP API (/v1) is served on the HTTP port. */
+  httpApi: boolean;
+  httpTlsCert: string | undefined;
+  httpTlsKey: string | undefined;
+  httpInsecureAuth: boolean;
+  httpTrustProxy: boolean;
   metricsToken: string | undefined;
   logLevel: LogLevel;
   /** Tenants and users to create at startup when absent (passwords read from their files). */
@@ -147,6 +173,9 @@ export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   httpPort: 8080,
   // In a container the probes come from outside: listen on every interface.
   httpHost: "0.0.0.0",
+  httpApi: true,
+  httpInsecureAuth: false,
+  httpTrustProxy: false,
   logLevel: "info" as LogLevel,
 });
 
@@ -228,6 +257,11 @@ export function resolveGatewayConfig(
     replicas: (v.replicas as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.replicas,
     httpPort: (v.httpPort as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpPort,
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
+    httpApi: v.httpApi === undefined ? DEFAULT_GATEWAY_CONFIG.httpApi : v.httpApi === "on",
+    httpTlsCert: opt("httpTlsCert"),
+    httpTlsKey: opt("httpTlsKey"),
+    httpInsecureAuth: (v.httpInsecureAuth as boolean | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpInsecureAuth,
+    httpTrustProxy: (v.httpTrustProxy as boolean | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpTrustProxy,
     metricsToken: opt("metricsToken"),
     logLevel: (opt("logLevel") as LogLevel | undefined) ?? DEFAULT_GATEWAY_CONFIG.logLevel,
     bootstrap: opt("bootstrapFile") !== undefined ? readBootstrap(opt("bootstrapFile")!) : { tenants: [], users: [] },
@@ -241,6 +275,9 @@ export function resolveGatewayConfig(
   }
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
     throw new JunctionError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together", { details: { flag: "--tls-cert" } });
+  }
+  if ((cfg.httpTlsCert === undefined) !== (cfg.httpTlsKey === undefined)) {
+    throw new JunctionError("INVALID_ARGUMENT", "--http-tls-cert and --http-tls-key go together", { details: { flag: "--http-tls-cert" } });
   }
   return cfg;
 }
