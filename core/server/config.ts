@@ -10,7 +10,7 @@ import { JunctionError } from "../protocol/index.js";
 import { dirname, resolve } from "node:path";
 import { resolveGrants } from "../auth/index.js";
 import { LogLevel } from "../support/index.js";
-import type { BootstrapUser } from "./options.js";
+import type { BootstrapUser, JunctionGatewayOptions } from "./options.js";
 
 /** One setting: its flag (none for a secret's value), its environment variable and its schema. */
 interface Setting {
@@ -313,5 +313,14 @@ function readBootstrap(file: string): { tenants: string[]; users: BootstrapUser[
         grants: resolveGrants(x.grants),
       };
     }),
+  };
+}
+
+/** The HTTP API part of the gateway's options, from its settings (for `junction gateway`). */
+export function gatewayHttpOptions(cfg: GatewayConfig): Pick<JunctionGatewayOptions, "http" | "httpTls"> {
+  return {
+    http: { enabled: cfg.httpApi, insecureAuth: cfg.httpInsecureAuth, trustProxy: cfg.httpTrustProxy },
+    httpTls:
+      cfg.httpTlsCert !== undefined && cfg.httpTlsKey !== undefined ? { certFile: cfg.httpTlsCert, keyFile: cfg.httpTlsKey } : undefined,
   };
 }
