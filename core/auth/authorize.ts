@@ -65,6 +65,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "function.list": admin,
   "function.versions": admin,
   "function.logs": admin,
+  "function.quarantined": admin,
+  "function.release": admin,
   "function.delete": admin,
   "function.attach": admin,
   "function.detach": admin,

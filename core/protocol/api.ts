@@ -86,6 +86,8 @@ export const API_REQUEST_SCHEMAS = {
   "function.list": body({}),
   "function.versions": body({ name }, ["name"]),
   "function.logs": body({ name }, ["name"]),
+  "function.quarantined": body({}),
+  "function.release": body({ name, version: { type: "integer", minimum: 1 } }, ["name"]),
   "function.delete": body({ name, force: { type: "boolean" } }, ["name"]),
   "function.attach": body(
     {

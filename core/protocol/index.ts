@@ -37,6 +37,8 @@ export {
   parseDeadLetterId,
   isConsumerReason,
 } from "./subjects.js";
+export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
+export type { HeaderProblem } from "./headers.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";

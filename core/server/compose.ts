@@ -50,6 +50,7 @@ import { connectBackend, type Backend, type BusRequest } from "../nats/index.js"
 import {
   DEFAULT_TENANT,
   DLS_STREAM,
+  EventKind,
   Headers,
   JunctionError,
   assertName,
@@ -57,7 +58,7 @@ import {
   parseDlsSubject,
   parseSchemaTag,
 } from "../protocol/index.js";
-import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
 import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
@@ -211,7 +212,45 @@ async function compose(
     createFunctionRuntime({
       ...o.functions,
       onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+      onQuarantine: (q) => {
+        logger.child("functions").warn("function quarantined: its messages go to the DLS until it is released or replaced", { ...q });
+        void functionEvent(q.function, [q.version], EventKind.FunctionQuarantined, {
+          reason: q.reason,
+          message: q.message,
+          failures: q.failures,
+        });
+      },
+      onRelease: (q) => {
+        logger.child("functions").info("function released from quarantine", { function: q.function, version: q.version });
+      },
+      onWorkerExit: (e) => {
+        metrics.onWorkerExit(e.reason);
+        if (e.reason !== "closed" && e.reason !== "recycled") {
+          logger.child("functions").warn("a function worker process ended", {
+            pid: e.pid,
+            reason: e.reason,
+            inFlight: e.inFlight,
+            code: e.code,
+            signal: e.signal,
+          });
+        }
+      },
     });
+  /** Tells the stations using a function (of the tenant its runtime name belongs to) what happened to it. */
+  const functionEvent = async (runtimeName: string, versions: number[], kind: EventKind, body: Record<string, unknown> = {}) => {
+    const slash = runtimeName.indexOf("/");
+    const tenant = slash < 0 ? DEFAULT_TENANT : runtimeName.slice(0, slash);
+    const name = runtimeName.slice(slash + 1);
+    try {
+      const { records } = await tenants.get(tenant);
+      for (const s of await records.stations.list()) {
+        const f = s.functions?.find((x) => x.name === name);
+        if (f) events.publish(s.name, kind, { function: name, versions, ...body }, tenant);
+      }
+    } catch (err) {
+      logger.child("functions").warn("could not publish a function event", { function: runtimeName, error: String(err) });
+    }
+  };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
   const tenants = new TenantDirectory(
@@ -334,6 +373,7 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
     maxRequestMessages: o.maxRequestMessages,
+    maxPayloadBytes: backend.server.maxPayload,
     onRequest: (e) => {
       metrics.onProduce(e);
       o.onProduce?.(e);
@@ -373,7 +413,9 @@ async function compose(
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
     ...schemaHandlers(),
-    ...functionHandlers(runtime),
+    ...functionHandlers(runtime, async (scope, name, versions) =>
+      functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
+    ),
     ...dlsHandlers({
       query: new DlsQuery(backend.reader),
       resender,
@@ -458,6 +500,7 @@ async function compose(
     ready: () => gw.ready && backend.bus.connected(),
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
+    quarantinedFunctions: () => runtime.quarantined().length,
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

@@ -66,6 +66,8 @@ export interface MetricsSource {
   produceStats(): ProduceStats;
   /** Requests dropped because their reply subject was not an inbox. */
   badReplySubjects(): number;
+  /** Function versions quarantined now. */
+  quarantinedFunctions(): number;
   /** Reads the broker's state (consumer lag, dead letters). */
   brokerState(): Promise<BrokerState>;
 }
@@ -74,7 +76,11 @@ export interface MetricsSource {
 const VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED";
 const FUNCTION_FAILED = "FUNCTION_FAILED";
 /** Produce-path rejections that the gateway also copies to the DLS, and the DLS reason they get. */
-const DEAD_LETTER_REASON: Record<string, string> = { [VALIDATION_FAILED]: "schema", [FUNCTION_FAILED]: "function" };
+const DEAD_LETTER_REASON: Record<string, string> = {
+  [VALIDATION_FAILED]: "schema",
+  [FUNCTION_FAILED]: "function",
+  FUNCTION_QUARANTINED: "function",
+};
 
 /** Latency buckets in seconds: 0.5 ms … 10 s (fsync before ack puts most produce requests in 1–50 ms). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -100,6 +106,8 @@ export class GatewayMetrics {
   readonly #validation: Counter<"station">;
   readonly #fnErrors: Counter<"station">;
   readonly #fnLatency: Histogram<"station">;
+  readonly #workerExits: Counter<"reason">;
+  readonly #storeErrors: Counter<"code">;
   readonly #dlsWritten: Counter<"station" | "reason">;
   readonly #stateErrors: Counter;
 
@@ -188,6 +196,11 @@ export class GatewayMetrics {
       (s) => s.duplicates,
     );
     stats(
+      "junction_produce_bad_input_total",
+      "Messages refused for the client's own mistake (bad header, name, size): counted here, never logged as errors",
+      (s) => s.badInput,
+    );
+    stats(
       "junction_produce_fallbacks_total",
       "Atomic batches refused for a duplicate id and published one by one, all stations",
       (s) => s.fallbacks,
@@ -205,6 +218,28 @@ export class GatewayMetrics {
         this.reset();
         this.inc({ reason: "reply-subject" }, g.badReplySubjects());
       },
+    });
+
+    this.#workerExits = new Counter({
+      name: "junction_function_worker_exits_total",
+      help: "Function worker processes that ended, per reason (crashed, memory, hung, recycled, closed)",
+      labelNames: ["reason"],
+      registers,
+    });
+    new Gauge({
+      name: "junction_functions_quarantined",
+      help: "Function versions quarantined now (their messages go straight to the DLS)",
+      registers,
+      collect() {
+        const g = src();
+        if (g) this.set(g.quarantinedFunctions());
+      },
+    });
+    this.#storeErrors = new Counter({
+      name: "junction_store_errors_total",
+      help: "Store writes that failed, per error code (STORE_FULL, STORE_FAILED, STORE_TIMEOUT)",
+      labelNames: ["code"],
+      registers,
     });
 
     const isReady = () => this.ready;
@@ -278,7 +313,10 @@ export class GatewayMetrics {
   readonly onProduce = (e: ProduceEvent): void => {
     if (e.messages === 0) {
       // Refused as a whole: the station label would be whatever the client put in the subject.
-      for (const code of e.errorCodes) this.#requestErrors.inc({ code });
+      for (const code of e.errorCodes) {
+        this.#requestErrors.inc({ code });
+        if (code.startsWith("STORE_")) this.#storeErrors.inc({ code });
+      }
       return;
     }
     const station = e.station;
@@ -289,10 +327,16 @@ export class GatewayMetrics {
     for (const code of e.errorCodes) {
       this.#rejected.inc({ station, code });
       if (code === VALIDATION_FAILED) this.#validation.inc({ station });
-      else if (code === FUNCTION_FAILED) this.#fnErrors.inc({ station });
+      else if (code === FUNCTION_FAILED || code === "FUNCTION_QUARANTINED") this.#fnErrors.inc({ station });
       const reason = DEAD_LETTER_REASON[code];
       if (reason) this.#dlsWritten.inc({ station, reason });
+      if (code.startsWith("STORE_")) this.#storeErrors.inc({ code });
     }
+  };
+
+  /** Records a function worker process that ended. */
+  readonly onWorkerExit = (reason: string): void => {
+    this.#workerExits.inc({ reason });
   };
 
   /** Records one run of a function pipeline (pass as the function stage's `onRun`). */

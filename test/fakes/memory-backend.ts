@@ -60,7 +60,9 @@ interface MemStream {
 }
 
 /** What an injected failure answers instead of storing. */
-export type InjectedAck = StoreAck | "hang";
+export type InjectedAck = StoreAck | "hang" | "lost-ack";
+
+const LOST: StoreAck = { ok: false, errCode: 0, description: "no store acknowledgement within 10000 ms", timeout: true };
 
 /** A request sent into the fake bus, answered by whatever serves the subject. */
 export interface FakeRequest {
@@ -167,25 +169,28 @@ export class MemoryBackend implements Backend {
     return { seq, duplicate: false };
   }
 
-  #injected(): Promise<StoreAck> | undefined {
+  /** The next injected failure; "lost-ack" stores, then answers a timeout (`stored` is told). */
+  #injected(): Promise<StoreAck> | "lost-ack" | undefined {
     const f = this.failures.shift();
     if (f === undefined) return undefined;
     if (f === "hang") return new Promise(() => {});
+    if (f === "lost-ack") return f;
     return Promise.resolve(f);
   }
 
   readonly writer: StoreWriter = {
     publish: (subject, m) => {
       const inj = this.#injected();
-      if (inj) return inj;
+      if (inj && inj !== "lost-ack") return inj;
       const s = this.#streamFor(subject);
       if (!s) return Promise.resolve({ ok: false, errCode: 503, description: `no stream captures ${subject}` });
       const r = this.#store(s, subject, m);
+      if (inj === "lost-ack") return Promise.resolve(LOST);
       return Promise.resolve({ ok: true, seq: r.seq, duplicate: r.duplicate, count: 1 });
     },
     publishAtomic: (subject, msgs) => {
       const inj = this.#injected();
-      if (inj) return inj;
+      if (inj && inj !== "lost-ack") return inj;
       const s = this.#streamFor(subject);
       if (!s) return Promise.resolve({ ok: false, errCode: 503, description: `no stream captures ${subject}` });
       const now = this.#now();
@@ -195,6 +200,7 @@ export class MemoryBackend implements Backend {
       }
       let seq = 0;
       for (const m of msgs) seq = this.#store(s, subject, m).seq;
+      if (inj === "lost-ack") return Promise.resolve(LOST);
       return Promise.resolve({ ok: true, seq, duplicate: false, count: msgs.length });
     },
     close: () => {},

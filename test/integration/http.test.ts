@@ -54,7 +54,8 @@ describe("gateway HTTP surface", () => {
       const source: MetricsSource = {
         ready: () => ready,
         produceStats: () => gw.produceStats(),
-        badReplySubjects: () => 0,
+        quarantinedFunctions: () => 0,
+    badReplySubjects: () => 0,
         brokerState: async () => ({ groups: [], deadLetters: [] }),
       };
       metrics.bind(source);
