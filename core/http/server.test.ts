@@ -1,3 +1,5 @@
+import { Agent, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Caller, GatewayFront } from "../gateway/index.js";
 import type { DeliveryAnswer, GroupPuller, PullOptions, PulledMessage } from "../nats/index.js";
@@ -492,5 +494,42 @@ describe("HTTP API: OpenAPI document and docs page", () => {
     const page = await app.inject({ method: "GET", url: "/v1/docs" });
     expect(page.headers["content-type"]).toMatch(/^text\/html/);
     for (const r of routes) expect(page.body).toContain(r.url.replace(/:([a-zA-Z]+)/g, "{$1}"));
+  });
+});
+
+describe("HTTP API: closing", () => {
+  it("ends waiting fetches and closes keep-alive connections whose request was in flight", async () => {
+    const { app, server, front } = await setup();
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true });
+    const answer = new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, path: "/v1/stations/orders/groups/billing/fetch?waitMs=60000", method: "POST", agent, headers: ALICE },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    while (server.waitingFetches() === 0) await new Promise((r) => setImmediate(r));
+    // Another request in flight at close: an admin call that answers a little later.
+    let finishCall: (() => void) | undefined;
+    const slow = front.call.bind(front);
+    front.call = async (caller, op, body) => {
+      await new Promise<void>((r) => (finishCall = r));
+      return slow(caller, op, body);
+    };
+    const second = fetch(`http://127.0.0.1:${port}/v1/stations`, { headers: ALICE });
+    while (!finishCall) await new Promise((r) => setImmediate(r));
+    const closed = app.close();
+    expect(await answer).toEqual({ status: 200, connection: "close", body: '{"messages":[]}' });
+    finishCall();
+    expect((await second).status).toBe(200);
+    await closed;
+    agent.destroy();
   });
 });

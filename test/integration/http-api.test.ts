@@ -26,6 +26,8 @@ beforeAll(async () => {
   await admin.users.create({ name: outsider.user, password: outsider.password, grants: { consume: ["elsewhere-*:*"] } });
 });
 afterAll(async () => {
+  // The gateway first: closing it must not wait on keep-alive connections of the requests above.
+  await gw.close();
   await broker.stop();
 });
 
