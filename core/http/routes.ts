@@ -17,6 +17,8 @@ export interface AdminRoute {
   body?: JsonSchema;
   /** Builds the operation's body from the path parameters, the query and the request body. */
   build: (params: Record<string, string>, query: Record<string, unknown>, body: Record<string, unknown>) => Record<string, unknown>;
+  /** Shapes the operation's data for HTTP (default: as it is). */
+  answer?: (data: unknown) => unknown;
 }
 
 const str: JsonSchema = { type: "string", maxLength: 1024 };
@@ -118,6 +120,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     summary: "Create or join a consumer group (given settings apply to the live group)",
     body: obj({ config: settings }),
     build: (p, _q, b) => ({ station: p["station"], group: p["group"], ...pick(b, ["config"]) }),
+    // `reconnect` tells a NATS connection to renew its rights; an HTTP member has none to renew.
+    answer: (data) => {
+      const { reconnect: _, ...rest } = data as Record<string, unknown>;
+      return rest;
+    },
   },
   {
     method: "DELETE",

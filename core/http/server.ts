@@ -530,7 +530,10 @@ export async function createHttpServer(so: HttpServerOptions): Promise<HttpServe
         ...(r.body ? { body: r.body } : {}),
         response: { 200: ANY_OBJECT, ...errorResponses },
       },
-      handler: async (req) => mustFront().call(callerOf(req), r.op, r.build(req.params, req.query ?? {}, req.body ?? {})),
+      handler: async (req) => {
+        const data = await mustFront().call(callerOf(req), r.op, r.build(req.params, req.query ?? {}, req.body ?? {}));
+        return r.answer ? r.answer(data) : data;
+      },
     });
   }
 

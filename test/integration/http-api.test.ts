@@ -127,6 +127,7 @@ describe("HTTP API against a real broker", () => {
     });
     expect(group.status).toBe(200);
     expect(group.body).toMatchObject({ station, name: "billing", created: true });
+    expect(group.body.reconnect).toBeUndefined();
 
     // Produce: ids, a duplicate, an invalid message (its own error), all in one request.
     const produced = await api("POST", `/stations/${station}/messages`, {
