@@ -25,6 +25,7 @@ import {
   type StageMessage,
 } from "../pipeline/index.js";
 import type { StationRecord } from "../stations/index.js";
+import { StorageState, type StorageView } from "./storage.js";
 import type { Clock, Logger } from "../support/index.js";
 
 /** Produce counters (for /metrics and tests). */
@@ -71,6 +72,8 @@ export interface ProduceHandlerOptions {
   maxRequestMessages?: number | undefined;
   /** Largest NATS message the server takes (headers and payload), in bytes. @default 8 MiB */
   maxPayloadBytes?: number | undefined;
+  /** What the store can take now (see StorageGuard). @default always room */
+  storage?: StorageView | undefined;
   /** Called after each request is answered (metrics). */
   onRequest?: ((e: ProduceEvent) => void) | undefined;
   /**
@@ -120,6 +123,7 @@ export class ProduceHandler {
   };
   readonly #chains = new Map<string, Promise<void>>();
   #inflight = 0;
+  #lastStoreWarn = -Infinity;
   #idleWaiters: (() => void)[] = [];
 
   constructor(o: ProduceHandlerOptions) {
@@ -254,6 +258,18 @@ export class ProduceHandler {
   #report(station: string, results: ProduceResult[], t0: number): void {
     const errorCodes: string[] = [];
     for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
+    const timeouts = errorCodes.filter((c) => c === "STORE_TIMEOUT").length;
+    const full = errorCodes.filter((c) => c === "STORE_FULL").length;
+    if ((timeouts > 0 || full > 0) && this.#o.clock.now() - this.#lastStoreWarn > 10_000) {
+      // One line every 10 s at most: the metric counts each message.
+      this.#lastStoreWarn = this.#o.clock.now();
+      this.#o.logger.error(
+        timeouts > 0
+          ? "the store did not answer writes in time; if nats-server logs 'no space left on device', free space and restart it (nats-server keeps a stream's write error until it restarts); retries with the same ids are de-duplicated"
+          : "the store is full: writes are refused with STORE_FULL until space is freed (raise JetStream's max_file_store or free space)",
+        { station, timeouts, full },
+      );
+    }
     this.#o.onRequest({
       station,
       messages: results.length,
@@ -267,16 +283,31 @@ export class ProduceHandler {
   /** Publishes the prepared messages (synchronously, before it returns); resolves with the results. */
   async #publish(prepared: Prepared): Promise<ProduceResult[]> {
     const { scope, station: rec } = prepared.target;
+    const storage = this.#o.storage?.state() ?? StorageState.Ok;
+    if (storage === StorageState.OutOfSpace) {
+      const full: AckResult = {
+        ok: false,
+        code: "STORE_FULL",
+        errCode: 0,
+        description: "JetStream stopped for lack of disk space (it restarts once space is freed)",
+      };
+      return this.#results(
+        prepared,
+        prepared.current.map(() => full),
+      );
+    }
     const acks = await storeMessages(
       this.#o.writer,
       scope.stationMsg(rec.name),
       prepared.current.map((c) => toStore(c.msg)),
       {
-        smallBatchMessages: this.#o.smallBatchMessages,
+        // Near a storage limit, message by message: each gets its exact outcome at once.
+        smallBatchMessages: storage === StorageState.Tight ? Infinity : this.#o.smallBatchMessages,
         onFallback: () => this.stats.fallbacks++,
         groups: prepared.current.map((c) => c.index),
       },
     );
+    if (acks.some((a) => !a.ok && a.code === "STORE_FULL")) this.#o.storage?.noteFull();
     return this.#results(prepared, acks);
   }
 

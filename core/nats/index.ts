@@ -13,7 +13,7 @@ export type { BackendOptions } from "./connection.js";
 export type { Version } from "./features.js";
 export type { AckSubject } from "./pull.js";
 export type { AuthRequest, AuthDecision, NatsPermissions } from "./callout.js";
-export type { SystemAdmin, ClientConnection } from "./system.js";
+export type { SystemAdmin, ClientConnection, ServerJetStream } from "./system.js";
 export type {
   Backend,
   Bus,

@@ -151,8 +151,9 @@ export async function storeMessages(
 
 /**
  * Asks again about units whose store ack timed out: with the same ids the store answers
- * "duplicate" for what it had stored and stores what it had not, so the result is certain. Units
- * with a message without id keep STORE_TIMEOUT (storing them again could store them twice).
+ * "duplicate" for what it had stored and stores what it had not, so an acknowledgement makes the
+ * result certain. Units with a message without id, or that are refused again, keep STORE_TIMEOUT
+ * (storing them again without an id could store them twice).
  */
 async function reask(
   w: StoreWriter,
@@ -169,5 +170,10 @@ async function reask(
   });
   if (again.length === 0) return;
   const acks = await Promise.all(again.map(([s, e]) => storeUnit(w, subject, msgs.slice(s, e))));
-  again.forEach(([s], k) => acks[k]!.forEach((r, j) => (out[s + j] = r)));
+  // Only an acknowledgement settles it: a refusal now does not prove the first attempt failed
+  // (nats-server keeps a batch cut short by a full disk and may commit it when JetStream restarts).
+  again.forEach(([s], k) => {
+    const rs = acks[k]!;
+    if (rs.every((r) => r.ok)) rs.forEach((r, j) => (out[s + j] = r));
+  });
 }

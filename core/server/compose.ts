@@ -35,6 +35,8 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  StorageGuard,
+  doctorHandlers,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -59,10 +61,16 @@ import {
   parseSchemaTag,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
-import { createEventPublisher, isoNow } from "../support/index.js";
+import { createSchemaRuntime } from "../registry/index.js";
+import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import {
+  resolveGatewayAuthOptions,
+  resolveGatewayStorageOptions,
+  resolveJunctionGatewayOptions,
+  type JunctionGatewayOptions,
+} from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -85,6 +93,26 @@ export interface JunctionGateway {
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Connects, and while NATS cannot be reached or JetStream is not ready yet (a cluster still
+ * starting) tries again with backoff for up to `waitMs` (0 = once). Other errors end it at once.
+ */
+async function connectWaiting(waitMs: number, logger: Logger, connect: () => Promise<Backend>): Promise<Backend> {
+  const until = Date.now() + waitMs;
+  let pause = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const retriable = err instanceof JunctionError && err.retriable;
+      if (!retriable || Date.now() + pause > until) throw err;
+      logger.warn("NATS is not ready; trying again", { attempt, inMs: pause, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
 }
 
 /** At most this many store requests at once while reading broker state. */
@@ -121,7 +149,13 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
       counts.set(k, c);
     }
   }
-  return { groups, deadLetters: [...counts.values()] };
+  const servers = backend.system
+    ? await backend.system
+        .jetstream()
+        .then((js) => js.map((j) => ({ server: j.serverName, syncAlways: j.syncAlways })))
+        .catch(() => undefined)
+    : undefined;
+  return { groups, deadLetters: [...counts.values()], servers };
 }
 
 /**
@@ -158,20 +192,22 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
       : undefined;
   let backend: Backend;
   try {
-    backend = await connectBackend({
-      servers: o.servers,
-      user: o.user,
-      pass: o.pass,
-      token: o.token,
-      name: o.name,
-      tls: o.tls,
-      storeTimeoutMs: o.storeTimeoutMs,
-      authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
-      system:
-        auth.systemUser !== undefined
-          ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
-          : undefined,
-    });
+    backend = await connectWaiting(o.waitForNatsMs, o.logger, () =>
+      connectBackend({
+        servers: o.servers,
+        user: o.user,
+        pass: o.pass,
+        token: o.token,
+        name: o.name,
+        tls: o.tls,
+        storeTimeoutMs: o.storeTimeoutMs,
+        authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
+        system:
+          auth.systemUser !== undefined
+            ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
+            : undefined,
+      }),
+    );
   } catch (err) {
     await http?.close();
     throw err;
@@ -253,10 +289,13 @@ async function compose(
   };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
+  // One schema worker pool per gateway (every tenant's registry shares it), closed with it.
+  const schemaRuntime = createSchemaRuntime(o.schemas);
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
     clock,
+    schemaRuntime,
     (key, err) => {
       invalid++;
       metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });
@@ -364,7 +403,16 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
+  const storage = new StorageGuard({
+    ...resolveGatewayStorageOptions(o.storage),
+    admin: backend.admin,
+    system: backend.system,
+    logger: logger.child("storage"),
+    clock,
+  });
+  await storage.start();
   const produce = new ProduceHandler({
+    storage,
     writer: backend.writer,
     lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
@@ -412,7 +460,7 @@ async function compose(
       },
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
-    ...schemaHandlers(),
+    ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
     ...functionHandlers(runtime, async (scope, name, versions) =>
       functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
     ),
@@ -427,9 +475,18 @@ async function compose(
         const schemas = ctx.records.schemas;
         const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
         if (!at) return undefined;
-        const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
+        const r = await (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validateAsync(payload);
         return r.ok ? r.value : undefined;
       },
+    }),
+    ...doctorHandlers({
+      backend,
+      replicas: defaultReplicas,
+      gatewayId: id,
+      tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
+      invalidRecords: () => invalid,
+      dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      clock,
     }),
     ping: async () => ({ pong: true }),
   };
@@ -484,12 +541,14 @@ async function compose(
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        storage.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
         users.close();
         tenantRecords.close();
         if (closeRuntime) await runtime.close();
+        await schemaRuntime.close();
         await backend.close();
         logger.info("gateway stopped", { id });
       })();
@@ -501,6 +560,7 @@ async function compose(
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
     quarantinedFunctions: () => runtime.quarantined().length,
+    storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

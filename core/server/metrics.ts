@@ -4,8 +4,9 @@
  * - what this gateway did, counted as it happens: produce requests, messages, latency, rejections
  *   by code, validation failures, function errors and latency, dead letters it wrote;
  * - the state of the broker, read from JetStream when scraped and cached for `stateCacheMs`:
- *   consumer lag per group and dead letters held in the DLS. Every gateway reports the same
- *   state series, so dashboards take `max by (station, group)` of them, not the sum.
+ *   consumer lag per group, dead letters held in the DLS, and whether each nats-server fsyncs
+ *   before it acknowledges. Every gateway reports the same state series, so dashboards take
+ *   `max by (station, group)` of them, not the sum.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { check, resolveOptions, type Filled } from "../protocol/index.js";
@@ -52,11 +53,24 @@ export interface GroupLag {
   redelivered: number;
 }
 
+/** One nats-server's JetStream durability setting. */
+export interface ServerSync {
+  /** The server's name (`server_name`). */
+  server: string;
+  /** `sync_interval: always`: the server fsyncs every write before acknowledging it. */
+  syncAlways: boolean;
+}
+
 /** The state of the broker, as a scrape reports it. */
 export interface BrokerState {
   groups: GroupLag[];
   /** `station`, `reason` and how many dead letters the DLS holds for them (every reason). */
   deadLetters: { station: string; reason: string; count: number }[];
+  /**
+   * Each nats-server's sync setting, when the gateway can read it (the servers' JetStream
+   * configuration needs the system account); absent: unknown, and no series is exported.
+   */
+  servers?: ServerSync[] | undefined;
 }
 
 /** What the metrics read from the running gateway. */
@@ -68,6 +82,8 @@ export interface MetricsSource {
   badReplySubjects(): number;
   /** Function versions quarantined now. */
   quarantinedFunctions(): number;
+  /** The store's free space as the storage guard last read it. */
+  storage(): { state: string; headroomBytes: number | undefined; outOfSpace: number };
   /** Reads the broker's state (consumer lag, dead letters). */
   brokerState(): Promise<BrokerState>;
 }
@@ -235,6 +251,26 @@ export class GatewayMetrics {
         if (g) this.set(g.quarantinedFunctions());
       },
     });
+    new Gauge({
+      name: "junction_store_free_bytes",
+      help: "Bytes the store can still take before a storage limit (the smallest over the account and the servers); absent when no limit is known",
+      registers,
+      collect() {
+        const g = src();
+        const free = g?.storage().headroomBytes;
+        this.reset();
+        if (free !== undefined) this.set(free);
+      },
+    });
+    new Gauge({
+      name: "junction_store_out_of_space",
+      help: "1 while nats-server has stopped JetStream for lack of disk space (produce answers STORE_FULL)",
+      registers,
+      collect() {
+        const g = src();
+        if (g) this.set(g.storage().state === "out-of-space" ? 1 : 0);
+      },
+    });
     this.#storeErrors = new Counter({
       name: "junction_store_errors_total",
       help: "Store writes that failed, per error code (STORE_FULL, STORE_FAILED, STORE_TIMEOUT)",
@@ -289,6 +325,17 @@ export class GatewayMetrics {
         const s = await state();
         this.reset();
         for (const d of s?.deadLetters ?? []) this.set({ station: d.station, reason: d.reason }, d.count);
+      },
+    });
+    new Gauge({
+      name: "junction_jetstream_sync_always",
+      help: "1 when the nats-server fsyncs every write before acknowledging it (sync_interval: always), 0 when it syncs on a timer and can lose acknowledged writes on power failure; per server (broker-wide)",
+      labelNames: ["server"],
+      registers,
+      async collect() {
+        const s = await state();
+        this.reset();
+        for (const v of s?.servers ?? []) this.set({ server: v.server }, v.syncAlways ? 1 : 0);
       },
     });
   }

@@ -55,7 +55,8 @@ describe("gateway HTTP surface", () => {
         ready: () => ready,
         produceStats: () => gw.produceStats(),
         quarantinedFunctions: () => 0,
-    badReplySubjects: () => 0,
+        storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
+        badReplySubjects: () => 0,
         brokerState: async () => ({ groups: [], deadLetters: [] }),
       };
       metrics.bind(source);
