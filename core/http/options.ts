@@ -57,6 +57,12 @@ export interface HttpApiOptions {
   answerTimeoutMs?: number | undefined;
   /** How long a consume authorization (group exists, the user may consume as it) is reused, in ms; grants are re-read on every request. @default 5000 */
   accessCacheMs?: number | undefined;
+  /**
+   * How long closing waits for requests in flight before it cuts their connections, in ms
+   * (waiting fetches end at once; this bounds slow calls and connections a client left half open).
+   * @default 10000
+   */
+  closeGraceMs?: number | undefined;
   /** @default a silent logger */
   logger?: Logger | undefined;
   /** @default the system clock */
@@ -87,6 +93,7 @@ export const DEFAULT_HTTP_API_OPTIONS: ResolvedHttpApiOptions = Object.freeze({
   tokenTtlMs: 86_400_000,
   answerTimeoutMs: 5000,
   accessCacheMs: 5000,
+  closeGraceMs: 10_000,
   logger: silentLogger,
   clock: systemClock,
 });
@@ -118,6 +125,7 @@ export function resolveHttpApiOptions(o: HttpApiOptions = {}): ResolvedHttpApiOp
     tokenTtlMs: check.int(1000),
     answerTimeoutMs: check.int(100, 600_000),
     accessCacheMs: check.int(0, 600_000),
+    closeGraceMs: check.int(0, 600_000),
     logger: check.any,
     clock: check.any,
   }) as ResolvedHttpApiOptions;

@@ -532,4 +532,23 @@ describe("HTTP API: closing", () => {
     await closed;
     agent.destroy();
   });
+
+  it("cuts connections whose request is still in flight after closeGraceMs, so closing ends", async () => {
+    const { app, front } = await setup({ closeGraceMs: 200 });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    let called = false;
+    // A call that never answers.
+    front.call = () => {
+      called = true;
+      return new Promise<never>(() => {});
+    };
+    const hanging = fetch(`http://127.0.0.1:${port}/v1/stations`, { headers: ALICE }).then(
+      (r) => r.status,
+      (e: Error) => e.name,
+    );
+    while (!called) await new Promise((r) => setImmediate(r));
+    await app.close();
+    expect(await hanging).toBe("TypeError");
+  });
 });

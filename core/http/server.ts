@@ -248,7 +248,17 @@ export async function createHttpServer(so: HttpServerOptions): Promise<HttpServe
     if (!server.listening) return;
     const reap = setInterval(() => server.closeIdleConnections(), 50);
     reap.unref();
-    server.once("close", () => clearInterval(reap));
+    // A connection can outlive its request (a client that half-closed it, a call that hangs): cut
+    // what is still open after the grace, so closing always ends.
+    const cut = setTimeout(() => {
+      log.warn("HTTP close: connections still open after the grace are cut", { closeGraceMs: o.closeGraceMs });
+      server.closeAllConnections();
+    }, o.closeGraceMs);
+    cut.unref();
+    server.once("close", () => {
+      clearInterval(reap);
+      clearTimeout(cut);
+    });
   });
 
   const callerOf = (req: FastifyRequest): Caller => {

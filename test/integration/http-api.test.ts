@@ -105,7 +105,7 @@ describe("HTTP API against a real broker", () => {
     expect(tenant.status).toBe(403);
   });
 
-  it("produces, consumes (fetch, ack, nak, dead-letter, redelivery of unacked), resends a dead letter and reads it all back", async () => {
+  it("produces, consumes (fetch, ack, nak with delay, dead-letter, redelivery of unacked), resends a dead letter and reads it all back", async () => {
     const station = uniqueName();
     const schema = uniqueName("sc");
     expect((await api("PUT", `/stations/${station}`, { ...AS_ADMIN(), json: { config: { maxMessageSize: 4096 } } })).body).toMatchObject({
@@ -172,17 +172,21 @@ describe("HTTP API against a real broker", () => {
     const answer = async (verb: string, tokens: string[], extra: Record<string, unknown> = {}) =>
       api("POST", `/stations/${station}/groups/billing/${verb}`, { json: { tokens, ...extra } });
     expect((await answer("ack", [ms[0].token])).body).toEqual({ results: [{ ok: true }] });
-    expect((await answer("nak", [ms[1].token])).body).toEqual({ results: [{ ok: true }] });
+    const nakAt = Date.now();
+    expect((await answer("nak", [ms[1].token], { delayMs: 1000 })).body).toEqual({ results: [{ ok: true }] });
     expect((await answer("dead-letter", [ms[2].token], { reason: "cannot bill 3" })).body).toEqual({ results: [{ ok: true }] });
     expect((await answer("in-progress", [ms[3].token])).status).toBe(200);
 
-    // The nak'd message comes back at once; the unacked one after maxAckTimeMs — each as a redelivery.
+    // The nak'd message comes back after its delay; the unacked one after maxAckTimeMs — each as a redelivery.
     const again = new Map<number, { deliveryCount: number; redelivered: boolean; token: string }>();
+    let nakBackAfterMs = -1;
     await waitFor(async () => {
       const r = await api("POST", `/stations/${station}/groups/billing/fetch?max=10&waitMs=1000`);
       for (const m of r.body.messages) again.set(m.payload.n, m);
+      if (again.has(2) && nakBackAfterMs < 0) nakBackAfterMs = Date.now() - nakAt;
       return again.has(2) && again.has(5);
     }, 20_000);
+    expect(nakBackAfterMs).toBeGreaterThanOrEqual(990);
     expect(again.get(2)).toMatchObject({ deliveryCount: 2, redelivered: true });
     expect(again.get(5)).toMatchObject({ deliveryCount: 2, redelivered: true });
     expect(again.has(1)).toBe(false);
