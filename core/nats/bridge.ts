@@ -1,30 +1,9 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { JunctionError } from "../protocol/index.js";
 import type { JetStreamBridge } from "./ports.js";
-
-/** nats-server: the subject prefix of every acknowledgement (`$JS.ACK.<stream>.<consumer>.<…>`). */
-const ACK_PREFIX = "$JS.ACK.";
+import { parseAckSubject } from "./pull.js";
 
 const enc = new TextEncoder();
-
-/** The stream and consumer an acknowledgement subject names, or undefined when it is not one. */
-export function parseAckSubject(subject: string): { stream: string; consumer: string } | undefined {
-  if (!subject.startsWith(ACK_PREFIX)) return undefined;
-  const t = subject.slice(ACK_PREFIX.length).split(".");
-  // v1: stream.consumer.delivered.sseq.dseq.ts.pending (7); v2 adds domain and account hash first (9+).
-  if (t.length === 7) return t[0] && t[1] ? { stream: t[0], consumer: t[1] } : undefined;
-  if (t.length >= 9) return t[2] && t[3] ? { stream: t[2], consumer: t[3] } : undefined;
-  return undefined;
-}
-
-/** The stream sequence an acknowledgement subject names (0 when it is not one). */
-export function ackStreamSeq(subject: string): number {
-  if (!subject.startsWith(ACK_PREFIX)) return 0;
-  const t = subject.slice(ACK_PREFIX.length).split(".");
-  const i = t.length === 7 ? 3 : t.length >= 9 ? 5 : -1;
-  const n = i >= 0 ? Number(t[i]) : NaN;
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}
 
 /** Whether a name can be one token of a JetStream API subject. */
 function token(s: string): boolean {

@@ -10,6 +10,7 @@ import { connectSystem, type SystemAdmin } from "./system.js";
 import { assertServerVersion } from "./features.js";
 import { openBucket, openMetadataBuckets } from "./kv.js";
 import type { Backend, JsonBucket } from "./ports.js";
+import { NatsGroupPuller } from "./pull.js";
 import { NatsStreamReader } from "./reader.js";
 import { NatsStreamAdmin } from "./streams.js";
 
@@ -65,6 +66,7 @@ export async function connectBackend(o: BackendOptions): Promise<Backend> {
       reader: new NatsStreamReader(jsm),
       advisories: new NatsAdvisoryFeed(nc, jsm),
       jetstream: natsJetStreamBridge(nc, o.storeTimeoutMs ?? 10_000),
+      puller: new NatsGroupPuller(nc),
       server: { version, maxPayload: nc.info?.max_payload ?? 1024 * 1024 },
       metadata: (scope: Scope, replicas: number) => openMetadataBuckets(nc, scope, replicas),
       bucket: <T>(name: string, replicas: number): Promise<JsonBucket<T>> => openBucket<T>(nc, name, { history: 1, replicas }),

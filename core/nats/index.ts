@@ -7,10 +7,11 @@ export { connectBackend } from "./connection.js";
 export { StoreErrorCode } from "./ports.js";
 export { SERVER_FEATURES, MIN_SERVER_VERSION, parseVersion, compareVersions, missingFeatures, assertServerVersion } from "./features.js";
 export { parseAdvisory, ADVISORY_CONSUMER } from "./advisories.js";
+export { parseAckSubject, ackStreamSeq } from "./pull.js";
 export { AUTH_CALLOUT_SUBJECT, issuerPublicKey, newIssuerSeed } from "./callout.js";
-export { parseAckSubject, ackStreamSeq } from "./bridge.js";
 export type { BackendOptions } from "./connection.js";
 export type { Version } from "./features.js";
+export type { AckSubject } from "./pull.js";
 export type { AuthRequest, AuthDecision, NatsPermissions } from "./callout.js";
 export type { SystemAdmin, ClientConnection, ServerJetStream } from "./system.js";
 export type {
@@ -33,6 +34,10 @@ export type {
   AdvisoryDelivery,
   AdvisoryFeed,
   JetStreamBridge,
+  PulledMessage,
+  PullOptions,
+  DeliveryAnswer,
+  GroupPuller,
   ServerFacts,
   AuthDecider,
 } from "./ports.js";

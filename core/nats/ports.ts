@@ -225,6 +225,51 @@ export interface AdvisoryFeed {
   consume(handle: (d: AdvisoryDelivery) => Promise<void>, onError: (err: unknown) => void): Promise<{ stop(): Promise<void> }>;
 }
 
+/** A message pulled for a consumer group, as plain data. */
+export interface PulledMessage {
+  /** The subject it was stored on. */
+  subject: string;
+  /** Stream sequence. */
+  seq: number;
+  /** How many times it was delivered to the group (1 on the first delivery). */
+  deliveryCount: number;
+  /** When the stream stored it (ms since epoch). */
+  timeMs: number;
+  /** Messages left for the group after this one. */
+  pending: number;
+  headers: Record<string, string>;
+  data: Uint8Array;
+  /** The delivery's reply subject: acks, naks and terms go there (see {@link GroupPuller.answer}). */
+  reply: string;
+}
+
+/** Options of one {@link GroupPuller.fetch}. */
+export interface PullOptions {
+  /** At most this many messages. */
+  max: number;
+  /** Wait at most this long for the first message, in ms; 0 = answer at once. */
+  expiresMs: number;
+  /** At most this many bytes of messages (the server stops before). */
+  maxBytes?: number | undefined;
+  /** When it aborts, the messages of the fetch are given back (nak) and it resolves with none. */
+  signal?: AbortSignal | undefined;
+}
+
+/** How a member answers a delivery. */
+export type DeliveryAnswer =
+  { kind: "ack" } | { kind: "nak"; delayMs?: number | undefined } | { kind: "term"; reason?: string | undefined } | { kind: "working" };
+
+/** Pulls messages as a member of a consumer group and answers them (the HTTP API's consume path). */
+export interface GroupPuller {
+  /**
+   * Long-polls the group: resolves as soon as messages are there (up to `max`), or with none
+   * after `expiresMs`. Rejects GROUP_NOT_FOUND when the group's consumer does not exist.
+   */
+  fetch(stream: string, group: string, o: PullOptions): Promise<PulledMessage[]>;
+  /** Answers a delivery on its reply subject and waits for the server's confirmation (TIMEOUT when none). */
+  answer(reply: string, a: DeliveryAnswer): Promise<void>;
+}
+
 /** What the connected server is and can do. */
 export interface ServerFacts {
   version: string;
@@ -258,6 +303,8 @@ export interface Backend {
   readonly advisories: AdvisoryFeed;
   /** JetStream requests relayed for clients of a compatibility front. */
   readonly jetstream: JetStreamBridge;
+  /** Pulls for consumer groups on the gateway's own connection (absent in stores that do not deliver). */
+  readonly puller?: GroupPuller | undefined;
   readonly server: ServerFacts;
   /** Opens (creating when needed) a tenant's metadata buckets. */
   metadata(scope: Scope, replicas: number): Promise<MetadataBuckets>;

@@ -48,6 +48,7 @@ import {
   type RefusalStats,
 } from "../gateway/index.js";
 import { memphisAccount, memphisLoginFront, resolveMemphisOptions, startMemphisFront, type MemphisFront } from "../memphis/index.js";
+import { tokenKeyFrom } from "../http/index.js";
 import { connectBackend, type Backend, type BusRequest } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
@@ -177,7 +178,20 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
   // while the gateway connects and creates its buckets and streams.
   const http: HttpSurface | undefined =
     httpPort !== 0
-      ? await startHttp({ port: httpPort === -1 ? 0 : httpPort, host: o.httpHost, metrics, metricsToken: o.metricsToken })
+      ? await startHttp({
+          port: httpPort === -1 ? 0 : httpPort,
+          host: o.httpHost,
+          metrics,
+          metricsToken: o.metricsToken,
+          tls: o.httpTls,
+          api: {
+            logger: o.logger.child("http"),
+            clock,
+            ...o.http,
+            // Every gateway of a deployment shares the issuer seed, so they accept each other's ack tokens.
+            tokenKey: o.http?.tokenKey ?? (auth.mode === "callout" && auth.issuerSeed ? tokenKeyFrom(auth.issuerSeed) : undefined),
+          },
+        })
       : undefined;
   let backend: Backend;
   try {
@@ -510,6 +524,7 @@ async function compose(
     produce: (caller, station, messages, po) =>
       produce.produce(station, produceTarget(caller, station), messages, { producer: po?.producer }),
   };
+  http?.bind({ front, puller: backend.puller });
   await advisories.start();
   await service.start();
   const memphis = memphisOptions

@@ -60,6 +60,21 @@ describe("junction gateway settings", () => {
     expect(empty.message).not.toMatch(/from-env|on-the-command-line/);
   });
 
+  it("reads the HTTP API settings", () => {
+    const cfg = resolveGatewayConfig(
+      { httpApi: "off", httpInsecureAuth: "true" },
+      {
+        JUNCTION_AUTH_ISSUER_SEED: seed,
+        JUNCTION_HTTP_TRUST_PROXY: "true",
+        JUNCTION_HTTP_TLS_CERT: "c.pem",
+        JUNCTION_HTTP_TLS_KEY: "k.pem",
+      },
+    );
+    expect(cfg).toMatchObject({ httpApi: false, httpInsecureAuth: true, httpTrustProxy: true, httpTlsCert: "c.pem", httpTlsKey: "k.pem" });
+    expect(refusal({ httpTlsCert: "c.pem" }, { JUNCTION_AUTH_ISSUER_SEED: seed }).message).toMatch(/--http-tls-cert and --http-tls-key/);
+    expect(refusal({ httpApi: "maybe" }, { JUNCTION_AUTH_ISSUER_SEED: seed }).message).toMatch(/--http-api \(env JUNCTION_HTTP_API\)/);
+  });
+
   it("requires the issuer seed in callout mode, and not with --auth none", () => {
     expect(refusal({}, {}).message).toMatch(/auth-callout issuer seed/);
     expect(resolveGatewayConfig({ authMode: "none" }, {}).authMode).toBe("none");

@@ -10,7 +10,7 @@ import { JunctionError } from "../protocol/index.js";
 import { dirname, resolve } from "node:path";
 import { resolveGrants } from "../auth/index.js";
 import { LOG_LEVEL_SPEC_PATTERN, LogFormat } from "../support/index.js";
-import type { BootstrapUser } from "./options.js";
+import type { BootstrapUser, JunctionGatewayOptions } from "./options.js";
 
 /** One setting: its flag (none for a secret's value), its environment variable and its schema. */
 interface Setting {
@@ -105,6 +105,26 @@ export const GATEWAY_SETTINGS = {
     help: "on SIGTERM/SIGINT, how long to finish in-flight requests before exiting anyway, in ms",
   },
   httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
+  httpApi: {
+    flag: "--http-api",
+    env: "JUNCTION_HTTP_API",
+    schema: { enum: ["on", "off"] },
+    help: "the HTTP API under /v1 on the HTTP port: on or off",
+  },
+  httpTlsCert: { flag: "--http-tls-cert", env: "JUNCTION_HTTP_TLS_CERT", schema: str, help: "certificate (PEM) to serve HTTPS" },
+  httpTlsKey: { flag: "--http-tls-key", env: "JUNCTION_HTTP_TLS_KEY", schema: str, help: "the HTTPS certificate's key (PEM)" },
+  httpInsecureAuth: {
+    flag: "--http-insecure-auth",
+    env: "JUNCTION_HTTP_INSECURE_AUTH",
+    schema: { type: "boolean" },
+    help: "accept basic auth over plain HTTP from other machines (true/false)",
+  },
+  httpTrustProxy: {
+    flag: "--http-trust-proxy",
+    env: "JUNCTION_HTTP_TRUST_PROXY",
+    schema: { type: "boolean" },
+    help: "trust X-Forwarded-For/-Proto from a TLS-terminating proxy (true/false)",
+  },
   metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
   metricsTokenFile: {
     flag: "--metrics-token-file",
@@ -160,6 +180,12 @@ export interface GatewayConfig {
   /** On SIGTERM/SIGINT, how long to drain before exiting anyway, in ms. */
   drainTimeoutMs: number;
   httpHost: string;
+  /** Whether the HTTP API (/v1) is served on the HTTP port. */
+  httpApi: boolean;
+  httpTlsCert: string | undefined;
+  httpTlsKey: string | undefined;
+  httpInsecureAuth: boolean;
+  httpTrustProxy: boolean;
   metricsToken: string | undefined;
   /** Level setting (`info`, `info,gateway.produce=debug`), checked by {@link LOG_LEVEL_SPEC_PATTERN}. */
   logLevel: string;
@@ -181,6 +207,9 @@ export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   drainTimeoutMs: 25_000,
   // In a container the probes come from outside: listen on every interface.
   httpHost: "0.0.0.0",
+  httpApi: true,
+  httpInsecureAuth: false,
+  httpTrustProxy: false,
   logLevel: "info",
   logFormat: "json" as LogFormat,
 });
@@ -267,6 +296,11 @@ export function resolveGatewayConfig(
     waitForNatsMs: (v.waitForNatsMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.waitForNatsMs,
     drainTimeoutMs: (v.drainTimeoutMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.drainTimeoutMs,
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
+    httpApi: v.httpApi === undefined ? DEFAULT_GATEWAY_CONFIG.httpApi : v.httpApi === "on",
+    httpTlsCert: opt("httpTlsCert"),
+    httpTlsKey: opt("httpTlsKey"),
+    httpInsecureAuth: (v.httpInsecureAuth as boolean | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpInsecureAuth,
+    httpTrustProxy: (v.httpTrustProxy as boolean | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpTrustProxy,
     metricsToken: opt("metricsToken"),
     logLevel: opt("logLevel")?.trim() ?? DEFAULT_GATEWAY_CONFIG.logLevel,
     logFormat: (opt("logFormat") as LogFormat | undefined) ?? DEFAULT_GATEWAY_CONFIG.logFormat,
@@ -282,6 +316,9 @@ export function resolveGatewayConfig(
   }
   if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
     throw new JunctionError("INVALID_ARGUMENT", "--tls-cert and --tls-key go together", { details: { flag: "--tls-cert" } });
+  }
+  if ((cfg.httpTlsCert === undefined) !== (cfg.httpTlsKey === undefined)) {
+    throw new JunctionError("INVALID_ARGUMENT", "--http-tls-cert and --http-tls-key go together", { details: { flag: "--http-tls-cert" } });
   }
   return cfg;
 }
@@ -317,5 +354,14 @@ function readBootstrap(file: string): { tenants: string[]; users: BootstrapUser[
         grants: resolveGrants(x.grants),
       };
     }),
+  };
+}
+
+/** The HTTP API part of the gateway's options, from its settings (for `junction gateway`). */
+export function gatewayHttpOptions(cfg: GatewayConfig): Pick<JunctionGatewayOptions, "http" | "httpTls"> {
+  return {
+    http: { enabled: cfg.httpApi, insecureAuth: cfg.httpInsecureAuth, trustProxy: cfg.httpTrustProxy },
+    httpTls:
+      cfg.httpTlsCert !== undefined && cfg.httpTlsKey !== undefined ? { certFile: cfg.httpTlsCert, keyFile: cfg.httpTlsKey } : undefined,
   };
 }

@@ -16,7 +16,7 @@ export { ensureLocalTls } from "./tls.js";
 export { startHttp } from "./http.js";
 export { GatewayMetrics, DEFAULT_GATEWAY_METRICS_OPTIONS, resolveGatewayMetricsOptions } from "./metrics.js";
 export { TenantDirectory } from "./tenants.js";
-export { GATEWAY_SETTINGS, DEFAULT_GATEWAY_CONFIG, resolveGatewayConfig } from "./config.js";
+export { GATEWAY_SETTINGS, DEFAULT_GATEWAY_CONFIG, resolveGatewayConfig, gatewayHttpOptions } from "./config.js";
 export { createLogger, silentLogger, LogLevel, systemClock } from "../support/index.js";
 export type { JunctionGateway } from "./compose.js";
 export type { JunctionGatewayOptions, ResolvedJunctionGatewayOptions, GatewayAuthOptions, BootstrapUser } from "./options.js";

@@ -1,6 +1,7 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
 import type { MemphisOptions } from "../memphis/index.js";
+import type { HttpApiOptions } from "../http/index.js";
 import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
@@ -74,6 +75,10 @@ export interface JunctionGatewayOptions {
   httpPort?: number | undefined;
   /** Interface of the HTTP surface. @default "127.0.0.1" */
   httpHost?: string | undefined;
+  /** Serve the HTTP surface over HTTPS: PEM certificate and key files. @default plain HTTP */
+  httpTls?: { certFile: string; keyFile: string } | undefined;
+  /** Options of the HTTP API under /v1 (on whenever HTTP is). The ack-token key defaults to one derived from the auth issuer seed. */
+  http?: HttpApiOptions | undefined;
   /** @default a JSON-lines logger at "info" on stderr (component `gateway`) */
   logger?: Logger | undefined;
   /** @default the system clock */
@@ -130,7 +135,9 @@ type OptionalGatewayOption =
   | "schemas"
   | "auth"
   | "memphis"
-  | "storage";
+  | "storage"
+  | "httpTls"
+  | "http";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -164,6 +171,8 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     maxRequestMessages: check.int(1, 1_000_000),
     httpPort: check.int(-1, 65535),
     httpHost: check.string,
+    httpTls: check.any,
+    http: check.any,
     logger: check.any,
     clock: check.any,
     onProduce: check.fn,

@@ -1,6 +1,7 @@
 /** Starts what a benchmark run needs: a nats-server with the sync policy under test and gateway(s). */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +33,8 @@ export interface BenchBrokerOptions {
   inProcess?: boolean;
   /** Folder for the gateways' `--cpu-prof` output; none = no profile. */
   profileDir?: string | undefined;
+  /** The first gateway serves HTTP (the HTTP API) on a free loopback port: see `httpUrl`. */
+  http?: boolean;
 }
 
 /** Memory of a gateway, after a full garbage collection (bytes). */
@@ -64,6 +67,8 @@ export interface BenchBroker {
   readonly users: { admin: TestUser; app: TestUser };
   /** The gateways running now (one at start). */
   readonly gateways: readonly BenchGateway[];
+  /** The first gateway's HTTP base URL, when started with `http`. */
+  readonly httpUrl: string | undefined;
   /** The process ids whose CPU time is reported: nats-server, the first gateway, this process. */
   readonly pids: { server: number; gateway: number; client: number };
   /** Starts one more gateway in the same queue group (a process of its own). */
@@ -93,8 +98,17 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
     return g;
   };
   let first: BenchGateway;
+  let httpUrl: string | undefined;
   try {
-    first = await start(o.inProcess === true);
+    if (o.http) {
+      const port = await freePort();
+      httpUrl = `http://127.0.0.1:${port}`;
+      const g = o.inProcess
+        ? await inProcessGateway({ ...gwOpts, httpPort: port, httpHost: "127.0.0.1" })
+        : await spawnGateway({ ...gwOpts, httpPort: port, httpHost: "127.0.0.1" }, o.profileDir);
+      gateways.push(g);
+      first = g;
+    } else first = await start(o.inProcess === true);
   } catch (e) {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -108,6 +122,7 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
     secrets,
     users,
     gateways,
+    httpUrl,
     pids: { server: server.pid, gateway: first.pid, client: process.pid },
     addGateway: () => start(false),
     async raw(name = "bench-raw") {
@@ -133,6 +148,15 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A free TCP port on the loopback interface. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 async function inProcessGateway(cfg: JunctionGatewayOptions): Promise<BenchGateway> {

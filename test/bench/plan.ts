@@ -107,6 +107,7 @@ export const SUITES = [
   "memory",
   "micro",
   "peers",
+  "http",
 ] as const;
 export type Suite = (typeof SUITES)[number];
 

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: Junction's gateway against raw JetStream on the same nats-server, with fsync
  * before ack and with the lazy NATS default; end-to-end latency and where it goes; fast ingest
- * vs atomic batches; how cost grows (payload, stations, groups, gateways, memory); RabbitMQ
- * as a peer when installed. Prints the method beside the numbers, writes the run as JSON,
+ * vs atomic batches; HTTP produce beside the SDK; how cost grows (payload, stations, groups,
+ * gateways, memory); RabbitMQ as a peer when installed. Prints the method beside the numbers, writes the run as JSON,
  * appends it to bench-results/history.jsonl and draws bench-results/report.html.
  *
  * `--quick` for seconds-long development runs, `--full` for every cost-growth point; see
@@ -19,13 +19,14 @@ import { resolvePlan, type BenchPlan, type Suite } from "./plan.js";
 import { fmtMs, fmtRatio, resultFiles, section, table, textTable, writeRun, type BenchRun, type Target } from "./report/index.js";
 import { brokerFor, syncLabel, type BenchContext } from "./suites/common.js";
 import { runFastBatch } from "./suites/fast-batch.js";
+import { runHttp } from "./suites/http.js";
 import { runGatewaysGrowth, runGroupsGrowth, runPayloadGrowth, runStationsGrowth } from "./suites/growth.js";
 import { runLatency } from "./suites/latency.js";
 import { runMemory } from "./suites/memory.js";
 import { runMicroSuite } from "./suites/micro.js";
 import { runPeers } from "./suites/peers.js";
 import { runThroughput } from "./suites/throughput.js";
-import type { BenchBroker } from "./broker.js";
+import { startBenchBroker, type BenchBroker } from "./broker.js";
 
 const root = packageRoot() ?? process.cwd();
 const outDir = join(root, "bench-results");
@@ -118,6 +119,16 @@ if (want("stations")) await withBroker("stations growth", "always", (b) => runSt
 if (want("groups")) await withBroker("groups growth", "always", (b) => runGroupsGrowth(ctx, b));
 if (want("gateways")) await withBroker("gateways growth", "always", (b) => runGatewaysGrowth(ctx, b));
 if (want("memory")) await withBroker("memory", "always", (b) => runMemory(ctx, b));
+if (want("http")) {
+  await attempt("http produce", async () => {
+    const b = await startBenchBroker({ sync: "always", inProcess: plan.inProcess, http: true });
+    try {
+      await runHttp(ctx, b);
+    } finally {
+      await b.stop();
+    }
+  });
+}
 if (want("peers")) await attempt("peers", () => runPeers(ctx));
 if (want("micro")) await attempt("micro", () => runMicroSuite(ctx));
 
