@@ -162,7 +162,7 @@ export function registerDev(program: Command, io: Io): void {
     .command("dev")
     .description("start an embedded nats-server (JetStream) and a gateway: the zero-config broker")
     .option("--port <n>", "NATS client port", "4222")
-    .option("--http-port <n>", "gateway HTTP port for /healthz, /readyz, /metrics (0 = off)", "0")
+    .option("--http-port <n>", "gateway HTTP port: the /v1 API (docs at /v1/docs), /healthz, /readyz, /metrics (0 = off)", "0")
     .option("--http-host <host>", "interface of the HTTP port", "127.0.0.1")
     .option("--tls", "require TLS from clients, with a local CA made in the data directory (tls/ca.pem)")
     .option("--no-sync", "do not fsync before acknowledging (faster; acknowledged writes can be lost on power failure)")
@@ -211,7 +211,7 @@ export function registerDev(program: Command, io: Io): void {
               : []),
             `  data dir:     ${resolve(g.dataDir)} (${CREDENTIALS_FILE} and ${BROKER_SECRETS_FILE}, mode 0600)`,
             `  durability:   ${opts.sync ? "fsync before ack" : "lazy fsync (--no-sync)"}`,
-            ...(dev.gateway.httpUrl ? [`  HTTP:         ${dev.gateway.httpUrl} (/healthz /readyz /metrics)`] : []),
+            ...(dev.gateway.httpUrl ? [`  HTTP:         ${dev.gateway.httpUrl} (API /v1, docs /v1/docs, /healthz /readyz /metrics)`] : []),
             "Try, in another terminal:",
             `  ${j} station create orders`,
             `  ${j} produce orders '{"id":1}'`,
