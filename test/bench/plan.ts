@@ -95,6 +95,7 @@ export const SUITES = [
   "3",
   "4",
   "5",
+  "5b",
   "6",
   "7",
   "latency",

@@ -105,7 +105,7 @@ log(
 );
 log(`versions: node ${env.node}, nats-server ${env.natsServer}, nats.js (@nats-io/nats-core) ${env.natsJs}`);
 
-const throughputIds: Suite[] = ["1", "2a", "2b", "2c", "2d", "2e", "3", "4", "5", "6", "7", "9"];
+const throughputIds: Suite[] = ["1", "2a", "2b", "2c", "2d", "2e", "3", "4", "5", "5b", "6", "7", "9"];
 for (const sync of plan.syncs) {
   if (!want(...throughputIds, "latency")) break;
   await withBroker(`produce/consume/latency (${sync})`, sync, async (b) => {
@@ -147,6 +147,7 @@ function judge(): Target[] {
   };
   ratioTarget("gateway produce, JSON schema ≥ 0.95× raw atomic batches of the same size and depth", "4", "2c", 0.95);
   ratioTarget("gateway produce, Protobuf schema ≥ 0.9× raw atomic batches", "5", "2c", 0.9);
+  ratioTarget("gateway produce, Avro schema ≥ 0.9× raw atomic batches", "5b", "2c", 0.9);
   ratioTarget("gateway produce, no schema ≥ 0.98× raw atomic batches", "3", "2c", 0.98);
   ratioTarget("JSON schema + identity function ≥ 0.7× JSON schema alone", "6", "4", 0.7);
   // 7d (a raw reader in the client account, as the SDK reads) is shown beside: the account

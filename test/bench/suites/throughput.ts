@@ -17,6 +17,7 @@ import {
   type StationKind,
 } from "../gateway.js";
 import { jsonPayload, type Throughput } from "../load.js";
+import { avroOrder, avroPayload, createAvroStation } from "../avro.js";
 import { CLIENT_JS_API_PREFIX, subjects } from "../../../core/protocol/index.js";
 import {
   atomicBatches,
@@ -85,6 +86,12 @@ export async function runThroughput(ctx: BenchContext, broker: BenchBroker, sync
   if (want("3")) await gw("3", "gateway produce, no schema", "none", json);
   if (want("4")) await gw("4", "gateway produce, JSON schema", "json", json);
   if (want("5")) await gw("5", "gateway produce, Protobuf schema", "protobuf", proto);
+  if (want("5b")) {
+    const avro = avroPayload(await avroOrder(), PAYLOAD_BYTES);
+    const station = await createAvroStation(client);
+    await timed("5b", "gateway produce, Avro schema", false, (ms) => sdkProduce(client, station, avro, ms));
+    await deleteStation(client, station);
+  }
   if (want("6")) await gw("6", "gateway produce, JSON schema + identity function", "json+fn", json);
 
   if (want("7")) {
@@ -248,6 +255,7 @@ function addSection(ctx: BenchContext, sync: Sync, rows: Map<string, Row>, seria
   metric(`ratio.${short}.produce.none`, ratio("3", "2c"));
   metric(`ratio.${short}.produce.json`, ratio("4", "2c"));
   metric(`ratio.${short}.produce.protobuf`, ratio("5", "2c"));
+  metric(`ratio.${short}.produce.avro`, ratio("5b", "2c"));
   metric(`ratio.${short}.function`, ratio("6", "4"));
   metric(`ratio.${short}.consume.iterator`, ratio("7b", "7a"));
   metric(`ratio.${short}.consume.handler`, ratio("7c", "7a"));
