@@ -47,6 +47,7 @@ export function registerGateway(program: Command, io: Io): void {
       httpPort: cfg.httpPort,
       httpHost: cfg.httpHost,
       metricsToken: cfg.metricsToken,
+      quotas: cfg.quotas,
       logger,
       auth: {
         mode: cfg.authMode,

@@ -55,11 +55,13 @@ import {
   Headers,
   JunctionError,
   assertName,
+  scopeOf,
   errorFromNats,
   parseDlsSubject,
   parseSchemaTag,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { QUOTAS_BUCKET, QuotaService, resolveQuotaLimits } from "../quotas/index.js";
 import { createEventPublisher, isoNow } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
@@ -144,6 +146,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
 export async function startJunctionGateway(options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
   const o = resolveJunctionGatewayOptions(options);
   const auth = resolveGatewayAuthOptions(o.auth);
+  resolveQuotaLimits(o.quotas); // a bad quota fails before connecting
   const clock = o.clock;
   const id = `gw-${randomBytes(4).toString("hex")}`;
   const httpPort = o.httpPort;
@@ -276,6 +279,19 @@ async function compose(
   );
   await users.start();
   await tenantRecords.start();
+  const quotas = new QuotaService({
+    bucket: await backend.bucket(QUOTAS_BUCKET, defaultReplicas),
+    broker: o.quotas,
+    records: async (tenant) => (await tenants.get(tenant)).records,
+    buckets: (tenant) => backend.metadata(scopeOf(tenant), defaultReplicas),
+    tenantExists: async (tenant) => (await tenantRecords.get(tenant)) !== undefined,
+    system: backend.system,
+    clientAccount: authOptions.clientAccount,
+    clock,
+    logger: logger.child("quotas"),
+    onInvalid: onInvalidRecord,
+  });
+  await quotas.start();
   const home = await tenants.get(DEFAULT_TENANT);
   // Upgrade: every known station's stream (of every tenant) exists with the settings Junction needs now.
   for (const t of [home, ...(await Promise.all((await tenantRecords.list()).map((r) => tenants.get(r.name))))]) {
@@ -295,6 +311,7 @@ async function compose(
     ttlMs: authOptions.ttlMs,
     clock,
     logger: logger.child("auth"),
+    admit: (u) => quotas.admitConnection(u),
   });
   for (const name of authOptions.bootstrapTenants) {
     assertName("tenant", name);
@@ -360,7 +377,12 @@ async function compose(
   // Stages read the registries of the tenant of the message's station.
   const registries = (tenant: string) => tenants.get(tenant).then((t) => t.records);
   const schemaStage = new SchemaStage({ registries });
-  const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
+  const functionStage = new FunctionStage({
+    registries,
+    runtime,
+    onRun: metrics.onFunctionRun,
+    checkParts: (scope, parts) => quotas.checkParts(scope.tenant, parts),
+  });
   const stages = [schemaStage, functionStage];
 
   const storage = new StorageGuard({
@@ -381,6 +403,7 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
     maxRequestMessages: o.maxRequestMessages,
+    checkRequest: (target, messages, bytes) => quotas.checkRequest(target.scope.tenant, messages, bytes),
     maxPayloadBytes: backend.server.maxPayload,
     onRequest: (e) => {
       metrics.onProduce(e);
@@ -397,7 +420,8 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
   });
-  const handlers = {
+  // Quotas wrap the handlers of the operations they limit, and add quota.list and quota.set.
+  const handlers = quotas.guard({
     ...stationHandlers({
       admin: backend.admin,
       reader: backend.reader,
@@ -446,10 +470,12 @@ async function compose(
       tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
       invalidRecords: () => invalid,
       dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      checks: [quotas.doctorCheck()],
       clock,
     }),
+    ...quotas.handlers(),
     ping: async () => ({ pong: true }),
-  };
+  });
   const service = new GatewayService({
     bus: backend.bus,
     produce,
@@ -506,6 +532,7 @@ async function compose(
         await tenants.close();
         users.close();
         tenantRecords.close();
+        quotas.close();
         if (closeRuntime) await runtime.close();
         await backend.close();
         logger.info("gateway stopped", { id });

@@ -3,6 +3,7 @@ import type { DlsOptions } from "../dls/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
+import type { QuotaLimits } from "../quotas/index.js";
 import type { GatewayMetricsOptions } from "./metrics.js";
 
 /** A user the gateway creates at startup when it does not exist (dev mode, tests, Helm). */
@@ -84,6 +85,12 @@ export interface JunctionGatewayOptions {
   auth?: GatewayAuthOptions | undefined;
   /** How the gateway watches the store's free space (see docs/operations.md). */
   storage?: GatewayStorageOptions | undefined;
+  /**
+   * The broker's quotas: limits for every tenant that has no override of its own (`junction quota
+   * set`). Names and defaults in docs/quotas.md; a bad name or value fails at startup naming it.
+   * @default the defaults of QUOTAS
+   */
+  quotas?: QuotaLimits | undefined;
 }
 
 /** How the gateway watches the store's free space. */
@@ -112,7 +119,8 @@ type OptionalGatewayOption =
   | "functionRuntime"
   | "dls"
   | "auth"
-  | "storage";
+  | "storage"
+  | "quotas";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -153,6 +161,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     dls: check.any,
     auth: check.any,
     storage: check.any,
+    quotas: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }
 
