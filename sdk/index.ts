@@ -6,7 +6,15 @@ export { connect, JunctionClient, DEFAULT_CONNECT_OPTIONS, resolveConnectOptions
 export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./producer.js";
 export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
 export { SchemaCache } from "./schema-cache.js";
-export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
+export {
+  JunctionError,
+  ERROR_CODES,
+  isJunctionError,
+  StorageType,
+  RetentionPolicy,
+  DeadLetterReason,
+  QuotaSource,
+} from "../core/protocol/index.js";
 export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
 export type { ClientContext } from "./context.js";
 export type { ConnectionState } from "./transport.js";
@@ -20,6 +28,7 @@ export type {
   DlsApi,
   UsersApi,
   TenantsApi,
+  QuotasApi,
   SchemaInfo,
   SchemaVersionInfo,
   FunctionInfo,
@@ -38,4 +47,6 @@ export type {
   DeadLetterPage,
   Grants,
   Identity,
+  QuotaEntry,
+  QuotaReport,
 } from "../core/protocol/index.js";
