@@ -80,8 +80,8 @@ export class ConnectionCounter {
     const before = e.admitted;
     return this.#o.system!.connections(this.#o.account, user).then(
       (list) => {
-        // Admissions during the read may or may not be in the list: keep counting them (a
-        // connection counted twice for a moment errs on the safe side).
+        // Connections admitted after the read started are (mostly) not in its answer: keep
+        // counting them; one counted twice for a moment errs on the safe side.
         e.base = list.length;
         e.admitted -= before;
         e.reading = undefined;

@@ -121,7 +121,9 @@ export class QuotaStore {
    * override is left). Values are checked by the caller.
    */
   async set(tenant: string, changes: Partial<Record<QuotaName, number | null>>, by: string): Promise<TenantQuotaRecord | undefined> {
-    const current = parseQuotaRecord(tenant, (await this.#o.bucket.get(tenant))?.value) ?? this.#records.get(tenant);
+    // A record that is not JSON (or fails validation) is replaced.
+    const stored = await this.#o.bucket.get(tenant).catch(() => undefined);
+    const current = parseQuotaRecord(tenant, stored?.value) ?? this.#records.get(tenant);
     const limits: QuotaLimits = { ...current?.limits };
     for (const [name, value] of Object.entries(changes) as [QuotaName, number | null][]) {
       if (value === null) delete limits[name];

@@ -193,6 +193,7 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
  */
 export async function composeGateway(backend: Backend, options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
   const o = resolveJunctionGatewayOptions(options);
+  resolveQuotaLimits(o.quotas); // a bad quota fails before anything is opened
   const metrics = new GatewayMetrics({ processMetrics: false, clock: o.clock, ...o.metrics });
   return compose(backend, o, `gw-${randomBytes(4).toString("hex")}`, metrics, undefined);
 }
