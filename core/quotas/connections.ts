@@ -31,8 +31,9 @@ interface Entry {
  * the count comes from the servers (through the system account, which takes up to half a
  * second) at most every `freshMs` per user, in the background, and the connections this
  * gateway admits in between are added to it. A burst from one user is therefore counted at once
- * on this gateway; what other gateways admitted shows at the next read. Only a refusal waits for
- * a read under way, so a user is never refused on a count older than `freshMs`.
+ * on this gateway; what other gateways admitted shows at the next read. Only a refusal waits: for
+ * the read under way, or for a new one when connections were admitted since the last read
+ * started, so a user is refused only on a count the servers confirmed.
  */
 export class ConnectionCounter {
   readonly #o: ConnectionCounterOptions & { freshMs: number; maxUsers: number };
@@ -62,7 +63,13 @@ export class ConnectionCounter {
     this.#entries.set(user, e);
     this.#trim();
     if (!e.reading && now - e.readAt >= this.#o.freshMs) e.reading = this.#read(user, e, now);
-    if (e.base + e.admitted >= limit && e.reading) await e.reading;
+    if (e.base + e.admitted >= limit) {
+      // Refuse only on a count the servers confirm: wait for the read under way, and read again
+      // when this gateway admitted connections since that read started (they may be in its
+      // answer and counted twice).
+      if (e.reading) await e.reading;
+      if (e.base + e.admitted >= limit && e.admitted > 0) await (e.reading ??= this.#read(user, e, this.#o.clock.now()));
+    }
     const current = e.base + e.admitted;
     if (current >= limit) return { admitted: false, current };
     e.admitted++;

@@ -266,7 +266,13 @@ describe("connections per user", () => {
       },
       quotas: { connectionsPerUser: 2 },
     });
-    const connect = () => g.backend.authenticate({ user: "app", pass: "app-password-123" });
+    // The fake server holds each admitted connection, as a real one would once the client is in.
+    let cid = 0;
+    const connect = async () => {
+      const r = await g.backend.authenticate({ user: "app", pass: "app-password-123" });
+      if (r.ok) g.backend.connections.push({ account: "CLIENTS", user: "app", serverId: "fake", cid: ++cid, startedAtMs: 0 });
+      return r;
+    };
     expect(await connect()).toMatchObject({ ok: true, user: "app" });
     expect(await connect()).toMatchObject({ ok: true });
     expect(await connect()).toEqual({ ok: false, error: "connection quota reached" });
