@@ -14,6 +14,7 @@ import { registerContext } from "./commands/context.js";
 import { registerCompletion } from "./completion.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerQuota } from "./commands/quota.js";
+import { registerChaos } from "./commands/chaos.js";
 import { processIo, reportError, type Io } from "./output.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
@@ -48,6 +49,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerContext(program, io);
   registerDoctor(program, io);
   registerQuota(program, io);
+  registerChaos(program, io);
   registerCompletion(program, io.out);
   return program;
 }

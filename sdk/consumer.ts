@@ -116,13 +116,21 @@ export class Message {
     return dec.decode(this.#m.data);
   }
   /**
-   * The payload as an object: JSON parsed, or a Protobuf message decoded with its schema when
-   * that schema is already cached (a consumer pre-loads its station's schema; else use decode()).
+   * The payload as an object: JSON parsed, or a Protobuf or Avro message decoded with its schema
+   * when that schema is already cached (a consumer pre-loads its station's schema; else use decode()).
    */
   json<T = unknown>(): T {
     const tag = parseSchemaTag(this.schema);
     const compiled = tag ? this.#schemas?.peek(tag.name, tag.version) : undefined;
-    if (compiled?.type === "protobuf") return compiled.decode(this.#m.data) as T;
+    if (compiled !== undefined && compiled.type !== "json") return compiled.decode(this.#m.data) as T;
+    const type = tag && !compiled ? this.#schemas?.typeOf(tag.name) : undefined;
+    if (tag && type !== undefined && type !== "json") {
+      // A binary payload of a version not loaded yet (the station moved on): never parse it as JSON.
+      void this.#schemas?.get(tag.name, tag.version).catch(() => {});
+      throw new JunctionError("SCHEMA_UNAVAILABLE", `schema ${this.schema} is not loaded yet: use await message.decode()`, {
+        details: { schema: tag.name, version: tag.version },
+      });
+    }
     return JSON.parse(this.text()) as T;
   }
   /** The payload decoded by the schema it was checked against (fetched once and cached), or JSON. */
@@ -195,7 +203,7 @@ export class Consumer implements AsyncIterable<Message> {
     const c = new Consumer(o.station, o.group);
     c.#schemas = client.schemaCache;
     c.#onMessage = o.onMessage;
-    // Pre-load the station's schema so message.json() can decode Protobuf synchronously.
+    // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
     try {
       const s = (await client.stations.get(o.station)).schema;
       if (s) {

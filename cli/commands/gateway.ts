@@ -46,6 +46,7 @@ export function registerGateway(program: Command, io: Io): void {
       defaultReplicas: cfg.replicas,
       httpPort: cfg.httpPort,
       httpHost: cfg.httpHost,
+      waitForNatsMs: cfg.waitForNatsMs,
       metricsToken: cfg.metricsToken,
       quotas: cfg.quotas,
       logger,
@@ -54,6 +55,8 @@ export function registerGateway(program: Command, io: Io): void {
         issuerSeed: cfg.authIssuerSeed,
         systemUser: cfg.systemUser,
         systemPassword: cfg.systemPassword,
+        // The deployment's own NATS users: an application user by those names could never log in.
+        reservedUsers: [...new Set(["gateway", "sys", ...(cfg.user ? [cfg.user] : []), ...(cfg.systemUser ? [cfg.systemUser] : [])])],
         bootstrapTenants: cfg.bootstrap.tenants,
         bootstrapUsers: cfg.bootstrap.users,
       },

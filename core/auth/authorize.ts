@@ -56,6 +56,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "schema.get": anyone,
   "schema.list": anyone,
   "schema.versions": anyone,
+  "schema.diff": anyone,
+  "schema.check": admin, // reads stored messages of every station using the schema
   "schema.create": admin,
   "schema.delete": admin,
   "schema.attach": admin,

@@ -59,7 +59,7 @@ export interface FunctionStageOptions {
 
 /**
  * The function stage: runs the station's pipeline over the batch (one sandbox call per function
- * per batch). Output is re-encoded (JSON, or Protobuf with the station's schema) and checked
+ * per batch). Output is re-encoded (JSON, or Protobuf/Avro with the station's schema) and checked
  * against the station's schema. A failure is FUNCTION_FAILED for that message, with a copy in
  * the DLS (reason `function`).
  */
@@ -132,15 +132,18 @@ export class FunctionStage implements ProduceStage {
       const produced: StageMessage[] = [];
       for (const r of o.messages) {
         let bytes: Uint8Array;
+        let encoded = false;
         try {
-          // Returned as JSON data: its JSON text came back with it (the input's own bytes when untouched).
-          if (r.json !== undefined && compiled?.type !== "protobuf") bytes = r.json;
+          // Returned as JSON data: its JSON text came back with it (the input's own bytes when untouched);
+          // schemaless and JSON stations store that text, Protobuf and Avro stations encode below.
+          if (r.json !== undefined && (compiled === undefined || compiled.type === "json")) bytes = r.json;
           else if (r.payload instanceof Uint8Array) bytes = r.payload;
           else if (typeof r.payload === "string" && !compiled) bytes = enc.encode(r.payload);
-          // JSON stations: serialize here and validate the bytes below (once); Protobuf needs the schema to encode.
-          else if (compiled && compiled.type === "protobuf")
+          // JSON stations: serialize here and validate the bytes below (once); Protobuf and Avro need the schema to encode.
+          else if (compiled && compiled.type !== "json") {
             bytes = compiled.encode(typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload);
-          else if (typeof r.payload === "string") bytes = enc.encode(r.payload);
+            encoded = true;
+          } else if (typeof r.payload === "string") bytes = enc.encode(r.payload);
           else {
             const text = JSON.stringify(r.payload) as string | undefined;
             if (text === undefined) throw new Error("the payload has no JSON form");
@@ -152,8 +155,9 @@ export class FunctionStage implements ProduceStage {
             `function output cannot be encoded: ${(err as Error).message}`,
           );
         }
-        // Output byte-identical to the input was validated already (the schema stage ran first).
-        if (compiled && (compiled.type === "protobuf" ? false : !sameBytes(bytes, m.payload))) {
+        // Output byte-identical to the input was validated already (the schema stage ran first);
+        // encode() checks what it writes. Bytes a function returns as they are are checked here.
+        if (compiled && !encoded && !sameBytes(bytes, m.payload)) {
           const v = compiled.validate(bytes);
           if (!v.ok) {
             return fail(

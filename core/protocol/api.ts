@@ -26,6 +26,13 @@ function body(properties: Record<string, JsonSchema>, required: string[] = []): 
   return { type: "object", properties, required, additionalProperties: false };
 }
 
+/** JSON Schema definitions only: how `format` is treated, the default draft, the URI it is published at. */
+const schemaSourceOptions: Record<string, JsonSchema> = {
+  formats: { type: "string", enum: ["assert", "annotate"] },
+  dialect: { type: "string" },
+  baseUri: { type: "string", maxLength: 2048 },
+};
+
 const dlsFilter: Record<string, JsonSchema> = {
   station: name,
   reason: { type: "string" },
@@ -62,9 +69,24 @@ export const API_REQUEST_SCHEMAS = {
       messageType: { type: "string" },
       compatibility: { type: "string" },
       description: { type: "string", maxLength: 4096 },
+      ...schemaSourceOptions,
     },
     ["name", "type", "definition"],
   ),
+  "schema.check": body(
+    {
+      name,
+      type: { type: "string" },
+      definition: { type: "string" },
+      messageType: { type: "string" },
+      compatibility: { type: "string" },
+      ...schemaSourceOptions,
+      station: name,
+      sample: { type: "integer", minimum: 1 },
+    },
+    ["name", "definition"],
+  ),
+  "schema.diff": body({ name, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 } }, ["name", "from", "to"]),
   "schema.get": body({ name, version }, ["name"]),
   "schema.list": body({}),
   "schema.versions": body({ name }, ["name"]),

@@ -33,9 +33,14 @@ export const ERROR_CODES = {
     message: "the schema is over a complexity limit, or a schema job ran over its time or memory budget",
   },
   SCHEMA_OPTIONS_INVALID: { retriable: false, message: "invalid schema limits, pool options or compatibility mode" },
-  SCHEMA_UNAVAILABLE: { retriable: true, message: "the schema worker pool is busy, closed or lost a worker" },
+  SCHEMA_UNAVAILABLE: {
+    retriable: true,
+    message:
+      "the schema machinery cannot take the job now: the worker pool is busy or lost a worker, too many registrations at once, or a schema is still loading",
+  },
   SCHEMA_INCOMPATIBLE: { retriable: false, message: "the new schema version breaks the compatibility mode" },
   SCHEMA_IN_USE: { retriable: false, message: "the schema is attached to a station" },
+  SCHEMA_REFERENCED: { retriable: false, message: "a version of another schema references the schema" },
   SCHEMA_VALIDATION_FAILED: { retriable: false, message: "the message does not match the station's schema" },
   FUNCTION_NOT_FOUND: { retriable: false, message: "no function has that name or version" },
   FUNCTION_INVALID: { retriable: false, message: "the function source or limits are invalid" },

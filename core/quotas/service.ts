@@ -190,7 +190,7 @@ export class QuotaService {
 
   /**
    * Wraps the admin handlers whose operations a quota limits (station and group creation,
-   * schema registration, function creation and attachment); the rest pass through unchanged.
+   * schema registration and its dry run, function creation and attachment); the rest pass through unchanged.
    */
   guard(handlers: Readonly<Record<string, ApiHandler>>): Record<string, ApiHandler> {
     const out: Record<string, ApiHandler> = { ...handlers };
@@ -200,7 +200,9 @@ export class QuotaService {
     };
     wrap("station.create", (next, b, ctx) => this.#stationCreate(next, b, ctx));
     wrap("group.create", (next, b, ctx) => this.#groupCreate(next, b, ctx));
-    wrap("schema.create", (next, b, ctx) => this.#schemaCreate(next, b, ctx));
+    wrap("schema.create", (next, b, ctx) => this.#schemaCreate(next, b, ctx, true));
+    // A dry run compiles and checks like a registration: same size and concurrency quotas, no new version.
+    wrap("schema.check", (next, b, ctx) => this.#schemaCreate(next, b, ctx, false));
     wrap("function.create", (next, b, ctx) => this.#functionCreate(next, b, ctx));
     wrap("function.attach", (next, b, ctx) => this.#functionAttach(next, b, ctx));
     wrap("tenant.delete", async (next, b, ctx) => {
@@ -275,7 +277,7 @@ export class QuotaService {
     return this.#reserved.hold(scope, group, create);
   }
 
-  async #schemaCreate(next: ApiHandler, b: Record<string, unknown>, ctx: ApiContext): Promise<unknown> {
+  async #schemaCreate(next: ApiHandler, b: Record<string, unknown>, ctx: ApiContext, versions: boolean): Promise<unknown> {
     const name = b["name"];
     const definition = b["definition"];
     if (typeof name !== "string" || nameProblem(name) !== undefined || typeof definition !== "string") return next(b, ctx);
@@ -299,7 +301,7 @@ export class QuotaService {
     }
     this.#registering.set(tenant, running + 1);
     try {
-      await this.#checkVersions(tenant, name, definition, b["messageType"], ctx);
+      if (versions) await this.#checkVersions(tenant, name, definition, b["messageType"], ctx);
       return await next(b, ctx);
     } finally {
       const n = (this.#registering.get(tenant) ?? 1) - 1;

@@ -62,7 +62,8 @@ import {
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
 import { QUOTAS_BUCKET, QuotaService, resolveQuotaLimits } from "../quotas/index.js";
-import { createEventPublisher, isoNow } from "../support/index.js";
+import { createSchemaRuntime } from "../registry/index.js";
+import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
 import {
@@ -93,6 +94,26 @@ export interface JunctionGateway {
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Connects, and while NATS cannot be reached or JetStream is not ready yet (a cluster still
+ * starting) tries again with backoff for up to `waitMs` (0 = once). Other errors end it at once.
+ */
+async function connectWaiting(waitMs: number, logger: Logger, connect: () => Promise<Backend>): Promise<Backend> {
+  const until = Date.now() + waitMs;
+  let pause = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const retriable = err instanceof JunctionError && err.retriable;
+      if (!retriable || Date.now() + pause > until) throw err;
+      logger.warn("NATS is not ready; trying again", { attempt, inMs: pause, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
 }
 
 /** At most this many store requests at once while reading broker state. */
@@ -160,20 +181,22 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
       : undefined;
   let backend: Backend;
   try {
-    backend = await connectBackend({
-      servers: o.servers,
-      user: o.user,
-      pass: o.pass,
-      token: o.token,
-      name: o.name,
-      tls: o.tls,
-      storeTimeoutMs: o.storeTimeoutMs,
-      authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
-      system:
-        auth.systemUser !== undefined
-          ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
-          : undefined,
-    });
+    backend = await connectWaiting(o.waitForNatsMs, o.logger, () =>
+      connectBackend({
+        servers: o.servers,
+        user: o.user,
+        pass: o.pass,
+        token: o.token,
+        name: o.name,
+        tls: o.tls,
+        storeTimeoutMs: o.storeTimeoutMs,
+        authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
+        system:
+          auth.systemUser !== undefined
+            ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
+            : undefined,
+      }),
+    );
   } catch (err) {
     await http?.close();
     throw err;
@@ -256,10 +279,13 @@ async function compose(
   };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
+  // One schema worker pool per gateway (every tenant's registry shares it), closed with it.
+  const schemaRuntime = createSchemaRuntime(o.schemas);
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
     clock,
+    schemaRuntime,
     (key, err) => {
       invalid++;
       metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });
@@ -288,6 +314,8 @@ async function compose(
     tenantExists: async (tenant) => (await tenantRecords.get(tenant)) !== undefined,
     system: backend.system,
     clientAccount: authOptions.clientAccount,
+    // Over the registry's own limit the answer is SCHEMA_TOO_LARGE, which no quota lifts.
+    schemaMaxBytes: schemaRuntime.limits.maxDefinitionBytes,
     clock,
     logger: logger.child("quotas"),
     onInvalid: onInvalidRecord,
@@ -445,7 +473,7 @@ async function compose(
       },
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
-    ...schemaHandlers(),
+    ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
     ...functionHandlers(runtime, async (scope, name, versions) =>
       functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
     ),
@@ -460,7 +488,7 @@ async function compose(
         const schemas = ctx.records.schemas;
         const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
         if (!at) return undefined;
-        const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
+        const r = await (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validateAsync(payload);
         return r.ok ? r.value : undefined;
       },
     }),
@@ -535,6 +563,7 @@ async function compose(
         tenantRecords.close();
         quotas.close();
         if (closeRuntime) await runtime.close();
+        await schemaRuntime.close();
         await backend.close();
         logger.info("gateway stopped", { id });
       })();

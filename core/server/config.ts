@@ -93,6 +93,12 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "integer", minimum: 0, maximum: 65535 },
     help: "port of /healthz, /readyz and /metrics (0 = off)",
   },
+  waitForNatsMs: {
+    flag: "--wait-for-nats-ms",
+    env: "JUNCTION_WAIT_FOR_NATS_MS",
+    schema: { type: "integer", minimum: 0, maximum: 86_400_000 },
+    help: "how long to keep trying at startup while NATS is unreachable or JetStream not ready, in ms (0 = once)",
+  },
   httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
   metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
   metricsTokenFile: {
@@ -151,6 +157,7 @@ export interface GatewayConfig {
   tlsKey: string | undefined;
   replicas: number;
   httpPort: number;
+  waitForNatsMs: number;
   httpHost: string;
   metricsToken: string | undefined;
   /** Level setting (`info`, `info,gateway.produce=debug`), checked by {@link LOG_LEVEL_SPEC_PATTERN}. */
@@ -168,6 +175,7 @@ export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   authMode: "callout" as const,
   replicas: 1,
   httpPort: 8080,
+  waitForNatsMs: 600_000,
   // In a container the probes come from outside: listen on every interface.
   httpHost: "0.0.0.0",
   logLevel: "info",
@@ -253,6 +261,7 @@ export function resolveGatewayConfig(
     tlsKey: opt("tlsKey"),
     replicas: (v.replicas as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.replicas,
     httpPort: (v.httpPort as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpPort,
+    waitForNatsMs: (v.waitForNatsMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.waitForNatsMs,
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
     metricsToken: opt("metricsToken"),
     logLevel: opt("logLevel")?.trim() ?? DEFAULT_GATEWAY_CONFIG.logLevel,

@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -57,6 +58,12 @@ export interface JunctionGatewayOptions {
   metricsToken?: string | undefined;
   /** Replicas of new stations and of the metadata buckets. @default 1 */
   defaultReplicas?: number | undefined;
+  /**
+   * While NATS cannot be reached or JetStream is not ready (a cluster still starting), keep trying
+   * for this long at startup, in ms; 0 = fail at once. `junction gateway` waits 10 minutes.
+   * @default 0
+   */
+  waitForNatsMs?: number | undefined;
   /** How long to wait for a JetStream store ack, in ms. @default 10000 */
   storeTimeoutMs?: number | undefined;
   /** Requests of at most this many messages are stored message by message instead of one atomic batch (latency). @default 8 */
@@ -81,13 +88,15 @@ export interface JunctionGatewayOptions {
   functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
+  /** Schema limits, the schema worker pool, concurrent registrations, the large-payload threshold. */
+  schemas?: SchemaRuntimeOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
   /** How the gateway watches the store's free space (see docs/operations.md). */
   storage?: GatewayStorageOptions | undefined;
   /**
    * The broker's quotas: limits for every tenant that has no override of its own (`junction quota
-   * set`). Names and defaults in docs/quotas.md; a bad name or value fails at startup naming it.
+   * set`). Names and defaults in the README (Quotas); a bad name or value fails at startup naming it.
    * @default the defaults of QUOTAS
    */
   quotas?: QuotaLimits | undefined;
@@ -118,6 +127,7 @@ type OptionalGatewayOption =
   | "functions"
   | "functionRuntime"
   | "dls"
+  | "schemas"
   | "auth"
   | "storage"
   | "quotas";
@@ -128,6 +138,7 @@ export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = 
   name: "junction-gateway",
   defaultReplicas: 1,
   storeTimeoutMs: 10_000,
+  waitForNatsMs: 0,
   smallBatchMessages: 8,
   maxRequestMessages: 100_000,
   httpPort: 0,
@@ -148,6 +159,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     metricsToken: check.string,
     defaultReplicas: check.int(1, 5),
     storeTimeoutMs: check.int(100, 600_000),
+    waitForNatsMs: check.int(0, 24 * 3600 * 1000),
     smallBatchMessages: check.int(0, 1000),
     maxRequestMessages: check.int(1, 1_000_000),
     httpPort: check.int(-1, 65535),
@@ -159,6 +171,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functions: check.any,
     functionRuntime: check.any,
     dls: check.any,
+    schemas: check.any,
     auth: check.any,
     storage: check.any,
     quotas: check.any,

@@ -189,7 +189,7 @@ export const fixtures = {
   schema: {
     name: "order",
     type: "json",
-    compatibility: "backward",
+    compatibility: "BACKWARD",
     latest: 1,
     createdAt: T0,
     updatedAt: T0,
