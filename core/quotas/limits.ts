@@ -80,7 +80,8 @@ export const QUOTAS = Object.freeze({
   messagesPerRequest: {
     default: 10_000,
     min: 1,
-    max: 1_000_000,
+    // The gateway refuses a frame of more (BATCH_TOO_LARGE) before any quota is looked at.
+    max: 100_000,
     per: "messages per produce request",
     protects: "the gateway's memory and event loop per request",
     unit: "messages",

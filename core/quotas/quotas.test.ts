@@ -234,7 +234,7 @@ describe("function memory per tenant", () => {
       details: { quota: "functionMemoryMb", limit: 64, current: 32, requested: 80 },
     });
     expect(e.message).toMatch(
-      /^attaching function 'h' to station 'a' would bring the tenant's attached functions to 80 MiB: the quota functionMemoryMb is 64 .*junction quota set functionMemoryMb=128$/,
+      /^attaching function 'h' to station 'a' would bring the tenant's attached functions to 80 MiB \(32 MiB now\): the quota functionMemoryMb is 64 .*junction quota set functionMemoryMb=128$/,
     );
     // A new version of an attached function (at latest) counts with its own memory.
     await g.ok("function.create", { name: "f", source: "export default (m) => m", memoryMb: 64 });

@@ -344,7 +344,7 @@ export class QuotaService {
     if (next <= limit) return;
     const now = await functionMemoryMb(records, before);
     if (next <= now) return;
-    throw this.#refuse("functionMemoryMb", tenant, now, what(next), { needed: next, details: { requested: next } });
+    throw this.#refuse("functionMemoryMb", tenant, now, `${what(next)} (${now} MiB now)`, { needed: next, details: { requested: next } });
   }
 
   async #functionCreate(next: ApiHandler, b: Record<string, unknown>, ctx: ApiContext): Promise<unknown> {
