@@ -2,7 +2,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".tools/**", ".cache/**", "**/.scratch/**", "functions/examples/**/*.js", "k8s/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      ".tools/**",
+      ".cache/**",
+      "**/.scratch/**",
+      "functions/examples/**/*.js",
+      "k8s/**",
+      "packages/*/dist/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,12 +16,13 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerQuota } from "./commands/quota.js";
 import { registerChaos } from "./commands/chaos.js";
 import { processIo, reportError, type Io } from "./output.js";
+import { brokerVersion } from "./version.js";
 
 /** Builds the `junction` program; `io` is injectable for tests. */
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command("junction")
     .description("Junction: a schema-managed streaming broker on NATS JetStream")
-    .version("0.1.0")
+    .version(brokerVersion())
     .option("--url <url>", "NATS URL (env JUNCTION_URL; default: the dev broker in --data-dir)")
     .option("--user <user>", "user (env JUNCTION_USER)")
     .option("--password-file <file>", "file holding the password (env JUNCTION_PASSWORD_FILE, or the password itself in JUNCTION_PASSWORD)")

@@ -8,9 +8,11 @@ import {
   type GroupConfig,
   type StartPosition,
 } from "../core/protocol/index.js";
+import type { TracerProvider } from "@opentelemetry/api";
 import type { ClientContext } from "./context.js";
 import { headersOf, type JsMsg, type PullHandle } from "./transport.js";
 import type { SchemaCache } from "./schema-cache.js";
+import { ConsumerTracing } from "./tracing.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
@@ -37,6 +39,11 @@ export interface ConsumerOptions {
    * left prefetched (and waiting out the ack time) when the member stops.
    */
   maxMessages?: number | undefined;
+  /**
+   * Where `deliver`, `ack`, `nak` and `term` spans go. @default the global OpenTelemetry tracer
+   * provider: nothing is traced until the application registers an OpenTelemetry SDK
+   */
+  tracerProvider?: TracerProvider | undefined;
 }
 
 /** Defaults of {@link ConsumerOptions} (group settings default on the gateway, at group creation). */
@@ -56,6 +63,7 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
     batchSize: check.int(1, 100_000),
     onMessage: check.fn,
     maxMessages: check.int(1),
+    tracerProvider: check.any,
   });
   for (const k of ["station", "group"] as const) {
     if (!r[k]) throw new JunctionError("INVALID_ARGUMENT", `consumer.${k} is required`, { details: { option: `consumer.${k}` } });
@@ -201,6 +209,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const info = await client.groups.create(o.station, o.group, config);
     const c = new Consumer(o.station, o.group);
+    c.#tracing = new ConsumerTracing(o.station, o.group, o.tracerProvider);
     c.#schemas = client.schemaCache;
     c.#onMessage = o.onMessage;
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
@@ -228,6 +237,14 @@ export class Consumer implements AsyncIterable<Message> {
 
   #onMessage: ((m: Message) => void) | undefined;
 
+  #tracing: ConsumerTracing | undefined;
+
+  /** A message handed out by the iterator (traced while tracing is on). */
+  #message(m: JsMsg): Message {
+    const msg = new Message(m, this.#schemas, this.#deferAck);
+    return this.#tracing ? this.#tracing.deliver(msg) : msg;
+  }
+
   #push(m: JsMsg): void {
     if (this.#closing) {
       m.nak();
@@ -235,7 +252,9 @@ export class Consumer implements AsyncIterable<Message> {
     }
     if (this.#onMessage) {
       try {
-        this.#onMessage(new Message(m, this.#schemas));
+        const msg = new Message(m, this.#schemas);
+        if (this.#tracing) this.#tracing.run(this.#tracing.deliver(msg), () => this.#onMessage!(msg));
+        else this.#onMessage(msg);
       } catch {
         m.nak();
       }
@@ -289,7 +308,7 @@ export class Consumer implements AsyncIterable<Message> {
     const next = async (): Promise<IteratorResult<Message>> => {
       for (;;) {
         const m = this.#take();
-        if (m) return { done: false, value: new Message(m, this.#schemas, this.#deferAck) };
+        if (m) return { done: false, value: this.#message(m) };
         if (this.#closing || this.#ended) {
           await this.close();
           return done;
@@ -301,7 +320,7 @@ export class Consumer implements AsyncIterable<Message> {
       next: () => {
         // Fast path: a message is waiting, so no await at all.
         const m = this.#take();
-        return m ? Promise.resolve({ done: false, value: new Message(m, this.#schemas, this.#deferAck) }) : next();
+        return m ? Promise.resolve({ done: false, value: this.#message(m) }) : next();
       },
       return: async () => {
         await this.close();
@@ -322,6 +341,7 @@ export class Consumer implements AsyncIterable<Message> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true;
+      this.#tracing?.close();
       if (this.#ackFlush) clearImmediate(this.#ackFlush);
       this.#flushAcks();
       this.#notify();

@@ -6,6 +6,7 @@ export { connect, JunctionClient, DEFAULT_CONNECT_OPTIONS, resolveConnectOptions
 export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./producer.js";
 export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
 export { SchemaCache } from "./schema-cache.js";
+export { messageContext, messageTrace, SDK_TRACER_NAME } from "./tracing.js";
 export {
   JunctionError,
   ERROR_CODES,
@@ -57,4 +58,5 @@ export type {
   Identity,
   QuotaEntry,
   QuotaReport,
+  TraceHeaders,
 } from "../core/protocol/index.js";

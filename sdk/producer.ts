@@ -3,13 +3,17 @@ import {
   JunctionError,
   check,
   encodeBatch,
+  parseTraceparent,
   resolveOptions,
   subjects,
   type ProduceReply,
   type ProduceResult,
+  type TraceHeaders,
 } from "../core/protocol/index.js";
+import type { Span, TracerProvider } from "@opentelemetry/api";
 import type { ClientContext } from "./context.js";
 import { unwrap } from "./reply.js";
+import { SdkTracing, endSend, retrySend, startSend } from "./tracing.js";
 
 /** A message payload: bytes as they are, a string as UTF-8, anything else as JSON. */
 export type Payload = Uint8Array | string | object;
@@ -56,6 +60,11 @@ export interface ProducerOptions {
   encode?: ((payload: Payload) => Uint8Array) | undefined;
   /** Where time comes from (deadlines). @default Date.now */
   clock?: { now(): number } | undefined;
+  /**
+   * Where `send` spans go. @default the global OpenTelemetry tracer provider: nothing is traced
+   * until the application registers an OpenTelemetry SDK
+   */
+  tracerProvider?: TracerProvider | undefined;
 }
 
 /** Defaults of {@link ProducerOptions} (the name defaults to the client's). */
@@ -86,13 +95,14 @@ export type ResolvedProducerOptions = typeof DEFAULT_PRODUCER_OPTIONS & {
   readonly station: string;
   readonly name: string;
   readonly encode: ((p: Payload) => Uint8Array) | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
 };
 
 /** Validates and freezes producer options; a bad value fails naming the option. */
 export function resolveProducerOptions(o: ProducerOptions, clientName: string): ResolvedProducerOptions {
   const r = resolveOptions<ResolvedProducerOptions>(
     "producer",
-    { ...DEFAULT_PRODUCER_OPTIONS, station: "", name: clientName, encode: undefined },
+    { ...DEFAULT_PRODUCER_OPTIONS, station: "", name: clientName, encode: undefined, tracerProvider: undefined },
     o as Partial<ResolvedProducerOptions>,
     {
       station: check.string,
@@ -107,6 +117,7 @@ export function resolveProducerOptions(o: ProducerOptions, clientName: string): 
       retryBackoffMs: check.int(1),
       encode: check.fn,
       clock: check.any,
+      tracerProvider: check.any,
     },
   );
   if (r.minRequestTimeoutMs > r.requestTimeoutMs) {
@@ -131,6 +142,11 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** The message id for de-duplication. @default a unique id */
   id?: string;
+  /**
+   * The message's trace context (W3C), sent as it is (like a `traceparent` header). @default the
+   * context of the message's `send` span (a child of the active context) while tracing is on
+   */
+  trace?: TraceHeaders;
 }
 
 /** A stored message. */
@@ -155,6 +171,8 @@ interface Entry {
   deadline: number;
   resolve: (r: SendResult) => void;
   reject: (e: JunctionError) => void;
+  /** The message's `send` span, while tracing is on. */
+  span?: Span | undefined;
 }
 
 const enc = new TextEncoder();
@@ -190,6 +208,7 @@ export class Producer {
   /** The version objects are encoded with (Avro binary does not carry it). */
   #encodedWith: number | undefined;
   #resolving: Promise<void> | undefined;
+  readonly #tracing: SdkTracing;
 
   constructor(client: ClientContext, options: ProducerOptions) {
     this.#client = client;
@@ -201,6 +220,7 @@ export class Producer {
       encode: o.encode ?? defaultEncode,
     };
     this.#customEncode = o.encode !== undefined;
+    this.#tracing = new SdkTracing(o.tracerProvider);
     this.#prefix = `${this.#o.name}-${process.pid.toString(36)}-${this.#o.clock.now().toString(36)}-${(producerCounter++).toString(36)}`;
   }
 
@@ -285,16 +305,38 @@ export class Producer {
       );
     }
     const id = opts.id ?? `${this.#prefix}-${(this.#seq++).toString(36)}`;
+    if (opts.trace !== undefined && parseTraceparent(opts.trace.traceparent) === undefined) {
+      return Promise.reject(
+        new JunctionError("INVALID_ARGUMENT", `send option trace.traceparent is not a W3C traceparent: '${opts.trace.traceparent}'`, {
+          details: { option: "trace.traceparent" },
+        }),
+      );
+    }
+    const tracer = this.#tracing.tracer();
+    const traced = tracer || opts.trace ? startSend(tracer, this.station, id, bytes.length, opts.headers, opts.trace) : undefined;
+    const headers = traced ? traced.headers : opts.headers;
+    const span = traced?.span;
     return new Promise<SendResult>((resolve, reject) => {
-      const size = bytes.length + id.length + 16 + (opts.headers ? JSON.stringify(opts.headers).length : 0);
+      const size = bytes.length + id.length + 16 + (headers ? JSON.stringify(headers).length : 0);
       this.#queue.push({
         id,
-        headers: opts.headers,
+        headers,
         payload: bytes,
         size,
         deadline: this.#o.clock.now() + this.#o.sendTimeoutMs,
-        resolve,
-        reject,
+        resolve: span
+          ? (r) => {
+              endSend(span, r);
+              resolve(r);
+            }
+          : resolve,
+        reject: span
+          ? (e) => {
+              endSend(span, e);
+              reject(e);
+            }
+          : reject,
+        span,
       });
       this.#schedule();
     });
@@ -433,6 +475,7 @@ export class Producer {
       }
       // Retry the same messages with the same ids after a pause.
       this.#retries++;
+      for (const e of batch) if (e.span) retrySend(e.span, lastError?.code);
       const wait = Math.min(backoff, Math.max(0, Math.min(...batch.map((x) => x.deadline)) - this.#o.clock.now()));
       await new Promise((r) => setTimeout(r, wait));
       backoff = Math.min(backoff * 2, 2000);

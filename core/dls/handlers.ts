@@ -65,7 +65,7 @@ export function dlsHandlers(d: DlsHandlerDeps): Record<string, ApiHandler> {
       }
       return dl;
     },
-    "dls.resend": async (body, { scope, records }) => d.resender.resend(scope, records.stations, await targets(scope, body)),
+    "dls.resend": async (body, { scope, records, trace }) => d.resender.resend(scope, records.stations, await targets(scope, body), trace),
     "dls.drop": async (body, { scope }) => {
       let dropped = 0;
       const byStation = new Map<string, string[]>();

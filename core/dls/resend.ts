@@ -8,10 +8,29 @@ import {
   type DeadLetter,
   type ErrorBody,
   type Scope,
+  type TraceHeaders,
 } from "../protocol/index.js";
 import { recordFailures, runStages, storeMessages, type ProduceStage } from "../pipeline/index.js";
 import type { StationRegistry } from "../stations/index.js";
-import type { Clock, EventPublisher } from "../support/index.js";
+import {
+  ROOT_TRACE_CONTEXT,
+  SpanKind,
+  TraceAttr,
+  contextOf,
+  contextOfHeaders,
+  endSpan,
+  gatewayTracing,
+  linkTo,
+  stationAttributes,
+  traceHeadersOfSpan,
+  withSpan,
+  type Clock,
+  type EventPublisher,
+  type Span,
+  type SpanLink,
+  type TraceScope,
+  type Tracing,
+} from "../support/index.js";
 import type { DeadLetterWriter } from "./writer.js";
 
 /** Most errors one resend reports. */
@@ -31,6 +50,8 @@ export interface ResenderDeps {
   clock: Clock;
   /** Requests of at most this many messages are stored message by message, as on produce. */
   smallBatchMessages?: number | undefined;
+  /** Where `resend` spans go. @default the global OpenTelemetry tracer provider */
+  tracing?: Tracing | undefined;
 }
 
 /** What a resend did. */
@@ -42,12 +63,22 @@ export interface ResendReport {
 
 type ResendOutcome = { ok: true } | { ok: false; error: ErrorBody; keep: boolean };
 
-/** The headers a resent message keeps: the producer's own, the producer name, and the link. */
-function resendHeaders(dl: DeadLetter): Record<string, string> {
+/**
+ * The headers a resent message keeps: the producer's own (its trace context included), the
+ * producer name, and the link. When the resend is traced, the resend span becomes the message's
+ * trace context: the resent message continues the trace from there.
+ */
+function resendHeaders(dl: DeadLetter, span: Span | undefined): Record<string, string> {
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k)) h[k] = v;
   if (dl.producer) h[Headers.Producer] = dl.producer;
   h[Headers.ResentFrom] = dl.id;
+  const here = span ? traceHeadersOfSpan(span) : undefined;
+  if (here) {
+    h[Headers.Traceparent] = here.traceparent;
+    if (here.tracestate) h[Headers.Tracestate] = here.tracestate;
+    else delete h[Headers.Tracestate];
+  }
   return h;
 }
 
@@ -64,7 +95,53 @@ export class Resender {
     this.#d = d;
   }
 
-  async #one(scope: Scope, stations: StationRegistry, dl: DeadLetter): Promise<ResendOutcome> {
+  /**
+   * Starts the `resend` span of a dead letter: a child of the message's own trace context (the
+   * message's story stays one trace), linked to the dead-lettering (`dl.trace`) and to the
+   * request that asked for the resend. Without a message context, the request is the parent.
+   */
+  #startSpan(scope: Scope, dl: DeadLetter, request: TraceHeaders | undefined): { span: Span; trace: TraceScope } | undefined {
+    const tracer = (this.#d.tracing ?? gatewayTracing).tracer();
+    if (!tracer) return undefined;
+    const own = contextOfHeaders(dl.headers);
+    const links: SpanLink[] = [];
+    const toDeadLetter = linkTo(dl.trace, { [TraceAttr.DeadLetterId]: dl.id });
+    if (toDeadLetter) links.push(toDeadLetter);
+    const toRequest = own ? linkTo(request) : undefined;
+    if (toRequest) links.push(toRequest);
+    const attributes = stationAttributes("resend", dl.station, scope.tenant);
+    attributes[TraceAttr.DeadLetterId] = dl.id;
+    attributes[TraceAttr.DeadLetterReason] = dl.reason;
+    if (dl.groups.length > 0) attributes[TraceAttr.Group] = dl.groups.join(",");
+    const span = tracer.startSpan(
+      `resend ${dl.station}`,
+      { kind: SpanKind.PRODUCER, attributes, links },
+      own ?? contextOf(request) ?? ROOT_TRACE_CONTEXT,
+    );
+    return { span, trace: { tracer, parent: withSpan(span), station: dl.station, tenant: scope.tenant } };
+  }
+
+  async #traced(scope: Scope, stations: StationRegistry, dl: DeadLetter, request: TraceHeaders | undefined): Promise<ResendOutcome> {
+    const t = this.#startSpan(scope, dl, request);
+    if (!t) return this.#one(scope, stations, dl, undefined);
+    try {
+      const out = await this.#one(scope, stations, dl, t);
+      endSpan(t.span, out.ok ? undefined : out.error);
+      return out;
+    } catch (err) {
+      endSpan(t.span, { code: "INTERNAL", message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  async #one(
+    scope: Scope,
+    stations: StationRegistry,
+    dl: DeadLetter,
+    traced: { span: Span; trace: TraceScope } | undefined,
+  ): Promise<ResendOutcome> {
+    const span = traced?.span;
+    const trace = traced?.trace;
     const rec = await stations.fresh(dl.station);
     if (!rec) return { ok: false, keep: true, error: { code: "STATION_NOT_FOUND", message: `station '${dl.station}' not found` } };
     const payload = Buffer.from(dl.payload, "base64");
@@ -84,7 +161,7 @@ export class Resender {
       for (const g of dl.groups) {
         const msg: StoreMessage = {
           id: dl.groups.length > 1 ? `resend:${dl.id}:${g}` : `resend:${dl.id}`,
-          headers: resendHeaders(dl),
+          headers: resendHeaders(dl, span),
           payload,
         };
         const ack = await this.#d.writer.publish(scope.stationResend(dl.station, g), msg);
@@ -92,8 +169,8 @@ export class Resender {
       }
       return { ok: true };
     }
-    const input = [{ index: 0, msg: { id: `resend:${dl.id}`, headers: resendHeaders(dl), payload } }];
-    const ctx = { scope, station: rec, producer: dl.producer };
+    const input = [{ index: 0, msg: { id: `resend:${dl.id}`, headers: resendHeaders(dl, span), payload } }];
+    const ctx = { scope, station: rec, producer: dl.producer, trace };
     const { survivors, failed } = await runStages(this.#d.stages, ctx, input);
     const failure = failed.get(0);
     if (failure) {
@@ -104,22 +181,30 @@ export class Resender {
       this.#d.writer,
       scope.stationMsg(dl.station),
       survivors.map((s) => s.msg),
-      { smallBatchMessages: this.#d.smallBatchMessages, groups: survivors.map((s) => s.index) },
+      { smallBatchMessages: this.#d.smallBatchMessages, groups: survivors.map((s) => s.index), trace },
     );
     const bad = acks.find((a) => !a.ok);
     if (bad && !bad.ok) return { ok: false, keep: true, error: { code: bad.code, message: bad.description } };
     return { ok: true };
   }
 
-  /** Resends each target; reports counts and the first errors. */
-  async resend(scope: Scope, stations: StationRegistry, targets: readonly DeadLetter[]): Promise<ResendReport> {
+  /**
+   * Resends each target; reports counts and the first errors. `request`: the trace context of
+   * the request that asked (each resend span links to it).
+   */
+  async resend(
+    scope: Scope,
+    stations: StationRegistry,
+    targets: readonly DeadLetter[],
+    request?: TraceHeaders | undefined,
+  ): Promise<ResendReport> {
     let resent = 0;
     let failed = 0;
     const errors: { id: string; code: string; message: string }[] = [];
     for (const dl of targets) {
       let out: ResendOutcome;
       try {
-        out = await this.#one(scope, stations, dl);
+        out = await this.#traced(scope, stations, dl, request);
       } catch (err) {
         out = { ok: false, keep: true, error: { code: "INTERNAL", message: (err as Error).message } };
       }

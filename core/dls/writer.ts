@@ -7,10 +7,28 @@ import {
   Headers,
   deadLetterId,
   scopeOf,
+  traceHeadersOf,
   type DeadLetter,
 } from "../protocol/index.js";
 import type { DeadLetterSink } from "../pipeline/index.js";
-import { noEvents, type EventPublisher } from "../support/index.js";
+import {
+  ROOT_TRACE_CONTEXT,
+  SpanKind,
+  TraceAttr,
+  endSpan,
+  remoteContext,
+  spanContextOf,
+  gatewayTracing,
+  spanOf,
+  stationAttributes,
+  traceHeadersOfSpan,
+  noEvents,
+  type EventPublisher,
+  type Span,
+  type SpanLink,
+  type TraceScope,
+  type Tracing,
+} from "../support/index.js";
 import { DEFAULT_DLS_OPTIONS } from "./options.js";
 import type { DlsRetention } from "./retention.js";
 
@@ -50,6 +68,8 @@ export interface DeadLetterWriterOptions {
   retention: (station: string, tenant: string) => Promise<DlsRetention>;
   /** Live `dead-lettered` events. @default none */
   events?: EventPublisher | undefined;
+  /** Where `dead-letter` spans go. @default the global OpenTelemetry tracer provider */
+  tracing?: Tracing | undefined;
 }
 
 const enc = new TextEncoder();
@@ -97,9 +117,49 @@ export class DeadLetterWriter implements DeadLetterSink {
     );
   }
 
-  /** Stores one dead letter; resolves true when stored (or already there). */
-  async write(input: DeadLetter): Promise<boolean> {
-    const dl = this.#transform ? this.#transform(input) : input;
+  /**
+   * Stores one dead letter; resolves true when stored (or already there). Traced as a
+   * `dead-letter` span in the message's own trace (its headers' context), linked to `cause` (the
+   * produce request that refused it) when given; the entry records that span's context in `trace`.
+   */
+  async write(input: DeadLetter, cause?: TraceScope): Promise<boolean> {
+    let dl = this.#transform ? this.#transform(input) : input;
+    const span = this.#startSpan(dl, cause);
+    if (!span) return this.#write(dl);
+    const here = traceHeadersOfSpan(span);
+    if (here) dl = { ...dl, trace: here };
+    try {
+      const ok = await this.#write(dl);
+      endSpan(span, ok ? undefined : { code: "STORE_FAILED", message: "the dead-letter write was not acknowledged" });
+      return ok;
+    } catch (err) {
+      endSpan(span, { code: "INTERNAL", message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  #startSpan(dl: DeadLetter, cause: TraceScope | undefined): Span | undefined {
+    const tracer = cause?.tracer ?? (this.#o.tracing ?? gatewayTracing).tracer();
+    if (!tracer) return undefined;
+    const own = spanContextOf(traceHeadersOf(dl.headers));
+    const causeSc = cause ? spanOf(cause)?.spanContext() : undefined;
+    // The cause is linked unless it is the parent already (a resent message refused again).
+    const links: SpanLink[] = own && causeSc && causeSc.spanId !== own.spanId ? [{ context: causeSc }] : [];
+    const attributes = stationAttributes("dead-letter", dl.station, dl.tenant);
+    attributes[TraceAttr.DeadLetterId] = dl.id;
+    attributes[TraceAttr.DeadLetterReason] = dl.reason;
+    if (dl.groups[0] !== undefined) attributes[TraceAttr.Group] = dl.groups[0];
+    if (dl.deliveries !== undefined) attributes[TraceAttr.Deliveries] = dl.deliveries;
+    if (dl.seq !== undefined) attributes[TraceAttr.Seq] = dl.seq;
+    if (dl.error) attributes[TraceAttr.DeadLetterError] = dl.error.code;
+    return tracer.startSpan(
+      `dead-letter ${dl.station}`,
+      { kind: SpanKind.PRODUCER, attributes, links },
+      own ? remoteContext(own) : (cause?.parent ?? ROOT_TRACE_CONTEXT),
+    );
+  }
+
+  async #write(dl: DeadLetter): Promise<boolean> {
     const tenant = dl.tenant ?? DEFAULT_TENANT;
     const retention = await this.#o.retention(dl.station, tenant);
     const { dlsSeq: _seq, decoded: _decoded, ...stored } = dl;

@@ -1,5 +1,6 @@
 import type { BusRequest, StoreMessage, StoreWriter } from "../nats/index.js";
 import {
+  DEFAULT_TENANT,
   Headers,
   JunctionError,
   MAX_HEADER_BYTES,
@@ -8,10 +9,13 @@ import {
   headersProblem,
   nameProblem,
   isReservedHeader,
+  parseTraceparent,
+  traceHeadersOf,
   type ErrorBody,
   type ProduceMessage,
   type ProduceResult,
   type Scope,
+  type TraceHeaders,
 } from "../protocol/index.js";
 import {
   DEFAULT_SMALL_BATCH,
@@ -22,11 +26,30 @@ import {
   type DeadLetterSink,
   type IndexedMessage,
   type ProduceStage,
+  type StageContext,
   type StageMessage,
 } from "../pipeline/index.js";
 import type { StationRecord } from "../stations/index.js";
 import { StorageState, type StorageView } from "./storage.js";
-import type { Clock, Logger } from "../support/index.js";
+import {
+  MESSAGING_SYSTEM,
+  SpanKind,
+  TraceAttr,
+  activeContext,
+  contextOf,
+  endSpan,
+  gatewayTracing,
+  linkMessages,
+  messageFailed,
+  withSpan,
+  type Clock,
+  type Logger,
+  type Span,
+  type TraceContext,
+  type TraceScope,
+  type Tracer,
+  type Tracing,
+} from "../support/index.js";
 
 /** Produce counters (for /metrics and tests). */
 export interface ProduceStats {
@@ -86,6 +109,11 @@ export interface ProduceHandlerOptions {
    * its id) instead of as one atomic batch. 0 = always atomic. @default 8
    */
   smallBatchMessages?: number | undefined;
+  /**
+   * Where spans go (`produce`, `validate`, `function`, `store`, `dead-letter`). @default the
+   * global OpenTelemetry tracer provider: nothing is traced until the process registers an SDK.
+   */
+  tracing?: Tracing | undefined;
 }
 
 const enc = new TextEncoder();
@@ -101,12 +129,26 @@ export interface ProduceCallOptions {
   producer?: string | undefined;
   /** When the request arrived (performance.now()), for its latency. @default now */
   startedAt?: number | undefined;
+  /**
+   * The request's own trace context (an HTTP request's `traceparent`), the parent of its
+   * `produce` span. @default a one-message request's message context, else the active context
+   */
+  trace?: TraceHeaders | undefined;
+}
+
+/** A request's span and the tracer its children come from (only while tracing is on). */
+interface Traced {
+  span: Span;
+  tracer: Tracer;
+  station: string;
 }
 
 interface Prepared {
   target: ProduceTarget;
   results: (ProduceResult | undefined)[];
   current: IndexedMessage[];
+  /** Where the store is traced. */
+  trace: TraceScope | undefined;
 }
 
 /**
@@ -125,6 +167,7 @@ export class ProduceHandler {
     smallBatchMessages: number;
     maxPayloadBytes: number;
     onRequest: (e: ProduceEvent) => void;
+    tracing: Tracing;
   };
   readonly #chains = new Map<string, Promise<void>>();
   #inflight = 0;
@@ -138,6 +181,7 @@ export class ProduceHandler {
       maxPayloadBytes: o.maxPayloadBytes ?? 8 * 1024 * 1024,
       smallBatchMessages: o.smallBatchMessages ?? DEFAULT_SMALL_BATCH,
       onRequest: o.onRequest ?? (() => {}),
+      tracing: o.tracing ?? gatewayTracing,
     };
   }
 
@@ -171,13 +215,15 @@ export class ProduceHandler {
       respond(req, { ok: false, error: errBody(this.#asError(station, err, t0)) });
       return;
     }
+    const tracer = this.#o.tracing.tracer();
+    const traced = tracer ? this.#startSpan(tracer, station, input, requestTrace(req), undefined) : undefined;
     const preparing = (async () => {
       const found = this.#o.lookup(station, req);
       const target = found instanceof Promise ? await found : found;
       if (!target) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
-      return this.#prepareInput(target, input, req.header(Headers.Producer) || undefined);
+      return this.#prepareInput(target, input, req.header(Headers.Producer) || undefined, traced);
     })();
-    this.#submit(station, preparing, t0).then(
+    this.#submit(station, preparing, t0, traced).then(
       (results) => respond(req, { ok: true, data: { results } }),
       (err: unknown) => respond(req, { ok: false, error: errBody(this.#asError(station, err, t0)) }),
     );
@@ -196,15 +242,69 @@ export class ProduceHandler {
     input: ProduceMessage[],
     o: ProduceCallOptions = {},
   ): Promise<ProduceResult[]> {
+    const tracer = this.#o.tracing.tracer();
+    const traced = tracer ? this.#startSpan(tracer, station, input, o.trace, activeContext()) : undefined;
     const preparing = (async () => {
       const t = await target;
       if (!t) throw new JunctionError("STATION_NOT_FOUND", `station '${station}' not found`, { details: { station } });
-      return this.#prepareInput(t, input, o.producer);
+      return this.#prepareInput(t, input, o.producer, traced);
     })();
-    return this.#submit(station, preparing, o.startedAt ?? performance.now());
+    return this.#submit(station, preparing, o.startedAt ?? performance.now(), traced);
   }
 
-  async #prepareInput(target: ProduceTarget, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+  /**
+   * Starts a request's `produce` span. Its parent is the request's own trace context, else the
+   * message's when the request carries one message (a single send reads as one trace), else
+   * `base`; it links to every message's context (a batch mixes traces, so links, not parents, as
+   * OpenTelemetry's messaging conventions say). Per-message work only while the span records.
+   */
+  #startSpan(
+    tracer: Tracer,
+    station: string,
+    input: readonly ProduceMessage[],
+    request: TraceHeaders | undefined,
+    base: TraceContext | undefined,
+  ): Traced {
+    const own = request && parseTraceparent(request.traceparent) ? request : undefined;
+    const parentHeaders = own ?? (input.length === 1 ? traceHeadersOf(input[0]!.headers) : undefined);
+    const attributes: Record<string, string | number> = {
+      [TraceAttr.System]: MESSAGING_SYSTEM,
+      [TraceAttr.OperationName]: "produce",
+      [TraceAttr.Destination]: station,
+    };
+    if (input.length === 1) {
+      if (input[0]!.id) attributes[TraceAttr.MessageId] = input[0]!.id;
+      attributes[TraceAttr.BodySize] = input[0]!.payload.length;
+    } else attributes[TraceAttr.BatchCount] = input.length;
+    const span = tracer.startSpan(`produce ${station}`, { kind: SpanKind.SERVER, attributes }, contextOf(parentHeaders) ?? base);
+    if (span.isRecording()) linkMessages(span, input, parentHeaders?.traceparent);
+    return { span, tracer, station };
+  }
+
+  /** Ends a request's span: counts, an event per refused message, failed when no message was stored. */
+  #endSpan(span: Span, results: readonly ProduceResult[]): void {
+    let stored = 0;
+    let dropped = 0;
+    let refused: ErrorBody | undefined;
+    let rejected = 0;
+    results.forEach((r, i) => {
+      if ("error" in r) {
+        rejected++;
+        refused ??= r.error;
+        messageFailed(span, "message refused", i, r.error.code);
+      } else if (r.dropped) dropped++;
+      else stored++;
+    });
+    span.setAttributes({ [TraceAttr.Stored]: stored, [TraceAttr.Rejected]: rejected, [TraceAttr.Dropped]: dropped });
+    endSpan(span, refused && rejected === results.length ? refused : undefined);
+  }
+
+  async #prepareInput(
+    target: ProduceTarget,
+    input: ProduceMessage[],
+    producer: string | undefined,
+    traced: Traced | undefined,
+  ): Promise<Prepared> {
     if (input.length > this.#o.maxRequestMessages) {
       throw new JunctionError(
         "BATCH_TOO_LARGE",
@@ -220,10 +320,10 @@ export class ProduceHandler {
       this.#o.checkRequest(target, input.length, bytes);
     }
     this.stats.messages += input.length;
-    return this.#prepare(target, input, producer);
+    return this.#prepare(target, input, producer, traced);
   }
 
-  #submit(station: string, preparing: Promise<Prepared>, t0: number): Promise<ProduceResult[]> {
+  #submit(station: string, preparing: Promise<Prepared>, t0: number, traced: Traced | undefined): Promise<ProduceResult[]> {
     this.stats.requests++;
     this.#inflight++;
     // Preparation of a station's requests runs concurrently; publishing follows submission order.
@@ -242,8 +342,14 @@ export class ProduceHandler {
     const done = step.then((s) => s.finished);
     void done
       .then(
-        (results) => this.#report(station, results, t0),
-        (err: unknown) => void this.#asError(station, err, t0),
+        (results) => {
+          this.#report(station, results, t0);
+          if (traced) this.#endSpan(traced.span, results);
+        },
+        (err: unknown) => {
+          const e = this.#asError(station, err, t0);
+          if (traced) endSpan(traced.span, e);
+        },
       )
       .finally(() => {
         if (this.#chains.get(station) === gate) this.#chains.delete(station);
@@ -315,6 +421,7 @@ export class ProduceHandler {
         smallBatchMessages: storage === StorageState.Tight ? Infinity : this.#o.smallBatchMessages,
         onFallback: () => this.stats.fallbacks++,
         groups: prepared.current.map((c) => c.index),
+        trace: prepared.trace,
       },
     );
     if (acks.some((a) => !a.ok && a.code === "STORE_FULL")) this.#o.storage?.noteFull();
@@ -331,7 +438,12 @@ export class ProduceHandler {
     return [{ id: req.header(Headers.MsgId) ?? "", headers, payload: req.data }];
   }
 
-  async #prepare(target: ProduceTarget, input: ProduceMessage[], producer: string | undefined): Promise<Prepared> {
+  async #prepare(
+    target: ProduceTarget,
+    input: ProduceMessage[],
+    producer: string | undefined,
+    traced: Traced | undefined,
+  ): Promise<Prepared> {
     const rec = target.station;
     const results: (ProduceResult | undefined)[] = new Array(input.length);
     const current: IndexedMessage[] = [];
@@ -386,14 +498,20 @@ export class ProduceHandler {
       if (producer) headers[Headers.Producer] = producer;
       current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
     }
-    const ctx = { scope: target.scope, station: rec, producer };
+    let trace: TraceScope | undefined;
+    if (traced) {
+      const tenant = target.scope.tenant;
+      if (tenant !== DEFAULT_TENANT) traced.span.setAttribute(TraceAttr.Tenant, tenant);
+      trace = { tracer: traced.tracer, parent: withSpan(traced.span), station: rec.name, tenant };
+    }
+    const ctx: StageContext = { scope: target.scope, station: rec, producer, trace };
     const { survivors, failed } = await runStages(this.#o.stages, ctx, current);
     if (failed.size > 0) await recordFailures(this.#o.deadLetters, ctx, failed, this.#o.clock);
     for (const [index, f] of failed) results[index] = { error: { ...f.error, details: { ...f.error.details, index } } };
     // What went in, passed every stage and left nothing to store was dropped by a function.
     const kept = new Set(survivors.map((c) => c.index));
     for (const c of current) if (!kept.has(c.index) && !failed.has(c.index)) results[c.index] = { seq: 0, duplicate: false, dropped: true };
-    return { target, results, current: survivors };
+    return { target, results, current: survivors, trace };
   }
 
   #results(prepared: Prepared, acks: AckResult[]): ProduceResult[] {
@@ -435,6 +553,14 @@ export class ProduceHandler {
 
 function toStore(m: StageMessage): StoreMessage {
   return { id: m.id, headers: m.headers, payload: m.payload };
+}
+
+/** A bus request's own trace context (on a one-message request, also its message's). */
+function requestTrace(req: BusRequest): TraceHeaders | undefined {
+  const traceparent = req.header(Headers.Traceparent);
+  if (!traceparent) return undefined;
+  const tracestate = req.header(Headers.Tracestate);
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }
 
 function respond(req: BusRequest, body: unknown): void {

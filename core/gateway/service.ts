@@ -2,6 +2,7 @@ import type { Bus, BusRequest, Requester } from "../nats/index.js";
 import {
   API_PREFIX,
   GATEWAY_QUEUE,
+  Headers,
   JunctionError,
   PRODUCE_PREFIX,
   errorFromNats,
@@ -10,6 +11,7 @@ import {
   type ErrorBody,
   type Identity,
   type Scope,
+  type TraceHeaders,
 } from "../protocol/index.js";
 import type { Clock, Logger } from "../support/index.js";
 import { BodyValidator } from "./api/bodies.js";
@@ -147,7 +149,9 @@ export class GatewayService {
         }
       }
       this.#handler(op);
-      reply = { ok: true, data: await this.call(await this.#o.identify(req), op, body) };
+      const traceparent = req.header(Headers.Traceparent);
+      const trace = traceparent ? { traceparent, tracestate: req.header(Headers.Tracestate) } : undefined;
+      reply = { ok: true, data: await this.call(await this.#o.identify(req), op, body, trace) };
     } catch (err) {
       reply = { ok: false, error: this.#asError(op, err).toBody() };
     }
@@ -168,9 +172,10 @@ export class GatewayService {
 
   /**
    * Runs an admin operation for a caller (the bus front above, or an in-process front such as
-   * HTTP): validates the body, authorizes, runs the handler. Throws a JunctionError.
+   * HTTP): validates the body, authorizes, runs the handler. Throws a JunctionError. `trace`: the
+   * request's trace context, when it carried one (a resend links to it).
    */
-  async call(caller: Caller, op: string, body: unknown): Promise<unknown> {
+  async call(caller: Caller, op: string, body: unknown, trace?: TraceHeaders): Promise<unknown> {
     try {
       const handler = this.#handler(op);
       if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -180,6 +185,7 @@ export class GatewayService {
       const b = body as Record<string, unknown>;
       const { identity, scope, records } = await this.#o.access(caller, op, b);
       const ctx: ApiContext = { scope, records, requester: caller.requester, identity };
+      if (trace) ctx.trace = trace;
       return await handler(b, ctx);
     } catch (err) {
       throw this.#asError(op, err);

@@ -2,6 +2,9 @@ import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsC
 import { nuid } from "@nats-io/nats-core";
 import type { StoreAck, StoreMessage, StoreWriter } from "./ports.js";
 
+/** Default of the atomic batches one writer keeps in flight per subject. */
+export const DEFAULT_MAX_ATOMIC_INFLIGHT = 16;
+
 /**
  * Writes to streams with core publishes and one shared reply subscription, instead of
  * `js.publish` — nats.js builds an Error with a stack for each request, a third of its CPU
@@ -14,10 +17,22 @@ export class NatsStoreWriter implements StoreWriter {
   readonly #pending = new Map<string, { resolve: (a: StoreAck) => void; timer: NodeJS.Timeout | undefined }>();
   #next = 0;
   readonly #timeoutMs: number;
+  readonly #maxAtomicInflight: number;
+  /** Atomic batches in flight per subject, and those waiting for room (FIFO, so in order). */
+  readonly #atomic = new Map<string, { n: number; queue: { send: () => void; cancel: () => void }[] }>();
 
-  constructor(nc: NatsConnection, timeoutMs = 10_000) {
+  /**
+   * @param timeoutMs how long to wait for a store acknowledgement
+   * @param maxAtomicInflight atomic batches in flight per subject from this writer; more wait
+   *   their turn (in order). nats-server queues at most 100,000 messages (128 MiB) per stream and
+   *   refuses the rest with "too many requests" (10167), and keeps at most 50 atomic batches open
+   *   per stream: 16 batches of up to 1,000 leave room for several gateways, and a fan-out of
+   *   200,000 parts in one request is stored instead of refused.
+   */
+  constructor(nc: NatsConnection, timeoutMs = 10_000, maxAtomicInflight = DEFAULT_MAX_ATOMIC_INFLIGHT) {
     this.#nc = nc;
     this.#timeoutMs = timeoutMs;
+    this.#maxAtomicInflight = maxAtomicInflight;
     this.#prefix = createInbox();
     this.#sub = nc.subscribe(`${this.#prefix}.*`, { callback: (_err, msg) => this.#onReply(msg) });
   }
@@ -88,6 +103,31 @@ export class NatsStoreWriter implements StoreWriter {
    */
   publishAtomic(subject: string, msgs: readonly StoreMessage[]): Promise<StoreAck> {
     if (msgs.length === 1) return this.publish(subject, msgs[0]!);
+    let slot = this.#atomic.get(subject);
+    if (!slot) this.#atomic.set(subject, (slot = { n: 0, queue: [] }));
+    const release = () => {
+      const next = slot.queue.shift();
+      if (next) next.send();
+      else if (--slot.n === 0) this.#atomic.delete(subject);
+    };
+    const send = () => {
+      const done = this.#sendAtomic(subject, msgs);
+      void done.then(release);
+      return done;
+    };
+    if (slot.n < this.#maxAtomicInflight) {
+      slot.n++;
+      return send();
+    }
+    return new Promise<StoreAck>((resolve) =>
+      slot.queue.push({
+        send: () => resolve(send()),
+        cancel: () => resolve({ ok: false, errCode: 0, description: "writer closed", timeout: true }),
+      }),
+    );
+  }
+
+  #sendAtomic(subject: string, msgs: readonly StoreMessage[]): Promise<StoreAck> {
     const batchId = nuid.next();
     const { reply, done } = this.#expect();
     const last = msgs.length - 1;
@@ -130,6 +170,8 @@ export class NatsStoreWriter implements StoreWriter {
 
   close(): void {
     this.#sub.unsubscribe();
+    for (const [, slot] of this.#atomic) for (const q of slot.queue.splice(0)) q.cancel();
+    this.#atomic.clear();
     for (const [, p] of this.#pending) {
       clearTimeout(p.timer);
       p.resolve({ ok: false, errCode: 0, description: "writer closed", timeout: true });

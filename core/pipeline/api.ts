@@ -1,5 +1,5 @@
 import type { Requester } from "../nats/index.js";
-import type { Identity, Scope } from "../protocol/index.js";
+import type { Identity, Scope, TraceHeaders } from "../protocol/index.js";
 import type { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
 import type { GroupStore, StationRegistry } from "../stations/index.js";
 
@@ -21,6 +21,8 @@ export interface ApiContext {
   requester: Requester | undefined;
   /** Who asks, resolved and authorized for the operation. */
   identity: Identity;
+  /** The request's trace context (W3C headers), when it carried one: spans of the operation link to it. */
+  trace?: TraceHeaders | undefined;
 }
 
 /** An admin API handler: a validated JSON body in, JSON data out; throws JunctionError. */

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_TENANT, deadLetterId, type DeadLetter, type DeadLetterReason, type ErrorBody } from "../protocol/index.js";
-import { isoNow, type Clock } from "../support/index.js";
+import { isoNow, type Clock, type TraceScope } from "../support/index.js";
 import type { StageContext, StageFailure } from "./stages.js";
 
 /** Where refused messages are recorded (the DLS writer implements it). */
 export interface DeadLetterSink {
-  /** Stores one dead letter; resolves true when stored (or already there). */
-  write(dl: DeadLetter): Promise<boolean>;
+  /**
+   * Stores one dead letter; resolves true when stored (or already there). `cause`: where the
+   * failure was traced (the produce request), when tracing is on.
+   */
+  write(dl: DeadLetter, cause?: TraceScope): Promise<boolean>;
 }
 
 /** Records nothing. */
@@ -51,6 +54,7 @@ export async function recordFailures(
   clock: Clock,
 ): Promise<void> {
   const writes: Promise<boolean>[] = [];
-  for (const f of failed.values()) if (f.deadLetter) writes.push(sink.write(produceDeadLetter(f.deadLetter, ctx, f.msg, f.error, clock)));
+  for (const f of failed.values())
+    if (f.deadLetter) writes.push(sink.write(produceDeadLetter(f.deadLetter, ctx, f.msg, f.error, clock), ctx.trace));
   await Promise.all(writes);
 }

@@ -1,6 +1,7 @@
 import type { FnMessage, FunctionRuntime, PipelineStep } from "../../functions/index.js";
-import { DEFAULT_TENANT, DeadLetterReason, Headers, JunctionError, headersProblem, type Scope } from "../protocol/index.js";
+import { DEFAULT_TENANT, DeadLetterReason, Headers, JunctionError, headersProblem, isTraceHeader, type Scope } from "../protocol/index.js";
 import type { StationRecord } from "../stations/index.js";
+import { TraceAttr, spanOf } from "../support/index.js";
 import type { TenantRecords } from "./api.js";
 import { resolveAttachment } from "./schema-stage.js";
 import type { ProduceStage, StageContext, StageMessage, StageOutcome } from "./stages.js";
@@ -65,6 +66,7 @@ export interface FunctionStageOptions {
  */
 export class FunctionStage implements ProduceStage {
   readonly name = "functions";
+  readonly traceName = "function";
   readonly #registries: FunctionStageOptions["registries"];
   readonly #runtime: FunctionRuntime;
   readonly #onRun: (e: FunctionRunEvent) => void;
@@ -88,6 +90,11 @@ export class FunctionStage implements ProduceStage {
       const spec = await functions.spec(f.name, f.version);
       steps.push({ spec: { ...spec, name: functionRuntimeName(ctx.scope, spec.name) }, inputs: f.inputs });
     }
+    if (ctx.trace)
+      spanOf(ctx.trace)?.setAttribute(
+        TraceAttr.Functions,
+        steps.map((st) => `${st.spec.name}@${st.spec.version}`),
+      );
     const at = await resolveAttachment(schemas, ctx.station);
     const compiled = at ? await schemas.compiled(at.name, at.version, ctx.station.schema?.allowUnknownFields === true) : undefined;
     // On JSON stations the validated bytes are the payload's JSON text: the runtime sends them as
@@ -170,12 +177,13 @@ export class FunctionStage implements ProduceStage {
           }
         }
         const headers: Record<string, string> = { ...r.headers };
-        // Junction's own headers stay as the gateway set them.
-        for (const k of Object.keys(headers)) if (/^(jn|nats)-/i.test(k)) delete headers[k];
+        // Junction's own headers and the message's trace context stay as they came in: a function
+        // can neither forge the producer's trace context nor drop it.
+        for (const k of Object.keys(headers)) if (/^(jn|nats)-/i.test(k) || isTraceHeader(k)) delete headers[k];
         // Headers NATS cannot carry fail this message alone (never the whole request).
         const hp = headersProblem(headers, "");
         if (hp) return fail({ kind: "bad-output", header: hp.header, error: hp.problem }, `function output: ${hp.problem}`);
-        for (const [k, val] of Object.entries(m.headers)) if (/^jn-/i.test(k)) headers[k] = val;
+        for (const [k, val] of Object.entries(m.headers)) if (/^jn-/i.test(k) || isTraceHeader(k)) headers[k] = val;
         if (at) headers[Headers.Schema] = `${at.name}@${at.version}`;
         produced.push({ id: m.id, headers, payload: bytes });
       }

@@ -2,6 +2,7 @@ import type { ValidationResult } from "../../schemas/index.js";
 import { DeadLetterReason, Headers, JunctionError } from "../protocol/index.js";
 import { fromSchemaError, type SchemaRegistry } from "../registry/index.js";
 import type { StationRecord } from "../stations/index.js";
+import { TraceAttr, spanOf } from "../support/index.js";
 import type { TenantRecords } from "./api.js";
 import type { ProduceStage, StageContext, StageMessage, StageOutcome } from "./stages.js";
 
@@ -24,6 +25,7 @@ export async function resolveAttachment(reg: SchemaRegistry, rec: StationRecord)
  */
 export class SchemaStage implements ProduceStage {
   readonly name = "schema";
+  readonly traceName = "validate";
   readonly #registries: (tenant: string) => Promise<Pick<TenantRecords, "schemas">>;
 
   /** `registries` gives the registries of a tenant (the station's). */
@@ -41,6 +43,7 @@ export class SchemaStage implements ProduceStage {
     if (!at) return messages.map((m) => ({ ok: true, messages: [m] }));
     const compiled = await reg.compiled(at.name, at.version, ctx.station.schema?.allowUnknownFields === true);
     const tag = `${at.name}@${at.version}`;
+    if (ctx.trace) spanOf(ctx.trace)?.setAttribute(TraceAttr.Schema, tag);
     const threshold = reg.asyncThresholdBytes;
     const outcome = (m: StageMessage, i: number, r: ValidationResult): StageOutcome => {
       if (r.ok) {

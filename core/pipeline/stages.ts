@@ -1,5 +1,6 @@
 import type { DeadLetterReason, ErrorBody, Scope } from "../protocol/index.js";
 import type { StationRecord } from "../stations/index.js";
+import { TraceAttr, endSpan, messageFailed, scopeIn, startSpan, type TraceScope } from "../support/index.js";
 
 /** A message moving through the produce pipeline. */
 export interface StageMessage {
@@ -21,6 +22,11 @@ export interface StageContext {
   scope: Scope;
   station: StationRecord;
   producer: string | undefined;
+  /**
+   * Where the request is traced, when tracing is on: each stage runs in its own span, a child of
+   * `trace.parent` (and a stage sees its own span there). Absent = nothing is traced.
+   */
+  trace?: TraceScope | undefined;
 }
 
 /**
@@ -30,6 +36,8 @@ export interface StageContext {
  */
 export interface ProduceStage {
   readonly name: string;
+  /** The operation its span is named after (`<operation> <station>`). @default name */
+  readonly traceName?: string | undefined;
   /** Whether this stage has work for the station; skipped otherwise (the hot path stays flat). */
   applies(station: StationRecord): boolean;
   run(ctx: StageContext, messages: StageMessage[]): StageOutcome[] | Promise<StageOutcome[]>;
@@ -70,19 +78,35 @@ export async function runStages(stages: readonly ProduceStage[], ctx: StageConte
   const failed = new Map<number, StageFailure>();
   for (const stage of stages) {
     if (current.length === 0 || !stage.applies(ctx.station)) continue;
-    const outcomes = await stage.run(
-      ctx,
-      current.map((c) => c.msg),
-    );
+    const span = ctx.trace
+      ? startSpan(ctx.trace, stage.traceName ?? stage.name, undefined, { [TraceAttr.BatchCount]: current.length })
+      : undefined;
+    let outcomes: StageOutcome[];
+    try {
+      outcomes = await stage.run(
+        span ? { ...ctx, trace: scopeIn(ctx.trace!, span) } : ctx,
+        current.map((c) => c.msg),
+      );
+    } catch (err) {
+      if (span) endSpan(span, { code: (err as { code?: string }).code ?? "INTERNAL", message: (err as Error).message });
+      throw err;
+    }
     const next: IndexedMessage[] = [];
+    let refused = 0;
     outcomes.forEach((o, k) => {
       const c = current[k]!;
       if (!o.ok) {
+        refused++;
+        if (span) messageFailed(span, "message refused", c.index, o.error.code);
         if (!failed.has(c.index)) failed.set(c.index, { error: o.error, deadLetter: o.deadLetter, msg: c.msg });
         return;
       }
       o.messages.forEach((m, j) => next.push({ index: c.index, msg: j === 0 ? m : { ...m, id: m.id ? `${m.id}:${j}` : "" } }));
     });
+    if (span) {
+      span.setAttribute(TraceAttr.Rejected, refused);
+      span.end();
+    }
     current = next;
   }
   return { survivors: failed.size > 0 ? current.filter((c) => !failed.has(c.index)) : current, failed };

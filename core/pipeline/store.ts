@@ -1,4 +1,5 @@
 import { StoreErrorCode, type StoreAck, type StoreMessage, type StoreWriter } from "../nats/index.js";
+import { SpanKind, TraceAttr, endSpan, messageFailed, startSpan, type TraceScope } from "../support/index.js";
 
 /** Default of the small-batch threshold: requests of at most this many messages skip the atomic batch. */
 export const DEFAULT_SMALL_BATCH = 8;
@@ -55,6 +56,8 @@ export interface StoreOptions {
    * @default true
    */
   reaskTimeouts?: boolean | undefined;
+  /** Where the write is traced (a `store` span), when tracing is on. @default not traced */
+  trace?: TraceScope | undefined;
 }
 
 /** [start, end) of each unit: the messages stored together. */
@@ -107,6 +110,33 @@ export async function storeMessages(
   msgs: readonly StoreMessage[],
   o: StoreOptions = {},
 ): Promise<AckResult[]> {
+  if (!o.trace) return storeAll(w, subject, msgs, o);
+  const span = startSpan(o.trace, "store", SpanKind.CLIENT, { [TraceAttr.BatchCount]: msgs.length });
+  let out: AckResult[];
+  try {
+    out = await storeAll(w, subject, msgs, o);
+  } catch (err) {
+    endSpan(span, { code: "INTERNAL", message: (err as Error).message });
+    throw err;
+  }
+  let stored = 0;
+  let duplicates = 0;
+  let firstError: AckResult | undefined;
+  out.forEach((r, i) => {
+    if (r.ok) {
+      if (r.duplicate) duplicates++;
+      else stored++;
+      return;
+    }
+    firstError ??= r;
+    messageFailed(span, "message not stored", i, r.code);
+  });
+  span.setAttributes({ [TraceAttr.Stored]: stored, [TraceAttr.Duplicates]: duplicates });
+  endSpan(span, firstError && !firstError.ok ? { code: firstError.code, message: firstError.description } : undefined);
+  return out;
+}
+
+async function storeAll(w: StoreWriter, subject: string, msgs: readonly StoreMessage[], o: StoreOptions): Promise<AckResult[]> {
   const units = unitsOf(msgs.length, o.groups);
   const out: AckResult[] = new Array(msgs.length);
   const put = (start: number, rs: AckResult[]) => rs.forEach((r, k) => (out[start + k] = r));

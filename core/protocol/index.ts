@@ -38,7 +38,9 @@ export {
   isConsumerReason,
 } from "./subjects.js";
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
+export { parseTraceparent, formatTraceparent, traceHeadersOf, isTraceHeader } from "./trace.js";
 export type { HeaderProblem } from "./headers.js";
+export type { TraceHeaders, Traceparent } from "./trace.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";

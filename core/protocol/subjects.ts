@@ -319,6 +319,13 @@ export const Headers = {
   DlsStation: "Jn-Dls-Station",
   /** JetStream's de-duplication id, as stored on a message. */
   NatsMsgId: "Nats-Msg-Id",
+  /**
+   * W3C Trace Context: the message's creation context and vendor entries. Ordinary user headers
+   * (not reserved); the gateway stores them as the producer sent them and keeps functions from
+   * changing them.
+   */
+  Traceparent: "traceparent",
+  Tracestate: "tracestate",
 } as const;
 
 /** Whether a user may set this header (reserved prefixes are refused). */

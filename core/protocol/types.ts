@@ -2,6 +2,7 @@
  * The shapes that cross the wire between the SDK and the gateway.
  * Units are in the names: Ms, Seconds, Bytes.
  */
+import type { TraceHeaders } from "./trace.js";
 
 /** Where a station keeps its messages. */
 export const StorageType = { File: "file", Memory: "memory" } as const;
@@ -128,6 +129,11 @@ export interface DeadLetter {
   producer?: string | undefined;
   /** The dead letter this one is a resend of (a resent message that failed again). */
   resentFrom?: string | undefined;
+  /**
+   * Where the dead-lettering was traced (the gateway's `dead-letter` span), when the gateway
+   * traces; the message's own trace context stays in `headers`. A resend links to it.
+   */
+  trace?: TraceHeaders | undefined;
   createdAt: string;
   /** Sequence in JN_DLS (set when read back). */
   dlsSeq?: number | undefined;

@@ -120,6 +120,8 @@ describe("dashboard and alerts against the gateway's /metrics", () => {
       "JunctionGatewayNotReady",
       "JunctionNoGatewayReady",
       "JunctionFsyncDisabled",
+      "JunctionStoreAlmostFull",
+      "JunctionStoreOutOfSpace",
       "JunctionBrokerStateUnreadable",
     ]);
     for (const r of rules) {
