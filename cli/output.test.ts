@@ -29,6 +29,7 @@ const READS: [string[], unknown][] = [
   [["tenant", "list"], [fixtures.tenant]],
   [["whoami"], fixtures.identity],
   [["doctor", "--window-ms", "0"], fixtures.doctor],
+  [["quota", "list"], fixtures.quota],
 ];
 
 describe("output formats", () => {

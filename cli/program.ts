@@ -13,6 +13,7 @@ import { registerNatsConfig } from "./commands/nats-config.js";
 import { registerContext } from "./commands/context.js";
 import { registerCompletion } from "./completion.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerQuota } from "./commands/quota.js";
 import { registerChaos } from "./commands/chaos.js";
 import { processIo, reportError, type Io } from "./output.js";
 import { brokerVersion } from "./version.js";
@@ -48,6 +49,7 @@ export function buildProgram(io: Io = processIo): Command {
   registerNatsConfig(program, io);
   registerContext(program, io);
   registerDoctor(program, io);
+  registerQuota(program, io);
   registerChaos(program, io);
   registerCompletion(program, io.out);
   return program;

@@ -2,7 +2,7 @@
 // Checks the folder architecture (see the README's Development section):
 //  - dependencies point one way: cli -> sdk -> core/protocol; core -> schemas, functions;
 //  - inside core, layers run downhill:
-//      server -> http, memphis -> gateway, dls -> pipeline, auth -> registry, stations -> nats -> support -> protocol
+//      server -> http, memphis, quotas -> gateway, dls -> pipeline, auth -> registry, stations -> nats -> support -> protocol
 //    (a layer imports only layers below it; folders on the same layer do not import each other);
 //  - only core/nats/ (and sdk/transport.ts for the SDK) imports @nats-io/*;
 //  - an import into another module goes through its index.ts (no deep imports);
@@ -31,7 +31,7 @@ export const CORE_LAYERS = [
   ["registry", "stations"],
   ["pipeline", "auth"],
   ["gateway", "dls"],
-  ["http", "memphis"],
+  ["http", "memphis", "quotas"],
   ["server"],
 ];
 

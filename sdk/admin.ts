@@ -6,6 +6,7 @@ import type {
   GroupConfig,
   GroupInfo,
   Grants,
+  QuotaReport,
   StationConfig,
   StationInfo,
 } from "../core/protocol/index.js";
@@ -308,6 +309,20 @@ export interface TenantsApi {
   delete(name: string): Promise<{ deleted: boolean }>;
 }
 
+/** Quotas (`jn.api.quota.*`): what a tenant may create and send, and how much of it it uses. */
+export interface QuotasApi {
+  /**
+   * The effective quotas of your tenant (an operator: of `tenant`), each with its source
+   * (default, broker or tenant) and, for admins, its current usage.
+   */
+  list(o?: { tenant?: string }): Promise<QuotaReport>;
+  /**
+   * Sets a tenant's overrides (an operator's right): `{ stations: 200 }`; `null` removes one
+   * (the broker's limit applies again). Returns the tenant's quotas afterwards.
+   */
+  set(limits: Record<string, number | null>, o?: { tenant?: string }): Promise<QuotaReport & { changed: string[] }>;
+}
+
 /** The admin API objects. */
 export interface AdminApis {
   users: UsersApi;
@@ -317,6 +332,7 @@ export interface AdminApis {
   schemas: SchemasApi;
   functions: FunctionsApi;
   dls: DlsApi;
+  quotas: QuotasApi;
 }
 
 /** Builds the admin API objects over a requester. */
@@ -385,6 +401,10 @@ export function adminApis(request: Requester): AdminApis {
       drop: (target) => request("dls.drop", target, 60_000),
       stats: (station) => request("dls.stats", station !== undefined ? { station } : {}),
       retention: (station, change) => request("dls.retention", { station, ...change }),
+    },
+    quotas: {
+      list: (o) => request("quota.list", { ...t(o) }),
+      set: (limits, o) => request("quota.set", { limits, ...t(o) }),
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type DlsApi,
   type FunctionsApi,
   type GroupsApi,
+  type QuotasApi,
   type SchemasApi,
   type StationsApi,
   type TenantsApi,
@@ -110,6 +111,7 @@ export class JunctionClient implements ClientContext {
   readonly dls: DlsApi;
   readonly users: UsersApi;
   readonly tenants: TenantsApi;
+  readonly quotas: QuotasApi;
   /** Compiled schemas, fetched once per version (Protobuf encode/decode). */
   readonly schemaCache: SchemaCache;
   readonly #o: ResolvedConnectOptions;
@@ -128,6 +130,7 @@ export class JunctionClient implements ClientContext {
     this.dls = admin.dls;
     this.users = admin.users;
     this.tenants = admin.tenants;
+    this.quotas = admin.quotas;
     this.schemaCache = new SchemaCache(this.schemas);
   }
 

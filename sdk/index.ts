@@ -7,7 +7,15 @@ export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./pr
 export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
 export { SchemaCache } from "./schema-cache.js";
 export { messageContext, messageTrace, SDK_TRACER_NAME } from "./tracing.js";
-export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
+export {
+  JunctionError,
+  ERROR_CODES,
+  isJunctionError,
+  StorageType,
+  RetentionPolicy,
+  DeadLetterReason,
+  QuotaSource,
+} from "../core/protocol/index.js";
 export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
 export type { ClientContext } from "./context.js";
 export type { ConnectionState } from "./transport.js";
@@ -21,6 +29,7 @@ export type {
   DlsApi,
   UsersApi,
   TenantsApi,
+  QuotasApi,
   SchemaInfo,
   SchemaVersionInfo,
   SchemaKind,
@@ -48,5 +57,7 @@ export type {
   DeadLetterPage,
   Grants,
   Identity,
+  QuotaEntry,
+  QuotaReport,
   TraceHeaders,
 } from "../core/protocol/index.js";

@@ -53,6 +53,7 @@ export function registerGateway(program: Command, io: Io): void {
       httpHost: cfg.httpHost,
       waitForNatsMs: cfg.waitForNatsMs,
       metricsToken: cfg.metricsToken,
+      quotas: cfg.quotas,
       logger,
       auth: {
         mode: cfg.authMode,

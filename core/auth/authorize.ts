@@ -90,6 +90,12 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "tenant.delete": operator,
   // The doctor sees every tenant's metadata and the servers' settings.
   "doctor.run": operator,
+  // Anyone may read its own tenant's quotas (usage is shown to admins only); another tenant's are an operator's.
+  "quota.list": (id, b) =>
+    typeof b["tenant"] === "string" && b["tenant"] !== id.tenant && !id.operator
+      ? `see the quotas of tenant '${str(b, "tenant")}'`
+      : undefined,
+  "quota.set": (id) => (id.operator ? undefined : "set quotas (an operator's right)"),
 });
 
 /** Throws PERMISSION_DENIED naming the action and the resource, unless the identity may do it. */

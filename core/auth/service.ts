@@ -43,6 +43,11 @@ export interface AuthServiceOptions {
   logger: Logger;
   /** Other logins (Memphis compatibility). @default none */
   fronts?: readonly LoginFront[] | undefined;
+  /**
+   * The last check before a connection is admitted (the connections quota): undefined admits it,
+   * else the reason it is refused (logged, never told to the client). @default admit
+   */
+  admit?: ((user: UserRecord) => Promise<string | undefined>) | undefined;
 }
 
 /** Counters of the auth service (for /metrics and tests). */
@@ -50,6 +55,8 @@ export interface AuthStats {
   accepted: number;
   refused: number;
   kicked: number;
+  /** Refused by the connections quota (also counted in `refused`). */
+  overQuota: number;
 }
 
 /**
@@ -57,7 +64,7 @@ export interface AuthStats {
  * connections of users whose rights changed.
  */
 export class AuthService {
-  readonly stats: AuthStats = { accepted: 0, refused: 0, kicked: 0 };
+  readonly stats: AuthStats = { accepted: 0, refused: 0, kicked: 0, overQuota: 0 };
   readonly #o: AuthServiceOptions;
   /** Passwords already checked, as an HMAC under a per-process key (a reconnect storm costs no scrypt). */
   readonly #verified = new Map<string, { salt: string; digest: string }>();
@@ -99,6 +106,13 @@ export class AuthService {
     }
     const u = await this.#check(r.user, r.pass);
     if (typeof u === "string") return this.#refuse(r.user, r.host, u);
+    const over = await this.#o.admit?.(u);
+    if (over !== undefined) {
+      this.stats.refused++;
+      this.stats.overQuota++;
+      this.#o.logger.info("connection refused", { user: u.name, tenant: u.tenant, host: r.host, reason: over });
+      return { ok: false, error: "connection quota reached" };
+    }
     const permissions = userPermissions(u.name, scopeOf(u.tenant), u.grants, await this.#o.resources(u.tenant));
     this.stats.accepted++;
     return { ok: true, user: u.name, account: this.#o.clientAccount, permissions, expiresAtMs: this.#o.clock.now() + this.#o.ttlMs };

@@ -93,6 +93,11 @@ export interface ProduceHandlerOptions {
   clock: Clock;
   /** Most messages one request may carry. @default 100000 */
   maxRequestMessages?: number | undefined;
+  /**
+   * Checks a request's messages and payload bytes against the tenant's quotas once its station is
+   * known; throws QUOTA_EXCEEDED to refuse the whole request. @default no check
+   */
+  checkRequest?: ((target: ProduceTarget, messages: number, payloadBytes: number) => void) | undefined;
   /** Largest NATS message the server takes (headers and payload), in bytes. @default 8 MiB */
   maxPayloadBytes?: number | undefined;
   /** What the store can take now (see StorageGuard). @default always room */
@@ -308,6 +313,11 @@ export class ProduceHandler {
           details: { messages: input.length, max: this.#o.maxRequestMessages },
         },
       );
+    }
+    if (this.#o.checkRequest) {
+      let bytes = 0;
+      for (const m of input) bytes += m.payload.length;
+      this.#o.checkRequest(target, input.length, bytes);
     }
     this.stats.messages += input.length;
     return this.#prepare(target, input, producer, traced);

@@ -51,6 +51,11 @@ export interface FunctionStageOptions {
   runtime: FunctionRuntime;
   /** Told how long each pipeline run over a batch took (metrics). @default nothing */
   onRun?: ((e: FunctionRunEvent) => void) | undefined;
+  /**
+   * Checks how many parts one message fanned out into against the tenant's quota: the refusal
+   * (QUOTA_EXCEEDED) fails that message alone, with a dead letter. @default no check beyond the runtime's
+   */
+  checkParts?: ((scope: Scope, parts: number) => JunctionError | undefined) | undefined;
 }
 
 /**
@@ -65,11 +70,13 @@ export class FunctionStage implements ProduceStage {
   readonly #registries: FunctionStageOptions["registries"];
   readonly #runtime: FunctionRuntime;
   readonly #onRun: (e: FunctionRunEvent) => void;
+  readonly #checkParts: FunctionStageOptions["checkParts"];
 
   constructor(o: FunctionStageOptions) {
     this.#registries = o.registries;
     this.#runtime = o.runtime;
     this.#onRun = o.onRun ?? (() => {});
+    this.#checkParts = o.checkParts;
   }
 
   applies(station: StationRecord): boolean {
@@ -127,6 +134,8 @@ export class FunctionStage implements ProduceStage {
         }
         return fail(details, `function ${name}@${o.version} failed (${o.kind}): ${o.message}`);
       }
+      const over = o.messages.length > 1 ? this.#checkParts?.(ctx.scope, o.messages.length) : undefined;
+      if (over) return { ok: false, error: over.toBody(), deadLetter: DeadLetterReason.Function };
       const produced: StageMessage[] = [];
       for (const r of o.messages) {
         let bytes: Uint8Array;

@@ -140,6 +140,20 @@ export const API_REQUEST_SCHEMAS = {
   "tenant.list": body({}),
   "tenant.delete": body({ name }, ["name"]),
   "doctor.run": body({ windowMs: { type: "integer", minimum: 0, maximum: 30_000 } }),
+  "quota.list": body({ tenant: { type: "string" } }),
+  // Quota names and values are checked by the handler, which names the bad one and the known ones.
+  "quota.set": body(
+    {
+      tenant: { type: "string" },
+      limits: {
+        type: "object",
+        minProperties: 1,
+        maxProperties: 64,
+        additionalProperties: { anyOf: [{ type: "integer" }, { type: "null" }] },
+      },
+    },
+    ["limits"],
+  ),
 } as const satisfies Record<string, JsonSchema>;
 
 /** An admin operation name (`station.create`, `dls.resend`…). */
@@ -179,4 +193,37 @@ export interface DoctorReport {
   gateway: string;
   counts: Record<DoctorStatus, number>;
   checks: DoctorCheckResult[];
+}
+
+/** Where a quota's limit comes from: the built-in default, the broker's settings, or the tenant's override. */
+export const QuotaSource = { Default: "default", Broker: "broker", Tenant: "tenant" } as const;
+export type QuotaSource = (typeof QuotaSource)[keyof typeof QuotaSource];
+
+/** One quota of a tenant, as `jn.api.quota.list` shows it. */
+export interface QuotaEntry {
+  /** Its name (`stations`, `groupsPerStation`…), as `junction quota set` takes it. */
+  name: string;
+  /** The limit in force for the tenant. */
+  limit: number;
+  /** Where the limit comes from. */
+  source: QuotaSource;
+  /** What one count is, and per what (`stations per tenant`). */
+  per: string;
+  /** What it protects. */
+  protects: string;
+  /** The usage now, when cheap to know (admins only); for per-station or per-schema quotas, the largest. */
+  current?: number | undefined;
+  /** Where the largest usage is (a station or a schema), when `current` is per station or schema. */
+  at?: string | undefined;
+}
+
+/** The effective quotas of a tenant (`jn.api.quota.list`, and the reply of `quota.set`). */
+export interface QuotaReport {
+  tenant: string;
+  quotas: QuotaEntry[];
+  /** When the tenant's overrides last changed, and by whom (absent when it has none). */
+  updatedAt?: string | undefined;
+  updatedBy?: string | undefined;
+  /** `quota.set` only: the quotas the request changed. */
+  changed?: string[] | undefined;
 }

@@ -45,7 +45,7 @@ export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";
 export { check, resolveOptions } from "./options.js";
-export { API_REQUEST_SCHEMAS, isApiOperation, DoctorStatus } from "./api.js";
+export { API_REQUEST_SCHEMAS, isApiOperation, DoctorStatus, QuotaSource } from "./api.js";
 export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./types.js";
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
@@ -53,7 +53,7 @@ export type { Scope, StationSubject, DlsSubject, EventSubject, DeadLetterIdParts
 export type { ProduceMessage, ProduceResult, ProduceReply, ApiReply } from "./frames.js";
 export type { ConnectSettings } from "./connect.js";
 export type { OptionCheck, Filled } from "./options.js";
-export type { ApiOperation, DoctorCheckResult, DoctorReport } from "./api.js";
+export type { ApiOperation, DoctorCheckResult, DoctorReport, QuotaEntry, QuotaReport } from "./api.js";
 export type {
   StationConfig,
   StationInfo,

@@ -57,11 +57,13 @@ import {
   Headers,
   JunctionError,
   assertName,
+  scopeOf,
   errorFromNats,
   parseDlsSubject,
   parseSchemaTag,
 } from "../protocol/index.js";
 import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { QUOTAS_BUCKET, QuotaService, resolveQuotaLimits } from "../quotas/index.js";
 import { createSchemaRuntime } from "../registry/index.js";
 import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
@@ -169,6 +171,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
 export async function startJunctionGateway(options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
   const o = resolveJunctionGatewayOptions(options);
   const auth = resolveGatewayAuthOptions(o.auth);
+  resolveQuotaLimits(o.quotas); // a bad quota fails before connecting
   const clock = o.clock;
   const id = `gw-${randomBytes(4).toString("hex")}`;
   const httpPort = o.httpPort;
@@ -230,6 +233,7 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
  */
 export async function composeGateway(backend: Backend, options: JunctionGatewayOptions = {}): Promise<JunctionGateway> {
   const o = resolveJunctionGatewayOptions(options);
+  resolveQuotaLimits(o.quotas); // a bad quota fails before anything is opened
   const metrics = new GatewayMetrics({ processMetrics: false, clock: o.clock, ...o.metrics });
   return compose(backend, o, `gw-${randomBytes(4).toString("hex")}`, metrics, undefined);
 }
@@ -320,6 +324,21 @@ async function compose(
   );
   await users.start();
   await tenantRecords.start();
+  const quotas = new QuotaService({
+    bucket: await backend.bucket(QUOTAS_BUCKET, defaultReplicas),
+    broker: o.quotas,
+    records: async (tenant) => (await tenants.get(tenant)).records,
+    buckets: (tenant) => backend.metadata(scopeOf(tenant), defaultReplicas),
+    tenantExists: async (tenant) => (await tenantRecords.get(tenant)) !== undefined,
+    system: backend.system,
+    clientAccount: authOptions.clientAccount,
+    // Over the registry's own limit the answer is SCHEMA_TOO_LARGE, which no quota lifts.
+    schemaMaxBytes: schemaRuntime.limits.maxDefinitionBytes,
+    clock,
+    logger: logger.child("quotas"),
+    onInvalid: onInvalidRecord,
+  });
+  await quotas.start();
   const home = await tenants.get(DEFAULT_TENANT);
   // Upgrade: every known station's stream (of every tenant) exists with the settings Junction needs now.
   for (const t of [home, ...(await Promise.all((await tenantRecords.list()).map((r) => tenants.get(r.name))))]) {
@@ -340,6 +359,7 @@ async function compose(
     clock,
     logger: logger.child("auth"),
     fronts: memphisOptions ? [memphisLoginFront(memphisOptions.users)] : undefined,
+    admit: (u) => quotas.admitConnection(u),
   });
   for (const name of authOptions.bootstrapTenants) {
     assertName("tenant", name);
@@ -405,7 +425,12 @@ async function compose(
   // Stages read the registries of the tenant of the message's station.
   const registries = (tenant: string) => tenants.get(tenant).then((t) => t.records);
   const schemaStage = new SchemaStage({ registries });
-  const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
+  const functionStage = new FunctionStage({
+    registries,
+    runtime,
+    onRun: metrics.onFunctionRun,
+    checkParts: (scope, parts) => quotas.checkParts(scope.tenant, parts),
+  });
   const stages = [schemaStage, functionStage];
 
   const storage = new StorageGuard({
@@ -426,6 +451,7 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
     maxRequestMessages: o.maxRequestMessages,
+    checkRequest: (target, messages, bytes) => quotas.checkRequest(target.scope.tenant, messages, bytes),
     maxPayloadBytes: backend.server.maxPayload,
     onRequest: (e) => {
       metrics.onProduce(e);
@@ -442,7 +468,8 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
   });
-  const handlers = {
+  // Quotas wrap the handlers of the operations they limit, and add quota.list and quota.set.
+  const handlers = quotas.guard({
     ...stationHandlers({
       admin: backend.admin,
       reader: backend.reader,
@@ -491,10 +518,12 @@ async function compose(
       tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
       invalidRecords: () => invalid,
       dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      checks: [quotas.doctorCheck()],
       clock,
     }),
+    ...quotas.handlers(),
     ping: async () => ({ pong: true }),
-  };
+  });
   const service = new GatewayService({
     bus: backend.bus,
     produce,
@@ -569,6 +598,7 @@ async function compose(
         await tenants.close();
         users.close();
         tenantRecords.close();
+        quotas.close();
         if (closeRuntime) await runtime.close();
         await schemaRuntime.close();
         await backend.close();

@@ -10,6 +10,7 @@ import { JunctionError } from "../protocol/index.js";
 import { dirname, resolve } from "node:path";
 import { resolveGrants } from "../auth/index.js";
 import { LOG_LEVEL_SPEC_PATTERN, LogFormat } from "../support/index.js";
+import { parseQuotaPairs, type QuotaLimits } from "../quotas/index.js";
 import type { BootstrapUser, JunctionGatewayOptions } from "./options.js";
 
 /** One setting: its flag (none for a secret's value), its environment variable and its schema. */
@@ -151,6 +152,18 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63})*$" },
     help: "Memphis compatibility: the users (comma-separated) that may connect with the memphis.js SDK; `--memphis` alone means the user 'memphis' (the server config needs the Memphis account: junction nats-config --memphis)",
   },
+  quotas: {
+    flag: "--quotas",
+    env: "JUNCTION_QUOTAS",
+    schema: { type: "string", pattern: "^\\s*[A-Za-z]+\\s*=\\s*[0-9_]+\\s*(,\\s*[A-Za-z]+\\s*=\\s*[0-9_]+\\s*)*$" },
+    help: "quotas for every tenant without its own, as name=value,... (stations=500,groupsPerStation=50; names in junction quota list)",
+  },
+  quotasFile: {
+    flag: "--quotas-file",
+    env: "JUNCTION_QUOTAS_FILE",
+    schema: str,
+    help: 'JSON file of quotas for every tenant without its own ({"stations": 500}); --quotas wins for a quota both set',
+  },
   bootstrapFile: {
     flag: "--bootstrap-file",
     env: "JUNCTION_BOOTSTRAP_FILE",
@@ -194,6 +207,8 @@ export interface GatewayConfig {
   bootstrap: { tenants: string[]; users: BootstrapUser[] };
   /** Memphis compatibility: the users that may connect with the memphis.js SDK (off when undefined). */
   memphisUsers: string[] | undefined;
+  /** The broker's quotas (from --quotas-file, then --quotas), checked by name and value. */
+  quotas: QuotaLimits;
 }
 
 /** Defaults of the settings that have one. */
@@ -306,6 +321,7 @@ export function resolveGatewayConfig(
     logFormat: (opt("logFormat") as LogFormat | undefined) ?? DEFAULT_GATEWAY_CONFIG.logFormat,
     bootstrap: opt("bootstrapFile") !== undefined ? readBootstrap(opt("bootstrapFile")!) : { tenants: [], users: [] },
     memphisUsers: opt("memphis")?.split(","),
+    quotas: readQuotas(opt("quotasFile"), opt("quotas")),
   };
   if (cfg.authMode === "callout" && cfg.authIssuerSeed === undefined) {
     throw new JunctionError(
@@ -321,6 +337,41 @@ export function resolveGatewayConfig(
     throw new JunctionError("INVALID_ARGUMENT", "--http-tls-cert and --http-tls-key go together", { details: { flag: "--http-tls-cert" } });
   }
   return cfg;
+}
+
+/** The broker's quotas: the file's, then the pairs' (each checked, naming the flag and variable it came from). */
+function readQuotas(file: string | undefined, pairs: string | undefined): QuotaLimits {
+  const out: QuotaLimits = {};
+  if (file !== undefined) {
+    const s: Setting = GATEWAY_SETTINGS.quotasFile;
+    const where = `--quotas-file ${file} (env ${s.env})`;
+    let v: unknown;
+    try {
+      v = JSON.parse(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new JunctionError("INVALID_ARGUMENT", `${where}: cannot read it as JSON: ${(err as Error).message}`, {
+        cause: err,
+        details: { flag: s.flag, env: s.env },
+      });
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw new JunctionError("INVALID_ARGUMENT", `${where}: must be a JSON object of quotas ({"stations": 500})`, {
+        details: { flag: s.flag, env: s.env },
+      });
+    }
+    const list = Object.entries(v).map(([k, x]) => `${k}=${typeof x === "number" ? x : JSON.stringify(x)}`);
+    Object.assign(out, nonNull(parseQuotaPairs(list, where)));
+  }
+  if (pairs !== undefined) {
+    const s: Setting = GATEWAY_SETTINGS.quotas;
+    Object.assign(out, nonNull(parseQuotaPairs(pairs.split(","), `${s.flag} (env ${s.env})`)));
+  }
+  return out;
+}
+
+/** Broker quotas have no "remove": `default` there just means the built-in default. */
+function nonNull(v: Record<string, number | null | undefined>): QuotaLimits {
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "number")) as QuotaLimits;
 }
 
 /** Reads a bootstrap file: tenants and users (each user's password from its own file, relative to this one). */

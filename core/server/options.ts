@@ -6,6 +6,7 @@ import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
+import type { QuotaLimits } from "../quotas/index.js";
 import type { GatewayMetricsOptions } from "./metrics.js";
 
 /** A user the gateway creates at startup when it does not exist (dev mode, tests, Helm). */
@@ -105,6 +106,12 @@ export interface JunctionGatewayOptions {
   memphis?: MemphisOptions | undefined;
   /** How the gateway watches the store's free space (see docs/operations.md). */
   storage?: GatewayStorageOptions | undefined;
+  /**
+   * The broker's quotas: limits for every tenant that has no override of its own (`junction quota
+   * set`). Names and defaults in the README (Quotas); a bad name or value fails at startup naming it.
+   * @default the defaults of QUOTAS
+   */
+  quotas?: QuotaLimits | undefined;
 }
 
 /** How the gateway watches the store's free space. */
@@ -137,7 +144,8 @@ type OptionalGatewayOption =
   | "memphis"
   | "storage"
   | "httpTls"
-  | "http";
+  | "http"
+  | "quotas";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -184,6 +192,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     auth: check.any,
     memphis: check.any,
     storage: check.any,
+    quotas: check.any,
   }) as ResolvedJunctionGatewayOptions;
 }
 

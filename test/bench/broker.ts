@@ -90,7 +90,13 @@ export async function startBenchBroker(o: BenchBrokerOptions): Promise<BenchBrok
   const secrets = newDeploymentSecrets();
   const users = testUsers();
   const server = await startNatsServer({ dir, accounts: accountsFor(secrets), sync: o.sync });
-  const gwOpts: JunctionGatewayOptions = { servers: server.url, ...testGatewayOptions(secrets, users) };
+  const gwOpts: JunctionGatewayOptions = {
+    servers: server.url,
+    ...testGatewayOptions(secrets, users),
+    // The cost-growth and memory points go past the default quotas (1,000 stations per tenant,
+    // 100 consumer groups per station); the bench measures cost, not quotas.
+    quotas: { stations: 100_000, groupsPerStation: 10_000 },
+  };
   const gateways: BenchGateway[] = [];
   const start = async (inProcess: boolean): Promise<BenchGateway> => {
     const g = inProcess ? await inProcessGateway(gwOpts) : await spawnGateway(gwOpts, o.profileDir);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProgram } from "../../cli/program.js";
 import type { Io } from "../../cli/output.js";
-import type { DeadLetter, DoctorReport, GroupInfo, Identity, StationInfo } from "../../core/protocol/index.js";
+import type { DeadLetter, DoctorReport, GroupInfo, Identity, QuotaReport, StationInfo } from "../../core/protocol/index.js";
 import type { ConnectOptions, FunctionInfo, JunctionClient, SchemaInfo } from "../../sdk/index.js";
 
 /** Options of {@link RecordingIo}. */
@@ -217,6 +217,24 @@ export const fixtures = {
     counts: { ok: 1, warn: 0, fail: 0 },
     checks: [{ id: "server.version", title: "nats-server version and features", status: "ok", message: "1 server, nats-server 2.15.1" }],
   } satisfies DoctorReport,
+  quota: {
+    tenant: "default",
+    quotas: [
+      { name: "stations", limit: 1000, source: "default", per: "stations per tenant", protects: "streams", current: 3 },
+      {
+        name: "groupsPerStation",
+        limit: 50,
+        source: "tenant",
+        per: "consumer groups per station",
+        protects: "consumers",
+        current: 2,
+        at: "orders",
+      },
+      { name: "messagesPerRequest", limit: 10_000, source: "broker", per: "messages per produce request", protects: "memory" },
+    ],
+    updatedAt: T0,
+    updatedBy: "admin",
+  } satisfies QuotaReport,
 };
 
 /** A client whose read operations answer with {@link fixtures} (or `overrides`); `close()` is counted. */
@@ -264,6 +282,10 @@ export function fakeClient(overrides: Record<string, unknown> = {}): JunctionCli
     },
     users: { list: async () => [f.user], get: async () => f.user },
     tenants: { list: async () => [f.tenant] },
+    quotas: {
+      list: async () => f.quota,
+      set: async (limits: Record<string, number | null>) => ({ ...f.quota, changed: Object.keys(limits) }),
+    },
     whoami: async () => f.identity,
     request: async (op: string) => {
       if (op === "doctor.run") return f.doctor;

@@ -8,7 +8,7 @@ import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Headers, JunctionError, encodeBatch, subjects, type ErrorBody, type ProduceMessage } from "../../core/protocol/index.js";
 import type { JunctionClient } from "../../sdk/index.js";
-import { startBroker, uniqueName, type TestBroker } from "../harness/index.js";
+import { startBroker, uniqueName, type TestBroker, type TestUser } from "../harness/index.js";
 
 const doc = readFileSync(join(resolve(import.meta.dirname, "../.."), "docs/bad-input.md"), "utf8");
 /** id → { code, retriable } as the table says. */
@@ -78,6 +78,22 @@ async function withFunction(source: string, limits: { timeoutMs?: number; memory
   await admin.functions.create({ name, source, ...limits });
   await admin.functions.attach(name, s);
   return s;
+}
+
+/**
+ * A new tenant with `limits` as its quotas: the operator acting in it, and a raw connection as an
+ * application user of it (produce to every station).
+ */
+async function tenantWith(
+  limits: Record<string, number>,
+): Promise<{ ops: JunctionClient; user: TestUser; raw: () => Promise<NatsConnection> }> {
+  const tenant = uniqueName("q").replace(/-/g, "").slice(0, 30);
+  await admin.tenants.create(tenant);
+  await admin.quotas.set(limits, { tenant });
+  const ops = await b.client({ tenant });
+  const made = await admin.users.create({ name: uniqueName("qapp"), tenant, grants: { produce: ["*"] } });
+  const user = { user: made.name, password: made.password! };
+  return { ops, user, raw: () => b.raw(user) };
 }
 
 const order = JSON.stringify({ type: "object", properties: { id: { type: "integer" } }, required: ["id"] });
@@ -233,6 +249,80 @@ const cases: Record<string, () => Promise<Outcome>> = {
   C3: async () => {
     const c = await b.client({ user: b.users.app.user, pass: b.users.app.password });
     return failing(c.stations.create(uniqueName("nope")));
+  },
+  Q1: async () => {
+    const t = await tenantWith({ stations: 1 });
+    await t.ops.stations.create("one");
+    return failing(t.ops.stations.create("two"));
+  },
+  Q2: async () => {
+    const t = await tenantWith({ groupsPerStation: 1 });
+    await t.ops.stations.create("one");
+    await t.ops.groups.create("one", "billing");
+    return failing(t.ops.groups.create("one", "audit"));
+  },
+  Q3: async () => {
+    const t = await tenantWith({ versionsPerSchema: 1 });
+    await t.ops.schemas.create({ name: "order", type: "json", definition: order, compatibility: "NONE" });
+    return failing(t.ops.schemas.create({ name: "order", type: "json", definition: JSON.stringify({ type: "object" }) }));
+  },
+  Q4: async () => {
+    const t = await tenantWith({ schemaDefinitionBytes: 1024 });
+    return failing(
+      t.ops.schemas.create({ name: "big", type: "json", definition: JSON.stringify({ type: "object", description: "x".repeat(2048) }) }),
+    );
+  },
+  Q5: async () => {
+    const t = await tenantWith({ concurrentSchemaRegistrations: 1 });
+    // Registrations sent at once: the ones arriving while another compiles are refused.
+    const all = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        failing(
+          t.ops.schemas.create({
+            name: `p${i}`,
+            type: "protobuf",
+            definition: `syntax = "proto3"; message M${i} { int64 id = 1; }`,
+            messageType: `M${i}`,
+          }),
+        ),
+      ),
+    );
+    return all.find((o) => o !== "ok") ?? "ok";
+  },
+  Q6: async () => {
+    const t = await tenantWith({ partsPerMessage: 2 });
+    await t.ops.stations.create("one");
+    await t.ops.functions.create({ name: "fan", source: "export default (m) => [m, m, m]" });
+    await t.ops.functions.attach("fan", "one");
+    return produce("one", [{}], 0, await t.raw());
+  },
+  Q7: async () => {
+    const t = await tenantWith({ messagesPerRequest: 2 });
+    await t.ops.stations.create("one");
+    return produce("one", [{}, {}, {}], 0, await t.raw());
+  },
+  Q8: async () => {
+    const t = await tenantWith({ bytesPerRequest: 1024 });
+    await t.ops.stations.create("one");
+    return produce("one", [{ payload: new Uint8Array(600) }, { payload: new Uint8Array(600) }], 0, await t.raw());
+  },
+  Q9: async () => {
+    const t = await tenantWith({ functionMemoryMb: 64 });
+    await t.ops.stations.create("one");
+    await t.ops.functions.create({ name: "a", source: "export default (m) => m", memoryMb: 48 });
+    await t.ops.functions.create({ name: "b", source: "export default (m) => m", memoryMb: 32 });
+    await t.ops.functions.attach("a", "one");
+    return failing(t.ops.functions.attach("b", "one"));
+  },
+  Q10: async () => {
+    const t = await tenantWith({ connectionsPerUser: 1 });
+    await t.raw();
+    try {
+      await b.client({ user: t.user.user, pass: t.user.password });
+      return "ok";
+    } catch (err) {
+      return (err as JunctionError).toBody();
+    }
   },
 };
 

@@ -65,7 +65,7 @@ describe("junction doctor on a real broker", () => {
     expect(r.checks.find((c) => c.id === "server.version")!.message).toMatch(/^1 server, nats-server 2\.\d+\.\d+/);
     const text = await doctor(broker, ["--window-ms", "0"]);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^junction doctor: everything looks fine \(7 checks by gateway gw-/);
+    expect(text.out).toMatch(/^junction doctor: everything looks fine \(8 checks by gateway gw-/);
   });
 
   it("finds a corrupted metadata record, an orphan stream, a group with a backlog and no members, and new dead letters", async () => {
