@@ -427,6 +427,7 @@ export class Producer {
         const timeout = Math.max(100, Math.min(this.#requestTimeout(), deadline - this.#o.clock.now()));
         const sentAt = performance.now();
         const data = await this.#client.transport.request(subject, frame, timeout, {
+          ...this.#client.headers, // an operator acting in a tenant produces there
           [Headers.Batch]: "1",
           [Headers.Producer]: this.#o.name,
         });

@@ -84,21 +84,23 @@ describe("on a running broker", () => {
     await acme.stations.create(orders);
     await acme.producer({ station: orders }).sendBatch([{ payload: "a1" }, { payload: "a2" }]);
     await admin.producer({ station: orders }).send("d1");
-    expect((await acme.stations.get(orders)).state?.messages).toBe(2);
+    // An operator acting in the tenant produces into the tenant's station, not the default one.
+    await op.producer({ station: orders }).send("a3");
+    expect((await acme.stations.get(orders)).state?.messages).toBe(3);
     expect((await admin.stations.get(orders)).state?.messages).toBe(1);
     expect((await admin.stations.list()).some((s) => s.name === orders)).toBe(true);
     await acme.schemas.create({ name: "acme-only", type: "json", definition: '{"type":"object"}' });
     await expect(admin.schemas.get("acme-only")).rejects.toMatchObject({ code: "SCHEMA_NOT_FOUND" });
     expect((await admin.users.list()).some((u) => u.name === "acme-admin")).toBe(false);
     // The tenant's consumers read its own stream.
-    const c = await acme.consumer({ station: orders, group: "g", maxMessages: 2 });
+    const c = await acme.consumer({ station: orders, group: "g", maxMessages: 3 });
     const got: string[] = [];
     for await (const m of c) {
       got.push(m.text());
       m.ack();
-      if (got.length === 2) break;
+      if (got.length === 3) break;
     }
-    expect(got).toEqual(["a1", "a2"]);
+    expect(got).toEqual(["a1", "a2", "a3"]);
     // It may not act in another tenant, nor manage tenants.
     const sneaky = await broker.client({ user: "acme-admin", pass: acmeAdmin.password!, tenant: "default" });
     await expect(sneaky.stations.list()).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
