@@ -612,6 +612,7 @@ async function compose(
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
     quarantinedFunctions: () => runtime.quarantined().length,
+    quotaRefusals: () => quotas.stats,
     storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });

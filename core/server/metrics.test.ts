@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import { manualClock } from "../support/index.js";
 import { GatewayMetrics, type BrokerState } from "./metrics.js";
 
-function bound(state: BrokerState): GatewayMetrics {
+function bound(state: BrokerState, quotaRefusals: Record<string, number> = {}): GatewayMetrics {
   const m = new GatewayMetrics({ processMetrics: false, clock: manualClock() });
   m.bind({
     ready: () => true,
     produceStats: () => ({ requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0, badInput: 0 }),
     badReplySubjects: () => 0,
     quarantinedFunctions: () => 0,
+    quotaRefusals: () => quotaRefusals,
     storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
     brokerState: () => Promise.resolve(state),
   });
@@ -34,5 +35,15 @@ describe("gateway metrics: JetStream sync per server", () => {
     const text = await bound({ groups: [], deadLetters: [] }).metrics();
     expect(text).toContain("# TYPE junction_jetstream_sync_always gauge");
     expect(text).not.toMatch(/^junction_jetstream_sync_always\{/m);
+  });
+});
+
+describe("gateway metrics: quota refusals", () => {
+  it("exports a series per quota that refused something", async () => {
+    const text = await bound({ groups: [], deadLetters: [] }, { stations: 2, messagesPerRequest: 0, store: 1 }).metrics();
+    expect(text).toContain("# TYPE junction_quota_refusals_total counter");
+    expect(text).toContain('junction_quota_refusals_total{quota="stations"} 2');
+    expect(text).toContain('junction_quota_refusals_total{quota="store"} 1');
+    expect(text).not.toContain('quota="messagesPerRequest"');
   });
 });

@@ -82,6 +82,8 @@ export interface MetricsSource {
   badReplySubjects(): number;
   /** Function versions quarantined now. */
   quarantinedFunctions(): number;
+  /** Requests refused by each quota since start (`store`: refusals by the store's own limits). */
+  quotaRefusals(): Readonly<Record<string, number>>;
   /** The store's free space as the storage guard last read it. */
   storage(): { state: string; headroomBytes: number | undefined; outOfSpace: number };
   /** Reads the broker's state (consumer lag, dead letters). */
@@ -241,6 +243,18 @@ export class GatewayMetrics {
       help: "Function worker processes that ended, per reason (crashed, memory, hung, recycled, closed)",
       labelNames: ["reason"],
       registers,
+    });
+    new Counter({
+      name: "junction_quota_refusals_total",
+      help: "Requests refused with QUOTA_EXCEEDED, per quota (administration, produce, connections; store: the store's own limits)",
+      labelNames: ["quota"],
+      registers,
+      collect() {
+        const g = src();
+        if (!g) return;
+        this.reset();
+        for (const [quota, n] of Object.entries(g.quotaRefusals())) if (n > 0) this.inc({ quota }, n);
+      },
     });
     new Gauge({
       name: "junction_functions_quarantined",

@@ -55,6 +55,7 @@ describe("gateway HTTP surface", () => {
         ready: () => ready,
         produceStats: () => gw.produceStats(),
         quarantinedFunctions: () => 0,
+        quotaRefusals: () => ({}),
         storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
         badReplySubjects: () => 0,
         brokerState: async () => ({ groups: [], deadLetters: [] }),
