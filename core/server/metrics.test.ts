@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../support/index.js";
 import { GatewayMetrics, type BrokerState } from "./metrics.js";
@@ -45,5 +46,16 @@ describe("gateway metrics: quota refusals", () => {
     expect(text).toContain('junction_quota_refusals_total{quota="stations"} 2');
     expect(text).toContain('junction_quota_refusals_total{quota="store"} 1');
     expect(text).not.toContain('quota="messagesPerRequest"');
+  });
+});
+
+describe("gateway metrics: documented", () => {
+  it("every metric the gateway exports is in docs/operations.md", () => {
+    const doc = readFileSync(new URL("../../docs/operations.md", import.meta.url), "utf8");
+    const names = bound({ groups: [], deadLetters: [] })
+      .registry.getMetricsAsArray()
+      .map((m) => m.name);
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
   });
 });
