@@ -12,6 +12,7 @@ interface Opts {
   systemUser: string;
   out?: string;
   memphis?: boolean | string;
+  force?: boolean;
 }
 
 /** The Memphis users `--memphis [users]` names. */
@@ -41,6 +42,7 @@ export function registerNatsConfig(program: Command, io: Io): void {
     .command("nats-config")
     .description("print the accounts/auth block an existing nats-server needs for Junction (include it from nats-server.conf)")
     .option("--generate <dir>", "first make new secrets in <dir> (gateway-password, system-password, issuer-seed; mode 0600)")
+    .option("--force", "with --generate: replace secrets already in <dir> (a running broker then needs them everywhere at once)")
     .option("--secrets-dir <dir>", "read the secrets from <dir> (the files --generate makes)")
     .option("--gateway-user <name>", "the gateway's NATS user", "gateway")
     .option("--system-user <name>", "the system-account user", "sys")
@@ -59,7 +61,15 @@ export function registerNatsConfig(program: Command, io: Io): void {
           ["system-password", s.system.password],
           ["issuer-seed", s.issuerSeed],
         ] as const) {
-          await writeFile(join(o.generate, name), value + "\n", { mode: 0o600 });
+          // Replacing live secrets locks the gateway out of NATS: only when asked to.
+          await writeFile(join(o.generate, name), value + "\n", { mode: 0o600, flag: o.force ? "w" : "wx" }).catch((err: unknown) => {
+            if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+            throw new JunctionError(
+              "INVALID_ARGUMENT",
+              `${join(o.generate!, name)} already exists: use --secrets-dir ${o.generate} to keep these secrets, or --force to replace them`,
+              { details: { option: "--generate", path: join(o.generate!, name) } },
+            );
+          });
           await chmod(join(o.generate, name), 0o600);
         }
         dir = o.generate;
