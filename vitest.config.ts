@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{core,sdk,cli,schemas,functions,scripts}/**/*.test.{ts,tsx}"],
+          include: ["{core,sdk,cli,schemas,functions,scripts}/**/*.test.{ts,tsx}", "test/bench/**/*.test.ts"],
           pool: "forks",
           execArgv,
           testTimeout: 20_000,

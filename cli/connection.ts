@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { join } from "node:path";
 import { JunctionError } from "../core/protocol/index.js";
 import { connect, type ConnectOptions, type JunctionClient } from "../sdk/index.js";
+import { selectedContext } from "./config.js";
 import type { Io } from "./output.js";
 
 /** The global connection flags. */
@@ -14,6 +15,8 @@ export interface ConnectionFlags {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** A context of the config file (`junction context`), instead of the current one. */
+  context?: string;
   dataDir: string;
 }
 
@@ -65,31 +68,45 @@ async function secretFile(path: string, what: string): Promise<string> {
 }
 
 /**
- * Resolves where to connect: flags, then the environment (JUNCTION_URL, JUNCTION_USER,
- * JUNCTION_PASSWORD or JUNCTION_PASSWORD_FILE, JUNCTION_TENANT, JUNCTION_TLS_*), then the dev
+ * Resolves where to connect, each setting from the first place that has it: flags, then the
+ * environment (JUNCTION_URL, JUNCTION_USER, JUNCTION_PASSWORD_FILE or JUNCTION_PASSWORD,
+ * JUNCTION_TENANT, JUNCTION_TLS_*), then the selected context of the config file, then the dev
  * data directory's credentials (as its admin user). A password never comes from a flag.
+ *
+ * Credentials are never sent where they were not meant to go: the file's current context is
+ * used only when no URL is given by a flag or the environment (a context named with --context
+ * or JUNCTION_CONTEXT is used under them, setting by setting), the dev credentials only when
+ * the URL is the dev broker's, and a context's or the dev broker's password only for its own
+ * user.
  */
 export async function resolveConnection(f: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConnection> {
-  const dev = await readDevCredentials(f.dataDir);
   const explicit = f.url ?? env["JUNCTION_URL"];
-  const url = explicit ?? dev?.url;
+  const selected = await selectedContext(f.context, env, explicit === undefined);
+  const ctx = selected?.context;
+  const dev = explicit === undefined && ctx === undefined ? await readDevCredentials(f.dataDir) : undefined;
+  const url = explicit ?? ctx?.url ?? dev?.url;
   if (!url) {
     throw new JunctionError(
       "INVALID_ARGUMENT",
-      `no broker to connect to: pass --url, set JUNCTION_URL, or start one with 'junction dev' (looked for ${join(f.dataDir, CREDENTIALS_FILE)})`,
+      `no broker to connect to: pass --url, set JUNCTION_URL, pick a context ('junction context add'), or start one with 'junction dev' (looked for ${join(f.dataDir, CREDENTIALS_FILE)})`,
     );
   }
-  const fromDev = explicit === undefined ? dev : undefined;
-  const user = f.user ?? env["JUNCTION_USER"] ?? fromDev?.users.admin.user;
+  const user = f.user ?? env["JUNCTION_USER"] ?? ctx?.user ?? dev?.users.admin.user;
   const passwordFile = f.passwordFile ?? env["JUNCTION_PASSWORD_FILE"];
+  const ownPasswordFile = ctx?.passwordFile !== undefined && (ctx.user === undefined || ctx.user === user) ? ctx.passwordFile : undefined;
   const password =
     passwordFile !== undefined
       ? await secretFile(passwordFile, "the password")
-      : (env["JUNCTION_PASSWORD"] ?? (user === fromDev?.users.admin.user ? fromDev?.users.admin.password : undefined));
-  const tenant = f.tenant ?? env["JUNCTION_TENANT"];
-  const caFile = f.tlsCa ?? env["JUNCTION_TLS_CA"] ?? fromDev?.tlsCa;
-  const certFile = f.tlsCert ?? env["JUNCTION_TLS_CERT"];
-  const keyFile = f.tlsKey ?? env["JUNCTION_TLS_KEY"];
+      : (env["JUNCTION_PASSWORD"] ??
+        (ownPasswordFile !== undefined
+          ? await secretFile(ownPasswordFile, `the password of context '${selected!.name}'`)
+          : user === dev?.users.admin.user
+            ? dev?.users.admin.password
+            : undefined));
+  const tenant = f.tenant ?? env["JUNCTION_TENANT"] ?? ctx?.tenant;
+  const caFile = f.tlsCa ?? env["JUNCTION_TLS_CA"] ?? ctx?.tls?.ca ?? dev?.tlsCa;
+  const certFile = f.tlsCert ?? env["JUNCTION_TLS_CERT"] ?? ctx?.tls?.cert;
+  const keyFile = f.tlsKey ?? env["JUNCTION_TLS_KEY"] ?? ctx?.tls?.key;
   const tls =
     caFile || certFile || keyFile
       ? { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) }

@@ -1,18 +1,61 @@
+import { Option, type Command } from "commander";
+import { stringify as toYaml } from "yaml";
 import { JunctionError } from "../core/protocol/index.js";
 import { connect, type ConnectOptions, type JunctionClient } from "../sdk/index.js";
 
 /**
  * The world a command runs in, injected so tests can run commands in-process: where it writes,
- * how it connects to a broker, and its environment.
+ * how it connects to a broker, its environment, and its time (for `--watch`).
  */
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Whether stderr is a terminal (progress bars). */
   isTTY: boolean;
+  /** Whether stdout is a terminal (`--watch` clears and redraws it). @default false */
+  outIsTTY?: boolean | undefined;
   /** Connects an SDK client. @default the SDK's connect */
   connect?: ((o: ConnectOptions) => Promise<JunctionClient>) | undefined;
   /** Environment variables. @default process.env */
   env?: NodeJS.ProcessEnv | undefined;
+  /** Milliseconds since the epoch. @default Date.now */
+  now?: (() => number) | undefined;
+  /** Resolves after `ms`, or at once when `signal` aborts. @default a timer */
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Calls `stop` on the first interrupt (Ctrl-C); returns a function that stops listening.
+   * @default SIGINT and SIGTERM of this process
+   */
+  onInterrupt?: ((stop: () => void) => () => void) | undefined;
+}
+
+/** Waits `ms`, or less when `signal` aborts first. */
+export function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Calls `stop` on the first SIGINT or SIGTERM of this process. */
+export function processInterrupt(stop: () => void): () => void {
+  const on = () => {
+    off();
+    stop();
+  };
+  const off = () => {
+    process.off("SIGINT", on);
+    process.off("SIGTERM", on);
+  };
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return off;
 }
 
 /** The real terminal. */
@@ -20,13 +63,79 @@ export const processIo: Io = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
   isTTY: process.stderr.isTTY === true,
+  outIsTTY: process.stdout.isTTY === true,
   connect,
   env: process.env,
+  now: Date.now,
+  sleep: timerSleep,
+  onInterrupt: processInterrupt,
 };
 
-/** Prints a value as JSON, or with the given text formatter. */
-export function print(io: Io, json: boolean, value: unknown, text: () => string): void {
-  io.out(json ? JSON.stringify(value, null, 2) + "\n" : text());
+/** How a read command prints its result: `table` (for people), `json` or `yaml` (for scripts). */
+export const OutputFormat = { Table: "table", Json: "json", Yaml: "yaml" } as const;
+export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+/** The options {@link withOutput} adds. */
+export interface OutputOpts {
+  output?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** The help of `--json`, an alias of `-o json`. */
+export const JSON_HELP = "print JSON (the same as -o json)";
+
+/** The `-o, --output <format>` option (table, json, yaml). */
+export function outputOption(): Option {
+  return new Option("-o, --output <format>", "output format (default: table)").choices(Object.values(OutputFormat));
+}
+
+/** Adds `-o, --output <format>` and `--json` (the same as `-o json`) to a command. */
+export function withOutput(cmd: Command): Command {
+  return cmd.addOption(outputOption()).option("--json", JSON_HELP);
+}
+
+/** The output format a command was asked for: `-o`, else `--json`, else table. */
+export function outputFormat(o: OutputOpts): OutputFormat {
+  const asked = o.output;
+  if (asked !== undefined && !(Object.values(OutputFormat) as string[]).includes(asked)) {
+    throw new JunctionError("INVALID_ARGUMENT", `-o/--output must be table, json or yaml (got '${asked}')`, {
+      details: { option: "output" },
+    });
+  }
+  if (o.json === true && asked !== undefined && asked !== OutputFormat.Json) {
+    throw new JunctionError("INVALID_ARGUMENT", `--json and -o ${asked} ask for different formats; give one`, {
+      details: { option: "output" },
+    });
+  }
+  return o.json === true ? OutputFormat.Json : ((asked as OutputFormat | undefined) ?? OutputFormat.Table);
+}
+
+/** A value as the machine-readable format's text (`json` or `yaml`). */
+export function formatValue(format: "json" | "yaml", value: unknown): string {
+  if (format === OutputFormat.Json) return JSON.stringify(value, null, 2) + "\n";
+  // Through JSON first, so YAML shows exactly what JSON shows (dates as strings, no undefined).
+  return toYaml(JSON.parse(JSON.stringify(value ?? null)) as unknown);
+}
+
+/** A value in the asked format: JSON, YAML, or the command's own text (`text()`). */
+export function render(format: OutputFormat, value: unknown, text: () => string): string {
+  return format === OutputFormat.Table ? text() : formatValue(format, value);
+}
+
+/**
+ * Prints a value in the asked format: JSON, YAML, or the command's own text (`text()`). A
+ * boolean means `--json` (true) or text (false).
+ */
+export function print(io: Io, format: OutputFormat | OutputOpts | boolean, value: unknown, text: () => string): void {
+  const f =
+    typeof format === "boolean"
+      ? format
+        ? OutputFormat.Json
+        : OutputFormat.Table
+      : typeof format === "string"
+        ? format
+        : outputFormat(format);
+  io.out(render(f, value, text));
 }
 
 /** Formats rows as an aligned table. */

@@ -38,6 +38,20 @@ async function expectHealthy(): Promise<void> {
 }
 
 describe("hostile functions", () => {
+  it("a fan-out over the per-message limit fails that message alone, inside the sandbox", async () => {
+    const out = await run(`export default (m) => (m.payload.n === 1 ? Array.from({ length: 5000 }, () => ({ payload: "x" })) : m)`, [
+      msg({ n: 1 }),
+      msg({ n: 2 }),
+    ]);
+    expect(out[0]).toMatchObject({
+      ok: false,
+      kind: "bad-output",
+      message: expect.stringMatching(/holds 5000 messages; .* at most 1000/),
+    });
+    expect(out[1]).toEqual({ ok: true, messages: [msg({ n: 2 })] });
+    await expectHealthy();
+  });
+
   it("infinite loop: times out, neighbours in the batch still succeed", async () => {
     const out = await run("export default (m) => { if (m.payload.loop) for (;;) {} return m; }", [
       msg({ n: 1 }),

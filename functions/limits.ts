@@ -89,6 +89,12 @@ export interface FunctionRuntimeOptions {
    */
   maxOutputBytes?: number;
   /**
+   * Most messages a function may return for one input message (fan-out); more fail the message as
+   * `bad-output` inside the sandbox, before anything crosses to the gateway.
+   * @defaultValue 1000 (the largest atomic batch, so a message's parts are stored together)
+   */
+  maxOutputMessages?: number;
+  /**
    * Console lines kept per function (older lines are dropped); also the most lines one call
    * can write.
    * @defaultValue 200
@@ -150,6 +156,7 @@ export const DEFAULT_FUNCTION_RUNTIME_OPTIONS: Readonly<Required<FunctionRuntime
   quarantineWindowMs: 60_000,
   drainTimeoutMs: 5000,
   maxOutputBytes: 1024 * 1024,
+  maxOutputMessages: 1000,
   logLimit: 200,
   maxBatch: 1000,
   now: Date.now,
@@ -170,6 +177,7 @@ export const FUNCTION_RUNTIME_OPTION_RANGES = Object.freeze({
   quarantineWindowMs: Object.freeze({ min: 1, max: 7 * 24 * 3600 * 1000 }),
   drainTimeoutMs: Object.freeze({ min: 0, max: 600_000 }),
   maxOutputBytes: Object.freeze({ min: 16, max: 256 * 1024 * 1024 }),
+  maxOutputMessages: Object.freeze({ min: 1, max: 1000 }),
   logLimit: Object.freeze({ min: 1, max: 100_000 }),
   maxBatch: Object.freeze({ min: 1, max: 100_000 }),
 });

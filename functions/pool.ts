@@ -303,7 +303,11 @@ export class WorkerPool {
 
   #spawn(): WorkerChild {
     const child = new WorkerChild({
-      config: { maxOutputBytes: this.#options.maxOutputBytes, logCap: this.#options.logLimit },
+      config: {
+        maxOutputBytes: this.#options.maxOutputBytes,
+        maxOutputMessages: this.#options.maxOutputMessages,
+        logCap: this.#options.logLimit,
+      },
       onExit: (c, event) => this.#onExit(c, event),
     });
     this.#workersStarted++;

@@ -56,6 +56,7 @@ export const PRELUDE_SOURCE = String.raw`
   const stringIndexOf = String.prototype.indexOf;
   const arrayJoin = Array.prototype.join;
   const maxOutputBytes = options.maxOutputBytes;
+  const maxOutputMessages = options.maxOutputMessages;
   const logCap = options.logCap;
   const filename = options.filename;
   const MAX_LOG_CHARS = 2048;
@@ -462,6 +463,9 @@ export const PRELUDE_SOURCE = String.raw`
       if (result === null || result === undefined) return out;
       if (isArray(result)) {
         const n = result.length;
+        if (n > maxOutputMessages) {
+          return failure("bad-output", "the returned list holds " + n + " messages; a function may return at most " + maxOutputMessages + " per input message");
+        }
         for (let i = 0; i < n; i++) {
           const m = result[i];
           if (m === null || m === undefined) continue;

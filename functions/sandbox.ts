@@ -56,6 +56,8 @@ export interface SandboxInput extends PackedPayloads {
 export interface SandboxOptions {
   /** Largest output message, in bytes. */
   maxOutputBytes: number;
+  /** Most messages returned for one input message. @defaultValue 1000 */
+  maxOutputMessages?: number;
   /** Most console lines one call may write. */
   logCap: number;
   /** Time limit of the module's top-level code, in milliseconds. @defaultValue the spec's timeoutMs */
@@ -187,7 +189,14 @@ export class Sandbox {
     const factory = (await prelude.run(context, { reference: true })) as ivm.Reference;
     const api = (await factory.apply(
       undefined,
-      [new ivm.ExternalCopy({ maxOutputBytes: options.maxOutputBytes, logCap: options.logCap, filename }).copyInto()],
+      [
+        new ivm.ExternalCopy({
+          maxOutputBytes: options.maxOutputBytes,
+          maxOutputMessages: options.maxOutputMessages ?? 1000,
+          logCap: options.logCap,
+          filename,
+        }).copyInto(),
+      ],
       { result: { reference: true }, timeout: 10_000 },
     )) as ivm.Reference;
     factory.release();

@@ -19,6 +19,8 @@ import type { FunctionContext, FunctionSpec } from "./types.js";
 /** The worker's settings, passed as its one command-line argument (JSON). */
 export interface WorkerConfig {
   maxOutputBytes: number;
+  /** Most messages returned for one input message. @defaultValue 1000 */
+  maxOutputMessages?: number;
   logCap: number;
 }
 
@@ -66,6 +68,7 @@ async function handleRun(meta: Record<string, unknown>, frame: Frame): Promise<v
           current.sandbox = undefined;
           const sandbox = await Sandbox.create(current.spec, {
             maxOutputBytes: config.maxOutputBytes,
+            maxOutputMessages: config.maxOutputMessages ?? 1000,
             logCap: config.logCap,
             setupTimeoutMs,
             onAbandon: (message) => {

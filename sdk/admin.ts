@@ -32,11 +32,21 @@ export interface GroupsApi {
   delete(station: string, group: string): Promise<void>;
 }
 
+/** A schema language. */
+export type SchemaKind = "json" | "protobuf" | "avro";
+
+/** A compatibility mode as the gateway reports it (Confluent's names). */
+export type SchemaCompatibility =
+  "NONE" | "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE";
+
+/** A compatibility mode as accepted: a canonical name, or the lowercase aliases of the first release. */
+export type SchemaCompatibilityInput = SchemaCompatibility | "none" | "backward" | "forward" | "full";
+
 /** A schema's metadata as the gateway returns it. */
 export interface SchemaInfo {
   name: string;
-  type: "json" | "protobuf";
-  compatibility: "none" | "backward" | "forward" | "full";
+  type: SchemaKind;
+  compatibility: SchemaCompatibility;
   latest: number;
   description?: string;
   createdAt: string;
@@ -45,29 +55,113 @@ export interface SchemaInfo {
   usedBy: string[];
 }
 
+/** A version of another schema that uses a version of this one. */
+export interface SchemaReferrerInfo {
+  schema: string;
+  version: number;
+  /** The version of this schema it uses. */
+  uses: number;
+}
+
 /** One schema version, with its stored (prepared) form. */
 export interface SchemaVersionInfo {
   name: string;
   version: number;
   createdAt: string;
-  prepared: { type: "json" | "protobuf"; definition: string; messageType?: string; descriptorSetBase64?: string; fingerprint: string };
+  prepared: {
+    type: SchemaKind;
+    definition: string;
+    messageType?: string;
+    descriptorSetBase64?: string;
+    fingerprint: string;
+    /** The versions of other schemas it uses (directly or not). */
+    references?: { name: string; version: number; uri?: string }[];
+    warnings?: string[];
+  };
+}
+
+/** A definition as given to `create` and `check`. */
+export interface SchemaDefinitionInput {
+  /** The schema language. `check` defaults to the schema's. */
+  type?: SchemaKind;
+  /** JSON Schema text, .proto text, or Avro schema (.avsc) text. */
+  definition: string;
+  /** Protobuf: the payload message type. */
+  messageType?: string;
+  /** JSON Schema: `assert` (default) checks `format`, `annotate` only records it. */
+  formats?: "assert" | "annotate";
+  /** JSON Schema: the draft when the document has no `$schema` (default draft-07). */
+  dialect?: "draft-04" | "draft-06" | "draft-07" | "2019-09" | "2020-12";
+  /** JSON Schema: the absolute URI the schema is published at (others may `$ref` it). */
+  baseUri?: string;
+}
+
+/** A breaking change, with the earlier version it breaks against. */
+export interface SchemaBreakingChange {
+  path: string;
+  rule: string;
+  message: string;
+  version: number;
+}
+
+/** One structural change between two versions, with the modes it breaks. */
+export interface SchemaChangeInfo {
+  path: string;
+  rule: string;
+  message: string;
+  breaks: SchemaCompatibility[];
+}
+
+/** What `schemas.check` found: would the candidate register, and which stored messages would it refuse. */
+export interface SchemaCheckReport {
+  name: string;
+  type: SchemaKind;
+  fingerprint: string;
+  warnings: string[];
+  /** Stored messages read per station (the request's `sample`, at most the gateway's `maxCheckSample`). */
+  sample: number;
+  /** Breaking changes under the mode (the schema's, or the one asked for); empty when it would register. */
+  compatibility: { mode: SchemaCompatibility; changes: SchemaBreakingChange[] };
+  stations: {
+    station: string;
+    checked: number;
+    failed: number;
+    /** The first failures: sequence, the version it was stored with, and why the candidate refuses it. */
+    failures: { seq: number; storedWith?: string; issues: { path: string; message: string; keyword?: string }[] }[];
+  }[];
+  checked: number;
+  failed: number;
 }
 
 /** Schema administration (`jn.api.schema.*`). */
 export interface SchemasApi {
-  /** Registers a schema or a new version of it (checked against its compatibility mode). */
-  create(o: {
-    name: string;
-    type: "json" | "protobuf";
-    definition: string;
-    messageType?: string;
-    compatibility?: "none" | "backward" | "forward" | "full";
-    description?: string;
-  }): Promise<Omit<SchemaInfo, "usedBy"> & { version: number; created: boolean }>;
-  get(name: string, version?: number): Promise<{ meta: SchemaInfo; version: SchemaVersionInfo }>;
+  /** Registers a schema or a new version of it (checked against its compatibility mode); `warnings` tell what the engine ignored. */
+  create(
+    o: SchemaDefinitionInput & {
+      name: string;
+      type: SchemaKind;
+      compatibility?: SchemaCompatibilityInput;
+      description?: string;
+    },
+  ): Promise<Omit<SchemaInfo, "usedBy"> & { version: number; created: boolean; warnings: string[] }>;
+  get(name: string, version?: number): Promise<{ meta: SchemaInfo & { referencedBy: SchemaReferrerInfo[] }; version: SchemaVersionInfo }>;
   list(): Promise<SchemaInfo[]>;
   versions(name: string): Promise<{ version: number; createdAt: string; fingerprint: string }[]>;
-  /** Refused with SCHEMA_IN_USE while attached, unless `force` (which detaches it). */
+  /** The structural changes from version `from` to `to`, each with its rule and the modes it breaks. */
+  diff(
+    name: string,
+    from: number,
+    to: number,
+  ): Promise<{ name: string; type: SchemaKind; from: number; to: number; changes: SchemaChangeInfo[] }>;
+  /**
+   * Checks a candidate definition without registering it: its breaking changes, and the last
+   * `sample` (default 100) stored messages of every station using the schema (or `station`) it would refuse.
+   */
+  check(
+    name: string,
+    candidate: SchemaDefinitionInput & { compatibility?: SchemaCompatibilityInput; station?: string; sample?: number },
+  ): Promise<SchemaCheckReport>;
+  /** Refused with SCHEMA_IN_USE while attached, unless `force` (which detaches it); with SCHEMA_REFERENCED while another schema uses it. */
   delete(name: string, o?: { force?: boolean }): Promise<{ deleted: boolean; detachedFrom: string[] }>;
   /** Attaches at the latest version (follows new versions) or pinned to one. */
   attach(name: string, station: string, o?: { version?: number; allowUnknownFields?: boolean }): Promise<unknown>;
@@ -245,6 +339,8 @@ export function adminApis(request: Requester): AdminApis {
       get: (name, version) => request("schema.get", { name, ...(version !== undefined ? { version } : {}) }),
       list: () => request("schema.list", {}),
       versions: (name) => request("schema.versions", { name }),
+      diff: (name, from, to) => request("schema.diff", { name, from, to }),
+      check: (name, candidate) => request("schema.check", { name, ...candidate }, 60_000),
       delete: (name, o) => request("schema.delete", { name, force: o?.force === true }),
       attach: (name, station, o) => request("schema.attach", { name, station, ...o }),
       detach: (station) => request("schema.detach", { station }),

@@ -139,13 +139,21 @@ export class Message {
     return dec.decode(this.#h.delivery.data);
   }
   /**
-   * The payload as an object: JSON parsed, or a Protobuf message decoded with its schema when
-   * that schema is already cached (a consumer pre-loads its station's schema; else use decode()).
+   * The payload as an object: JSON parsed, or a Protobuf or Avro message decoded with its schema
+   * when that schema is already cached (a consumer pre-loads its station's schema; else use decode()).
    */
   json<T = unknown>(): T {
     const tag = parseSchemaTag(this.schema);
     const compiled = tag ? this.#schemas?.peek(tag.name, tag.version) : undefined;
-    if (compiled?.type === "protobuf") return compiled.decode(this.#h.delivery.data) as T;
+    if (compiled !== undefined && compiled.type !== "json") return compiled.decode(this.#h.delivery.data) as T;
+    const type = tag && !compiled ? this.#schemas?.typeOf(tag.name) : undefined;
+    if (tag && type !== undefined && type !== "json") {
+      // A binary payload of a version not loaded yet (the station moved on): never parse it as JSON.
+      void this.#schemas?.get(tag.name, tag.version).catch(() => {});
+      throw new JunctionError("SCHEMA_UNAVAILABLE", `schema ${this.schema} is not loaded yet: use await message.decode()`, {
+        details: { schema: tag.name, version: tag.version },
+      });
+    }
     return JSON.parse(this.text()) as T;
   }
   /** The payload decoded by the schema it was checked against (fetched once and cached), or JSON. */
@@ -220,7 +228,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.memberTimeoutMs !== undefined) config.memberTimeoutMs = o.memberTimeoutMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const info = await client.groups.create(o.station, o.group, config);
-    // Pre-load the station's schema so message.json() can decode Protobuf synchronously.
+    // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
     try {
       const s = (await client.stations.get(o.station)).schema;
       if (s) {

@@ -34,8 +34,16 @@ export interface ProducerOptions {
    * every case, retries included; more trades that guarantee for speed. @default 1
    */
   maxInFlight?: number | undefined;
-  /** Timeout of one request to the gateway, in ms. @default 10000 */
+  /**
+   * Longest wait for one request's reply, in ms. The wait actually used adapts to the replies seen
+   * (like TCP's retransmission timeout: smoothed latency plus four times its variation; twice the
+   * shortest wait before the first reply; doubled after a timeout), between `minRequestTimeoutMs`
+   * and this, so a gateway that dies with a request in flight costs about a
+   * second, not this whole timeout. @default 10000
+   */
   requestTimeoutMs?: number | undefined;
+  /** Shortest wait for one request's reply, in ms (see requestTimeoutMs). @default 1000 */
+  minRequestTimeoutMs?: number | undefined;
   /** Total time a message may take, retries included, before it fails, in ms. @default 60000 */
   sendTimeoutMs?: number | undefined;
   /** First delay between retries, in ms; doubles up to 2 s. @default 100 */
@@ -57,6 +65,7 @@ export const DEFAULT_PRODUCER_OPTIONS: Readonly<{
   maxBatchBytes: number;
   maxInFlight: number;
   requestTimeoutMs: number;
+  minRequestTimeoutMs: number;
   sendTimeoutMs: number;
   retryBackoffMs: number;
   clock: { now(): number };
@@ -66,6 +75,7 @@ export const DEFAULT_PRODUCER_OPTIONS: Readonly<{
   maxBatchBytes: 1024 * 1024,
   maxInFlight: 1,
   requestTimeoutMs: 10_000,
+  minRequestTimeoutMs: 1000,
   sendTimeoutMs: 60_000,
   retryBackoffMs: 100,
   clock: Object.freeze({ now: () => Date.now() }),
@@ -92,12 +102,26 @@ export function resolveProducerOptions(o: ProducerOptions, clientName: string): 
       maxBatchBytes: check.int(1024),
       maxInFlight: check.int(1, 1024),
       requestTimeoutMs: check.int(1),
+      minRequestTimeoutMs: check.int(1),
       sendTimeoutMs: check.int(1),
       retryBackoffMs: check.int(1),
       encode: check.fn,
       clock: check.any,
     },
   );
+  if (r.minRequestTimeoutMs > r.requestTimeoutMs) {
+    // A maximum below the default minimum lowers the minimum with it; only two explicit, inconsistent values are refused.
+    if (o.minRequestTimeoutMs === undefined) return finishProducerOptions(Object.freeze({ ...r, minRequestTimeoutMs: r.requestTimeoutMs }));
+    throw new JunctionError(
+      "INVALID_ARGUMENT",
+      `producer.minRequestTimeoutMs (${r.minRequestTimeoutMs}) must not be more than producer.requestTimeoutMs (${r.requestTimeoutMs})`,
+      { details: { option: "producer.minRequestTimeoutMs" } },
+    );
+  }
+  return finishProducerOptions(r);
+}
+
+function finishProducerOptions(r: ResolvedProducerOptions): ResolvedProducerOptions {
   if (!r.station) throw new JunctionError("INVALID_ARGUMENT", "producer.station is required", { details: { option: "producer.station" } });
   return r;
 }
@@ -161,8 +185,10 @@ export class Producer {
   #closed = false;
   #drainWaiters: (() => void)[] = [];
   readonly #customEncode: boolean;
-  /** undefined = not looked up yet; null = no Protobuf schema on the station. */
+  /** undefined = not looked up yet; null = no Protobuf or Avro schema on the station. */
   #schemaEncode: ((p: Payload) => Uint8Array) | null | undefined;
+  /** The version objects are encoded with (Avro binary does not carry it). */
+  #encodedWith: number | undefined;
   #resolving: Promise<void> | undefined;
 
   constructor(client: ClientContext, options: ProducerOptions) {
@@ -183,6 +209,30 @@ export class Producer {
     return this.#retries;
   }
   #retries = 0;
+  /** Smoothed reply latency and its variation, in ms (RFC 6298's estimator); undefined until a reply. */
+  #srtt: number | undefined;
+  #rttvar = 0;
+  /** After a timeout the next wait is twice as long (until a reply comes): a slow gateway is not flooded with retries. */
+  #timedOutFloor = 0;
+
+  /** The wait for the next request's reply: srtt + 4·rttvar, within [min, max] request timeout. */
+  #requestTimeout(): number {
+    const { minRequestTimeoutMs: min, requestTimeoutMs: max } = this.#o;
+    // Before any reply: twice the shortest wait (a first request may compile a schema or warm a function).
+    if (this.#srtt === undefined) return Math.min(max, Math.max(2 * min, this.#timedOutFloor));
+    return Math.min(max, Math.max(min, this.#timedOutFloor, Math.ceil(this.#srtt + 4 * this.#rttvar)));
+  }
+
+  #sample(ms: number): void {
+    this.#timedOutFloor = 0;
+    if (this.#srtt === undefined) {
+      this.#srtt = ms;
+      this.#rttvar = ms / 2;
+      return;
+    }
+    this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - ms);
+    this.#srtt = 0.875 * this.#srtt + 0.125 * ms;
+  }
 
   /** Messages handed to the producer and not yet acknowledged or failed. */
   get pending(): number {
@@ -190,7 +240,7 @@ export class Producer {
   }
   #inFlightCount = 0;
 
-  /** Looks up the station's schema once: Protobuf stations encode objects with it. */
+  /** Looks up the station's schema once: Protobuf and Avro stations encode objects with it. */
   async #resolveSchema(): Promise<void> {
     try {
       const info = await this.#client.stations.get(this.station);
@@ -201,8 +251,9 @@ export class Producer {
       }
       const version = s.version === "latest" ? (await this.#client.schemas.get(s.name)).version.version : s.version;
       const compiled = await this.#client.schemaCache.get(s.name, version);
+      this.#encodedWith = version;
       this.#schemaEncode =
-        compiled.type === "protobuf"
+        compiled.type !== "json"
           ? (p) => (p instanceof Uint8Array ? p : typeof p === "string" ? defaultEncode(p) : compiled.encode(p))
           : null;
     } catch {
@@ -331,11 +382,13 @@ export class Producer {
       }
       try {
         const frame = encodeBatch(batch.map((e) => ({ id: e.id, headers: e.headers, payload: e.payload })));
-        const timeout = Math.max(100, Math.min(this.#o.requestTimeoutMs, deadline - this.#o.clock.now()));
+        const timeout = Math.max(100, Math.min(this.#requestTimeout(), deadline - this.#o.clock.now()));
+        const sentAt = performance.now();
         const data = await this.#client.transport.request(subject, frame, timeout, {
           [Headers.Batch]: "1",
           [Headers.Producer]: this.#o.name,
         });
+        this.#sample(performance.now() - sentAt);
         const reply = unwrap<ProduceReply>(data);
         if (reply.results.length !== batch.length) {
           throw new JunctionError("INTERNAL", `gateway returned ${reply.results.length} results for ${batch.length} messages`);
@@ -348,7 +401,18 @@ export class Producer {
             if (err.retriable) {
               lastError = err;
               retry.push(e);
-            } else e.reject(err);
+            } else {
+              // The station moved to another schema version: encode later messages with it.
+              if (
+                err.code === "SCHEMA_VALIDATION_FAILED" &&
+                this.#encodedWith !== undefined &&
+                err.details?.["version"] !== this.#encodedWith
+              ) {
+                this.#schemaEncode = undefined;
+                this.#encodedWith = undefined;
+              }
+              e.reject(err);
+            }
           } else {
             const res: SendResult = { id: e.id, seq: r.seq, duplicate: r.duplicate };
             if (r.seqs) res.seqs = r.seqs;
@@ -365,6 +429,7 @@ export class Producer {
           return;
         }
         lastError = e;
+        if (e.code === "TIMEOUT") this.#timedOutFloor = Math.min(this.#o.requestTimeoutMs, 2 * this.#requestTimeout());
       }
       // Retry the same messages with the same ids after a pause.
       this.#retries++;

@@ -25,10 +25,11 @@ export function parseStart(v: string): StartPosition {
   throw new JunctionError("INVALID_ARGUMENT", `--from must be earliest, latest, seq:N or last:N (got '${v}')`);
 }
 
-function envelope(m: Message): unknown {
+async function envelope(m: Message): Promise<unknown> {
   let payload: unknown;
   try {
-    payload = m.json();
+    // By the schema version the message was checked against (loaded on first use).
+    payload = await m.decode();
   } catch {
     payload = m.text();
   }
@@ -84,7 +85,7 @@ export function registerConsume(program: Command, io: Io): void {
         process.once("SIGINT", stop);
         arm();
         for await (const m of consumer) {
-          io.out((opts.json ? JSON.stringify(envelope(m)) : m.text()) + "\n");
+          io.out((opts.json ? JSON.stringify(await envelope(m)) : m.text()) + "\n");
           if (opts.ack) m.ack();
           n++;
           arm();

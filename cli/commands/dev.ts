@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import {
   accountsFor,
   createLogger,
@@ -34,7 +34,12 @@ export interface DevOptions {
   httpHost?: string;
   /** TLS for client connections, with a local CA made in the data directory. @default false */
   tls?: boolean;
-  logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+  /** Level setting: a level, or per component (`info,gateway.produce=debug`). @default "info" */
+  logLevel?: string;
+  /** @default "pretty" */
+  logFormat?: "json" | "pretty";
+  /** Colours in pretty logs. @default false */
+  logColor?: boolean;
 }
 
 /** A running dev broker. */
@@ -67,6 +72,13 @@ async function readSecrets(dataDir: string): Promise<DeploymentSecrets | undefin
  */
 export async function runDev(o: DevOptions): Promise<DevBroker> {
   const dataDir = resolve(o.dataDir);
+  // First: a bad --log-level fails before anything starts.
+  const logger = createLogger({
+    level: o.logLevel ?? "info",
+    format: o.logFormat ?? "pretty",
+    color: o.logColor ?? false,
+    namespace: "gateway",
+  });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const secrets = (await readSecrets(dataDir)) ?? newDeploymentSecrets();
   await writeSecret(join(dataDir, BROKER_SECRETS_FILE), secrets);
@@ -99,7 +111,7 @@ export async function runDev(o: DevOptions): Promise<DevBroker> {
           { name: users.app.user, password: users.app.password, grants: { produce: ["*"], consume: ["*:*"], admin: false } },
         ],
       },
-      logger: createLogger(o.logLevel ?? "info", "gateway"),
+      logger,
       httpPort: o.httpPort ?? 0,
       httpHost: o.httpHost ?? "127.0.0.1",
     });
@@ -133,10 +145,19 @@ export function registerDev(program: Command, io: Io): void {
     .option("--http-host <host>", "interface of the HTTP port", "127.0.0.1")
     .option("--tls", "require TLS from clients, with a local CA made in the data directory (tls/ca.pem)")
     .option("--no-sync", "do not fsync before acknowledging (faster; acknowledged writes can be lost on power failure)")
-    .option("--log-level <level>", "debug, info, warn or error", "info")
+    .option("--log-level <level>", "debug, info, warn, error or silent; per component: info,gateway.produce=debug", "info")
+    .addOption(new Option("--log-format <format>", "log lines for people or for collectors").choices(["pretty", "json"]).default("pretty"))
     .action(
       async (
-        opts: { port: string; httpPort: string; httpHost: string; tls?: boolean; sync: boolean; logLevel: DevOptions["logLevel"] },
+        opts: {
+          port: string;
+          httpPort: string;
+          httpHost: string;
+          tls?: boolean;
+          sync: boolean;
+          logLevel: string;
+          logFormat: "pretty" | "json";
+        },
         cmd: Command,
       ) => {
         const g = cmd.optsWithGlobals<ConnectionFlags>();
@@ -147,7 +168,9 @@ export function registerDev(program: Command, io: Io): void {
           httpHost: opts.httpHost,
           tls: opts.tls === true,
           sync: opts.sync,
-          logLevel: opts.logLevel ?? "info",
+          logLevel: opts.logLevel,
+          logFormat: opts.logFormat,
+          logColor: io.isTTY && (io.env ?? process.env)["NO_COLOR"] === undefined,
         });
         const c = dev.credentials;
         const j = invocation(io.env ?? process.env);

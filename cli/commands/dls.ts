@@ -1,7 +1,20 @@
 import type { Command } from "commander";
 import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io, ExitCode } from "../output.js";
+import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
+import {
+  ExitCode,
+  JSON_HELP,
+  intOption,
+  outputFormat,
+  outputOption,
+  print,
+  render,
+  table,
+  withOutput,
+  type Io,
+  type OutputOpts,
+} from "../output.js";
 
 interface FilterOpts {
   station?: string;
@@ -77,7 +90,8 @@ export function registerDls(program: Command, io: Io): void {
   withFilters(dls.command("list").description("list dead letters (newest filters first)"))
     .option("--limit <n>", "page size", "50")
     .option("--cursor <cursor>", "continue after a previous page")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (o: FilterOpts & { limit: string; cursor?: string; json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const page = await c.dls.list({
@@ -87,7 +101,7 @@ export function registerDls(program: Command, io: Io): void {
         });
         print(
           io,
-          o.json === true,
+          o,
           page,
           () =>
             (page.items.length === 0
@@ -110,23 +124,25 @@ export function registerDls(program: Command, io: Io): void {
   dls
     .command("show <id>")
     .description("show one dead letter with its payload decoded by the station's schema")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const d = await c.dls.get(id);
-        print(io, o.json === true, d, () => describe(d));
+        print(io, o, d, () => describe(d));
       });
     });
   withFilters(dls.command("resend [id]").description("resend one dead letter, or --all matching the filters"))
     .option("--all", "resend every dead letter matching the filters")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
       await withClient(io, cmd, async (c) => {
         const r = await c.dls.resend(id ? { id } : { filter: filterFrom(o) });
         print(
           io,
-          o.json === true,
+          o,
           r,
           () => `resent ${r.resent}, failed ${r.failed}\n` + (r.errors ?? []).map((e) => `  ${e.id}: ${e.code}: ${e.message}\n`).join(""),
         );
@@ -136,12 +152,13 @@ export function registerDls(program: Command, io: Io): void {
   registerRetention(dls, io);
   withFilters(dls.command("drop [id]").description("drop one dead letter, or --all matching the filters"))
     .option("--all", "drop every dead letter matching the filters")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (id: string | undefined, o: FilterOpts & { all?: boolean; json?: boolean }, cmd: Command) => {
       if (!id && !o.all) throw new JunctionError("INVALID_ARGUMENT", "give a dead-letter id, or --all with filters");
       await withClient(io, cmd, async (c) => {
         const r = await c.dls.drop(id ? { id } : { filter: filterFrom(o) });
-        print(io, o.json === true, r, () => `dropped ${r.dropped}\n`);
+        print(io, o, r, () => `dropped ${r.dropped}\n`);
       });
     });
 }
@@ -152,7 +169,8 @@ function registerRetention(dls: Command, io: Io): void {
     .description("show or set a station's dead-letter retention")
     .option("--max-age-seconds <n>", "keep dead letters this long (0 = no age limit); applies to new ones")
     .option("--max-entries <n>", "keep at most this many (oldest go first)")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (station: string, o: { maxAgeSeconds?: string; maxEntries?: string; json?: boolean }, cmd: Command) => {
       const change: { maxAgeSeconds?: number; maxEntries?: number } = {};
       const age = intOption("max-age-seconds", o.maxAgeSeconds);
@@ -163,7 +181,7 @@ function registerRetention(dls: Command, io: Io): void {
         const r = await c.dls.retention(station, Object.keys(change).length > 0 ? change : undefined);
         print(
           io,
-          o.json === true,
+          o,
           r,
           () =>
             `dead letters of ${r.station}: max age ${r.maxAgeSeconds} s, max entries ${r.maxEntries}${r.trimmed ? ` (${r.trimmed} trimmed now)` : ""}\n`,
@@ -175,11 +193,12 @@ function registerRetention(dls: Command, io: Io): void {
 export function registerGroup(program: Command, io: Io): void {
   const g = program.command("group").description("consumer groups and their stats");
   g.command("list <station>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (station: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.groups.list(station);
-        print(io, o.json === true, list, () =>
+        print(io, o, list, () =>
           list.length === 0
             ? "no consumer groups\n"
             : table(
@@ -202,21 +221,26 @@ export function registerGroup(program: Command, io: Io): void {
         );
       });
     });
-  g.command("info <station> <group>")
-    .option("--json", "print JSON")
-    .action(async (station: string, group: string, o: { json?: boolean }, cmd: Command) => {
+  withWatch(withOutput(g.command("info <station> <group>").description("a consumer group's settings and live stats"))).action(
+    async (station: string, group: string, o: OutputOpts & WatchOpts, cmd: Command) => {
+      const format = outputFormat(o);
+      const intervalMs = o.watch ? watchIntervalMs(o) : 0;
       await withClient(io, cmd, async (c) => {
-        const x = await c.groups.get(station, group);
-        print(
-          io,
-          o.json === true,
-          x,
-          () =>
-            `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
-            Object.entries(x.stats)
-              .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-              .join(""),
-        );
+        const snapshot = async () => {
+          const x = await c.groups.get(station, group);
+          return render(
+            format,
+            x,
+            () =>
+              `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
+              Object.entries(x.stats)
+                .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+                .join(""),
+          );
+        };
+        if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);
+        else io.out(await snapshot());
       });
-    });
+    },
+  );
 }

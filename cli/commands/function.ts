@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createFunctionRuntime, FunctionError, resolveFunctionLimits, type FnMessage } from "../../functions/index.js";
 import { JunctionError } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, parsePairs, print, table, type Io, ExitCode } from "../output.js";
+import { intOption, parsePairs, print, table, type Io, ExitCode, outputOption, JSON_HELP } from "../output.js";
 
 export function registerFunction(program: Command, io: Io): void {
   const fn = program.command("function").description("register, attach, test and inspect station functions");
@@ -70,11 +70,12 @@ export function registerFunction(program: Command, io: Io): void {
       });
     });
   fn.command("list")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.functions.list();
-        print(io, o.json === true, list, () =>
+        print(io, o, list, () =>
           list.length === 0
             ? "no functions\n"
             : table(
@@ -86,13 +87,14 @@ export function registerFunction(program: Command, io: Io): void {
     });
   fn.command("show <name>")
     .option("--version <n>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { version?: string; json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.functions.get(name, intOption("version", o.version));
         print(
           io,
-          o.json === true,
+          o,
           r,
           () =>
             `function ${name} version ${r.version.version} of ${r.meta.latest} (timeout ${r.version.timeoutMs} ms, memory ${r.version.memoryMb} MB, inputs: ${r.version.inputs.join(", ") || "-"})\n` +
@@ -101,11 +103,12 @@ export function registerFunction(program: Command, io: Io): void {
       });
     });
   fn.command("versions <name>")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const v = await c.functions.versions(name);
-        print(io, o.json === true, v, () =>
+        print(io, o, v, () =>
           table(
             ["VERSION", "CREATED", "TIMEOUT_MS", "MEMORY_MB"],
             v.map((x) => [x.version, x.createdAt, x.timeoutMs, x.memoryMb]),
@@ -115,13 +118,14 @@ export function registerFunction(program: Command, io: Io): void {
     });
   fn.command("logs <name>")
     .description("recent console output and error counts (from the gateway that answers)")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.functions.logs(name);
         print(
           io,
-          o.json === true,
+          o,
           r,
           () =>
             `calls ${r.stats.calls}, errors ${r.stats.errors}${r.stats.lastError ? `, last error: ${r.stats.lastError}` : ""}\n` +

@@ -35,7 +35,7 @@ export function registerGateway(program: Command, io: Io): void {
     // The program's --url is the same thing as --nats-url.
     flags.natsUrl ??= opts["url"];
     const cfg = resolveGatewayConfig(flags, io.env ?? process.env);
-    const logger = createLogger(cfg.logLevel, "gateway");
+    const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, namespace: "gateway" });
     if (cfg.authMode === "none") logger.warn("authentication is off (--auth none): every client may do everything");
     const tls = cfg.tlsCa || cfg.tlsCert ? { caFile: cfg.tlsCa, certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
     const gw = await startJunctionGateway({
@@ -46,6 +46,7 @@ export function registerGateway(program: Command, io: Io): void {
       defaultReplicas: cfg.replicas,
       httpPort: cfg.httpPort,
       httpHost: cfg.httpHost,
+      waitForNatsMs: cfg.waitForNatsMs,
       metricsToken: cfg.metricsToken,
       logger,
       auth: {
@@ -53,6 +54,8 @@ export function registerGateway(program: Command, io: Io): void {
         issuerSeed: cfg.authIssuerSeed,
         systemUser: cfg.systemUser,
         systemPassword: cfg.systemPassword,
+        // The deployment's own NATS users: an application user by those names could never log in.
+        reservedUsers: [...new Set(["gateway", "sys", ...(cfg.user ? [cfg.user] : []), ...(cfg.systemUser ? [cfg.systemUser] : [])])],
         bootstrapTenants: cfg.bootstrap.tenants,
         bootstrapUsers: cfg.bootstrap.users,
       },

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { StationConfig, StationInfo } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
-import { intOption, print, table, type Io } from "../output.js";
+import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
+import { intOption, outputFormat, outputOption, print, render, table, withOutput, JSON_HELP, type Io, type OutputOpts } from "../output.js";
 
 function configFrom(o: Record<string, string | undefined>): Partial<StationConfig> {
   const c: Partial<StationConfig> = {};
@@ -72,11 +73,12 @@ export function registerStation(program: Command, io: Io): void {
   );
   st.command("list")
     .description("list stations")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.stations.list();
-        print(io, opts.json === true, list, () =>
+        print(io, opts, list, () =>
           list.length === 0
             ? "no stations\n"
             : table(
@@ -94,15 +96,20 @@ export function registerStation(program: Command, io: Io): void {
         );
       });
     });
-  st.command("info <name>")
-    .description("show a station's settings and state")
-    .option("--json", "print JSON")
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+  withWatch(withOutput(st.command("info <name>").description("show a station's settings and state"))).action(
+    async (name: string, o: OutputOpts & WatchOpts, cmd: Command) => {
+      const format = outputFormat(o);
+      const intervalMs = o.watch ? watchIntervalMs(o) : 0;
       await withClient(io, cmd, async (c) => {
-        const s = await c.stations.get(name);
-        print(io, opts.json === true, s, () => describe(s));
+        const snapshot = async () => {
+          const s = await c.stations.get(name);
+          return render(format, s, () => describe(s));
+        };
+        if (o.watch) await watch(io, { intervalMs, title: `junction station info ${name}` }, snapshot);
+        else io.out(await snapshot());
       });
-    });
+    },
+  );
   st.command("delete <name>")
     .description("delete a station, its messages and its consumer groups")
     .action(async (name: string, _opts: unknown, cmd: Command) => {

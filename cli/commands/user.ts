@@ -3,14 +3,13 @@ import type { Command } from "commander";
 import { JunctionError, type Grants } from "../../core/protocol/index.js";
 import type { UserInfo } from "../../sdk/index.js";
 import { withClient } from "../connection.js";
-import { print, table, type Io } from "../output.js";
+import { JSON_HELP, outputOption, print, table, withOutput, type Io, type OutputOpts } from "../output.js";
 
-interface GrantOpts {
+interface GrantOpts extends OutputOpts {
   produce?: string[];
   consume?: string[];
   admin?: boolean;
   tenant?: string;
-  json?: boolean;
   passwordFile?: string;
   passwordOut?: string;
 }
@@ -59,7 +58,7 @@ async function handOver(io: Io, o: GrantOpts, user: string, password: string | u
 export function registerUser(program: Command, io: Io): void {
   const u = program.command("user").description("application users: their passwords and what they may do");
   // Users of another tenant: the global --tenant (operators).
-  const scoped = (c: Command) => c.option("--json", "print JSON");
+  const scoped = withOutput;
   scoped(
     withGrants(u.command("create <name>").description("create a user (a password is generated and shown once, unless --password-file)"))
       .option("--password-file <file>", "the password, from a file")
@@ -68,15 +67,14 @@ export function registerUser(program: Command, io: Io): void {
     await withClient(io, cmd, async (c) => {
       const r = await c.users.create({ name, grants: grantsOf(o), ...(await passwordFrom(o)) });
       const { password, ...view } = r;
-      if (o.json) io.out(JSON.stringify(view, null, 2) + "\n");
-      else io.out(`user ${r.name} created in tenant ${r.tenant}: ${grantsText(r.grants)}\n`);
+      print(io, o, view, () => `user ${r.name} created in tenant ${r.tenant}: ${grantsText(r.grants)}\n`);
       await handOver(io, o, r.name, password);
     });
   });
   scoped(u.command("list").description("list the users of your tenant")).action(async (o: { json?: boolean }, cmd: Command) => {
     await withClient(io, cmd, async (c) => {
       const list = await c.users.list();
-      print(io, o.json === true, list, () =>
+      print(io, o, list, () =>
         table(
           ["USER", "TENANT", "GRANTS", "UPDATED"],
           list.map((x: UserInfo) => [x.name, x.tenant, grantsText(x.grants), x.updatedAt]),
@@ -89,7 +87,7 @@ export function registerUser(program: Command, io: Io): void {
       const x = await c.users.get(name);
       print(
         io,
-        o.json === true,
+        o,
         x,
         () =>
           `user ${x.name} (tenant ${x.tenant})\n  grants: ${grantsText(x.grants)}\n  created: ${x.createdAt}  updated: ${x.updatedAt}\n`,
@@ -101,7 +99,7 @@ export function registerUser(program: Command, io: Io): void {
   ).action(async (name: string, o: GrantOpts, cmd: Command) => {
     await withClient(io, cmd, async (c) => {
       const r = await c.users.update(name, grantsOf(o));
-      print(io, o.json === true, r, () => `user ${r.name}: ${grantsText(r.grants)} (${r.disconnected} connection(s) renewed)\n`);
+      print(io, o, r, () => `user ${r.name}: ${grantsText(r.grants)} (${r.disconnected} connection(s) renewed)\n`);
     });
   });
   scoped(
@@ -113,8 +111,12 @@ export function registerUser(program: Command, io: Io): void {
   ).action(async (name: string, o: GrantOpts, cmd: Command) => {
     await withClient(io, cmd, async (c) => {
       const r = await c.users.rotatePassword(name, { ...(await passwordFrom(o)) });
-      if (!o.json) io.out(`password of ${r.name} changed (${r.disconnected} connection(s) closed)\n`);
-      else io.out(JSON.stringify({ name: r.name, disconnected: r.disconnected }) + "\n");
+      print(
+        io,
+        o,
+        { name: r.name, disconnected: r.disconnected },
+        () => `password of ${r.name} changed (${r.disconnected} connection(s) closed)\n`,
+      );
       await handOver(io, o, r.name, r.password);
     });
   });
@@ -122,7 +124,21 @@ export function registerUser(program: Command, io: Io): void {
     async (name: string, o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.users.delete(name);
-        print(io, o.json === true, r, () => `user ${name} deleted (${r.disconnected} connection(s) closed)\n`);
+        print(io, o, r, () => `user ${name} deleted (${r.disconnected} connection(s) closed)\n`);
+      });
+    },
+  );
+
+  withOutput(program.command("whoami").description("who the CLI connects as: user, tenant, grants")).action(
+    async (o: OutputOpts, cmd: Command) => {
+      await withClient(io, cmd, async (c) => {
+        const me = await c.whoami();
+        print(
+          io,
+          o,
+          me,
+          () => `user ${me.user} (tenant ${me.tenant}${me.operator ? ", operator" : ""})\n  grants: ${grantsText(me.grants)}\n`,
+        );
       });
     },
   );
@@ -131,19 +147,21 @@ export function registerUser(program: Command, io: Io): void {
   tn.command("create <name>")
     .description("create a tenant (then create its users with --tenant <name> user create …)")
     .option("--description <text>", "what it is for")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (name: string, o: { description?: string; json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const r = await c.tenants.create(name, o.description !== undefined ? { description: o.description } : {});
-        print(io, o.json === true, r, () => `tenant ${r.name} ${r.created ? "created" : "exists"}\n`);
+        print(io, o, r, () => `tenant ${r.name} ${r.created ? "created" : "exists"}\n`);
       });
     });
   tn.command("list")
-    .option("--json", "print JSON")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
         const list = await c.tenants.list();
-        print(io, o.json === true, list, () =>
+        print(io, o, list, () =>
           table(
             ["TENANT", "CREATED", "DESCRIPTION"],
             list.map((x) => [x.name, x.createdAt, x.description ?? ""]),

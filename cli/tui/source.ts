@@ -94,7 +94,7 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
     if (name) {
       try {
         const c = await compiled(name, version);
-        if (c.type === "protobuf") return { payload: prettyValue(c.decode(data)), decodedAs: `${name}@${version ?? "latest"}` };
+        if (c.type !== "json") return { payload: prettyValue(c.decode(data)), decodedAs: `${name}@${version ?? "latest"}` };
         const p = prettyPayload(data);
         return { payload: p.text, decodedAs: `${name}@${version ?? "latest"}` };
       } catch {

@@ -56,6 +56,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "schema.get": anyone,
   "schema.list": anyone,
   "schema.versions": anyone,
+  "schema.diff": anyone,
+  "schema.check": admin, // reads stored messages of every station using the schema
   "schema.create": admin,
   "schema.delete": admin,
   "schema.attach": admin,
@@ -65,6 +67,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "function.list": admin,
   "function.versions": admin,
   "function.logs": admin,
+  "function.quarantined": admin,
+  "function.release": admin,
   "function.delete": admin,
   "function.attach": admin,
   "function.detach": admin,
@@ -84,6 +88,8 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "tenant.list": operator,
   "tenant.get": operator,
   "tenant.delete": operator,
+  // The doctor sees every tenant's metadata and the servers' settings.
+  "doctor.run": operator,
 });
 
 /** Throws PERMISSION_DENIED naming the action and the resource, unless the identity may do it. */

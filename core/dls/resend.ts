@@ -104,10 +104,10 @@ export class Resender {
       this.#d.writer,
       scope.stationMsg(dl.station),
       survivors.map((s) => s.msg),
-      this.#d.smallBatchMessages,
+      { smallBatchMessages: this.#d.smallBatchMessages, groups: survivors.map((s) => s.index) },
     );
     const bad = acks.find((a) => !a.ok);
-    if (bad) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: bad.description } };
+    if (bad && !bad.ok) return { ok: false, keep: true, error: { code: bad.code, message: bad.description } };
     return { ok: true };
   }
 

@@ -82,29 +82,83 @@ describe("produce, in-process on a fake store", () => {
     expect(g.backend.messages(subjects.stationStream("typed"))[0]!.headers[Headers.Schema]).toBe("order@1");
   });
 
-  it("reports a store failure per message as STORE_FAILED (retriable) and stores nothing for them", async () => {
+  it("reports a passing store failure per message as STORE_FAILED (retriable) and stores nothing for them", async () => {
     g = await fakeGateway();
     await g.ok("station.create", { name: "flaky" });
-    g.backend.failures.push({ ok: false, errCode: 10077, description: "insufficient resources" });
+    g.backend.failures.push({ ok: false, errCode: 10167, description: "too many requests" });
     const r = await g.produce("flaky", [{ id: "x", payload: json(1) }]);
-    expect(r.ok && r.data.results[0]).toMatchObject({ error: { code: "STORE_FAILED", retriable: true, details: { jsErrCode: 10077 } } });
+    expect(r.ok && r.data.results[0]).toMatchObject({ error: { code: "STORE_FAILED", retriable: true, details: { jsErrCode: 10167 } } });
     expect(g.backend.messages(subjects.stationStream("flaky"))).toHaveLength(0);
   });
 
-  it("checks size and reserved headers per message", async () => {
+  it.each([
+    [10047, "insufficient storage resources available"],
+    [10077, "maximum bytes exceeded"],
+  ])("reports a full store (JetStream %i) as STORE_FULL, not retriable, per message", async (errCode, description) => {
+    g = await fakeGateway();
+    await g.ok("station.create", { name: "full" });
+    g.backend.failures.push({ ok: false, errCode, description });
+    const r = await g.produce("full", [
+      { id: "x", payload: json(1) },
+      { id: "y", payload: json(2) },
+    ]);
+    if (!r.ok) throw new Error("refused");
+    expect(r.data.results[0]).toMatchObject({ error: { code: "STORE_FULL", retriable: false } });
+    expect(r.data.results[1]).toMatchObject({ seq: 1 });
+  });
+
+  it("asks the store again when an acknowledgement is lost: a stored message is reported stored (duplicate), never failed", async () => {
+    g = await fakeGateway();
+    await g.ok("station.create", { name: "lossy" });
+    // Message by message (small request): the first ack is lost after storing.
+    g.backend.failures.push("lost-ack");
+    const small = await g.produce("lossy", [{ id: "a", payload: json(1) }]);
+    expect(small.ok && small.data.results).toEqual([{ seq: 1, duplicate: true }]);
+    // An atomic batch whose commit ack is lost: asked again unit by unit, each is a duplicate.
+    g.backend.failures.push("lost-ack");
+    const many = Array.from({ length: 20 }, (_, i) => ({ id: `b${i}`, payload: json(i) }));
+    const big = await g.produce("lossy", many);
+    if (!big.ok) throw new Error("refused");
+    expect(big.data.results.every((x) => "seq" in x && x.duplicate)).toBe(true);
+    expect(g.backend.messages(subjects.stationStream("lossy"))).toHaveLength(21);
+    // Without an id, the outcome stays unknown: STORE_TIMEOUT (retriable), never "failed".
+    g.backend.failures.push("lost-ack");
+    const anon = await g.produce("lossy", [{ payload: json(9) }]);
+    expect(anon.ok && anon.data.results[0]).toMatchObject({ error: { code: "STORE_TIMEOUT", retriable: true } });
+  });
+
+  it("checks size, header names and values per message, each alone and not retriable", async () => {
     g = await fakeGateway();
     await g.ok("station.create", { name: "small", config: { maxMessageSize: 4 } });
     const r = await g.produce("small", [
       { id: "1", payload: enc.encode("12345") },
       { id: "2", payload: enc.encode("1"), headers: { "Nats-Msg-Id": "sneaky" } },
       { id: "3", payload: enc.encode("ok") },
+      { id: "4", payload: enc.encode("1"), headers: { "bad name": "v" } },
+      { id: "5", payload: enc.encode("1"), headers: { x: "a\r\nInjected: 1" } },
+      { id: "6\n", payload: enc.encode("1") },
+      { id: "7", payload: enc.encode("1"), headers: { big: "x".repeat(64 * 1024) } },
     ]);
     if (!r.ok) throw new Error("refused");
     expect(r.data.results.map((x) => ("error" in x ? x.error.code : "stored"))).toEqual([
       "PAYLOAD_TOO_LARGE",
-      "INVALID_ARGUMENT",
+      "INVALID_HEADER",
       "stored",
+      "INVALID_HEADER",
+      "INVALID_HEADER",
+      "INVALID_HEADER",
+      "MESSAGE_TOO_LARGE",
     ]);
+    for (const x of r.data.results) if ("error" in x) expect(x.error.retriable).toBe(false);
+    expect(r.data.results[4]).toMatchObject({ error: { details: { index: 4, header: "x" } } });
+    expect(g.gateway.produceStats().badInput).toBe(6);
+  });
+
+  it("answers a bad station name on the produce subject with INVALID_NAME", async () => {
+    g = await fakeGateway();
+    for (const name of ["a*b", "é", "Upper", "x".repeat(65)]) {
+      expect(await g.produce(name, [{ payload: json(1) }])).toMatchObject({ ok: false, error: { code: "INVALID_NAME", retriable: false } });
+    }
   });
 
   it("answers an unknown station with STATION_NOT_FOUND and a bad frame with INVALID_FRAME", async () => {

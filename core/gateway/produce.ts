@@ -2,7 +2,11 @@ import type { BusRequest, StoreMessage, StoreWriter } from "../nats/index.js";
 import {
   Headers,
   JunctionError,
+  MAX_HEADER_BYTES,
   decodeBatch,
+  headerBytes,
+  headersProblem,
+  nameProblem,
   isReservedHeader,
   type ErrorBody,
   type ProduceMessage,
@@ -21,6 +25,7 @@ import {
   type StageMessage,
 } from "../pipeline/index.js";
 import type { StationRecord } from "../stations/index.js";
+import { StorageState, type StorageView } from "./storage.js";
 import type { Clock, Logger } from "../support/index.js";
 
 /** Produce counters (for /metrics and tests). */
@@ -31,6 +36,8 @@ export interface ProduceStats {
   duplicates: number;
   rejected: number;
   fallbacks: number;
+  /** Messages refused for the client's own mistake (bad header, too large, bad name): counted, never logged as errors. */
+  badInput: number;
 }
 
 /** What {@link ProduceHandlerOptions.onRequest} is told about one answered request. */
@@ -63,6 +70,10 @@ export interface ProduceHandlerOptions {
   clock: Clock;
   /** Most messages one request may carry. @default 100000 */
   maxRequestMessages?: number | undefined;
+  /** Largest NATS message the server takes (headers and payload), in bytes. @default 8 MiB */
+  maxPayloadBytes?: number | undefined;
+  /** What the store can take now (see StorageGuard). @default always room */
+  storage?: StorageView | undefined;
   /** Called after each request is answered (metrics). */
   onRequest?: ((e: ProduceEvent) => void) | undefined;
   /**
@@ -73,6 +84,8 @@ export interface ProduceHandlerOptions {
 }
 
 const enc = new TextEncoder();
+/** Room kept in a NATS message for the headers Junction adds (producer, schema, batch, de-duplication). */
+const OWN_HEADER_ROOM = 1024;
 const errBody = (e: JunctionError): ErrorBody => e.toBody();
 /** Errors already counted and logged (a request's error passes through two handlers). */
 const reported = new WeakSet<JunctionError>();
@@ -101,16 +114,23 @@ interface Prepared {
  * station's requests runs concurrently.
  */
 export class ProduceHandler {
-  readonly stats: ProduceStats = { requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0 };
-  readonly #o: ProduceHandlerOptions & { maxRequestMessages: number; smallBatchMessages: number; onRequest: (e: ProduceEvent) => void };
+  readonly stats: ProduceStats = { requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0, badInput: 0 };
+  readonly #o: ProduceHandlerOptions & {
+    maxRequestMessages: number;
+    smallBatchMessages: number;
+    maxPayloadBytes: number;
+    onRequest: (e: ProduceEvent) => void;
+  };
   readonly #chains = new Map<string, Promise<void>>();
   #inflight = 0;
+  #lastStoreWarn = -Infinity;
   #idleWaiters: (() => void)[] = [];
 
   constructor(o: ProduceHandlerOptions) {
     this.#o = {
       ...o,
       maxRequestMessages: o.maxRequestMessages ?? 100_000,
+      maxPayloadBytes: o.maxPayloadBytes ?? 8 * 1024 * 1024,
       smallBatchMessages: o.smallBatchMessages ?? DEFAULT_SMALL_BATCH,
       onRequest: o.onRequest ?? (() => {}),
     };
@@ -134,6 +154,13 @@ export class ProduceHandler {
     // in the order they arrived even when one lookup takes longer.
     let input: ProduceMessage[];
     try {
+      const bad = nameProblem(station);
+      if (bad !== undefined) {
+        this.stats.badInput++;
+        throw new JunctionError("INVALID_NAME", `station name '${station}' on the produce subject ${bad}`, {
+          details: { kind: "station", name: station },
+        });
+      }
       input = this.#decode(req);
     } catch (err) {
       respond(req, { ok: false, error: errBody(this.#asError(station, err, t0)) });
@@ -231,6 +258,18 @@ export class ProduceHandler {
   #report(station: string, results: ProduceResult[], t0: number): void {
     const errorCodes: string[] = [];
     for (const r of results) if ("error" in r) errorCodes.push(r.error.code);
+    const timeouts = errorCodes.filter((c) => c === "STORE_TIMEOUT").length;
+    const full = errorCodes.filter((c) => c === "STORE_FULL").length;
+    if ((timeouts > 0 || full > 0) && this.#o.clock.now() - this.#lastStoreWarn > 10_000) {
+      // One line every 10 s at most: the metric counts each message.
+      this.#lastStoreWarn = this.#o.clock.now();
+      this.#o.logger.error(
+        timeouts > 0
+          ? "the store did not answer writes in time; if nats-server logs 'no space left on device', free space and restart it (nats-server keeps a stream's write error until it restarts); retries with the same ids are de-duplicated"
+          : "the store is full: writes are refused with STORE_FULL until space is freed (raise JetStream's max_file_store or free space)",
+        { station, timeouts, full },
+      );
+    }
     this.#o.onRequest({
       station,
       messages: results.length,
@@ -244,13 +283,31 @@ export class ProduceHandler {
   /** Publishes the prepared messages (synchronously, before it returns); resolves with the results. */
   async #publish(prepared: Prepared): Promise<ProduceResult[]> {
     const { scope, station: rec } = prepared.target;
+    const storage = this.#o.storage?.state() ?? StorageState.Ok;
+    if (storage === StorageState.OutOfSpace) {
+      const full: AckResult = {
+        ok: false,
+        code: "STORE_FULL",
+        errCode: 0,
+        description: "JetStream stopped for lack of disk space (it restarts once space is freed)",
+      };
+      return this.#results(
+        prepared,
+        prepared.current.map(() => full),
+      );
+    }
     const acks = await storeMessages(
       this.#o.writer,
       scope.stationMsg(rec.name),
       prepared.current.map((c) => toStore(c.msg)),
-      this.#o.smallBatchMessages,
-      () => this.stats.fallbacks++,
+      {
+        // Near a storage limit, message by message: each gets its exact outcome at once.
+        smallBatchMessages: storage === StorageState.Tight ? Infinity : this.#o.smallBatchMessages,
+        onFallback: () => this.stats.fallbacks++,
+        groups: prepared.current.map((c) => c.index),
+      },
     );
+    if (acks.some((a) => !a.ok && a.code === "STORE_FULL")) this.#o.storage?.noteFull();
     return this.#results(prepared, acks);
   }
 
@@ -272,6 +329,7 @@ export class ProduceHandler {
     for (let i = 0; i < input.length; i++) {
       const m = input[i]!;
       if (m.payload.length > max) {
+        this.stats.badInput++;
         results[i] = {
           error: errBody(
             new JunctionError(
@@ -285,14 +343,31 @@ export class ProduceHandler {
         };
         continue;
       }
-      let reserved: string | undefined;
-      if (m.headers) for (const k in m.headers) if (isReservedHeader(k)) reserved = k;
-      if (reserved !== undefined) {
+      const hp = headersProblem(m.headers, m.id);
+      if (hp) {
+        this.stats.badInput++;
         results[i] = {
           error: errBody(
-            new JunctionError("INVALID_ARGUMENT", `message ${i}: header '${reserved}' is reserved (Jn-* and Nats-* are Junction's)`, {
-              details: { index: i, header: reserved },
+            new JunctionError(hp.tooLarge ? "MESSAGE_TOO_LARGE" : "INVALID_HEADER", `message ${i}: ${hp.problem}`, {
+              details: hp.tooLarge ? { index: i, size: hp.bytes, max: MAX_HEADER_BYTES } : { index: i, header: hp.header },
             }),
+          ),
+        };
+        continue;
+      }
+      // The store takes headers and payload as one NATS message.
+      if (
+        m.payload.length + OWN_HEADER_ROOM + MAX_HEADER_BYTES > this.#o.maxPayloadBytes &&
+        m.payload.length + OWN_HEADER_ROOM + headerBytes(m.headers, m.id) > this.#o.maxPayloadBytes
+      ) {
+        this.stats.badInput++;
+        results[i] = {
+          error: errBody(
+            new JunctionError(
+              "MESSAGE_TOO_LARGE",
+              `message ${i} is ${m.payload.length} bytes; with its headers it is over the NATS server's max_payload of ${this.#o.maxPayloadBytes}`,
+              { details: { index: i, size: m.payload.length, maxPayload: this.#o.maxPayloadBytes } },
+            ),
           ),
         };
         continue;
@@ -304,7 +379,7 @@ export class ProduceHandler {
     const ctx = { scope: target.scope, station: rec, producer };
     const { survivors, failed } = await runStages(this.#o.stages, ctx, current);
     if (failed.size > 0) await recordFailures(this.#o.deadLetters, ctx, failed, this.#o.clock);
-    for (const [index, f] of failed) results[index] = { error: f.error };
+    for (const [index, f] of failed) results[index] = { error: { ...f.error, details: { ...f.error.details, index } } };
     // What went in, passed every stage and left nothing to store was dropped by a function.
     const kept = new Set(survivors.map((c) => c.index));
     for (const c of current) if (!kept.has(c.index) && !failed.has(c.index)) results[c.index] = { seq: 0, duplicate: false, dropped: true };
@@ -319,13 +394,11 @@ export class ProduceHandler {
       // A message fanned out into parts reports the first failure of any part.
       if (results[idx] && "error" in results[idx]!) return;
       if (!a.ok) {
-        results[idx] = {
-          error: errBody(
-            new JunctionError("STORE_FAILED", `message ${idx} not stored: ${a.description}`, {
-              details: { index: idx, jsErrCode: a.errCode, timeout: a.timeout === true },
-            }),
-          ),
-        };
+        const text =
+          a.code === "STORE_TIMEOUT"
+            ? `message ${idx}: the store did not answer, even when asked again (${a.description}); it may or may not be stored — retry with the same id`
+            : `message ${idx} not stored: ${a.description}`;
+        results[idx] = { error: errBody(new JunctionError(a.code, text, { details: { index: idx, jsErrCode: a.errCode } })) };
         return;
       }
       if (a.duplicate) this.stats.duplicates++;

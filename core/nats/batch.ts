@@ -11,7 +11,7 @@ export class NatsStoreWriter implements StoreWriter {
   readonly #nc: NatsConnection;
   readonly #prefix: string;
   readonly #sub: Subscription;
-  readonly #pending = new Map<string, { resolve: (a: StoreAck) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<string, { resolve: (a: StoreAck) => void; timer: NodeJS.Timeout | undefined }>();
   #next = 0;
   readonly #timeoutMs: number;
 
@@ -28,6 +28,16 @@ export class NatsStoreWriter implements StoreWriter {
     if (!p) return;
     this.#pending.delete(token);
     clearTimeout(p.timer);
+    // nats-server answers a request nobody serves with a 503 status: no stream captures the
+    // subject (JetStream is down, for example out of space, or the stream is gone).
+    if (msg.data.length === 0 && msg.headers?.code === 503) {
+      p.resolve({
+        ok: false,
+        errCode: 503,
+        description: "no responders: no stream took the message (JetStream unavailable or the stream is gone)",
+      });
+      return;
+    }
     p.resolve(parseAck(msg.data));
   }
 
@@ -35,11 +45,30 @@ export class NatsStoreWriter implements StoreWriter {
     const token = (this.#next++).toString(36);
     const reply = `${this.#prefix}.${token}`;
     const done = new Promise<StoreAck>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(token);
-        resolve({ ok: false, errCode: 0, description: `no store acknowledgement within ${this.#timeoutMs} ms`, timeout: true });
-      }, this.#timeoutMs);
-      this.#pending.set(token, { resolve, timer });
+      const entry: { resolve: (a: StoreAck) => void; timer: NodeJS.Timeout | undefined } = { resolve, timer: undefined };
+      let due = performance.now() + this.#timeoutMs;
+      let given = 0;
+      const expire = () => {
+        // A timer that fires late means the gateway itself was busy (a blocked event loop): the
+        // reply may be sitting unread in the socket. Give the store back the time the gateway
+        // took (up to the timeout again), and read pending input (setImmediate runs after I/O)
+        // before calling it a timeout.
+        const overdue = performance.now() - due;
+        if (overdue > LAG_TOLERANCE_MS && given < this.#timeoutMs) {
+          const more = Math.min(overdue, this.#timeoutMs - given);
+          given += more;
+          due = performance.now() + more;
+          entry.timer = setTimeout(expire, more);
+          return;
+        }
+        setImmediate(() => {
+          if (this.#pending.get(token) !== entry) return;
+          this.#pending.delete(token);
+          resolve({ ok: false, errCode: 0, description: `no store acknowledgement within ${this.#timeoutMs} ms`, timeout: true });
+        });
+      };
+      entry.timer = setTimeout(expire, this.#timeoutMs);
+      this.#pending.set(token, entry);
     });
     return { reply, done };
   }
@@ -110,6 +139,8 @@ export class NatsStoreWriter implements StoreWriter {
 }
 
 const headerEnc = new TextEncoder();
+/** A store timer firing this much later than due means the gateway was busy, not the store. */
+const LAG_TOLERANCE_MS = 100;
 
 /**
  * The header block of one message, built directly, for the hot path. nats.js's MsgHdrs costs

@@ -41,11 +41,16 @@ export async function connectBackend(o: BackendOptions): Promise<Backend> {
     try {
       jsm = await jetstreamManager(nc);
     } catch (err) {
-      throw new JunctionError(
-        "UNSUPPORTED_SERVER",
-        `JetStream is not enabled for this user on ${String(o.servers)}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      // A cluster still electing its JetStream leader answers "temporarily unavailable" (10008) or
+      // nobody answers yet: a retry can succeed.
+      const text = (err as Error).message;
+      if (/temporarily unavailable|no responders|503|timeout/i.test(text)) {
+        await nc.close().catch(() => {});
+        throw new JunctionError("NATS_UNAVAILABLE", `JetStream on ${String(o.servers)} is not ready yet: ${text}`, { cause: err });
+      }
+      throw new JunctionError("UNSUPPORTED_SERVER", `JetStream is not enabled for this user on ${String(o.servers)}: ${text}`, {
+        cause: err,
+      });
     }
     const writer = new NatsStoreWriter(nc, o.storeTimeoutMs ?? 10_000);
     const bus = natsBus(nc);

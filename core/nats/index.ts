@@ -11,7 +11,7 @@ export { AUTH_CALLOUT_SUBJECT, issuerPublicKey, newIssuerSeed } from "./callout.
 export type { BackendOptions } from "./connection.js";
 export type { Version } from "./features.js";
 export type { AuthRequest, AuthDecision, NatsPermissions } from "./callout.js";
-export type { SystemAdmin, ClientConnection } from "./system.js";
+export type { SystemAdmin, ClientConnection, ServerJetStream } from "./system.js";
 export type {
   Backend,
   Bus,

@@ -133,6 +133,8 @@ export interface TtlStreamSettings {
 
 /** Station streams and consumer groups: JetStream administration. */
 export interface StreamAdmin {
+  /** The account's JetStream file storage in use and its limit (-1 = no account limit), in bytes. */
+  accountStorage(): Promise<{ usedBytes: number; limitBytes: number }>;
   /** Creates the station's stream, or updates what JetStream lets change. */
   ensureStation(scope: Scope, station: string, config: StationConfig): Promise<StreamState>;
   /** The stream's state, or undefined when it does not exist. */

@@ -121,6 +121,11 @@ export class NatsStreamAdmin implements StreamAdmin {
     }
   }
 
+  async accountStorage(): Promise<{ usedBytes: number; limitBytes: number }> {
+    const info = await this.#jsm.getAccountInfo();
+    return { usedBytes: info.storage, limitBytes: info.limits.max_storage };
+  }
+
   async ensureStation(scope: Scope, station: string, config: StationConfig): Promise<StreamState> {
     return streamState(await this.#addOrUpdate(stationStreamConfig(scope, station, config)));
   }

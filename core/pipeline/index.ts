@@ -7,7 +7,7 @@ export { runStages } from "./stages.js";
 export { storeMessages, DEFAULT_SMALL_BATCH, MAX_ATOMIC_BATCH } from "./store.js";
 export { noDeadLetters, produceDeadLetter, recordFailures, toBase64 } from "./dead-letters.js";
 export { SchemaStage, resolveAttachment } from "./schema-stage.js";
-export { FunctionStage } from "./function-stage.js";
+export { FunctionStage, functionRuntimeName } from "./function-stage.js";
 export type { ProduceStage, StageMessage, StageOutcome, StageContext, IndexedMessage, StageFailure, StagesResult } from "./stages.js";
 export type { AckResult } from "./store.js";
 export type { DeadLetterSink } from "./dead-letters.js";

@@ -1,5 +1,6 @@
+import type { ValidationResult } from "../../schemas/index.js";
 import { DeadLetterReason, Headers, JunctionError } from "../protocol/index.js";
-import type { SchemaRegistry } from "../registry/index.js";
+import { fromSchemaError, type SchemaRegistry } from "../registry/index.js";
 import type { StationRecord } from "../stations/index.js";
 import type { TenantRecords } from "./api.js";
 import type { ProduceStage, StageContext, StageMessage, StageOutcome } from "./stages.js";
@@ -16,6 +17,10 @@ export async function resolveAttachment(reg: SchemaRegistry, rec: StationRecord)
  * The schema stage: validates each message against the station's schema version, stamps
  * `Jn-Schema: <name>@<version>` on valid ones, and refuses invalid ones with
  * SCHEMA_VALIDATION_FAILED (to be recorded in the DLS with reason `schema`).
+ *
+ * Messages up to the registry's `asyncThresholdBytes` are validated right here, synchronously
+ * (the common case costs no extra promise); larger ones go to the schema worker pool, under its
+ * time budget, so one huge message cannot hold the event loop and stall other stations.
  */
 export class SchemaStage implements ProduceStage {
   readonly name = "schema";
@@ -36,8 +41,8 @@ export class SchemaStage implements ProduceStage {
     if (!at) return messages.map((m) => ({ ok: true, messages: [m] }));
     const compiled = await reg.compiled(at.name, at.version, ctx.station.schema?.allowUnknownFields === true);
     const tag = `${at.name}@${at.version}`;
-    return messages.map((m, i): StageOutcome => {
-      const r = compiled.validate(m.payload);
+    const threshold = reg.asyncThresholdBytes;
+    const outcome = (m: StageMessage, i: number, r: ValidationResult): StageOutcome => {
       if (r.ok) {
         m.headers[Headers.Schema] = tag;
         m.value = r.value;
@@ -47,10 +52,46 @@ export class SchemaStage implements ProduceStage {
         .slice(0, 3)
         .map((x) => `${x.path || "/"}: ${x.message}`)
         .join("; ");
-      const error = new JunctionError("SCHEMA_VALIDATION_FAILED", `message does not match schema ${tag}: ${summary}`, {
-        details: { schema: at.name, version: at.version, issues: r.issues, index: i },
-      }).toBody();
+      const error = new JunctionError(
+        "SCHEMA_VALIDATION_FAILED",
+        `message does not match schema ${tag}: ${summary}${hint(compiled.type, at.version, r)}`,
+        {
+          details: { schema: at.name, version: at.version, issues: r.issues, index: i },
+        },
+      ).toBody();
       return { ok: false, error, deadLetter: DeadLetterReason.Schema };
-    });
+    };
+    const out: StageOutcome[] = new Array(messages.length);
+    let large: Promise<void>[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.payload.byteLength <= threshold) {
+        out[i] = outcome(m, i, compiled.validate(m.payload));
+        continue;
+      }
+      (large ??= []).push(
+        compiled.validateAsync(m.payload).then(
+          (r) => void (out[i] = outcome(m, i, r)),
+          (err: unknown) => {
+            // The pool could not take the job (SCHEMA_UNAVAILABLE: busy or closing): retriable, no dead letter.
+            const e = fromSchemaError(err);
+            out[i] = { ok: false, error: e.toBody() };
+          },
+        ),
+      );
+    }
+    if (large) await Promise.all(large);
+    return out;
   }
+}
+
+/**
+ * Avro binary does not say which schema wrote it: a producer still encoding with an earlier
+ * version usually leaves bytes over or runs short. Say so, since the issue alone looks like
+ * corrupt data.
+ */
+function hint(type: string, version: number, r: ValidationResult): string {
+  if (type !== "avro" || version === 1 || r.ok) return "";
+  const framing = r.issues.some((x) => x.keyword === "trailing" || x.keyword === "truncated");
+  return framing ? ` (Avro payloads must be encoded with version ${version} of the schema; was it written with an earlier one?)` : "";
 }

@@ -26,6 +26,13 @@ function body(properties: Record<string, JsonSchema>, required: string[] = []): 
   return { type: "object", properties, required, additionalProperties: false };
 }
 
+/** JSON Schema definitions only: how `format` is treated, the default draft, the URI it is published at. */
+const schemaSourceOptions: Record<string, JsonSchema> = {
+  formats: { type: "string", enum: ["assert", "annotate"] },
+  dialect: { type: "string" },
+  baseUri: { type: "string", maxLength: 2048 },
+};
+
 const dlsFilter: Record<string, JsonSchema> = {
   station: name,
   reason: { type: "string" },
@@ -62,9 +69,24 @@ export const API_REQUEST_SCHEMAS = {
       messageType: { type: "string" },
       compatibility: { type: "string" },
       description: { type: "string", maxLength: 4096 },
+      ...schemaSourceOptions,
     },
     ["name", "type", "definition"],
   ),
+  "schema.check": body(
+    {
+      name,
+      type: { type: "string" },
+      definition: { type: "string" },
+      messageType: { type: "string" },
+      compatibility: { type: "string" },
+      ...schemaSourceOptions,
+      station: name,
+      sample: { type: "integer", minimum: 1 },
+    },
+    ["name", "definition"],
+  ),
+  "schema.diff": body({ name, from: { type: "integer", minimum: 1 }, to: { type: "integer", minimum: 1 } }, ["name", "from", "to"]),
   "schema.get": body({ name, version }, ["name"]),
   "schema.list": body({}),
   "schema.versions": body({ name }, ["name"]),
@@ -86,6 +108,8 @@ export const API_REQUEST_SCHEMAS = {
   "function.list": body({}),
   "function.versions": body({ name }, ["name"]),
   "function.logs": body({ name }, ["name"]),
+  "function.quarantined": body({}),
+  "function.release": body({ name, version: { type: "integer", minimum: 1 } }, ["name"]),
   "function.delete": body({ name, force: { type: "boolean" } }, ["name"]),
   "function.attach": body(
     {
@@ -115,6 +139,7 @@ export const API_REQUEST_SCHEMAS = {
   "tenant.get": body({ name }, ["name"]),
   "tenant.list": body({}),
   "tenant.delete": body({ name }, ["name"]),
+  "doctor.run": body({ windowMs: { type: "integer", minimum: 0, maximum: 30_000 } }),
 } as const satisfies Record<string, JsonSchema>;
 
 /** An admin operation name (`station.create`, `dls.resend`…). */
@@ -123,4 +148,35 @@ export type ApiOperation = keyof typeof API_REQUEST_SCHEMAS;
 /** Whether `op` is an admin operation. */
 export function isApiOperation(op: string): op is ApiOperation {
   return Object.hasOwn(API_REQUEST_SCHEMAS, op);
+}
+
+/** The outcome of one doctor check: fine, worth a look, or broken. */
+export const DoctorStatus = { Ok: "ok", Warn: "warn", Fail: "fail" } as const;
+export type DoctorStatus = (typeof DoctorStatus)[keyof typeof DoctorStatus];
+
+/** One check of `jn.api.doctor.run`. */
+export interface DoctorCheckResult {
+  /** Stable, dotted id (`streams.orphans`): scripts key on it. */
+  id: string;
+  /** What was checked, in a few words. */
+  title: string;
+  status: DoctorStatus;
+  /** What was found. */
+  message: string;
+  /** How to fix it (warn and fail). */
+  fix?: string | undefined;
+  /** The things concerned (records, streams, groups…), at most 50. */
+  items?: string[] | undefined;
+}
+
+/** The reply of `jn.api.doctor.run` (an operator's request): every check, in a fixed order. */
+export interface DoctorReport {
+  /** False when any check failed. */
+  ok: boolean;
+  /** When the checks ran (ISO). */
+  checkedAt: string;
+  /** The gateway that ran them. */
+  gateway: string;
+  counts: Record<DoctorStatus, number>;
+  checks: DoctorCheckResult[];
 }

@@ -52,7 +52,9 @@ describe("batch frame", () => {
     ["too short", new Uint8Array([1, 2]), /shorter than its 8-byte header/],
     ["wrong magic", enc.encode("ABCD\0\0\0\0"), /magic is not JNB1/],
     ["count past the end", enc.encode("JNB1\0\0\0\u0002"), /id length runs past the end/],
-    ["trailing bytes", new Uint8Array([...enc.encode("JNB1"), 0, 0, 0, 0, 9]), /1 trailing bytes/],
+    ["magic that is not UTF-8", new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0, 0, 0, 1]), /magic is not JNB1/],
+    ["count 0", new Uint8Array([...enc.encode("JNB1"), 0, 0, 0, 0]), /at least one message \(count is 0\)/],
+    ["trailing bytes", new Uint8Array([...enc.encode("JNB1"), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]), /1 trailing bytes/],
   ];
   for (const [name, frame, re] of cases) {
     it(`rejects a frame with ${name} as INVALID_FRAME`, () => {

@@ -24,6 +24,7 @@ export interface ProduceMessage {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
+const MAGIC_BYTES = enc.encode(BATCH_MAGIC);
 
 /** Encodes messages as a batch frame. */
 export function encodeBatch(messages: readonly ProduceMessage[]): Uint8Array {
@@ -68,9 +69,11 @@ function bad(message: string, offset: number): JunctionError {
  */
 export function decodeBatch(frame: Uint8Array, maxMessages = 100_000): ProduceMessage[] {
   if (frame.length < 8) throw bad("shorter than its 8-byte header", 0);
-  if (dec.decode(frame.subarray(0, 4)) !== BATCH_MAGIC) throw bad(`magic is not ${BATCH_MAGIC}`, 0);
+  // Compared as bytes: the first four bytes of a hostile frame need not be UTF-8.
+  for (let i = 0; i < 4; i++) if (frame[i] !== MAGIC_BYTES[i]) throw bad(`magic is not ${BATCH_MAGIC}`, 0);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const count = view.getUint32(4);
+  if (count === 0) throw bad("a batch must hold at least one message (count is 0)", 4);
   if (count > maxMessages) {
     throw new JunctionError("BATCH_TOO_LARGE", `batch holds ${count} messages; at most ${maxMessages} allowed`, {
       details: { count, max: maxMessages },

@@ -37,11 +37,13 @@ export {
   parseDeadLetterId,
   isConsumerReason,
 } from "./subjects.js";
+export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
+export type { HeaderProblem } from "./headers.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";
 export { check, resolveOptions } from "./options.js";
-export { API_REQUEST_SCHEMAS, isApiOperation } from "./api.js";
+export { API_REQUEST_SCHEMAS, isApiOperation, DoctorStatus } from "./api.js";
 export { StorageType, RetentionPolicy, DeadLetterReason, EventKind } from "./types.js";
 export type { ErrorCode, ErrorBody, JunctionErrorOptions } from "./errors.js";
 export type { NameKind } from "./names.js";
@@ -49,7 +51,7 @@ export type { Scope, StationSubject, DlsSubject, EventSubject, DeadLetterIdParts
 export type { ProduceMessage, ProduceResult, ProduceReply, ApiReply } from "./frames.js";
 export type { ConnectSettings } from "./connect.js";
 export type { OptionCheck, Filled } from "./options.js";
-export type { ApiOperation } from "./api.js";
+export type { ApiOperation, DoctorCheckResult, DoctorReport } from "./api.js";
 export type {
   StationConfig,
   StationInfo,

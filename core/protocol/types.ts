@@ -170,6 +170,10 @@ export const EventKind = {
   Resent: "resent",
   Dropped: "dropped",
   GroupChanged: "group-changed",
+  /** A function version of the station's pipeline was quarantined (its messages go to the DLS). */
+  FunctionQuarantined: "function-quarantined",
+  /** An operator released a quarantined function version. */
+  FunctionReleased: "function-released",
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 

@@ -104,6 +104,22 @@ export class VersionedStore<M extends VersionedMeta, V extends StoredVersion> {
     return true;
   }
 
+  /** Stores a version only (its metadata comes later); false when that version number is taken. */
+  async addVersion(version: V): Promise<boolean> {
+    return await this.#bucket.create(`${version.name}.v${version.version}`, version);
+  }
+
+  /** A stored version read straight from KV (not cached), or undefined. */
+  async peekVersion(name: string, version: number): Promise<V | undefined> {
+    return (await this.#bucket.get(`${name}.v${version}`))?.value as V | undefined;
+  }
+
+  /** Removes one version's key (a registration that did not complete). */
+  async removeVersion(name: string, version: number): Promise<void> {
+    await this.#bucket.delete(`${name}.v${version}`);
+    this.#versions.delete(`${name}@${version}`);
+  }
+
   async putMeta(meta: M): Promise<void> {
     await this.#bucket.put(`${meta.name}.meta`, meta);
     this.#meta.set(meta.name, meta);

@@ -35,6 +35,8 @@ import {
 import {
   GatewayService,
   ProduceHandler,
+  StorageGuard,
+  doctorHandlers,
   functionHandlers,
   schemaHandlers,
   stationHandlers,
@@ -49,6 +51,7 @@ import { connectBackend, type Backend, type BusRequest } from "../nats/index.js"
 import {
   DEFAULT_TENANT,
   DLS_STREAM,
+  EventKind,
   Headers,
   JunctionError,
   assertName,
@@ -56,11 +59,17 @@ import {
   parseDlsSubject,
   parseSchemaTag,
 } from "../protocol/index.js";
-import { FunctionStage, SchemaStage, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
-import { createEventPublisher, isoNow } from "../support/index.js";
+import { FunctionStage, SchemaStage, functionRuntimeName, resolveAttachment, type TenantRecords } from "../pipeline/index.js";
+import { createSchemaRuntime } from "../registry/index.js";
+import { createEventPublisher, isoNow, type Logger } from "../support/index.js";
 import { startHttp, type HttpSurface } from "./http.js";
 import { GatewayMetrics, type BrokerState, type GroupLag } from "./metrics.js";
-import { resolveGatewayAuthOptions, resolveJunctionGatewayOptions, type JunctionGatewayOptions } from "./options.js";
+import {
+  resolveGatewayAuthOptions,
+  resolveGatewayStorageOptions,
+  resolveJunctionGatewayOptions,
+  type JunctionGatewayOptions,
+} from "./options.js";
 import { TenantDirectory, type Tenant } from "./tenants.js";
 
 /** A running gateway with everything Junction composes into it. */
@@ -83,6 +92,26 @@ export interface JunctionGateway {
   records(tenant?: string): Promise<TenantRecords>;
   /** Stops taking requests, finishes those in flight, then closes. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Connects, and while NATS cannot be reached or JetStream is not ready yet (a cluster still
+ * starting) tries again with backoff for up to `waitMs` (0 = once). Other errors end it at once.
+ */
+async function connectWaiting(waitMs: number, logger: Logger, connect: () => Promise<Backend>): Promise<Backend> {
+  const until = Date.now() + waitMs;
+  let pause = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const retriable = err instanceof JunctionError && err.retriable;
+      if (!retriable || Date.now() + pause > until) throw err;
+      logger.warn("NATS is not ready; trying again", { attempt, inMs: pause, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 5000);
+    }
+  }
 }
 
 /** At most this many store requests at once while reading broker state. */
@@ -119,7 +148,13 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
       counts.set(k, c);
     }
   }
-  return { groups, deadLetters: [...counts.values()] };
+  const servers = backend.system
+    ? await backend.system
+        .jetstream()
+        .then((js) => js.map((j) => ({ server: j.serverName, syncAlways: j.syncAlways })))
+        .catch(() => undefined)
+    : undefined;
+  return { groups, deadLetters: [...counts.values()], servers };
 }
 
 /**
@@ -143,20 +178,22 @@ export async function startJunctionGateway(options: JunctionGatewayOptions = {})
       : undefined;
   let backend: Backend;
   try {
-    backend = await connectBackend({
-      servers: o.servers,
-      user: o.user,
-      pass: o.pass,
-      token: o.token,
-      name: o.name,
-      tls: o.tls,
-      storeTimeoutMs: o.storeTimeoutMs,
-      authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
-      system:
-        auth.systemUser !== undefined
-          ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
-          : undefined,
-    });
+    backend = await connectWaiting(o.waitForNatsMs, o.logger, () =>
+      connectBackend({
+        servers: o.servers,
+        user: o.user,
+        pass: o.pass,
+        token: o.token,
+        name: o.name,
+        tls: o.tls,
+        storeTimeoutMs: o.storeTimeoutMs,
+        authIssuerSeed: auth.mode === "callout" ? auth.issuerSeed : undefined,
+        system:
+          auth.systemUser !== undefined
+            ? { servers: o.servers, user: auth.systemUser, pass: auth.systemPassword, name: "junction-gateway-system", tls: o.tls }
+            : undefined,
+      }),
+    );
   } catch (err) {
     await http?.close();
     throw err;
@@ -197,13 +234,54 @@ async function compose(
     createFunctionRuntime({
       ...o.functions,
       onIsolateAbandoned: (e) => logger.child("functions").error("a function exhausted V8's heap; its isolate was abandoned", { ...e }),
+      onQuarantine: (q) => {
+        logger.child("functions").warn("function quarantined: its messages go to the DLS until it is released or replaced", { ...q });
+        void functionEvent(q.function, [q.version], EventKind.FunctionQuarantined, {
+          reason: q.reason,
+          message: q.message,
+          failures: q.failures,
+        });
+      },
+      onRelease: (q) => {
+        logger.child("functions").info("function released from quarantine", { function: q.function, version: q.version });
+      },
+      onWorkerExit: (e) => {
+        metrics.onWorkerExit(e.reason);
+        if (e.reason !== "closed" && e.reason !== "recycled") {
+          logger.child("functions").warn("a function worker process ended", {
+            pid: e.pid,
+            reason: e.reason,
+            inFlight: e.inFlight,
+            code: e.code,
+            signal: e.signal,
+          });
+        }
+      },
     });
+  /** Tells the stations using a function (of the tenant its runtime name belongs to) what happened to it. */
+  const functionEvent = async (runtimeName: string, versions: number[], kind: EventKind, body: Record<string, unknown> = {}) => {
+    const slash = runtimeName.indexOf("/");
+    const tenant = slash < 0 ? DEFAULT_TENANT : runtimeName.slice(0, slash);
+    const name = runtimeName.slice(slash + 1);
+    try {
+      const { records } = await tenants.get(tenant);
+      for (const s of await records.stations.list()) {
+        const f = s.functions?.find((x) => x.name === name);
+        if (f) events.publish(s.name, kind, { function: name, versions, ...body }, tenant);
+      }
+    } catch (err) {
+      logger.child("functions").warn("could not publish a function event", { function: runtimeName, error: String(err) });
+    }
+  };
   // An injected runtime belongs to whoever injected it.
   const closeRuntime = o.functionRuntime === undefined;
+  // One schema worker pool per gateway (every tenant's registry shares it), closed with it.
+  const schemaRuntime = createSchemaRuntime(o.schemas);
   const tenants = new TenantDirectory(
     backend,
     defaultReplicas,
     clock,
+    schemaRuntime,
     (key, err) => {
       invalid++;
       metaLog.warn("skipped a metadata record that fails validation", { key, error: (err as Error).message });
@@ -311,7 +389,16 @@ async function compose(
   const functionStage = new FunctionStage({ registries, runtime, onRun: metrics.onFunctionRun });
   const stages = [schemaStage, functionStage];
 
+  const storage = new StorageGuard({
+    ...resolveGatewayStorageOptions(o.storage),
+    admin: backend.admin,
+    system: backend.system,
+    logger: logger.child("storage"),
+    clock,
+  });
+  await storage.start();
   const produce = new ProduceHandler({
+    storage,
     writer: backend.writer,
     lookup: async (station, req) => produceTarget(await callerOf(req), station),
     stages,
@@ -320,6 +407,7 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
     maxRequestMessages: o.maxRequestMessages,
+    maxPayloadBytes: backend.server.maxPayload,
     onRequest: (e) => {
       metrics.onProduce(e);
       o.onProduce?.(e);
@@ -358,8 +446,10 @@ async function compose(
       },
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
-    ...schemaHandlers(),
-    ...functionHandlers(runtime),
+    ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
+    ...functionHandlers(runtime, async (scope, name, versions) =>
+      functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
+    ),
     ...dlsHandlers({
       query: new DlsQuery(backend.reader),
       resender,
@@ -371,9 +461,18 @@ async function compose(
         const schemas = ctx.records.schemas;
         const at = parseSchemaTag(headers[Headers.Schema]) ?? (await resolveAttachment(schemas, station));
         if (!at) return undefined;
-        const r = (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validate(payload);
+        const r = await (await schemas.compiled(at.name, at.version, station.schema?.allowUnknownFields === true)).validateAsync(payload);
         return r.ok ? r.value : undefined;
       },
+    }),
+    ...doctorHandlers({
+      backend,
+      replicas: defaultReplicas,
+      gatewayId: id,
+      tenantNames: async () => (await tenantRecords.list()).map((r) => r.name),
+      invalidRecords: () => invalid,
+      dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
+      clock,
     }),
     ping: async () => ({ pong: true }),
   };
@@ -427,12 +526,14 @@ async function compose(
       closing ??= (async () => {
         await http?.close();
         callout?.stop();
+        storage.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();
         users.close();
         tenantRecords.close();
         if (closeRuntime) await runtime.close();
+        await schemaRuntime.close();
         await backend.close();
         logger.info("gateway stopped", { id });
       })();
@@ -443,6 +544,8 @@ async function compose(
     ready: () => gw.ready && backend.bus.connected(),
     produceStats: () => produce.stats,
     badReplySubjects: () => service.refusals.badReplySubjects,
+    quarantinedFunctions: () => runtime.quarantined().length,
+    storage: () => ({ state: storage.state(), ...storage.stats }),
     brokerState: async () => readBrokerState(backend, await tenants.opened()),
   });
   return gw;

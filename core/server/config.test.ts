@@ -75,4 +75,21 @@ describe("junction gateway settings", () => {
     expect(err.message).toMatch(/--log-level \(env JUNCTION_LOG_LEVEL\).*from --log-level/);
     expect(err.message).toMatch(/--nats-url \(env JUNCTION_URL\)/);
   });
+
+  it("takes a log level per component and a log format, and explains a bad level", () => {
+    const cfg = resolveGatewayConfig(
+      { logLevel: "warn, gateway.produce=debug" },
+      { JUNCTION_AUTH_ISSUER_SEED: seed, JUNCTION_LOG_FORMAT: "pretty" },
+    );
+    expect(cfg).toMatchObject({ logLevel: "warn, gateway.produce=debug", logFormat: "pretty" });
+    expect(resolveGatewayConfig({}, { JUNCTION_AUTH_ISSUER_SEED: seed })).toMatchObject({ logLevel: "info", logFormat: "json" });
+    for (const bad of ["gateway.produce=loud", "info,,debug", "Gateway=info", "info gateway=debug"]) {
+      const err = refusal({}, { JUNCTION_AUTH_ISSUER_SEED: seed, JUNCTION_LOG_LEVEL: bad });
+      expect(err.message).toContain(`--log-level (env JUNCTION_LOG_LEVEL) must be debug, info, warn, error or silent; per component`);
+      expect(err.message).toContain(`got ${JSON.stringify(bad)} from JUNCTION_LOG_LEVEL`);
+    }
+    expect(refusal({ logFormat: "xml" }, { JUNCTION_AUTH_ISSUER_SEED: seed }).message).toMatch(
+      /--log-format \(env JUNCTION_LOG_FORMAT\) must be equal to one of the allowed values/,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { JunctionError } from "../protocol/index.js";
 import { dirname, resolve } from "node:path";
 import { resolveGrants } from "../auth/index.js";
-import { LogLevel } from "../support/index.js";
+import { LOG_LEVEL_SPEC_PATTERN, LogFormat } from "../support/index.js";
 import type { BootstrapUser } from "./options.js";
 
 /** One setting: its flag (none for a secret's value), its environment variable and its schema. */
@@ -92,6 +92,12 @@ export const GATEWAY_SETTINGS = {
     schema: { type: "integer", minimum: 0, maximum: 65535 },
     help: "port of /healthz, /readyz and /metrics (0 = off)",
   },
+  waitForNatsMs: {
+    flag: "--wait-for-nats-ms",
+    env: "JUNCTION_WAIT_FOR_NATS_MS",
+    schema: { type: "integer", minimum: 0, maximum: 86_400_000 },
+    help: "how long to keep trying at startup while NATS is unreachable or JetStream not ready, in ms (0 = once)",
+  },
   httpHost: { flag: "--http-host", env: "JUNCTION_HTTP_HOST", schema: str, help: "interface of the HTTP port" },
   metricsToken: { env: "JUNCTION_METRICS_TOKEN", schema: str, help: "a bearer token /metrics then requires", secret: true },
   metricsTokenFile: {
@@ -104,8 +110,14 @@ export const GATEWAY_SETTINGS = {
   logLevel: {
     flag: "--log-level",
     env: "JUNCTION_LOG_LEVEL",
-    schema: { enum: Object.values(LogLevel) },
-    help: "debug, info, warn, error or silent",
+    schema: { type: "string", pattern: LOG_LEVEL_SPEC_PATTERN },
+    help: "debug, info, warn, error or silent; per component after a comma: info,gateway.produce=debug",
+  },
+  logFormat: {
+    flag: "--log-format",
+    env: "JUNCTION_LOG_FORMAT",
+    schema: { enum: Object.values(LogFormat) },
+    help: "json (one object per line) or pretty (readable)",
   },
   bootstrapFile: {
     flag: "--bootstrap-file",
@@ -132,9 +144,12 @@ export interface GatewayConfig {
   tlsKey: string | undefined;
   replicas: number;
   httpPort: number;
+  waitForNatsMs: number;
   httpHost: string;
   metricsToken: string | undefined;
-  logLevel: LogLevel;
+  /** Level setting (`info`, `info,gateway.produce=debug`), checked by {@link LOG_LEVEL_SPEC_PATTERN}. */
+  logLevel: string;
+  logFormat: LogFormat;
   /** Tenants and users to create at startup when absent (passwords read from their files). */
   bootstrap: { tenants: string[]; users: BootstrapUser[] };
 }
@@ -145,9 +160,11 @@ export const DEFAULT_GATEWAY_CONFIG = Object.freeze({
   authMode: "callout" as const,
   replicas: 1,
   httpPort: 8080,
+  waitForNatsMs: 600_000,
   // In a container the probes come from outside: listen on every interface.
   httpHost: "0.0.0.0",
-  logLevel: "info" as LogLevel,
+  logLevel: "info",
+  logFormat: "json" as LogFormat,
 });
 
 const ajv = new Ajv({ coerceTypes: true, allErrors: true, strict: true });
@@ -198,7 +215,9 @@ export function resolveGatewayConfig(
       const name = e.instancePath.slice(1) as GatewaySettingName;
       const s: Setting | undefined = GATEWAY_SETTINGS[name];
       const value = s?.secret ? "(hidden)" : given[name];
-      return { setting: name, source: from[name] ?? "", flag: s?.flag, env: s?.env, message: e.message ?? "is invalid", value };
+      // A pattern is no explanation: say what the setting takes instead.
+      const message = e.keyword === "pattern" && s ? `must be ${s.help}` : (e.message ?? "is invalid");
+      return { setting: name, source: from[name] ?? "", flag: s?.flag, env: s?.env, message, value };
     });
     throw new JunctionError(
       "INVALID_ARGUMENT",
@@ -227,9 +246,11 @@ export function resolveGatewayConfig(
     tlsKey: opt("tlsKey"),
     replicas: (v.replicas as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.replicas,
     httpPort: (v.httpPort as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.httpPort,
+    waitForNatsMs: (v.waitForNatsMs as number | undefined) ?? DEFAULT_GATEWAY_CONFIG.waitForNatsMs,
     httpHost: opt("httpHost") ?? DEFAULT_GATEWAY_CONFIG.httpHost,
     metricsToken: opt("metricsToken"),
-    logLevel: (opt("logLevel") as LogLevel | undefined) ?? DEFAULT_GATEWAY_CONFIG.logLevel,
+    logLevel: opt("logLevel")?.trim() ?? DEFAULT_GATEWAY_CONFIG.logLevel,
+    logFormat: (opt("logFormat") as LogFormat | undefined) ?? DEFAULT_GATEWAY_CONFIG.logFormat,
     bootstrap: opt("bootstrapFile") !== undefined ? readBootstrap(opt("bootstrapFile")!) : { tenants: [], users: [] },
   };
   if (cfg.authMode === "callout" && cfg.authIssuerSeed === undefined) {

@@ -74,6 +74,12 @@ export async function checkNatsServerVersion(binary: string): Promise<string> {
 }
 
 /** Options of {@link startNatsServer}. */
+/**
+ * The launcher's max_payload: a station's largest message (8 MiB) plus room for its headers (64
+ * KiB) and a batch frame's own bytes.
+ */
+export const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024 + 128 * 1024;
+
 export interface NatsServerOptions {
   /** Folder for the config, the JetStream store, the ports file and the log. */
   dir: string;
@@ -87,8 +93,12 @@ export interface NatsServerOptions {
   accounts?: JunctionAccounts | undefined;
   /** TLS for client connections. */
   tls?: NatsConfigOptions["tls"];
-  /** @default 8 MiB */
+  /** @default {@link DEFAULT_MAX_PAYLOAD} */
   maxPayload?: number;
+  /** JetStream's file storage limit, in bytes. @default nats-server's own */
+  maxFileStore?: number | undefined;
+  /** Where JetStream stores its files. @default `<dir>/jetstream` */
+  storeDir?: string | undefined;
   serverName?: string;
   cluster?: { name: string; port: number; routes: string[] } | undefined;
   /** The binary; @default {@link findNatsServer}() */
@@ -128,12 +138,13 @@ export async function startNatsServer(o: NatsServerOptions): Promise<RunningNats
   const conf = renderNatsConfig({
     host,
     port: o.port ?? -1,
-    storeDir: join(o.dir, "jetstream"),
+    storeDir: o.storeDir ?? join(o.dir, "jetstream"),
+    maxFileStore: o.maxFileStore,
     portsFileDir: portsDir,
     sync: o.sync ?? "always",
     accounts: o.accounts,
     tls: o.tls,
-    maxPayload: o.maxPayload ?? 8 * 1024 * 1024,
+    maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     ...(o.serverName ? { serverName: o.serverName } : {}),
     cluster: o.cluster ? { ...o.cluster, host } : undefined,
   });

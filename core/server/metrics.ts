@@ -4,8 +4,9 @@
  * - what this gateway did, counted as it happens: produce requests, messages, latency, rejections
  *   by code, validation failures, function errors and latency, dead letters it wrote;
  * - the state of the broker, read from JetStream when scraped and cached for `stateCacheMs`:
- *   consumer lag per group and dead letters held in the DLS. Every gateway reports the same
- *   state series, so dashboards take `max by (station, group)` of them, not the sum.
+ *   consumer lag per group, dead letters held in the DLS, and whether each nats-server fsyncs
+ *   before it acknowledges. Every gateway reports the same state series, so dashboards take
+ *   `max by (station, group)` of them, not the sum.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { check, resolveOptions, type Filled } from "../protocol/index.js";
@@ -52,11 +53,24 @@ export interface GroupLag {
   redelivered: number;
 }
 
+/** One nats-server's JetStream durability setting. */
+export interface ServerSync {
+  /** The server's name (`server_name`). */
+  server: string;
+  /** `sync_interval: always`: the server fsyncs every write before acknowledging it. */
+  syncAlways: boolean;
+}
+
 /** The state of the broker, as a scrape reports it. */
 export interface BrokerState {
   groups: GroupLag[];
   /** `station`, `reason` and how many dead letters the DLS holds for them (every reason). */
   deadLetters: { station: string; reason: string; count: number }[];
+  /**
+   * Each nats-server's sync setting, when the gateway can read it (the servers' JetStream
+   * configuration needs the system account); absent: unknown, and no series is exported.
+   */
+  servers?: ServerSync[] | undefined;
 }
 
 /** What the metrics read from the running gateway. */
@@ -66,6 +80,10 @@ export interface MetricsSource {
   produceStats(): ProduceStats;
   /** Requests dropped because their reply subject was not an inbox. */
   badReplySubjects(): number;
+  /** Function versions quarantined now. */
+  quarantinedFunctions(): number;
+  /** The store's free space as the storage guard last read it. */
+  storage(): { state: string; headroomBytes: number | undefined; outOfSpace: number };
   /** Reads the broker's state (consumer lag, dead letters). */
   brokerState(): Promise<BrokerState>;
 }
@@ -74,7 +92,11 @@ export interface MetricsSource {
 const VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED";
 const FUNCTION_FAILED = "FUNCTION_FAILED";
 /** Produce-path rejections that the gateway also copies to the DLS, and the DLS reason they get. */
-const DEAD_LETTER_REASON: Record<string, string> = { [VALIDATION_FAILED]: "schema", [FUNCTION_FAILED]: "function" };
+const DEAD_LETTER_REASON: Record<string, string> = {
+  [VALIDATION_FAILED]: "schema",
+  [FUNCTION_FAILED]: "function",
+  FUNCTION_QUARANTINED: "function",
+};
 
 /** Latency buckets in seconds: 0.5 ms … 10 s (fsync before ack puts most produce requests in 1–50 ms). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -100,6 +122,8 @@ export class GatewayMetrics {
   readonly #validation: Counter<"station">;
   readonly #fnErrors: Counter<"station">;
   readonly #fnLatency: Histogram<"station">;
+  readonly #workerExits: Counter<"reason">;
+  readonly #storeErrors: Counter<"code">;
   readonly #dlsWritten: Counter<"station" | "reason">;
   readonly #stateErrors: Counter;
 
@@ -188,6 +212,11 @@ export class GatewayMetrics {
       (s) => s.duplicates,
     );
     stats(
+      "junction_produce_bad_input_total",
+      "Messages refused for the client's own mistake (bad header, name, size): counted here, never logged as errors",
+      (s) => s.badInput,
+    );
+    stats(
       "junction_produce_fallbacks_total",
       "Atomic batches refused for a duplicate id and published one by one, all stations",
       (s) => s.fallbacks,
@@ -205,6 +234,48 @@ export class GatewayMetrics {
         this.reset();
         this.inc({ reason: "reply-subject" }, g.badReplySubjects());
       },
+    });
+
+    this.#workerExits = new Counter({
+      name: "junction_function_worker_exits_total",
+      help: "Function worker processes that ended, per reason (crashed, memory, hung, recycled, closed)",
+      labelNames: ["reason"],
+      registers,
+    });
+    new Gauge({
+      name: "junction_functions_quarantined",
+      help: "Function versions quarantined now (their messages go straight to the DLS)",
+      registers,
+      collect() {
+        const g = src();
+        if (g) this.set(g.quarantinedFunctions());
+      },
+    });
+    new Gauge({
+      name: "junction_store_free_bytes",
+      help: "Bytes the store can still take before a storage limit (the smallest over the account and the servers); absent when no limit is known",
+      registers,
+      collect() {
+        const g = src();
+        const free = g?.storage().headroomBytes;
+        this.reset();
+        if (free !== undefined) this.set(free);
+      },
+    });
+    new Gauge({
+      name: "junction_store_out_of_space",
+      help: "1 while nats-server has stopped JetStream for lack of disk space (produce answers STORE_FULL)",
+      registers,
+      collect() {
+        const g = src();
+        if (g) this.set(g.storage().state === "out-of-space" ? 1 : 0);
+      },
+    });
+    this.#storeErrors = new Counter({
+      name: "junction_store_errors_total",
+      help: "Store writes that failed, per error code (STORE_FULL, STORE_FAILED, STORE_TIMEOUT)",
+      labelNames: ["code"],
+      registers,
     });
 
     const isReady = () => this.ready;
@@ -256,6 +327,17 @@ export class GatewayMetrics {
         for (const d of s?.deadLetters ?? []) this.set({ station: d.station, reason: d.reason }, d.count);
       },
     });
+    new Gauge({
+      name: "junction_jetstream_sync_always",
+      help: "1 when the nats-server fsyncs every write before acknowledging it (sync_interval: always), 0 when it syncs on a timer and can lose acknowledged writes on power failure; per server (broker-wide)",
+      labelNames: ["server"],
+      registers,
+      async collect() {
+        const s = await state();
+        this.reset();
+        for (const v of s?.servers ?? []) this.set({ server: v.server }, v.syncAlways ? 1 : 0);
+      },
+    });
   }
 
   /** Ready: the gateway serves requests and its NATS connection is up. */
@@ -278,7 +360,10 @@ export class GatewayMetrics {
   readonly onProduce = (e: ProduceEvent): void => {
     if (e.messages === 0) {
       // Refused as a whole: the station label would be whatever the client put in the subject.
-      for (const code of e.errorCodes) this.#requestErrors.inc({ code });
+      for (const code of e.errorCodes) {
+        this.#requestErrors.inc({ code });
+        if (code.startsWith("STORE_")) this.#storeErrors.inc({ code });
+      }
       return;
     }
     const station = e.station;
@@ -289,10 +374,16 @@ export class GatewayMetrics {
     for (const code of e.errorCodes) {
       this.#rejected.inc({ station, code });
       if (code === VALIDATION_FAILED) this.#validation.inc({ station });
-      else if (code === FUNCTION_FAILED) this.#fnErrors.inc({ station });
+      else if (code === FUNCTION_FAILED || code === "FUNCTION_QUARANTINED") this.#fnErrors.inc({ station });
       const reason = DEAD_LETTER_REASON[code];
       if (reason) this.#dlsWritten.inc({ station, reason });
+      if (code.startsWith("STORE_")) this.#storeErrors.inc({ code });
     }
+  };
+
+  /** Records a function worker process that ended. */
+  readonly onWorkerExit = (reason: string): void => {
+    this.#workerExits.inc({ reason });
   };
 
   /** Records one run of a function pipeline (pass as the function stage's `onRun`). */

@@ -56,6 +56,12 @@ export interface NatsConfigOptions {
   accounts?: JunctionAccounts | undefined;
   /** Largest message NATS accepts, in bytes; batch frames must fit. */
   maxPayload: number;
+  /**
+   * JetStream's file storage limit, in bytes (`max_file_store`). Writes past it are refused at once
+   * ("insufficient storage resources", STORE_FULL) instead of filling the disk, which makes
+   * nats-server stop JetStream. @default nats-server's own (75% of the disk's free space at start)
+   */
+  maxFileStore?: number | undefined;
   serverName?: string | undefined;
   cluster?: { name: string; host: string; port: number; routes: string[]; user?: string; password?: string } | undefined;
   /** HTTP monitoring port; 0 = off. */
@@ -116,6 +122,7 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
   if (o.httpPort) lines.push(`http_port: ${o.httpPort}`);
   lines.push("jetstream {", `  store_dir: ${q(o.storeDir)}`);
   if (o.sync === "always") lines.push("  sync_interval: always");
+  if (o.maxFileStore !== undefined) lines.push(`  max_file_store: ${o.maxFileStore}`);
   lines.push("}");
   if (o.tls) {
     lines.push("tls {", `  cert_file: ${q(o.tls.certFile)}`, `  key_file: ${q(o.tls.keyFile)}`);

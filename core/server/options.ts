@@ -1,5 +1,6 @@
 import type { FunctionRuntime, FunctionRuntimeOptions } from "../../functions/index.js";
 import type { DlsOptions } from "../dls/index.js";
+import type { SchemaRuntimeOptions } from "../registry/index.js";
 import type { ProduceEvent } from "../gateway/index.js";
 import { JunctionError, check, resolveOptions, type Filled, type Grants } from "../protocol/index.js";
 import { createLogger, systemClock, type Clock, type Logger } from "../support/index.js";
@@ -56,6 +57,12 @@ export interface JunctionGatewayOptions {
   metricsToken?: string | undefined;
   /** Replicas of new stations and of the metadata buckets. @default 1 */
   defaultReplicas?: number | undefined;
+  /**
+   * While NATS cannot be reached or JetStream is not ready (a cluster still starting), keep trying
+   * for this long at startup, in ms; 0 = fail at once. `junction gateway` waits 10 minutes.
+   * @default 0
+   */
+  waitForNatsMs?: number | undefined;
   /** How long to wait for a JetStream store ack, in ms. @default 10000 */
   storeTimeoutMs?: number | undefined;
   /** Requests of at most this many messages are stored message by message instead of one atomic batch (latency). @default 8 */
@@ -66,7 +73,7 @@ export interface JunctionGatewayOptions {
   httpPort?: number | undefined;
   /** Interface of the HTTP surface. @default "127.0.0.1" */
   httpHost?: string | undefined;
-  /** @default a logger at "info" on stderr */
+  /** @default a JSON-lines logger at "info" on stderr (component `gateway`) */
   logger?: Logger | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
@@ -80,8 +87,22 @@ export interface JunctionGatewayOptions {
   functionRuntime?: FunctionRuntime | undefined;
   /** Options of the dead-letter station (retention defaults, advisory ack wait). */
   dls?: DlsOptions | undefined;
+  /** Schema limits, the schema worker pool, concurrent registrations, the large-payload threshold. */
+  schemas?: SchemaRuntimeOptions | undefined;
   /** Authentication and authorization. */
   auth?: GatewayAuthOptions | undefined;
+  /** How the gateway watches the store's free space (see docs/operations.md). */
+  storage?: GatewayStorageOptions | undefined;
+}
+
+/** How the gateway watches the store's free space. */
+export interface GatewayStorageOptions {
+  /** How often free space is read, in ms. @default 2000 */
+  pollMs?: number | undefined;
+  /** Below this many free bytes, produce stores message by message (exact outcomes at a limit). @default 67108864 (64 MiB) */
+  tightBytes?: number | undefined;
+  /** First wait before asking nats-server to restart a JetStream it stopped for lack of space, in ms (doubles up to 30 s). @default 2000 */
+  recoveryMs?: number | undefined;
 }
 
 /** Resolved gateway options. */
@@ -89,7 +110,19 @@ export type ResolvedJunctionGatewayOptions = Filled<Omit<JunctionGatewayOptions,
   Readonly<Pick<JunctionGatewayOptions, OptionalGatewayOption>>;
 
 type OptionalGatewayOption =
-  "user" | "pass" | "token" | "tls" | "metricsToken" | "onProduce" | "metrics" | "functions" | "functionRuntime" | "dls" | "auth";
+  | "user"
+  | "pass"
+  | "token"
+  | "tls"
+  | "metricsToken"
+  | "onProduce"
+  | "metrics"
+  | "functions"
+  | "functionRuntime"
+  | "dls"
+  | "schemas"
+  | "auth"
+  | "storage";
 
 /** Defaults of {@link JunctionGatewayOptions}. */
 export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = Object.freeze({
@@ -97,11 +130,12 @@ export const DEFAULT_JUNCTION_GATEWAY_OPTIONS: ResolvedJunctionGatewayOptions = 
   name: "junction-gateway",
   defaultReplicas: 1,
   storeTimeoutMs: 10_000,
+  waitForNatsMs: 0,
   smallBatchMessages: 8,
   maxRequestMessages: 100_000,
   httpPort: 0,
   httpHost: "127.0.0.1",
-  logger: createLogger("info", "gateway"),
+  logger: createLogger({ level: "info", namespace: "gateway" }),
   clock: systemClock,
 });
 
@@ -117,6 +151,7 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     metricsToken: check.string,
     defaultReplicas: check.int(1, 5),
     storeTimeoutMs: check.int(100, 600_000),
+    waitForNatsMs: check.int(0, 24 * 3600 * 1000),
     smallBatchMessages: check.int(0, 1000),
     maxRequestMessages: check.int(1, 1_000_000),
     httpPort: check.int(-1, 65535),
@@ -128,8 +163,26 @@ export function resolveJunctionGatewayOptions(o: JunctionGatewayOptions = {}): R
     functions: check.any,
     functionRuntime: check.any,
     dls: check.any,
+    schemas: check.any,
     auth: check.any,
+    storage: check.any,
   }) as ResolvedJunctionGatewayOptions;
+}
+
+/** Defaults of {@link GatewayStorageOptions}. */
+export const DEFAULT_GATEWAY_STORAGE_OPTIONS: Filled<GatewayStorageOptions> = Object.freeze({
+  pollMs: 2000,
+  tightBytes: 64 * 1024 * 1024,
+  recoveryMs: 2000,
+});
+
+/** Validates and freezes the storage options. */
+export function resolveGatewayStorageOptions(o: GatewayStorageOptions = {}): Filled<GatewayStorageOptions> {
+  return resolveOptions<GatewayStorageOptions>("gateway.storage", DEFAULT_GATEWAY_STORAGE_OPTIONS, o, {
+    pollMs: check.int(10, 600_000),
+    tightBytes: check.int(0, Number.MAX_SAFE_INTEGER),
+    recoveryMs: check.int(10, 600_000),
+  }) as Filled<GatewayStorageOptions>;
 }
 
 /** Resolved auth options. */

@@ -1,7 +1,7 @@
 import type { Backend } from "../nats/index.js";
 import { DEFAULT_TENANT, scopeOf, type Scope } from "../protocol/index.js";
 import type { TenantRecords } from "../pipeline/index.js";
-import { FunctionRegistry, SchemaRegistry } from "../registry/index.js";
+import { FunctionRegistry, SchemaRegistry, type SchemaRuntime } from "../registry/index.js";
 import { GroupStore, StationRegistry, type InvalidRecordHandler } from "../stations/index.js";
 import type { Clock } from "../support/index.js";
 
@@ -24,9 +24,19 @@ export class TenantDirectory {
   readonly #onOpen: (t: Tenant) => void;
 
   readonly #clock: Clock;
+  /** The gateway's schema machinery, shared by every tenant's schema registry. */
+  readonly #schemaRuntime: SchemaRuntime;
 
-  constructor(backend: Backend, replicas: number, clock: Clock, onInvalid: InvalidRecordHandler, onOpen: (t: Tenant) => void = () => {}) {
+  constructor(
+    backend: Backend,
+    replicas: number,
+    clock: Clock,
+    schemaRuntime: SchemaRuntime,
+    onInvalid: InvalidRecordHandler,
+    onOpen: (t: Tenant) => void = () => {},
+  ) {
     this.#backend = backend;
+    this.#schemaRuntime = schemaRuntime;
     this.#clock = clock;
     this.#replicas = replicas;
     this.#onInvalid = onInvalid;
@@ -48,7 +58,7 @@ export class TenantDirectory {
     const scope = scopeOf(tenant);
     const b = await this.#backend.metadata(scope, this.#replicas);
     const stations = new StationRegistry(b.stations, this.#onInvalid);
-    const schemas = new SchemaRegistry(b.schemas, this.#clock);
+    const schemas = new SchemaRegistry(b.schemas, { runtime: this.#schemaRuntime, clock: this.#clock });
     const functions = new FunctionRegistry(b.functions, this.#clock);
     await stations.start();
     await schemas.start();

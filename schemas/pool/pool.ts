@@ -339,6 +339,14 @@ class SchemaWorkerPoolImpl implements SchemaWorkerPool {
             }),
       );
     }
+    if (!slot.ready && this.#slots.every((s) => !s.ready)) {
+      // No worker could start (a broken install, a runtime without the loader): fail what waits
+      // instead of starting one worker after another forever. The next job tries again.
+      for (const waiting of this.#queue.splice(0)) {
+        waiting.reject(new SchemaError("SCHEMA_UNAVAILABLE", `the schema worker could not start: ${err.message}`, { cause: err }));
+      }
+      return;
+    }
     if (this.#closed === undefined) this.#dispatch();
   }
 

@@ -1,6 +1,6 @@
 /** The machine, versions and storage facts printed beside every result. */
-import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
+import { closeSync, fdatasyncSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { cpus, loadavg, release, totalmem, tmpdir, type as osType } from "node:os";
 import { join } from "node:path";
 import { checkNatsServerVersion, findNatsServer, packageRoot } from "../../core/server/index.js";
 
@@ -10,6 +10,8 @@ export interface Environment {
   cores: number;
   memoryGiB: number;
   kernel: string;
+  /** Distribution and kernel, e.g. "Debian GNU/Linux 12 (bookworm), Linux 6.1". */
+  os: string;
   node: string;
   natsServer: string;
   natsJs: string;
@@ -56,12 +58,25 @@ export async function environment(): Promise<Environment> {
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
+    os: osName(),
     node: process.version,
     natsServer: await checkNatsServerVersion(findNatsServer()),
     natsJs: pkgVersion("@nats-io/nats-core"),
     fsyncMs: measureFsync(),
     loadAtStart: loadavg()[0] ?? 0,
   };
+}
+
+/** The distribution's name (from /etc/os-release) and the kernel. */
+function osName(): string {
+  let distro = "";
+  try {
+    distro = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? "";
+  } catch {
+    /* not Linux, or no os-release: the kernel alone says enough */
+  }
+  const kernel = `${osType()} ${release()}`;
+  return distro ? `${distro}, ${kernel}` : kernel;
 }
 
 /** The version of an installed npm package (for peers' client libraries). */
@@ -86,3 +101,45 @@ export function processCpuSeconds(pid: number): number | undefined {
 
 /** USER_HZ: 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100;
+
+/** Resident memory of a process, bytes, from /proc (Linux); undefined elsewhere or when it is gone. */
+export function processRssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every descendant of a process (children, their children, …), from /proc (Linux). */
+export function descendantPids(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parentOf.set(Number(e), ppid);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}

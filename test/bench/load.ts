@@ -62,6 +62,54 @@ export function runWindow(o: WindowOptions): Promise<Throughput> {
   });
 }
 
+/** Options of {@link runCount}. */
+export interface CountOptions {
+  /** Messages to send in all. */
+  count: number;
+  /** Messages in flight at most. */
+  window: number;
+  /** Sends `n` messages; resolves once they are acknowledged. */
+  issue: (n: number) => Promise<unknown>;
+  /** Messages per `issue()` call at most. @default 1 */
+  unit?: number;
+}
+
+/** Sends `count` messages keeping at most `window` in flight; resolves when all are acknowledged. */
+export function runCount(o: CountOptions): Promise<Throughput> {
+  const unit = o.unit ?? 1;
+  return new Promise<Throughput>((resolve, reject) => {
+    const t0 = performance.now();
+    let issued = 0;
+    let inflight = 0;
+    let done = 0;
+    let failed = false;
+    const pump = () => {
+      if (failed) return;
+      while (issued < o.count && inflight + Math.min(unit, o.count - issued) <= o.window) {
+        const n = Math.min(unit, o.count - issued);
+        issued += n;
+        inflight += n;
+        o.issue(n).then(
+          () => {
+            inflight -= n;
+            done += n;
+            if (done === o.count) {
+              const seconds = (performance.now() - t0) / 1000;
+              resolve({ messages: done, seconds, rate: done / seconds });
+            } else pump();
+          },
+          (err: unknown) => {
+            if (failed) return;
+            failed = true;
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      }
+    };
+    pump();
+  });
+}
+
 /** The JSON Schema every schema scenario uses (an order with nested and bounded fields). */
 export const ORDER_JSON_SCHEMA = JSON.stringify({
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -126,4 +174,25 @@ export function jsonPayload(size: number): Uint8Array {
   const b = new TextEncoder().encode(JSON.stringify(orderOfSize(size)));
   if (b.length !== size) throw new Error(`payload is ${b.length} bytes, wanted ${size}`);
   return b;
+}
+
+/**
+ * The JSON Schema of the payload-size scenarios: an id and a note of any length (the order's
+ * schema bounds its note at 4 KiB, and the smallest order is larger than 100 bytes).
+ */
+export const BLOB_JSON_SCHEMA = JSON.stringify({
+  $schema: "http://json-schema.org/draft-07/schema#",
+  type: "object",
+  required: ["id", "note"],
+  additionalProperties: false,
+  properties: { id: { type: "string", maxLength: 64 }, note: { type: "string" } },
+});
+
+/** A `{"id":…,"note":"nnn…"}` JSON payload of exactly `size` bytes (at least 40). */
+export function blobPayload(size: number): Uint8Array {
+  const base = { id: "ord-000000000001", note: "" };
+  const pad = size - Buffer.byteLength(JSON.stringify(base));
+  if (pad < 0) throw new Error(`a blob needs at least ${size - pad} bytes`);
+  base.note = "n".repeat(pad);
+  return new TextEncoder().encode(JSON.stringify(base));
 }

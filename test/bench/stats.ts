@@ -28,30 +28,7 @@ export function summarize(samples: number[] | Float64Array): LatencySummary {
   };
 }
 
-/** `12345.6` → `12,346`. */
-export function fmtInt(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–";
-}
-
-/** Milliseconds with two decimals. */
-export function fmtMs(n: number): string {
-  return Number.isFinite(n) ? n.toFixed(2) : "–";
-}
-
-/** A ratio as `1.23×`. */
-export function fmtRatio(n: number | undefined): string {
-  return n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : "–";
-}
-
-/** Renders rows as an aligned plain-text table (first row = header); the first `textColumns` are left-aligned. */
-export function table(rows: string[][], textColumns = 1): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  const line = (r: string[]) => r.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const [head, ...rest] = rows;
-  if (!head) return "";
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rest.map(line)].join("\n");
-}
+export { fmtInt, fmtMs, fmtRatio, table } from "./report/format.js";
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -89,6 +89,16 @@ const VALUE_SETS: Record<string, Values> = {
   "single NATS server": { nats: { replicas: 1 } },
   "mutual TLS": { tls: { enabled: true, existingSecret: "nats-tls", verify: true, gatewayClientSecret: "gateway-tls" } },
   "users and tenants": USERS,
+  "dashboard and alerts": {
+    gateway: {
+      logLevel: "info,gateway.produce=debug",
+      logFormat: "pretty",
+      metrics: {
+        dashboard: { enabled: true, labelValue: "junction" },
+        alerts: { enabled: true, selector: 'job="gw"', consumerLag: { enabled: false } },
+      },
+    },
+  },
 };
 
 // Loosely typed access into rendered objects: the schemas are checked by kubernetes-models.
@@ -244,10 +254,11 @@ describe("rendered manifests", () => {
     }
   });
 
-  it("only the ServiceMonitor escapes kubernetes-models, and only when enabled", () => {
+  it("only the Prometheus Operator's kinds escape kubernetes-models, and only when enabled", () => {
     const kinds = (r: Rendered): string[] => r.objects.map(typeKey).filter((k) => CUSTOM_KINDS.has(k));
     expect(kinds(defaultRender())).toEqual([]);
     expect(kinds(render(VALUE_SETS["HPA + ServiceMonitor + metrics token"]))).toEqual(["monitoring.coreos.com/v1/ServiceMonitor"]);
+    expect(kinds(render(VALUE_SETS["dashboard and alerts"]))).toEqual(["monitoring.coreos.com/v1/PrometheusRule"]);
   });
 
   it("parses the raw output as strict YAML (no duplicate keys)", () => {
@@ -456,7 +467,7 @@ describe("gateway", () => {
     expect(c.envFrom).toEqual([{ configMapRef: { name: GATEWAY_CONFIG } }]);
     expect(c.env).toBeUndefined();
     expect(c.command).toBeUndefined(); // the image's entrypoint: node --no-node-snapshot dist/cli/main.js
-    expect(c.args).toEqual(["gateway", "--log-level", "info"]);
+    expect(c.args).toEqual(["gateway", "--log-level", "info", "--log-format", "json"]);
     expect(c.resources.requests).toBeDefined();
     const svc = find(defaultRender().objects, "Service", GATEWAY) as Any;
     expect(svc.spec.ports).toEqual([{ name: "metrics", port: 8080, targetPort: "http" }]);
@@ -505,7 +516,7 @@ describe("gateway", () => {
   it("takes extra settings from gateway.config but neither the ones the chart owns nor secrets", () => {
     const r = render({ gateway: { logLevel: "debug", config: { NODE_OPTIONS: "--max-old-space-size=768", JUNCTION_X: 500 } } });
     expect(gatewayEnv(r)).toMatchObject({ NODE_OPTIONS: "--max-old-space-size=768", JUNCTION_X: "500" });
-    expect(gatewayContainer(r).args).toEqual(["gateway", "--log-level", "debug"]);
+    expect(gatewayContainer(r).args).toEqual(["gateway", "--log-level", "debug", "--log-format", "json"]);
     const owned = runHelm(["template", RELEASE, CHART_DIR], { gateway: { config: { JUNCTION_BOOTSTRAP_FILE: "/x.json" } } });
     expect(owned.status).not.toBe(0);
     expect(owned.stderr).toContain("gateway.config.JUNCTION_BOOTSTRAP_FILE is set by the chart");
@@ -525,6 +536,22 @@ describe("gateway", () => {
     });
     expect(spec.containers[0].volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
     expect(spec.volumes).toContainEqual({ name: "tmp", emptyDir: {} });
+  });
+
+  it("renders the Grafana dashboard and the alert rules only when asked, with the chosen label, namespace and selector", () => {
+    expect(ofKind(defaultRender().objects, "PrometheusRule")).toEqual([]);
+    expect(ofKind(defaultRender().objects, "ConfigMap").map((c) => c.metadata.name)).not.toContain(`${FULL}-dashboard`);
+    const r = render(VALUE_SETS["dashboard and alerts"]);
+    const cm = find(r.objects, "ConfigMap", `${FULL}-dashboard`) as Any;
+    expect(cm.metadata.labels).toMatchObject({ grafana_dashboard: "junction", "app.kubernetes.io/component": "gateway" });
+    expect(JSON.parse(cm.data["junction.json"] as string).panels.length).toBeGreaterThan(10);
+    const rule = find(r.objects, "PrometheusRule", `${FULL}-alerts`) as Any;
+    const rules = rule.spec.groups[0].rules as Any[];
+    expect(rules.map((x) => x.alert)).not.toContain("JunctionConsumerLagGrowing");
+    for (const x of rules) expect(x.expr).toContain('{job="gw"}');
+    expect(gatewayContainer(r).args).toEqual(["gateway", "--log-level", "info,gateway.produce=debug", "--log-format", "pretty"]);
+    const elsewhere = render({ gateway: { metrics: { dashboard: { enabled: true, namespace: "monitoring" } } } });
+    expect(find(elsewhere.objects, "ConfigMap", `${FULL}-dashboard`).metadata.namespace).toBe("monitoring");
   });
 
   it("renders no HPA or ServiceMonitor by default, and /metrics needs no token", () => {
@@ -919,6 +946,19 @@ describe("values.schema.json", () => {
     ["syncInterval: sometimes", { nats: { jetstream: { syncInterval: "sometimes" } } }, "/nats/jetstream/syncInterval"],
     ["antiAffinity: maybe", { nats: { antiAffinity: "maybe" } }, "/nats/antiAffinity"],
     ["logLevel: verbose", { gateway: { logLevel: "verbose" } }, "/gateway/logLevel"],
+    ["logLevel of a component: loud", { gateway: { logLevel: "info,gateway.produce=loud" } }, "/gateway/logLevel"],
+    ["logFormat: xml", { gateway: { logFormat: "xml" } }, "/gateway/logFormat"],
+    [
+      "an alert window of ten minutes",
+      { gateway: { metrics: { alerts: { enabled: true, consumerLag: { window: "ten minutes" } } } } },
+      "/gateway/metrics/alerts/consumerLag/window",
+    ],
+    ["an unknown alert", { gateway: { metrics: { alerts: { diskFull: { enabled: true } } } } }, "diskFull"],
+    [
+      "a dashboard label with a space",
+      { gateway: { metrics: { dashboard: { label: "grafana dashboard" } } } },
+      "/gateway/metrics/dashboard/label",
+    ],
     ["a misspelt key", { gateway: { replicas: 3 } }, "replicas"],
     ["storage size 10GB", { nats: { jetstream: { storage: { size: "10GB" } } } }, "/nats/jetstream/storage/size"],
     ["a user name with capitals", { users: [{ name: "Billing" }] }, "/users/0/name"],

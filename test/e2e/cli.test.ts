@@ -137,7 +137,7 @@ describe("junction CLI against junction dev", () => {
     await writeFile(fnFile, "export default (m, ctx) => ({ ...m, payload: { ...m.payload, tag: ctx.inputs.tag } })");
 
     expect((await junction(["schema", "create", "order", "--type", "json", "--file", schemaFile])).stdout).toBe(
-      "schema order version 1 registered (json, backward)\n",
+      "schema order version 1 registered (json, BACKWARD)\n",
     );
     await junction(["station", "create", "shop"]);
     expect((await junction(["schema", "attach", "order", "--station", "shop"])).code).toBe(0);

@@ -13,6 +13,7 @@ import type {
   AuthDecision,
   AuthRequest,
   ClientConnection,
+  ServerJetStream,
   SystemAdmin,
   Backend,
   Bus,
@@ -60,7 +61,9 @@ interface MemStream {
 }
 
 /** What an injected failure answers instead of storing. */
-export type InjectedAck = StoreAck | "hang";
+export type InjectedAck = StoreAck | "hang" | "lost-ack";
+
+const LOST: StoreAck = { ok: false, errCode: 0, description: "no store acknowledgement within 10000 ms", timeout: true };
 
 /** A request sent into the fake bus, answered by whatever serves the subject. */
 export interface FakeRequest {
@@ -167,25 +170,28 @@ export class MemoryBackend implements Backend {
     return { seq, duplicate: false };
   }
 
-  #injected(): Promise<StoreAck> | undefined {
+  /** The next injected failure; "lost-ack" stores, then answers a timeout (`stored` is told). */
+  #injected(): Promise<StoreAck> | "lost-ack" | undefined {
     const f = this.failures.shift();
     if (f === undefined) return undefined;
     if (f === "hang") return new Promise(() => {});
+    if (f === "lost-ack") return f;
     return Promise.resolve(f);
   }
 
   readonly writer: StoreWriter = {
     publish: (subject, m) => {
       const inj = this.#injected();
-      if (inj) return inj;
+      if (inj && inj !== "lost-ack") return inj;
       const s = this.#streamFor(subject);
       if (!s) return Promise.resolve({ ok: false, errCode: 503, description: `no stream captures ${subject}` });
       const r = this.#store(s, subject, m);
+      if (inj === "lost-ack") return Promise.resolve(LOST);
       return Promise.resolve({ ok: true, seq: r.seq, duplicate: r.duplicate, count: 1 });
     },
     publishAtomic: (subject, msgs) => {
       const inj = this.#injected();
-      if (inj) return inj;
+      if (inj && inj !== "lost-ack") return inj;
       const s = this.#streamFor(subject);
       if (!s) return Promise.resolve({ ok: false, errCode: 503, description: `no stream captures ${subject}` });
       const now = this.#now();
@@ -195,6 +201,7 @@ export class MemoryBackend implements Backend {
       }
       let seq = 0;
       for (const m of msgs) seq = this.#store(s, subject, m).seq;
+      if (inj === "lost-ack") return Promise.resolve(LOST);
       return Promise.resolve({ ok: true, seq, duplicate: false, count: msgs.length });
     },
     close: () => {},
@@ -225,7 +232,14 @@ export class MemoryBackend implements Backend {
     };
   }
 
+  /** The account storage limit the fake reports (-1 = none). */
+  storageLimitBytes = -1;
   readonly admin: StreamAdmin = {
+    accountStorage: async () => {
+      let used = 0;
+      for (const s of this.streams.values()) used += s.messages.reduce((n, m) => n + m.data.length, 0);
+      return { usedBytes: used, limitBytes: this.storageLimitBytes };
+    },
     ensureStation: async (scope: Scope, station: string, c: StationConfig) => {
       const name = scope.stationStream(station);
       let s = this.streams.get(name);
@@ -367,15 +381,47 @@ export class MemoryBackend implements Backend {
   /** Connections the fake system account knows (tests add them) and the ones it was told to close. */
   readonly connections: (ClientConnection & { account: string; user: string })[] = [];
   readonly kicked: ClientConnection[] = [];
+  /** The JetStream the fake system account reports: one server, this sync setting, the streams held. */
+  jetstreamSync = { syncAlways: true, syncIntervalMs: 120_000 };
   readonly system: SystemAdmin = {
+    jetstream: async () =>
+      this.jetstreamServers.map((j) => ({
+        ...j,
+        version: this.server.version,
+        ...this.jetstreamSync,
+        streams: [...this.streams.keys()].map((name) => ({ account: "JUNCTION", name })),
+      })),
     connections: async (account, user) => this.connections.filter((c) => c.account === account && c.user === user),
     kick: async (c) => {
       this.kicked.push(c);
       const i = this.connections.findIndex((x) => x.cid === c.cid && x.serverId === c.serverId);
       if (i >= 0) this.connections.splice(i, 1);
     },
+    reload: async (serverId) => {
+      this.reloads.push(serverId);
+      const j = this.jetstreamServers.find((x) => x.serverId === serverId);
+      if (j && this.reloadRestartsJetStream) j.disabled = false;
+    },
+    onOutOfStorage: (cb) => {
+      this.#outOfStorage.push(cb);
+      return { stop: () => void this.#outOfStorage.splice(this.#outOfStorage.indexOf(cb), 1) };
+    },
     close: async () => {},
   };
+  /** What the fake system account reports about JetStream per server. */
+  readonly jetstreamServers: Pick<ServerJetStream, "serverId" | "serverName" | "disabled" | "maxStorageBytes" | "storageBytes">[] = [
+    { serverId: "fake", serverName: "fake", disabled: false, maxStorageBytes: 2 ** 40, storageBytes: 0 },
+  ];
+  /** Servers told to reload, in order; whether a reload brings JetStream back. */
+  readonly reloads: string[] = [];
+  reloadRestartsJetStream = true;
+  readonly #outOfStorage: ((serverId: string, stream: string | undefined) => void)[] = [];
+  /** Plays nats-server stopping JetStream for lack of disk space. */
+  outOfStorage(serverId = "fake"): void {
+    const j = this.jetstreamServers.find((x) => x.serverId === serverId);
+    if (j) j.disabled = true;
+    for (const cb of [...this.#outOfStorage]) cb(serverId, undefined);
+  }
 
   closed(): boolean {
     return this.#closed;

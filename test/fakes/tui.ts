@@ -158,7 +158,7 @@ export function schema(name: string, o: Partial<SchemaInfo> = {}): SchemaInfo {
   return {
     name,
     type: "json",
-    compatibility: "backward",
+    compatibility: "BACKWARD",
     latest: 2,
     createdAt: "2025-01-01T00:00:00.000Z",
     updatedAt: "2025-01-02T00:00:00.000Z",

@@ -96,6 +96,10 @@ export interface TestBrokerOptions {
   gateways?: number;
   sync?: "always" | "default";
   gatewayOptions?: Partial<JunctionGatewayOptions>;
+  /** JetStream's file storage limit, in bytes. @default nats-server's own */
+  maxFileStore?: number;
+  /** Where JetStream stores its files (a small tmpfs, to fill the disk). @default inside the broker's folder */
+  storeDir?: string;
 }
 
 /** Starts a real nats-server (with the gateway and client users) and gateway(s). */
@@ -104,7 +108,7 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
   const secrets = newDeploymentSecrets();
   const users = testUsers();
   const accounts = accountsFor(secrets);
-  let server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always" });
+  let server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", maxFileStore: o.maxFileStore, storeDir: o.storeDir });
   const gateways: JunctionGateway[] = [];
   const clients: JunctionClient[] = [];
   const raws: NatsConnection[] = [];
@@ -159,7 +163,7 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       inspector = undefined;
       const port = server.port;
       await server.stop();
-      server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", port });
+      server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", port, maxFileStore: o.maxFileStore, storeDir: o.storeDir });
     },
     async stop() {
       for (const c of clients) await c.close().catch(() => {});

@@ -148,7 +148,7 @@ describe("payloads and frames", () => {
       { payload: "a", headers: { "Nats-Expected-Stream": "x" } },
       { payload: "b", headers: { trace: "1" } },
     ]);
-    expect(out[0]).toMatchObject({ ok: false, error: { code: "INVALID_ARGUMENT" } });
+    expect(out[0]).toMatchObject({ ok: false, error: { code: "INVALID_HEADER" } });
     expect(out[1]).toMatchObject({ ok: true });
   });
 

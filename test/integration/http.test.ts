@@ -54,6 +54,8 @@ describe("gateway HTTP surface", () => {
       const source: MetricsSource = {
         ready: () => ready,
         produceStats: () => gw.produceStats(),
+        quarantinedFunctions: () => 0,
+        storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
         badReplySubjects: () => 0,
         brokerState: async () => ({ groups: [], deadLetters: [] }),
       };

@@ -1,8 +1,15 @@
 import type { FunctionRuntime } from "../../../functions/index.js";
-import { JunctionError, assertName } from "../../protocol/index.js";
+import { JunctionError, assertName, type Scope } from "../../protocol/index.js";
 import type { StationRegistry } from "../../stations/index.js";
-import type { ApiHandler } from "../../pipeline/index.js";
+import { functionRuntimeName, type ApiHandler } from "../../pipeline/index.js";
 import { mustGetStation } from "./stations.js";
+
+/** A runtime function name's own name when it belongs to the scope's tenant, else undefined. */
+function ownName(scope: Scope, runtimeName: string): string | undefined {
+  const slash = runtimeName.indexOf("/");
+  const own = slash < 0 ? runtimeName : runtimeName.slice(slash + 1);
+  return functionRuntimeName(scope, own) === runtimeName ? own : undefined;
+}
 
 /** The stations whose pipeline holds a function. */
 async function usedBy(stations: StationRegistry, name: string): Promise<string[]> {
@@ -10,7 +17,10 @@ async function usedBy(stations: StationRegistry, name: string): Promise<string[]
 }
 
 /** The `function.*` admin handlers (bodies are validated against the API schemas first). */
-export function functionHandlers(runtime: FunctionRuntime): Record<string, ApiHandler> {
+export function functionHandlers(
+  runtime: FunctionRuntime,
+  onRelease: (scope: Scope, name: string, versions: number[]) => Promise<void> = async () => {},
+): Record<string, ApiHandler> {
   const named = (b: Record<string, unknown>): string => {
     const name = b["name"];
     assertName("function", name);
@@ -36,21 +46,41 @@ export function functionHandlers(runtime: FunctionRuntime): Record<string, ApiHa
         version: await records.functions.version(name, (b["version"] as number | "latest" | undefined) ?? "latest"),
       };
     },
-    "function.list": async (_b, { records }) =>
+    "function.list": async (_b, { records, scope }) =>
       Promise.all(
         (await records.functions.list()).map(async (m) => ({
           ...m,
           usedBy: await usedBy(records.stations, m.name),
-          stats: runtime.stats(m.name),
+          stats: runtime.stats(functionRuntimeName(scope, m.name)),
         })),
       ),
     "function.versions": async (b, { records }) => records.functions.versions(named(b)),
-    "function.logs": async (b, { records }) => {
+    "function.logs": async (b, { records, scope }) => {
       const name = named(b);
       await records.functions.meta(name);
-      return { logs: runtime.logs(name), stats: runtime.stats(name) };
+      const rt = functionRuntimeName(scope, name);
+      return { logs: runtime.logs(rt), stats: runtime.stats(rt) };
     },
-    "function.delete": async (b, { records }) => {
+    // Quarantined versions of this tenant's functions (their messages go straight to the DLS).
+    "function.quarantined": async (_b, { scope }) =>
+      runtime
+        .quarantined()
+        .map((q) => ({ ...q, function: ownName(scope, q.function) }))
+        .filter((q): q is typeof q & { function: string } => q.function !== undefined),
+    "function.release": async (b, { records, scope }) => {
+      const name = named(b);
+      await records.functions.meta(name);
+      const version = b["version"] as number | undefined;
+      const lifted = runtime.release(functionRuntimeName(scope, name), version);
+      if (lifted.length > 0)
+        await onRelease(
+          scope,
+          name,
+          lifted.map((q) => q.version),
+        );
+      return { released: lifted.map((q) => ({ ...q, function: name })) };
+    },
+    "function.delete": async (b, { records, scope }) => {
       const name = named(b);
       await records.functions.meta(name, true);
       const users = await usedBy(records.stations, name);
@@ -68,7 +98,7 @@ export function functionHandlers(runtime: FunctionRuntime): Record<string, ApiHa
         if (rec) await records.stations.put({ ...rec, functions: (rec.functions ?? []).filter((f) => f.name !== name) });
       }
       await records.functions.delete(name);
-      runtime.evict(name);
+      runtime.evict(functionRuntimeName(scope, name));
       return { deleted: true, detachedFrom: users };
     },
     "function.attach": async (b, { records }) => {

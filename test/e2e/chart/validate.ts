@@ -28,7 +28,10 @@ const MODELS: Readonly<Record<string, Model>> = {
 };
 
 /** Custom resources: not in kubernetes-models; their shape is asserted by the tests instead. */
-export const CUSTOM_KINDS: ReadonlySet<string> = new Set(["monitoring.coreos.com/v1/ServiceMonitor"]);
+export const CUSTOM_KINDS: ReadonlySet<string> = new Set([
+  "monitoring.coreos.com/v1/ServiceMonitor",
+  "monitoring.coreos.com/v1/PrometheusRule",
+]);
 
 /** "apiVersion/kind" of an object. */
 export function typeKey(o: K8sObject): string {

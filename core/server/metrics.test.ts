@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { manualClock } from "../support/index.js";
+import { GatewayMetrics, type BrokerState } from "./metrics.js";
+
+function bound(state: BrokerState): GatewayMetrics {
+  const m = new GatewayMetrics({ processMetrics: false, clock: manualClock() });
+  m.bind({
+    ready: () => true,
+    produceStats: () => ({ requests: 0, messages: 0, stored: 0, duplicates: 0, rejected: 0, fallbacks: 0, badInput: 0 }),
+    badReplySubjects: () => 0,
+    quarantinedFunctions: () => 0,
+    storage: () => ({ state: "ok", headroomBytes: undefined, outOfSpace: 0 }),
+    brokerState: () => Promise.resolve(state),
+  });
+  return m;
+}
+
+describe("gateway metrics: JetStream sync per server", () => {
+  it("exports 1 for a server that fsyncs before acking and 0 for one that syncs on a timer", async () => {
+    const text = await bound({
+      groups: [],
+      deadLetters: [],
+      servers: [
+        { server: "n1", syncAlways: true },
+        { server: "n2", syncAlways: false },
+      ],
+    }).metrics();
+    expect(text).toContain("# TYPE junction_jetstream_sync_always gauge");
+    expect(text).toContain('junction_jetstream_sync_always{server="n1"} 1');
+    expect(text).toContain('junction_jetstream_sync_always{server="n2"} 0');
+  });
+
+  it("exports no series when the setting is unknown (no system account)", async () => {
+    const text = await bound({ groups: [], deadLetters: [] }).metrics();
+    expect(text).toContain("# TYPE junction_jetstream_sync_always gauge");
+    expect(text).not.toMatch(/^junction_jetstream_sync_always\{/m);
+  });
+});
