@@ -5,7 +5,7 @@
  * consumer wraps.
  */
 import { connect } from "@nats-io/transport-node";
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import {
   CLIENT_JS_API_PREFIX,
   JunctionError,
@@ -201,6 +201,7 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
   let renew: () => void = () => {};
   let renewal = new Promise<void>((r) => (renew = r));
   let renewing: Promise<void> | undefined;
+  const pausers = new Set<() => Promise<void>>();
 
   return {
     async request(subject, data, timeoutMs, hdrs, idempotent = true) {
@@ -241,14 +242,20 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
     },
     pull(stream, consumer, onMessage, onStatus) {
       // The consumer API reaches the broker's JetStream under a prefix the client account imports.
-      return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, (cb) => {
-        let was = state;
-        const on = (s: ConnectionState) => {
-          if (s === "connected" && was !== "connected") cb();
-          was = s;
-        };
-        listeners.add(on);
-        return () => listeners.delete(on);
+      return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, {
+        onReconnect(cb) {
+          let was = state;
+          const on = (s: ConnectionState) => {
+            if (s === "connected" && was !== "connected") cb();
+            was = s;
+          };
+          listeners.add(on);
+          return () => listeners.delete(on);
+        },
+        onRenew(pause) {
+          pausers.add(pause);
+          return () => pausers.delete(pause);
+        },
       });
     },
     async probe(stream, consumer, group, timeoutMs) {
@@ -289,6 +296,8 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
           };
           listeners.add(on);
         });
+        // Pull channels stop taking messages first, so none is sent into the closing connection.
+        await Promise.all([...pausers].map((p) => p()));
         // Requests in flight will get no reply on the old connection: tell them now.
         generation++;
         const fire = renew;
@@ -457,21 +466,36 @@ class NatsDelivery implements Delivery {
 /** Requests not answered within this long past their expiry are forgotten. */
 const REQUEST_MEMORY_MS = 10_000;
 
+/** What a pull channel hears of its connection. */
+interface ChannelHooks {
+  /** Calls `cb` when the connection is back after being down; returns an unsubscribe function. */
+  onReconnect(cb: () => void): () => void;
+  /**
+   * Registers `pause`, called before this client renews its connection (reconnect()); returns an
+   * unsubscribe function.
+   */
+  onRenew(pause: () => Promise<void>): () => void;
+}
+
+/** How long a renewal waits for a channel to stop taking messages, in ms. */
+const PAUSE_WAIT_MS = 2000;
+
 function pullChannel(
   nc: NatsConnection,
   inboxPrefix: string,
   nextSubject: string,
   onMessage: (d: Delivery) => void,
   onStatus: (s: PullStatus) => void,
-  onReconnect: (cb: () => void) => () => void,
+  hooks: ChannelHooks,
 ): PullChannel {
   // One subscription; each request gets its own reply subject under it, so a status (which
   // arrives on the request's reply subject) says which request it ends. Messages arrive on
   // their stored subject and are told apart by their ack reply subject.
-  const base = createInbox(inboxPrefix);
   const requests = new Map<string, { batch: number; forgetAt: number }>();
   let n = 0;
   let late: ((d: Delivery) => void) | undefined;
+  let closed = false;
+  let paused = false;
   const ended = (reply: string, m: Msg): number => {
     const r = requests.get(reply);
     requests.delete(reply);
@@ -479,39 +503,62 @@ function pullChannel(
     // A request refused when it arrived carries no counts: none of its batch was delivered.
     return left ? Number(left) : (r?.batch ?? 0);
   };
-  const sub = nc.subscribe(`${base}.*`, {
-    callback: (err, m) => {
-      if (err) return;
-      if (m.subject.startsWith(base)) {
-        const code = m.headers?.code ?? 0;
-        const description = m.headers?.description ?? "";
-        if (code === 100) {
-          onStatus({ kind: "heartbeat" });
-        } else if (code === 409 && /consumer deleted/i.test(description)) {
-          requests.delete(m.subject);
-          onStatus({ kind: "consumer-deleted" });
-        } else if (code === 423) {
-          onStatus({ kind: "unpinned", unfilled: ended(m.subject, m) });
-        } else if (code !== 0) {
-          onStatus({ kind: "ended", unfilled: ended(m.subject, m), code, description });
+  const open = (): { base: string; sub: Subscription } => {
+    const base = createInbox(inboxPrefix);
+    const sub = nc.subscribe(`${base}.*`, {
+      callback: (err, m) => {
+        if (err) return;
+        if (m.subject.startsWith(base)) {
+          const code = m.headers?.code ?? 0;
+          const description = m.headers?.description ?? "";
+          if (code === 100) {
+            onStatus({ kind: "heartbeat" });
+          } else if (code === 409 && /consumer deleted/i.test(description)) {
+            requests.delete(m.subject);
+            onStatus({ kind: "consumer-deleted" });
+          } else if (code === 423) {
+            onStatus({ kind: "unpinned", unfilled: ended(m.subject, m) });
+          } else if (code !== 0) {
+            onStatus({ kind: "ended", unfilled: ended(m.subject, m), code, description });
+          }
+          return;
         }
-        return;
-      }
-      if (!m.reply?.startsWith("$JS.ACK.")) return;
-      const d = new NatsDelivery(nc, m, m.reply);
-      if (late) late(d);
-      else onMessage(d);
-    },
-  });
-  const offReconnect = onReconnect(() => {
+        if (!m.reply?.startsWith("$JS.ACK.")) return;
+        const d = new NatsDelivery(nc, m, m.reply);
+        if (late) late(d);
+        else onMessage(d);
+      },
+    });
+    return { base, sub };
+  };
+  let current = open();
+  const offReconnect = hooks.onReconnect(() => {
+    if (closed) return;
+    // A fresh reply subject after every reconnect: requests the server may still hold for the
+    // old one (a network blip; a renewal paused before it) can never deliver to this member
+    // again, so it never holds more than it asked for.
+    current.sub.unsubscribe();
+    current = open();
+    paused = false;
     requests.clear();
     onStatus({ kind: "reconnected" });
   });
+  // Before this client renews its connection (to be granted a new group's rights, say), stop
+  // taking messages: once the server has seen the unsubscribe it drops this member's waiting
+  // requests instead of sending messages into the closing connection, where they would be lost
+  // and resent only one lease later. Messages already on their way are taken as usual.
+  const offRenew = hooks.onRenew(async () => {
+    if (closed || paused || nc.isClosed()) return;
+    paused = true;
+    await Promise.race([current.sub.drain().catch(() => {}), new Promise<void>((r) => setTimeout(r, PAUSE_WAIT_MS).unref())]);
+  });
   return {
     request(r) {
+      // While paused, the request is not sent; the reconnect that follows asks again.
+      if (paused || closed || nc.isClosed()) return;
       const now = Date.now();
       if (requests.size > 64) for (const [k, v] of requests) if (v.forgetAt < now) requests.delete(k);
-      const reply = `${base}.${++n}`;
+      const reply = `${current.base}.${++n}`;
       requests.set(reply, { batch: r.batch, forgetAt: now + r.expiresMs + REQUEST_MEMORY_MS });
       const body: Record<string, unknown> = { batch: r.batch, expires: Math.round(r.expiresMs * NS_PER_MS) };
       if (r.heartbeatMs > 0) body["idle_heartbeat"] = Math.round(r.heartbeatMs * NS_PER_MS);
@@ -519,11 +566,14 @@ function pullChannel(
       if (r.noWait) body["no_wait"] = true;
       if (r.group !== undefined) body["group"] = r.group;
       if (r.pinId) body["id"] = r.pinId;
-      if (!nc.isClosed()) nc.publish(nextSubject, enc.encode(JSON.stringify(body)), { reply });
+      nc.publish(nextSubject, enc.encode(JSON.stringify(body)), { reply });
     },
     async close(onLate) {
+      closed = true;
       offReconnect();
+      offRenew();
       late = onLate;
+      const sub = current.sub;
       if (nc.isClosed() || sub.isClosed()) return;
       // Messages already on their way are handed to onLate until the server saw the unsubscribe.
       await sub.drain().catch(() => {});
