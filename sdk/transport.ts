@@ -202,6 +202,57 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
   let renewal = new Promise<void>((r) => (renew = r));
   let renewing: Promise<void> | undefined;
   const pausers = new Set<() => Promise<void>>();
+  // Answers to deliveries given while the connection is down (or being renewed) wait here.
+  let holding = false;
+  let outbox: { subject: string; data: Uint8Array }[] = [];
+  const MAX_HELD_ANSWERS = 100_000;
+  const sendHeld = (s: ConnectionState) => {
+    if (s !== "connected") return;
+    holding = false;
+    const q = outbox;
+    outbox = [];
+    for (const m of q) nc.publish(m.subject, m.data);
+  };
+  // Registered before any pull channel's listener: acks go out before new pull requests.
+  listeners.add(sendHeld);
+  const whenConnected = (timeoutMs: number): Promise<boolean> =>
+    !holding && state === "connected"
+      ? Promise.resolve(true)
+      : new Promise((resolve) => {
+          const t = setTimeout(() => {
+            listeners.delete(on);
+            resolve(false);
+          }, timeoutMs);
+          const on = (s: ConnectionState) => {
+            if (s === "connected" || s === "closed") {
+              clearTimeout(t);
+              listeners.delete(on);
+              resolve(s === "connected");
+            }
+          };
+          listeners.add(on);
+        });
+  const answers: Answers = {
+    publish(subject, data) {
+      // A closed connection cannot answer; the server resends the message after its ack wait.
+      if (nc.isClosed()) return;
+      if (holding || state !== "connected") {
+        if (outbox.length < MAX_HELD_ANSWERS) outbox.push({ subject, data });
+        return;
+      }
+      nc.publish(subject, data);
+    },
+    async request(subject, data, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      if (!(await whenConnected(timeoutMs))) return false;
+      try {
+        await nc.request(subject, data, { timeout: Math.max(1, deadline - Date.now()) });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 
   return {
     async request(subject, data, timeoutMs, hdrs, idempotent = true) {
@@ -243,6 +294,7 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
     pull(stream, consumer, onMessage, onStatus) {
       // The consumer API reaches the broker's JetStream under a prefix the client account imports.
       return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, {
+        answers,
         onReconnect(cb) {
           let was = state;
           const on = (s: ConnectionState) => {
@@ -296,8 +348,11 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
           };
           listeners.add(on);
         });
-        // Pull channels stop taking messages first, so none is sent into the closing connection.
+        // Pull channels stop taking messages first, so none is sent into the closing connection;
+        // answers already written are flushed to the server, later ones wait for the new one.
         await Promise.all([...pausers].map((p) => p()));
+        await Promise.race([nc.flush().catch(() => {}), new Promise<void>((r) => setTimeout(r, PAUSE_WAIT_MS).unref())]);
+        holding = true;
         // Requests in flight will get no reply on the old connection: tell them now.
         generation++;
         const fire = renew;
@@ -386,15 +441,15 @@ export function parseAckSubject(reply: string): { deliveryCount: number; seq: nu
  * subject nor the headers are parsed unless asked for.
  */
 class NatsDelivery implements Delivery {
-  readonly #nc: NatsConnection;
+  readonly #out: Answers;
   readonly #m: Msg;
   readonly #reply: string;
   #info: { deliveryCount: number; seq: number; timestampNanos: number } | undefined;
   #headers: Record<string, string> | undefined;
   #settled = false;
 
-  constructor(nc: NatsConnection, m: Msg, reply: string) {
-    this.#nc = nc;
+  constructor(out: Answers, m: Msg, reply: string) {
+    this.#out = out;
     this.#m = m;
     this.#reply = reply;
   }
@@ -433,8 +488,7 @@ class NatsDelivery implements Delivery {
   #send(payload: Uint8Array, final: boolean): void {
     if (this.#settled) return;
     if (final) this.#settled = true;
-    // A closed connection cannot answer; the server resends the message after its ack wait.
-    if (!this.#nc.isClosed()) this.#nc.publish(this.#reply, payload);
+    this.#out.publish(this.#reply, payload);
   }
   ack(): void {
     this.#send(ACK, true);
@@ -442,12 +496,7 @@ class NatsDelivery implements Delivery {
   async ackAndWait(timeoutMs: number): Promise<boolean> {
     if (this.#settled) return false;
     this.#settled = true;
-    try {
-      await this.#nc.request(this.#reply, ACK, { timeout: timeoutMs });
-      return true;
-    } catch {
-      return false;
-    }
+    return this.#out.request(this.#reply, ACK, timeoutMs);
   }
   nak(delayMs?: number): void {
     this.#send(delayMs && delayMs > 0 ? enc.encode(`-NAK ${JSON.stringify({ delay: Math.round(delayMs * NS_PER_MS) })}`) : NAK, true);
@@ -466,8 +515,21 @@ class NatsDelivery implements Delivery {
 /** Requests not answered within this long past their expiry are forgotten. */
 const REQUEST_MEMORY_MS = 10_000;
 
+/**
+ * Answers to deliveries (ack, nak, +WPI, term). nats.js drops what is published while it is
+ * disconnected (its outbound buffer is reset on every dial), so answers given then are held and
+ * sent once the connection is back: a lost ack would have the message resent.
+ */
+interface Answers {
+  publish(subject: string, data: Uint8Array): void;
+  /** Sends and waits for the server's reply; false when none came within `timeoutMs`. */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<boolean>;
+}
+
 /** What a pull channel hears of its connection. */
 interface ChannelHooks {
+  /** Where deliveries are answered. */
+  answers: Answers;
   /** Calls `cb` when the connection is back after being down; returns an unsubscribe function. */
   onReconnect(cb: () => void): () => void;
   /**
@@ -479,6 +541,8 @@ interface ChannelHooks {
 
 /** How long a renewal waits for a channel to stop taking messages, in ms. */
 const PAUSE_WAIT_MS = 2000;
+/** No message for this long: the channel's requests have run dry (or wait on an empty group), in ms. */
+const QUIET_MS = 50;
 
 function pullChannel(
   nc: NatsConnection,
@@ -496,6 +560,7 @@ function pullChannel(
   let late: ((d: Delivery) => void) | undefined;
   let closed = false;
   let paused = false;
+  let lastMessageAt = 0;
   const ended = (reply: string, m: Msg): number => {
     const r = requests.get(reply);
     requests.delete(reply);
@@ -524,7 +589,8 @@ function pullChannel(
           return;
         }
         if (!m.reply?.startsWith("$JS.ACK.")) return;
-        const d = new NatsDelivery(nc, m, m.reply);
+        const d = new NatsDelivery(hooks.answers, m, m.reply);
+        lastMessageAt = Date.now();
         if (late) late(d);
         else onMessage(d);
       },
@@ -544,13 +610,17 @@ function pullChannel(
     onStatus({ kind: "reconnected" });
   });
   // Before this client renews its connection (to be granted a new group's rights, say), stop
-  // taking messages: once the server has seen the unsubscribe it drops this member's waiting
-  // requests instead of sending messages into the closing connection, where they would be lost
-  // and resent only one lease later. Messages already on their way are taken as usual.
+  // asking and let the requests already made run dry: a message the server sends into the
+  // closing connection is lost, and comes back only one lease later. Unsubscribing first is not
+  // enough: in tests, requests made through the account's JetStream import were still filled
+  // after the unsubscribe. So the member waits until no message has come for a moment (a request
+  // with messages behind it is filled within milliseconds), at most PAUSE_WAIT_MS. A request
+  // left waiting on an empty group can still take a message published during the renewal.
   const offRenew = hooks.onRenew(async () => {
     if (closed || paused || nc.isClosed()) return;
     paused = true;
-    await Promise.race([current.sub.drain().catch(() => {}), new Promise<void>((r) => setTimeout(r, PAUSE_WAIT_MS).unref())]);
+    const until = Date.now() + PAUSE_WAIT_MS;
+    while (Date.now() < until && Date.now() - lastMessageAt < QUIET_MS) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
   });
   return {
     request(r) {

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
-import type { Consumer, Message } from "../../sdk/index.js";
+import type { Consumer, JunctionClient, Message } from "../../sdk/index.js";
 
 let broker: TestBroker;
 
@@ -21,6 +21,14 @@ afterAll(async () => {
 });
 
 const GROUPS = 3;
+
+async function allAcked(client: JunctionClient, station: string): Promise<void> {
+  const unacked = async () =>
+    Promise.all(Array.from({ length: GROUPS }, async (_, k) => (await client.groups.get(station, `g${k}`)).stats.unacked));
+  await waitFor(async () => (await unacked()).every((u) => u === 0), 20_000, 100).catch(async () => {
+    throw new Error(`groups still have ${(await unacked()).join(", ")} unacked messages`);
+  });
+}
 // Lost messages would come back only after these, far beyond the test's wait.
 const SLOW_RESEND = { maxAckTimeMs: 120_000, memberTimeoutMs: 60_000 };
 
@@ -53,6 +61,9 @@ describe("consumers sharing one client", () => {
     await waitFor(() => got.every((s) => s.size === n), 30_000, 50).catch(() => {
       throw new Error(`members got ${got.map((s) => s.size).join(", ")} of ${n} each`);
     });
+    // Every ack reached the server (an ack lost with a renewed connection would leave its message
+    // unacked until the member timeout).
+    await allAcked(client, station);
     for (const c of consumers) await c.close();
     expect(got.map((s) => s.size)).toEqual(Array.from({ length: GROUPS }, () => n));
     expect([...counts]).toEqual([1]);
@@ -89,6 +100,9 @@ describe("consumers sharing one client", () => {
     await waitFor(() => got.every((s) => s.size === n), 30_000, 50).catch(() => {
       throw new Error(`members got ${got.map((s) => s.size).join(", ")} of ${n} each`);
     });
+    // Every ack reached the server (an ack lost with a renewed connection would leave its message
+    // unacked until the member timeout).
+    await allAcked(admin, station);
     for (const c of consumers) await c.close();
     expect(got.map((s) => s.size)).toEqual(Array.from({ length: GROUPS }, () => n));
     expect([...counts]).toEqual([1]);
