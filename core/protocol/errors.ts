@@ -99,6 +99,8 @@ export interface JunctionErrorOptions {
   cause?: unknown;
   /** Structured facts about what was wrong and where. */
   details?: Record<string, unknown>;
+  /** Overrides the code's retriable flag for this error (a limit on work under way: waiting helps). */
+  retriable?: boolean;
 }
 
 /**
@@ -114,7 +116,7 @@ export class JunctionError extends Error {
     super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "JunctionError";
     this.code = code;
-    this.retriable = ERROR_CODES[code].retriable;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
     this.details = options.details;
   }
 
@@ -130,6 +132,8 @@ export class JunctionError extends Error {
     const code: ErrorCode = isErrorCode(body.code) ? body.code : "INTERNAL";
     const opts: JunctionErrorOptions = {};
     if (body.details !== undefined) opts.details = body.details;
+    // The sender's flag wins when it knows better than the code (a limit on work under way).
+    if (code === body.code && typeof body.retriable === "boolean") opts.retriable = body.retriable;
     return new JunctionError(code, body.message, opts);
   }
 }

@@ -17,6 +17,8 @@ export interface QuotaRefusal {
   advice?: string | undefined;
   /** Extra facts for `details` (the station, the schema…). */
   details?: Record<string, unknown> | undefined;
+  /** A limit on work under way (registrations at once): retrying after a wait can succeed. */
+  retriable?: boolean | undefined;
 }
 
 /** The `junction quota set` command that raises a quota for a tenant. */
@@ -63,6 +65,7 @@ export function quotaExceeded(r: QuotaRefusal): JunctionError {
         tenant: r.tenant,
         ...r.details,
       },
+      ...(r.retriable ? { retriable: true } : {}),
     },
   );
 }

@@ -153,7 +153,7 @@ export class QuotaService {
     tenant: string,
     current: number,
     what: string,
-    extra: { needed?: number; advice?: string; details?: Record<string, unknown> } = {},
+    extra: { needed?: number; advice?: string; details?: Record<string, unknown>; retriable?: boolean } = {},
   ): JunctionError {
     this.stats[quota]++;
     return quotaExceeded({ quota, ...this.limit(tenant, quota), tenant, current, what, ...extra });
@@ -296,7 +296,7 @@ export class QuotaService {
         tenant,
         running,
         `tenant '${tenant}' has ${running} schema registrations under way on this gateway`,
-        { advice: "retry once one finishes" },
+        { advice: "retry once one finishes", retriable: true },
       );
     }
     this.#registering.set(tenant, running + 1);
