@@ -24,6 +24,8 @@ export interface AdminRoute {
 const str: JsonSchema = { type: "string", maxLength: 1024 };
 const version: JsonSchema = { type: "integer", minimum: 1, description: "a version number; the latest when absent" };
 const settings: JsonSchema = { type: "object", description: "settings (see docs/protocol.md)" };
+/** The default group ack time (core/stations), the lease of a group an HTTP member creates or joins without one. */
+const DEFAULT_HTTP_ACK_TIME_MS = 30_000;
 
 function obj(properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
   return { type: "object", properties, required, additionalProperties: false };
@@ -119,7 +121,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     tag: "groups",
     summary: "Create or join a consumer group (given settings apply to the live group)",
     body: obj({ config: settings }),
-    build: (p, _q, b) => ({ station: p["station"], group: p["group"], ...pick(b, ["config"]) }),
+    build: (p, _q, b) => {
+      // An HTTP member cannot renew what it holds (its tokens are stateless): unless told
+      // otherwise the group's lease is its whole ack time, and long work calls in-progress.
+      const config = { ...((b?.["config"] as Record<string, unknown> | undefined) ?? {}) };
+      config["memberTimeoutMs"] ??= config["maxAckTimeMs"] ?? DEFAULT_HTTP_ACK_TIME_MS;
+      return { station: p["station"], group: p["group"], config };
+    },
     // `reconnect` tells a NATS connection to renew its rights; an HTTP member has none to renew.
     answer: (data) => {
       const { reconnect: _, ...rest } = data as Record<string, unknown>;

@@ -204,7 +204,7 @@ describe("HTTP API: admin routes", () => {
     expect(front.calls.slice(1).map((c) => [c.op, c.body])).toEqual([
       ["schema.get", { name: "order", version: 2 }],
       ["dls.list", { station: "orders", reason: "poison", limit: 5 }],
-      ["group.create", { station: "orders", group: "billing", config: { maxAckTimeMs: 1000 } }],
+      ["group.create", { station: "orders", group: "billing", config: { maxAckTimeMs: 1000, memberTimeoutMs: 1000 } }],
       ["station.create", { name: "orders" }],
       ["dls.resend", { id: "acme/poison:orders:4:billing" }],
     ]);

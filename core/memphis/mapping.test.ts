@@ -55,11 +55,11 @@ describe("consumer requests", () => {
     expect(consumerRequest({ ...base, consumers_group: "Billing", max_ack_time_ms: 5000, max_msg_deliveries: 2 })).toEqual({
       station: "orders",
       group: "billing",
-      config: { maxAckTimeMs: 5000, maxMsgDeliveries: 2, startPosition: { kind: "earliest" } },
+      config: { maxAckTimeMs: 5000, memberTimeoutMs: 5000, maxMsgDeliveries: 2, startPosition: { kind: "earliest" } },
     });
     expect(consumerRequest({ ...base, max_ack_time_ms: 0, max_msg_deliveries: 50 })).toMatchObject({
       group: "c1",
-      config: { maxAckTimeMs: 30_000, maxMsgDeliveries: 10 },
+      config: { maxAckTimeMs: 30_000, memberTimeoutMs: 30_000, maxMsgDeliveries: 10 },
     });
   });
 

@@ -126,11 +126,14 @@ export function consumerRequest(body: Record<string, unknown>): ConsumerRequest 
         : seq > 1
           ? { kind: "sequence", seq }
           : { kind: "earliest" };
+  const maxAckTimeMs = ack <= 0 ? 30_000 : Math.max(ack, 100);
   return {
     station,
     group,
     config: {
-      maxAckTimeMs: ack <= 0 ? 30_000 : Math.max(ack, 100),
+      maxAckTimeMs,
+      // memphis.js never renews what it holds: the group's lease must be the whole ack time.
+      memberTimeoutMs: maxAckTimeMs,
       maxMsgDeliveries: deliveries <= 0 || deliveries > 10 ? 10 : deliveries,
       startPosition,
     },
