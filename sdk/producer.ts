@@ -2,9 +2,11 @@ import {
   Headers,
   JunctionError,
   check,
+  deliveryHeaders,
   encodeBatch,
   resolveOptions,
   subjects,
+  type DeliveryOptions,
   type ProduceReply,
   type ProduceResult,
 } from "../core/protocol/index.js";
@@ -126,8 +128,12 @@ function finishProducerOptions(r: ResolvedProducerOptions): ResolvedProducerOpti
   return r;
 }
 
-/** Per-message options. */
-export interface SendOptions {
+/**
+ * Per-message options. `delayMs` / `deliverAt` store the message at once (the result means it is
+ * durable) and let consumer groups see it from that time on; `ttlMs` removes it, delivered or
+ * not, that long after it became visible (see {@link DeliveryOptions}).
+ */
+export interface SendOptions extends DeliveryOptions {
   headers?: Record<string, string>;
   /** The message id for de-duplication. @default a unique id */
   id?: string;
@@ -284,12 +290,19 @@ export class Producer {
           : new JunctionError("INVALID_ARGUMENT", `cannot encode the payload: ${(err as Error).message}`, { cause: err }),
       );
     }
+    let headers = opts.headers;
+    try {
+      const timing = deliveryHeaders(opts);
+      if (timing) headers = { ...headers, ...timing };
+    } catch (err) {
+      return Promise.reject(err as JunctionError);
+    }
     const id = opts.id ?? `${this.#prefix}-${(this.#seq++).toString(36)}`;
     return new Promise<SendResult>((resolve, reject) => {
-      const size = bytes.length + id.length + 16 + (opts.headers ? JSON.stringify(opts.headers).length : 0);
+      const size = bytes.length + id.length + 16 + (headers ? JSON.stringify(headers).length : 0);
       this.#queue.push({
         id,
-        headers: opts.headers,
+        headers,
         payload: bytes,
         size,
         deadline: this.#o.clock.now() + this.#o.sendTimeoutMs,

@@ -57,6 +57,10 @@ export interface StoreMessage {
   id: string;
   headers: Record<string, string> | undefined;
   payload: Uint8Array;
+  /** Stored on this subject instead of the one the writer is given (a delayed message's own subject). */
+  subject?: string | undefined;
+  /** Store directives the gateway sets itself (`Nats-TTL`, `Nats-Schedule`…), written after the headers. */
+  control?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What the store answered for a publish or a batch commit. */

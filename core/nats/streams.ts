@@ -39,6 +39,12 @@ export function stationStreamConfig(scope: Scope, station: string, c: StationCon
     discard: DiscardPolicy.Old,
     allow_atomic: true,
     allow_direct: true,
+    // Per-message TTL (Nats-TTL, 2.11) and delayed delivery (message schedules, 2.12). Both are
+    // turned on for an existing station's stream at gateway start or station update, and cannot
+    // be turned off again (nats-server refuses it); schedules make the server allow roll-ups,
+    // which only the gateway can ask for (clients cannot set Nats-* headers).
+    allow_msg_ttl: true,
+    allow_msg_schedules: true,
   } as Partial<StreamConfig> & { name: string };
 }
 

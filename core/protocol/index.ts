@@ -40,6 +40,8 @@ export {
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
 export type { HeaderProblem } from "./headers.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
+export { MAX_DELAY_MS, MIN_TTL_MS, MAX_TTL_MS, DELIVERY_HEADERS, deliveryHeaders, takeDelivery } from "./delivery.js";
+export type { DeliveryOptions, Delivery } from "./delivery.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";
 export { check, resolveOptions } from "./options.js";

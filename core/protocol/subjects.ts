@@ -81,6 +81,13 @@ export interface Scope {
   stationMsg(station: string): string;
   /** `jn.st.<station>.resend.<group>`: dead letters resent to one group only. */
   stationResend(station: string, group: string): string;
+  /**
+   * `jn.st.<station>.delay.<token>`: a delayed message waiting for its time (a JetStream message
+   * schedule, one subject each: a schedule rolls up its own subject). No consumer group reads it.
+   */
+  stationDelayed(station: string, token: string): string;
+  /** `jn.st.<station>.delay.>`: every delayed message of a station. */
+  stationDelayedAll(station: string): string;
   /** `JN_ST_<station>`. */
   stationStream(station: string): string;
   /**
@@ -138,6 +145,8 @@ function makeScope(tenant: string): Scope {
     stationAll: (station: string) => `${st}.${station}.>`,
     stationMsg: (station: string) => `${st}.${station}.msg`,
     stationResend: (station: string, group: string) => `${st}.${station}.resend.${group}`,
+    stationDelayed: (station: string, token: string) => `${st}.${station}.delay.${token}`,
+    stationDelayedAll: (station: string) => `${st}.${station}.delay.>`,
     stationStream: (station: string) => `${streamPrefix}${station}`,
     dls: (station: string, reason: string, group?: string) =>
       group !== undefined && CONSUMER_REASONS.has(reason) ? `${dls}.${station}.${reason}.${group}` : `${dls}.${station}.${reason}`,
@@ -319,6 +328,12 @@ export const Headers = {
   DlsStation: "Jn-Dls-Station",
   /** JetStream's de-duplication id, as stored on a message. */
   NatsMsgId: "Nats-Msg-Id",
+  /** On a produced message: how long to hold it before groups see it, in ms (gateway's clock). */
+  DelayMs: "Jn-Delay-Ms",
+  /** On a produced message: when groups may see it, in ms since the epoch. */
+  DeliverAt: "Jn-Deliver-At",
+  /** On a produced message: how long it stays deliverable once visible, in ms (whole seconds). */
+  TtlMs: "Jn-Ttl-Ms",
 } as const;
 
 /** Whether a user may set this header (reserved prefixes are refused). */
