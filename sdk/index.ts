@@ -15,6 +15,7 @@ export type { ConsumerOptions } from "./consumer.js";
 export type {
   StationsApi,
   GroupsApi,
+  GroupResetTarget,
   SchemasApi,
   FunctionsApi,
   DlsApi,

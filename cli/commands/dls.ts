@@ -221,6 +221,45 @@ export function registerGroup(program: Command, io: Io): void {
         );
       });
     });
+  g.command("reset <station> <group>")
+    .description("move a group's read position: it re-reads (or skips) from there; members keep running")
+    .option("--to-seq <n>", "read from this stream sequence on")
+    .option("--to-time <time>", "read from the first message stored at or after this ISO 8601 time")
+    .option("--to-latest", "skip everything stored so far")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
+    .action(
+      async (
+        station: string,
+        group: string,
+        o: { toSeq?: string; toTime?: string; toLatest?: boolean; json?: boolean; output?: string },
+        cmd: Command,
+      ) => {
+        const given = [o.toSeq !== undefined, o.toTime !== undefined, o.toLatest === true].filter(Boolean).length;
+        if (given !== 1) {
+          throw new JunctionError("INVALID_ARGUMENT", "give exactly one of --to-seq, --to-time, --to-latest", {
+            details: { option: "to" },
+          });
+        }
+        const seq = intOption("to-seq", o.toSeq);
+        if (seq !== undefined && seq < 1) {
+          throw new JunctionError("INVALID_ARGUMENT", `--to-seq must be at least 1 (got ${seq})`, { details: { option: "to-seq" } });
+        }
+        if (o.toTime !== undefined && !Number.isFinite(Date.parse(o.toTime))) {
+          throw new JunctionError("INVALID_ARGUMENT", `--to-time must be an ISO 8601 time (got '${o.toTime}')`, {
+            details: { option: "to-time" },
+          });
+        }
+        await withClient(io, cmd, async (c) => {
+          const r = await c.groups.reset(
+            station,
+            group,
+            seq !== undefined ? { seq } : o.toTime !== undefined ? { time: new Date(o.toTime) } : { latest: true },
+          );
+          print(io, o, r, () => `group ${r.name} on ${r.station} now reads from seq ${r.resetSeq} (${r.stats.pending} pending)\n`);
+        });
+      },
+    );
   withWatch(withOutput(g.command("info <station> <group>").description("a consumer group's settings and live stats"))).action(
     async (station: string, group: string, o: OutputOpts & WatchOpts, cmd: Command) => {
       const format = outputFormat(o);

@@ -24,6 +24,7 @@ export type {
   StreamReader,
   StreamState,
   GroupState,
+  ResetTarget,
   StreamMessage,
   TtlStreamSettings,
   JsonBucket,

@@ -115,6 +115,9 @@ export interface GroupState {
   ackFloorSeq: number;
 }
 
+/** Where a group reset moves the group: a stream sequence, the first message stored at or after a time, or past the last message. */
+export type ResetTarget = { seq: number } | { timeMs: number } | { latest: true };
+
 /** A message read back from a stream, as plain data. */
 export interface StreamMessage {
   subject: string;
@@ -151,6 +154,12 @@ export interface StreamAdmin {
   /** False when it did not exist. */
   deleteGroup(scope: Scope, station: string, group: string): Promise<boolean>;
   listGroups(scope: Scope, station: string): Promise<GroupState[]>;
+  /**
+   * Moves a group's read position (JetStream consumer reset, nats-server 2.14): the group then
+   * reads from `to` on; unacked deliveries are forgotten. Members keep pulling. Resolves with
+   * the sequence it now reads from; undefined when the group does not exist.
+   */
+  resetGroup(scope: Scope, station: string, group: string, to: ResetTarget): Promise<{ seq: number; state: GroupState } | undefined>;
   /** Creates or upgrades a TTL stream (the DLS). */
   ensureTtlStream(s: TtlStreamSettings): Promise<void>;
 }

@@ -11,7 +11,10 @@ import {
   type StreamInfo,
 } from "@nats-io/jetstream";
 import { JunctionError, type GroupConfig, type Scope, type StationConfig } from "../protocol/index.js";
-import { StoreErrorCode, type GroupState, type StreamAdmin, type StreamState, type TtlStreamSettings } from "./ports.js";
+import { StoreErrorCode, type GroupState, type ResetTarget, type StreamAdmin, type StreamState, type TtlStreamSettings } from "./ports.js";
+
+/** nats-server errors.json: JSConsumerInvalidResetErr (a reset below the consumer's configured start). */
+const INVALID_RESET = 10204;
 
 const NS_PER_MS = 1_000_000;
 /** Milliseconds to JetStream's nanoseconds (the only place units are converted). */
@@ -174,12 +177,25 @@ export class NatsStreamAdmin implements StreamAdmin {
       else if (existing.config.backoff) upd.backoff = [];
       return groupState(await this.#jsm.consumers.update(stream, group, upd));
     }
-    if (g.startPosition.kind === "last") {
-      const si = await this.#jsm.streams.info(stream);
-      cfg.opt_start_seq = Math.max(1, si.state.last_seq - g.startPosition.count + 1);
-    }
     try {
-      return groupState(await this.#jsm.consumers.add(stream, cfg));
+      if (g.startPosition.kind === "earliest") return groupState(await this.#jsm.consumers.add(stream, cfg));
+      // Any other start: created reading everything but paused, moved to its start by a reset,
+      // then resumed. A consumer made with a start sequence or `new` cannot be reset below that
+      // start later (nats-server 2.14 refuses it); this one can be rewound anywhere.
+      const start =
+        g.startPosition.kind === "sequence"
+          ? g.startPosition.seq
+          : (await this.#jsm.streams.info(stream)).state.last_seq + 1 - (g.startPosition.kind === "last" ? g.startPosition.count : 0);
+      const all: Partial<ConsumerConfig> = {
+        ...cfg,
+        deliver_policy: DeliverPolicy.All,
+        pause_until: new Date(Date.now() + 60_000).toISOString(),
+      };
+      delete all.opt_start_seq;
+      await this.#jsm.consumers.add(stream, all);
+      await this.#jsm.consumers.reset(stream, group, Math.max(1, start));
+      await this.#jsm.consumers.resume(stream, group);
+      return groupState(await this.#jsm.consumers.info(stream, group));
     } catch (err) {
       throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, {
         cause: err,
@@ -194,6 +210,36 @@ export class NatsStreamAdmin implements StreamAdmin {
       if (isJsError(err, StoreErrorCode.ConsumerNotFound) || isJsError(err, StoreErrorCode.StreamNotFound)) return false;
       throw err;
     }
+  }
+
+  async resetGroup(scope: Scope, station: string, group: string, to: ResetTarget): Promise<{ seq: number; state: GroupState } | undefined> {
+    const stream = scope.stationStream(station);
+    if (!(await this.#groupInfo(scope, station, group))) return undefined;
+    let seq: number;
+    if ("seq" in to) seq = to.seq;
+    else {
+      const last = (await this.#jsm.streams.info(stream)).state.last_seq;
+      seq = last + 1;
+      if ("timeMs" in to) {
+        // The first message stored at or after the time (any subject: the group skips what it does not read).
+        const m = await this.#jsm.direct.getMessage(stream, { start_time: new Date(to.timeMs) }).catch(() => null);
+        if (m) seq = m.seq;
+      }
+    }
+    try {
+      await this.#jsm.consumers.reset(stream, group, Math.max(1, seq));
+    } catch (err) {
+      if (isJsError(err, INVALID_RESET)) {
+        throw new JunctionError(
+          "INVALID_ARGUMENT",
+          `consumer group '${group}' on '${station}' cannot be reset to sequence ${seq}: it was created with a start position it cannot go below (${(err as Error).message}); delete and create it again to rewind further`,
+          { cause: err, details: { station, group, seq } },
+        );
+      }
+      throw err;
+    }
+    const ci = await this.#groupInfo(scope, station, group);
+    return ci ? { seq: Math.max(1, seq), state: groupState(ci) } : undefined;
   }
 
   async listGroups(scope: Scope, station: string): Promise<GroupState[]> {

@@ -1,5 +1,5 @@
 import { canConsume, canSee } from "../../auth/index.js";
-import type { GroupState, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
+import type { GroupState, ResetTarget, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
 import {
   DLS_STREAM,
   EventKind,
@@ -145,7 +145,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
     deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, station)))[group] ?? 0,
     oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, station, group, s, d.clock.now()),
   });
-  const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted") =>
+  const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted" | "reset") =>
     d.events.publish(station, EventKind.GroupChanged, { group, change }, ctx.scope.tenant);
 
   return {
@@ -264,6 +264,28 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
         out.push(groupInfo(g, s, await extra(ctx, rec.name, g.name, s, dead)));
       }
       return out;
+    },
+    "group.reset": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const name = body["group"];
+      assertName("group", name);
+      const g = await groups.get(rec.name, name);
+      if (!g) throw groupNotFound(rec.name, name);
+      const to = body["to"] as { seq?: number; time?: string; latest?: true };
+      let target: ResetTarget;
+      if (to.seq !== undefined) target = { seq: to.seq };
+      else if (to.time !== undefined) {
+        const timeMs = Date.parse(to.time);
+        if (!Number.isFinite(timeMs)) {
+          throw new JunctionError("INVALID_ARGUMENT", `to.time '${to.time}' is not an ISO 8601 time`, { details: { option: "to.time" } });
+        }
+        target = { timeMs };
+      } else target = { latest: true };
+      const r = await d.admin.resetGroup(ctx.scope, rec.name, name, target);
+      if (!r) throw groupNotFound(rec.name, name);
+      groupChanged(ctx, rec.name, name, "reset");
+      return { ...groupInfo(g, r.state, await extra(ctx, rec.name, name, r.state)), resetSeq: r.seq };
     },
     "group.delete": async (body, ctx) => {
       const { stations, groups } = ctx.records;
