@@ -9,22 +9,34 @@ import {
   type StartPosition,
 } from "../core/protocol/index.js";
 import type { ClientContext } from "./context.js";
-import { headersOf, type JsMsg, type PullHandle } from "./transport.js";
+import { LeasedPull, type Held } from "./leased-pull.js";
 import type { SchemaCache } from "./schema-cache.js";
 
 /** Options of a consumer (a member of a consumer group). */
 export interface ConsumerOptions {
   station: string;
   group: string;
-  /** Time to ack before the message is resent, in ms. @default 30000 (on group creation) */
+  /**
+   * The group's time to ack, from when the application is given a message, in ms; then the
+   * message is resent. Applied to the group when given (on creation: @default 30000).
+   */
   maxAckTimeMs?: number | undefined;
-  /** Deliveries before the message becomes a dead letter. @default 10 (on group creation) */
+  /** The group's deliveries before a message becomes a dead letter. @default 10 (on group creation) */
   maxMsgDeliveries?: number | undefined;
-  /** Redelivery delays, in ms. @default [] */
+  /** The group's redelivery delays, in ms. @default [] */
   backoffMs?: number[] | undefined;
+  /**
+   * The group's member timeout, in ms: a member that stops renewing the messages it holds (it
+   * crashed, or its event loop was blocked this long) loses them to the rest of the group after
+   * this long. @default 5000 (on group creation)
+   */
+  memberTimeoutMs?: number | undefined;
   /** Where a new group starts; a different position for an existing group is GROUP_CONFLICT. */
   startPosition?: StartPosition | undefined;
-  /** Messages pulled per request (prefetch). @default 100 */
+  /**
+   * The most messages this member holds at once: prefetched plus handed out and not yet acked
+   * (nak'd, terminated). The member asks for more only as messages are settled. @default 100
+   */
   batchSize?: number | undefined;
   /**
    * Handles each message as it arrives, instead of the async iterator (like kafkajs's
@@ -34,15 +46,19 @@ export interface ConsumerOptions {
   onMessage?: ((m: Message) => void) | undefined;
   /**
    * Stop after this many messages. Pulls then never ask for more than remain, so nothing is
-   * left prefetched (and waiting out the ack time) when the member stops.
+   * left prefetched when the member stops.
    */
   maxMessages?: number | undefined;
+  /** How long the server keeps one pull request waiting, in ms. @default 10000 */
+  pullExpiresMs?: number | undefined;
+  /** The clock (ms since the epoch). @default Date.now */
+  now?: (() => number) | undefined;
 }
 
 /** Defaults of {@link ConsumerOptions} (group settings default on the gateway, at group creation). */
-export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({ batchSize: 100 });
+export const DEFAULT_CONSUMER_OPTIONS = Object.freeze({ batchSize: 100, pullExpiresMs: 10_000, now: Date.now });
 
-type ResolvedConsumerOptions = ConsumerOptions & { batchSize: number };
+type ResolvedConsumerOptions = ConsumerOptions & { batchSize: number; pullExpiresMs: number; now: () => number };
 
 /** Validates and freezes consumer options; a bad value fails naming the option. */
 export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedConsumerOptions> {
@@ -52,10 +68,13 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
     maxAckTimeMs: check.int(1),
     maxMsgDeliveries: check.int(1),
     backoffMs: check.any,
+    memberTimeoutMs: check.int(1),
     startPosition: check.any,
     batchSize: check.int(1, 100_000),
     onMessage: check.fn,
     maxMessages: check.int(1),
+    pullExpiresMs: check.int(1000, 3_600_000),
+    now: check.fn,
   });
   for (const k of ["station", "group"] as const) {
     if (!r[k]) throw new JunctionError("INVALID_ARGUMENT", `consumer.${k} is required`, { details: { option: `consumer.${k}` } });
@@ -67,14 +86,13 @@ const dec = new TextDecoder();
 
 /** A message delivered to a consumer group member. */
 export class Message {
-  readonly #m: JsMsg;
+  readonly #h: Held;
+  readonly #pull: LeasedPull;
   readonly #schemas: SchemaCache | undefined;
-  #headers: Record<string, string> | undefined;
-  readonly #acker: ((m: JsMsg) => void) | undefined;
-  constructor(m: JsMsg, schemas?: SchemaCache, acker?: (m: JsMsg) => void) {
-    this.#m = m;
+  constructor(h: Held, pull: LeasedPull, schemas: SchemaCache | undefined) {
+    this.#h = h;
+    this.#pull = pull;
     this.#schemas = schemas;
-    this.#acker = acker;
   }
   /** `name@version` of the schema the message was checked against, if any. */
   get schema(): string | undefined {
@@ -82,21 +100,26 @@ export class Message {
   }
   /** Stream sequence. */
   get seq(): number {
-    return this.#m.seq;
+    return this.#h.delivery.seq;
   }
-  /** How many times this message was delivered to the group (1 on first delivery). */
+  /**
+   * How many times the group delivered this message to a member (1 on first delivery). It counts
+   * deliveries, not attempts by the application: a message a member had prefetched when it
+   * stopped or crashed counts too. See docs/consumers.md for what it means after a crash.
+   */
   get deliveryCount(): number {
-    return this.#m.info.deliveryCount;
+    return this.#h.delivery.deliveryCount;
   }
+  /** Delivered before (deliveryCount > 1). */
   get redelivered(): boolean {
-    return this.#m.redelivered;
+    return this.#h.delivery.deliveryCount > 1;
   }
   /** When the message was stored. */
   get timestamp(): Date {
-    return new Date(Math.floor(this.#m.info.timestampNanos / 1_000_000));
+    return new Date(Math.floor(this.#h.delivery.timestampNanos / 1_000_000));
   }
   get headers(): Record<string, string> {
-    return (this.#headers ??= headersOf(this.#m));
+    return this.#h.delivery.headers();
   }
   /** The message id given by the producer. */
   get id(): string | undefined {
@@ -107,13 +130,13 @@ export class Message {
   }
   /** The subject it was stored on (`…msg`, or `…resend.<group>` for a resend). */
   get subject(): string {
-    return this.#m.subject;
+    return this.#h.delivery.subject;
   }
   get data(): Uint8Array {
-    return this.#m.data;
+    return this.#h.delivery.data;
   }
   text(): string {
-    return dec.decode(this.#m.data);
+    return dec.decode(this.#h.delivery.data);
   }
   /**
    * The payload as an object: JSON parsed, or a Protobuf or Avro message decoded with its schema
@@ -122,7 +145,7 @@ export class Message {
   json<T = unknown>(): T {
     const tag = parseSchemaTag(this.schema);
     const compiled = tag ? this.#schemas?.peek(tag.name, tag.version) : undefined;
-    if (compiled !== undefined && compiled.type !== "json") return compiled.decode(this.#m.data) as T;
+    if (compiled !== undefined && compiled.type !== "json") return compiled.decode(this.#h.delivery.data) as T;
     const type = tag && !compiled ? this.#schemas?.typeOf(tag.name) : undefined;
     if (tag && type !== undefined && type !== "json") {
       // A binary payload of a version not loaded yet (the station moved on): never parse it as JSON.
@@ -136,26 +159,25 @@ export class Message {
   /** The payload decoded by the schema it was checked against (fetched once and cached), or JSON. */
   async decode<T = unknown>(): Promise<T> {
     const tag = parseSchemaTag(this.schema);
-    if (tag && this.#schemas) return (await this.#schemas.get(tag.name, tag.version)).decode(this.#m.data) as T;
+    if (tag && this.#schemas) return (await this.#schemas.get(tag.name, tag.version)).decode(this.#h.delivery.data) as T;
     return JSON.parse(this.text()) as T;
   }
   /** Acknowledges: the group is done with the message. */
   ack(): void {
-    if (this.#acker) this.#acker(this.#m);
-    else this.#m.ack();
+    this.#pull.ack(this.#h);
   }
   /** Acknowledges and waits until the server confirmed the ack. */
-  async ackAndWait(): Promise<void> {
-    const ok = await this.#m.ackAck();
-    if (!ok) throw new JunctionError("TIMEOUT", `ack of message ${this.seq} was not confirmed`);
+  async ackAndWait(timeoutMs = 5000): Promise<void> {
+    const ok = await this.#pull.ackAndWait(this.#h, timeoutMs);
+    if (!ok) throw new JunctionError("TIMEOUT", `ack of message ${this.seq} was not confirmed`, { details: { seq: this.seq } });
   }
   /** Asks for a resend, after `delayMs` if given. */
   nak(delayMs?: number): void {
-    this.#m.nak(delayMs);
+    this.#pull.nak(this.#h, delayMs);
   }
   /** Gives up on the message now; it will not be delivered to this group again. */
   term(reason?: string): void {
-    this.#m.term(reason);
+    this.#pull.term(this.#h, reason);
   }
   /**
    * Gives up on the message now and records why: it goes to the dead-letter station at once
@@ -163,11 +185,11 @@ export class Message {
    * group again.
    */
   deadLetter(reason: string): void {
-    this.#m.term(reason);
+    this.#pull.term(this.#h, reason);
   }
-  /** Extends the ack deadline by another maxAckTimeMs. */
+  /** The application needs more time: the ack deadline (maxAckTimeMs) starts again now. */
   inProgress(): void {
-    this.#m.working();
+    this.#pull.inProgress(this.#h);
   }
 }
 
@@ -175,20 +197,25 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  #messages: PullHandle | undefined;
-  // Messages received and not yet handed out: an array with a moving head (shift() would copy
-  // the array on every message once thousands are prefetched).
-  #queue: JsMsg[] = [];
-  #head = 0;
+  readonly #pull: LeasedPull;
+  readonly #schemas: SchemaCache | undefined;
+  readonly #onMessage: ((m: Message) => void) | undefined;
   #wake: (() => void) | undefined;
-  #closing = false;
   #ended = false;
   #closed: Promise<void> | undefined;
-  #schemas: SchemaCache | undefined;
 
-  private constructor(station: string, group: string) {
+  private constructor(
+    station: string,
+    group: string,
+    schemas: SchemaCache | undefined,
+    onMessage: ((m: Message) => void) | undefined,
+    pull: (c: Consumer) => LeasedPull,
+  ) {
     this.station = station;
     this.group = group;
+    this.#schemas = schemas;
+    this.#onMessage = onMessage;
+    this.#pull = pull(this);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -198,11 +225,9 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.maxAckTimeMs !== undefined) config.maxAckTimeMs = o.maxAckTimeMs;
     if (o.maxMsgDeliveries !== undefined) config.maxMsgDeliveries = o.maxMsgDeliveries;
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
+    if (o.memberTimeoutMs !== undefined) config.memberTimeoutMs = o.memberTimeoutMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
     const info = await client.groups.create(o.station, o.group, config);
-    const c = new Consumer(o.station, o.group);
-    c.#schemas = client.schemaCache;
-    c.#onMessage = o.onMessage;
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
     try {
       const s = (await client.stations.get(o.station)).schema;
@@ -214,67 +239,74 @@ export class Consumer implements AsyncIterable<Message> {
       /* decoding falls back to decode() */
     }
     const stream = info.stream ?? subjects.stationStream(o.station);
-    const push = (m: JsMsg) => c.#push(m);
-    c.#messages =
-      o.maxMessages !== undefined
-        ? await client.transport.pullLimited(stream, o.group, o.batchSize, o.maxMessages, push)
-        : await client.transport.pull(stream, o.group, o.batchSize, push);
-    void c.#messages.closed().then(() => {
-      c.#ended = true;
-      c.#notify();
-    });
+    // The lease is the consumer's ack wait as the server has it; the application's deadlines are
+    // the group's settings, applied here from hand-out.
+    const facts = await client.transport.consumerInfo(stream, o.group);
+    const g = info.config;
+    const backoff = g.backoffMs;
+    const deadlineMs = backoff.length > 0 ? (dc: number): number => backoff[Math.min(dc, backoff.length) - 1]! : g.maxAckTimeMs;
+    const c = new Consumer(
+      o.station,
+      o.group,
+      client.schemaCache,
+      o.onMessage,
+      (self) =>
+        new LeasedPull(
+          (onMessage, onStatus) => client.transport.pull(stream, o.group, onMessage, onStatus),
+          () => client.transport.probe(stream, o.group, undefined, 1000),
+          {
+            window: o.batchSize,
+            leaseMs: facts.ackWaitMs,
+            deadlineMs,
+            maxDeliveries: facts.maxDeliver,
+            limit: o.maxMessages,
+            expiresMs: o.pullExpiresMs,
+            heartbeatMs: Math.min(2000, Math.floor(o.pullExpiresMs / 4)),
+            ordered: false,
+            now: o.now,
+          },
+          { available: () => self.#available(), ended: () => self.#end() },
+        ),
+    );
+    c.#pull.start();
     return c;
   }
 
-  #onMessage: ((m: Message) => void) | undefined;
-
-  #push(m: JsMsg): void {
-    if (this.#closing) {
-      m.nak();
+  #available(): void {
+    const on = this.#onMessage;
+    if (!on) {
+      this.#notify();
       return;
     }
-    if (this.#onMessage) {
+    for (let h = this.#pull.take(); h; h = this.#pull.take()) {
+      const m = new Message(h, this.#pull, this.#schemas);
       try {
-        this.#onMessage(new Message(m, this.#schemas));
+        on(m);
       } catch {
         m.nak();
       }
-      return;
     }
-    this.#queue.push(m);
-    this.#notify();
   }
 
-  // Acks of iterated messages are sent together once the current burst of messages has been
-  // handled: nats.js flushes its socket in a microtask, and an async iterator runs each message
-  // in its own microtasks, so acking one by one would write one packet per ack.
-  #acks: JsMsg[] = [];
-  #ackFlush: NodeJS.Immediate | undefined;
-  readonly #deferAck = (m: JsMsg): void => {
-    this.#acks.push(m);
-    this.#ackFlush ??= setImmediate(this.#flushAcks);
-  };
-  readonly #flushAcks = (): void => {
-    this.#ackFlush = undefined;
-    const acks = this.#acks;
-    this.#acks = [];
-    for (const m of acks) m.ack();
-  };
-
-  #take(): JsMsg | undefined {
-    if (this.#head >= this.#queue.length) return undefined;
-    const m = this.#queue[this.#head++];
-    if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return m;
+  #end(): void {
+    this.#ended = true;
+    this.#notify();
   }
 
   #notify(): void {
     const w = this.#wake;
     this.#wake = undefined;
     w?.();
+  }
+
+  #next(): Message | undefined {
+    const h = this.#pull.take();
+    return h ? new Message(h, this.#pull, this.#schemas) : undefined;
+  }
+
+  /** Messages held now: prefetched plus handed out and not yet settled (at most batchSize). */
+  get held(): number {
+    return this.#pull.held;
   }
 
   /**
@@ -288,9 +320,9 @@ export class Consumer implements AsyncIterable<Message> {
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
     const next = async (): Promise<IteratorResult<Message>> => {
       for (;;) {
-        const m = this.#take();
-        if (m) return { done: false, value: new Message(m, this.#schemas, this.#deferAck) };
-        if (this.#closing || this.#ended) {
+        const m = this.#next();
+        if (m) return { done: false, value: m };
+        if (this.#ended || (this.#pull.exhausted && this.#pull.buffered === 0 && this.#pull.outstanding === 0)) {
           await this.close();
           return done;
         }
@@ -300,8 +332,8 @@ export class Consumer implements AsyncIterable<Message> {
     return {
       next: () => {
         // Fast path: a message is waiting, so no await at all.
-        const m = this.#take();
-        return m ? Promise.resolve({ done: false, value: new Message(m, this.#schemas, this.#deferAck) }) : next();
+        const m = this.#next();
+        return m ? Promise.resolve({ done: false, value: m }) : next();
       },
       return: async () => {
         await this.close();
@@ -316,17 +348,14 @@ export class Consumer implements AsyncIterable<Message> {
 
   /**
    * Stops pulling. Messages prefetched but not yet handed out are given back at once (nak), so
-   * other members get them without waiting; messages handed out and not acked are resent after
-   * maxAckTimeMs. Idempotent.
+   * other members get them without waiting. Messages handed out and not yet acked stay this
+   * member's until they are settled or their ack time runs out (then they are resent); if the
+   * process ends first, they are resent one member timeout later. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#closing = true;
-      if (this.#ackFlush) clearImmediate(this.#ackFlush);
-      this.#flushAcks();
-      this.#notify();
-      await this.#messages?.close();
-      for (let m = this.#take(); m; m = this.#take()) m.nak();
+      await this.#pull.close();
+      this.#end();
     })();
     return this.#closed;
   }

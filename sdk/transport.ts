@@ -5,8 +5,7 @@
  * consumer wraps.
  */
 import { connect } from "@nats-io/transport-node";
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
-import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { createInbox, headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import {
   CLIENT_JS_API_PREFIX,
   JunctionError,
@@ -18,20 +17,100 @@ import {
 
 const RENEWED = Symbol("renewed");
 
-export type { JsMsg };
-
 /** Connection settings. */
 export type TransportOptions = ConnectSettings;
 
 /** The connection's state. */
 export type ConnectionState = "connected" | "reconnecting" | "closed";
 
-/** A running pull loop. */
-export interface PullHandle {
-  /** Stops pulling (messages in flight may still arrive until it resolves). */
-  close(): Promise<void>;
-  /** Resolves when the loop has ended. */
-  closed(): Promise<void>;
+/**
+ * A message a pull delivered, with JetStream's ack protocol on its reply subject. The first final
+ * answer (ack, nak, term) wins; later ones are not sent. `working()` may be sent any number of times.
+ */
+export interface Delivery {
+  /** The subject it was stored on. */
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** Stream sequence. */
+  readonly seq: number;
+  /** How many times the consumer delivered it (1 on the first delivery). */
+  readonly deliveryCount: number;
+  /** When it was stored, in ns since the epoch. */
+  readonly timestampNanos: number;
+  /** The consumer's pin id (priority group with pinned clients), when the server sent one. */
+  readonly pinId: string | undefined;
+  /** Whether a final answer (ack, nak, term) was sent. */
+  readonly settled: boolean;
+  /** Header values as a plain record (atomic-batch bookkeeping headers left out). */
+  headers(): Record<string, string>;
+  ack(): void;
+  /** Acks and waits for the server's confirmation; false when none came within `timeoutMs`. */
+  ackAndWait(timeoutMs: number): Promise<boolean>;
+  /** Asks for a redelivery, after `delayMs` when given. */
+  nak(delayMs?: number): void;
+  /** Restarts the server's ack timer (`+WPI`). */
+  working(): void;
+  /**
+   * Gives the message back because its time ran out (a nak that is not final: the application
+   * may still ack or term it later, which then still counts).
+   */
+  timeout(): void;
+  /** Gives up on the message; `reason` goes into the server's terminated advisory. */
+  term(reason?: string): void;
+}
+
+/** One JetStream pull request. */
+export interface PullRequest {
+  /** Most messages it may deliver. */
+  batch: number;
+  /** How long the server keeps it waiting, in ms. */
+  expiresMs: number;
+  /** Idle heartbeat interval asked of the server, in ms (0 = none; at most half of expiresMs). */
+  heartbeatMs: number;
+  /** Most bytes it may deliver (a message larger than what is left ends the request instead). */
+  maxBytes?: number | undefined;
+  /** Answer at once when nothing is pending instead of waiting. */
+  noWait?: boolean | undefined;
+  /** The consumer's priority group (consumers with a priority policy). */
+  group?: string | undefined;
+  /** The pin id held (consumers that pin one client). */
+  pinId?: string | undefined;
+}
+
+/** What the server said about pull requests, besides delivering messages. */
+export type PullStatus =
+  /** A request ended (expired, refused, or its bytes ran out) leaving `unfilled` of its batch undelivered. */
+  | { kind: "ended"; unfilled: number; code: number; description: string }
+  /** An idle heartbeat: the server still holds a request. */
+  | { kind: "heartbeat" }
+  /** The consumer pinned another client (or none): this member's pin id is void. */
+  | { kind: "unpinned"; unfilled: number }
+  /** The consumer was deleted. */
+  | { kind: "consumer-deleted" }
+  /** The connection came back: requests made before are gone. */
+  | { kind: "reconnected" };
+
+/** A subscription for pull requests to one consumer, and the requests made on it. */
+export interface PullChannel {
+  /** Sends a pull request. */
+  request(r: PullRequest): void;
+  /**
+   * Stops taking messages: unsubscribes, and hands messages that were already on their way to
+   * `onLate` (so they can be given back) until the server confirmed the unsubscribe.
+   */
+  close(onLate: (d: Delivery) => void): Promise<void>;
+}
+
+/** What a member needs to know of its consumer from the server. */
+export interface ConsumerFacts {
+  /** The server's ack wait, in ms. */
+  ackWaitMs: number;
+  /** Deliveries before the server gives up on a message; -1 = unlimited. */
+  maxDeliver: number;
+  /** The consumer's priority groups, if it has a priority policy. */
+  priorityGroups: string[];
+  /** `pinned_client`, `overflow`, `prioritized` or `none`. */
+  priorityPolicy: string;
 }
 
 /** One raw message on a subscribed subject. */
@@ -48,13 +127,19 @@ export interface Transport {
    * when `idempotent` (the default), else fails with TIMEOUT (retriable: it may have been done).
    */
   request(subject: string, data: Uint8Array, timeoutMs: number, hdrs?: Record<string, string>, idempotent?: boolean): Promise<Uint8Array>;
-  /** Pulls from a durable consumer (a consumer group); each message goes to `onMessage`. */
-  pull(stream: string, consumer: string, maxMessages: number, onMessage: (m: JsMsg) => void): Promise<PullHandle>;
+  /** A consumer's settings as the server has them; NATS errors become JunctionErrors. */
+  consumerInfo(stream: string, consumer: string): Promise<ConsumerFacts>;
   /**
-   * Pulls exactly `limit` messages (or until closed) with bounded fetches that never ask for more
-   * than remain, so a member that stops after N messages leaves nothing prefetched behind.
+   * Opens a channel for pull requests to a durable consumer (a consumer group). Messages go to
+   * `onMessage`, everything else the server says about the requests to `onStatus`.
    */
-  pullLimited(stream: string, consumer: string, batch: number, limit: number, onMessage: (m: JsMsg) => void): Promise<PullHandle>;
+  pull(stream: string, consumer: string, onMessage: (d: Delivery) => void, onStatus: (s: PullStatus) => void): PullChannel;
+  /**
+   * Makes the server look at a consumer's next message without taking it: a pull request for at
+   * most 1 byte. The server gives up on (and reports) messages past their last delivery on the
+   * way, and hands out nothing. Resolves once the server answered or after `timeoutMs`.
+   */
+  probe(stream: string, consumer: string, group: string | undefined, timeoutMs: number): Promise<void>;
   /** Subscribes to a subject; returns an unsubscribe function. */
   subscribe(subject: string, onMessage: (m: RawMessage) => void): () => void;
   /** The connection's state now. */
@@ -80,14 +165,21 @@ export async function openTransport(o: TransportOptions): Promise<Transport> {
   let nc: NatsConnection;
   try {
     // A user's inbox is private (`_INBOX_<user>`): its permissions allow subscribing there only.
-    nc = await connect({ ...natsConnectOptions(o, "junction-client"), ...(o.user ? { inboxPrefix: inboxPrefixOf(o.user) } : {}) });
+    nc = await connect({
+      ...natsConnectOptions(o, "junction-client"),
+      ...(o.user ? { inboxPrefix: inboxPrefixOf(o.user) } : {}),
+      // After a nats-server restart the server asks the gateway (auth callout) who a client is;
+      // a client that reconnects before the gateway is back is refused. nats.js gives up for good
+      // after two refusals in a row: keep trying instead (a first connect still fails at once).
+      ignoreAuthErrorAbort: true,
+    });
   } catch (err) {
     throw errorFromNats(err, `cannot connect to NATS at ${String(o.servers)}`);
   }
-  return natsTransport(nc);
+  return natsTransport(nc, o.user ? inboxPrefixOf(o.user) : "_INBOX");
 }
 
-function natsTransport(nc: NatsConnection): Transport {
+function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
   let state: ConnectionState = "connected";
   const listeners = new Set<(s: ConnectionState) => void>();
   const set = (s: ConnectionState) => {
@@ -109,8 +201,6 @@ function natsTransport(nc: NatsConnection): Transport {
   let renew: () => void = () => {};
   let renewal = new Promise<void>((r) => (renew = r));
   let renewing: Promise<void> | undefined;
-  // The consumer API reaches the broker's JetStream under a prefix the client account imports.
-  const js = () => jetstream(nc, { apiPrefix: CLIENT_JS_API_PREFIX });
 
   return {
     async request(subject, data, timeoutMs, hdrs, idempotent = true) {
@@ -140,54 +230,37 @@ function natsTransport(nc: NatsConnection): Transport {
         }
       }
     },
-    async pull(stream, consumer, maxMessages, onMessage) {
-      let messages: ConsumerMessages;
+    async consumerInfo(stream, consumer) {
+      let r: Uint8Array;
       try {
-        const c = await js().consumers.get(stream, consumer);
-        // Short pull expiry: if the server holding a pull request dies, the member pulls again
-        // within seconds instead of waiting out nats.js's default 30 s expiry.
-        messages = await c.consume({ max_messages: maxMessages, expires: 5000, callback: onMessage });
+        r = (await nc.request(`${CLIENT_JS_API_PREFIX}.CONSUMER.INFO.${stream}.${consumer}`, undefined, { timeout: 10_000 })).data;
       } catch (err) {
-        throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
+        throw errorFromNats(err, `cannot read consumer group '${consumer}' of ${stream}`);
       }
-      return {
-        close: async () => {
-          await messages.close();
-        },
-        closed: async () => {
-          await messages.closed();
-        },
-      };
+      return consumerFacts(r, stream, consumer);
     },
-    async pullLimited(stream, consumer, batch, limit, onMessage) {
-      let c;
-      try {
-        c = await js().consumers.get(stream, consumer);
-      } catch (err) {
-        throw errorFromNats(err, `cannot consume from ${stream}/${consumer}`);
-      }
-      let stopping = false;
-      let got = 0;
-      let current: { close(): Promise<void | Error> } | undefined;
-      const loop = (async () => {
-        while (!stopping && got < limit && !nc.isClosed()) {
-          const it = await c.fetch({ max_messages: Math.min(batch, limit - got), expires: 2000 });
-          current = it;
-          for await (const m of it) {
-            got++;
-            onMessage(m);
-          }
-          current = undefined;
-        }
-      })().catch(() => {});
-      return {
-        async close() {
-          stopping = true;
-          await current?.close();
-          await loop;
-        },
-        closed: () => loop,
-      };
+    pull(stream, consumer, onMessage, onStatus) {
+      // The consumer API reaches the broker's JetStream under a prefix the client account imports.
+      return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, (cb) => {
+        let was = state;
+        const on = (s: ConnectionState) => {
+          if (s === "connected" && was !== "connected") cb();
+          was = s;
+        };
+        listeners.add(on);
+        return () => listeners.delete(on);
+      });
+    },
+    async probe(stream, consumer, group, timeoutMs) {
+      const body: Record<string, unknown> = { batch: 1, max_bytes: 1, no_wait: true, expires: Math.round(timeoutMs * NS_PER_MS) };
+      if (group !== undefined) body["group"] = group;
+      // The reply subject must have a subscriber while the request waits: the server drops
+      // waiting requests nobody listens to before it looks at any message.
+      await nc
+        .request(`${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, enc.encode(JSON.stringify(body)), {
+          timeout: timeoutMs + 1000,
+        })
+        .catch(() => {});
     },
     subscribe(subject, onMessage) {
       const sub = nc.subscribe(subject, {
@@ -244,12 +317,216 @@ function natsTransport(nc: NatsConnection): Transport {
   };
 }
 
-/** Header values of a JetStream message as a plain record. */
-export function headersOf(m: JsMsg): Record<string, string> {
-  const out: Record<string, string> = {};
-  const h = m.headers;
-  if (!h) return out;
-  // Atomic-batch bookkeeping headers are the broker's, not the producer's.
-  for (const k of h.keys()) if (!k.startsWith("Nats-Batch-")) out[k] = h.get(k);
-  return out;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const ACK = enc.encode("+ACK");
+const NAK = enc.encode("-NAK");
+const WPI = enc.encode("+WPI");
+const TERM = enc.encode("+TERM");
+const NS_PER_MS = 1_000_000;
+
+/** Reads the consumer info the server answered; an API error becomes a JunctionError. */
+function consumerFacts(data: Uint8Array, stream: string, consumer: string): ConsumerFacts {
+  let r: {
+    error?: { code?: number; err_code?: number; description?: string };
+    config?: { ack_wait?: number; max_deliver?: number; priority_groups?: string[]; priority_policy?: string };
+  };
+  try {
+    r = JSON.parse(dec.decode(data)) as typeof r;
+  } catch (err) {
+    throw new JunctionError("INTERNAL", `consumer info of '${consumer}' on ${stream} is not JSON`, { cause: err });
+  }
+  if (r.error) {
+    // 10014 consumer not found, 10059 stream not found (nats-server errors.json).
+    const missing = r.error.err_code === 10014 || r.error.err_code === 10059;
+    throw new JunctionError(
+      missing ? "GROUP_NOT_FOUND" : "INTERNAL",
+      `consumer group '${consumer}' of ${stream}: ${r.error.description ?? "unknown error"}`,
+      { details: { stream, group: consumer, errCode: r.error.err_code } },
+    );
+  }
+  const c = r.config ?? {};
+  return {
+    ackWaitMs: Math.round((c.ack_wait ?? 30_000 * NS_PER_MS) / NS_PER_MS),
+    maxDeliver: c.max_deliver ?? -1,
+    priorityGroups: c.priority_groups ?? [],
+    priorityPolicy: c.priority_policy ?? "none",
+  };
+}
+
+/**
+ * The delivery a JetStream ack subject describes. Two layouts exist:
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` and, with a domain and
+ * account hash, `$JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>.<token>`.
+ */
+export function parseAckSubject(reply: string): { deliveryCount: number; seq: number; timestampNanos: number } | undefined {
+  const t = reply.split(".");
+  if (t[0] !== "$JS" || t[1] !== "ACK") return undefined;
+  const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
+  if (at < 0) return undefined;
+  const deliveryCount = Number(t[at]);
+  const seq = Number(t[at + 1]);
+  const timestampNanos = Number(t[at + 3]);
+  if (!Number.isSafeInteger(deliveryCount) || !Number.isSafeInteger(seq) || !Number.isFinite(timestampNanos)) return undefined;
+  return { deliveryCount, seq, timestampNanos };
+}
+
+/**
+ * A delivered message. A class with lazy fields (not an object of closures): one is made per
+ * message at full consumption speed, and most messages are only acked, so neither the ack
+ * subject nor the headers are parsed unless asked for.
+ */
+class NatsDelivery implements Delivery {
+  readonly #nc: NatsConnection;
+  readonly #m: Msg;
+  readonly #reply: string;
+  #info: { deliveryCount: number; seq: number; timestampNanos: number } | undefined;
+  #headers: Record<string, string> | undefined;
+  #settled = false;
+
+  constructor(nc: NatsConnection, m: Msg, reply: string) {
+    this.#nc = nc;
+    this.#m = m;
+    this.#reply = reply;
+  }
+  get #i() {
+    return (this.#info ??= parseAckSubject(this.#reply) ?? { deliveryCount: 1, seq: 0, timestampNanos: 0 });
+  }
+  get subject(): string {
+    return this.#m.subject;
+  }
+  get data(): Uint8Array {
+    return this.#m.data;
+  }
+  get seq(): number {
+    return this.#i.seq;
+  }
+  get deliveryCount(): number {
+    return this.#i.deliveryCount;
+  }
+  get timestampNanos(): number {
+    return this.#i.timestampNanos;
+  }
+  get pinId(): string | undefined {
+    return this.#m.headers?.get("Nats-Pin-Id") || undefined;
+  }
+  get settled(): boolean {
+    return this.#settled;
+  }
+  headers(): Record<string, string> {
+    if (this.#headers) return this.#headers;
+    const out: Record<string, string> = {};
+    const h = this.#m.headers;
+    // Atomic-batch bookkeeping headers are the broker's, not the producer's.
+    if (h) for (const k of h.keys()) if (!k.startsWith("Nats-Batch-") && k !== "Nats-Pin-Id") out[k] = h.get(k);
+    return (this.#headers = out);
+  }
+  #send(payload: Uint8Array, final: boolean): void {
+    if (this.#settled) return;
+    if (final) this.#settled = true;
+    // A closed connection cannot answer; the server resends the message after its ack wait.
+    if (!this.#nc.isClosed()) this.#nc.publish(this.#reply, payload);
+  }
+  ack(): void {
+    this.#send(ACK, true);
+  }
+  async ackAndWait(timeoutMs: number): Promise<boolean> {
+    if (this.#settled) return false;
+    this.#settled = true;
+    try {
+      await this.#nc.request(this.#reply, ACK, { timeout: timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  nak(delayMs?: number): void {
+    this.#send(delayMs && delayMs > 0 ? enc.encode(`-NAK ${JSON.stringify({ delay: Math.round(delayMs * NS_PER_MS) })}`) : NAK, true);
+  }
+  working(): void {
+    this.#send(WPI, false);
+  }
+  timeout(): void {
+    this.#send(NAK, false);
+  }
+  term(reason?: string): void {
+    this.#send(reason ? enc.encode(`+TERM ${reason}`) : TERM, true);
+  }
+}
+
+/** Requests not answered within this long past their expiry are forgotten. */
+const REQUEST_MEMORY_MS = 10_000;
+
+function pullChannel(
+  nc: NatsConnection,
+  inboxPrefix: string,
+  nextSubject: string,
+  onMessage: (d: Delivery) => void,
+  onStatus: (s: PullStatus) => void,
+  onReconnect: (cb: () => void) => () => void,
+): PullChannel {
+  // One subscription; each request gets its own reply subject under it, so a status (which
+  // arrives on the request's reply subject) says which request it ends. Messages arrive on
+  // their stored subject and are told apart by their ack reply subject.
+  const base = createInbox(inboxPrefix);
+  const requests = new Map<string, { batch: number; forgetAt: number }>();
+  let n = 0;
+  let late: ((d: Delivery) => void) | undefined;
+  const ended = (reply: string, m: Msg): number => {
+    const r = requests.get(reply);
+    requests.delete(reply);
+    const left = m.headers?.get("Nats-Pending-Messages");
+    // A request refused when it arrived carries no counts: none of its batch was delivered.
+    return left ? Number(left) : (r?.batch ?? 0);
+  };
+  const sub = nc.subscribe(`${base}.*`, {
+    callback: (err, m) => {
+      if (err) return;
+      if (m.subject.startsWith(base)) {
+        const code = m.headers?.code ?? 0;
+        const description = m.headers?.description ?? "";
+        if (code === 100) {
+          onStatus({ kind: "heartbeat" });
+        } else if (code === 409 && /consumer deleted/i.test(description)) {
+          requests.delete(m.subject);
+          onStatus({ kind: "consumer-deleted" });
+        } else if (code === 423) {
+          onStatus({ kind: "unpinned", unfilled: ended(m.subject, m) });
+        } else if (code !== 0) {
+          onStatus({ kind: "ended", unfilled: ended(m.subject, m), code, description });
+        }
+        return;
+      }
+      if (!m.reply?.startsWith("$JS.ACK.")) return;
+      const d = new NatsDelivery(nc, m, m.reply);
+      if (late) late(d);
+      else onMessage(d);
+    },
+  });
+  const offReconnect = onReconnect(() => {
+    requests.clear();
+    onStatus({ kind: "reconnected" });
+  });
+  return {
+    request(r) {
+      const now = Date.now();
+      if (requests.size > 64) for (const [k, v] of requests) if (v.forgetAt < now) requests.delete(k);
+      const reply = `${base}.${++n}`;
+      requests.set(reply, { batch: r.batch, forgetAt: now + r.expiresMs + REQUEST_MEMORY_MS });
+      const body: Record<string, unknown> = { batch: r.batch, expires: Math.round(r.expiresMs * NS_PER_MS) };
+      if (r.heartbeatMs > 0) body["idle_heartbeat"] = Math.round(r.heartbeatMs * NS_PER_MS);
+      if (r.maxBytes !== undefined) body["max_bytes"] = r.maxBytes;
+      if (r.noWait) body["no_wait"] = true;
+      if (r.group !== undefined) body["group"] = r.group;
+      if (r.pinId) body["id"] = r.pinId;
+      if (!nc.isClosed()) nc.publish(nextSubject, enc.encode(JSON.stringify(body)), { reply });
+    },
+    async close(onLate) {
+      offReconnect();
+      late = onLate;
+      if (nc.isClosed() || sub.isClosed()) return;
+      // Messages already on their way are handed to onLate until the server saw the unsubscribe.
+      await sub.drain().catch(() => {});
+    },
+  };
 }

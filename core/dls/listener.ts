@@ -79,6 +79,9 @@ export class AdvisoryListener {
   readonly #d: AdvisoryListenerDeps;
   #sub: { stop(): Promise<void> } | undefined;
   #stopping: Promise<void> | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probing: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(d: AdvisoryListenerDeps) {
     this.#d = d;
@@ -95,6 +98,31 @@ export class AdvisoryListener {
       (d) => this.#handle(d),
       (err) => this.#d.logger.warn("advisory handling failed", { error: String(err) }),
     );
+    this.#scheduleProbe();
+  }
+
+  /**
+   * Groups with no member pulling: a message given back or expired at its last delivery would
+   * wait there, unrecorded, until a member pulls again. Every round the store is nudged to look
+   * at such groups (see {@link AdvisoryFeed.nudge}: nothing is delivered, no count changes), so
+   * the dead letter follows within about the ack time plus one interval.
+   */
+  #scheduleProbe(): void {
+    const every = this.#d.options.probeIntervalMs;
+    if (every === 0 || this.#stopped) return;
+    this.#probeTimer = setTimeout(() => {
+      this.#probing = this.#d.advisories
+        .nudge({ maxProbesPerGroup: this.#d.options.maxProbesPerGroup })
+        .then(
+          () => {},
+          (err: unknown) => this.#d.logger.warn("probing idle consumer groups failed", { error: String(err) }),
+        )
+        .finally(() => {
+          this.#probing = undefined;
+          this.#scheduleProbe();
+        });
+    }, every);
+    this.#probeTimer.unref();
   }
 
   async #handle(d: AdvisoryDelivery): Promise<void> {
@@ -127,6 +155,9 @@ export class AdvisoryListener {
   /** Stops taking advisories (those in flight are redelivered to another gateway). Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#stopped = true;
+      if (this.#probeTimer) clearTimeout(this.#probeTimer);
+      await this.#probing;
       const s = this.#sub;
       if (!s) return;
       // Do not wait forever on a pull that is being torn down.

@@ -15,6 +15,15 @@ export interface DlsOptions {
   /** How long a gateway caches a station's DLS retention, in ms. @default 5000 */
   retentionCacheMs?: number;
   /**
+   * How often the gateway probes consumer groups that nobody pulls from and that hold unacked
+   * messages, so that a message past its last delivery becomes a dead letter without waiting
+   * for a member to pull again (the store fires max-deliveries only on a delivery attempt), in
+   * ms; 0 = never. @default 3000
+   */
+  probeIntervalMs?: number;
+  /** Probes per group and round (each reaches one more message of the redelivery queue). @default 8 */
+  maxProbesPerGroup?: number;
+  /**
    * Test hooks around the advisory path's dead-letter write (to simulate a gateway that dies
    * between the advisory and the write, or between the write and the advisory ack).
    */
@@ -40,6 +49,8 @@ export const DEFAULT_DLS_OPTIONS: Readonly<Required<Omit<DlsOptions, "hooks">>> 
   advisoryAckWaitMs: 30_000,
   advisoryMaxAgeSeconds: 7 * 24 * 3600,
   retentionCacheMs: 5000,
+  probeIntervalMs: 3000,
+  maxProbesPerGroup: 8,
 });
 
 function check(name: string, v: number, min: number): void {
@@ -59,6 +70,8 @@ export function resolveDlsOptions(o: DlsOptions = {}): ResolvedDlsOptions {
   check("advisoryAckWaitMs", r.advisoryAckWaitMs, 100);
   check("advisoryMaxAgeSeconds", r.advisoryMaxAgeSeconds, 1);
   check("retentionCacheMs", r.retentionCacheMs, 0);
+  check("probeIntervalMs", r.probeIntervalMs, 0);
+  check("maxProbesPerGroup", r.maxProbesPerGroup, 1);
   return Object.freeze(r);
 }
 

@@ -11,9 +11,14 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { ADVISORY_STREAM, ADVISORY_SUBJECTS, parseAdvisorySubject } from "../protocol/index.js";
+import { ADVISORY_STREAM, ADVISORY_SUBJECTS, parseAdvisorySubject, parseStationStream } from "../protocol/index.js";
 import { StoreErrorCode, type AdvisoryDelivery, type AdvisoryFeed, type ConsumerAdvisory } from "./ports.js";
 import { isJsError, msToNs } from "./streams.js";
+
+/** How long a probe waits for the store's answer, in ms. */
+const PROBE_WAIT_MS = 500;
+/** Station streams probed at once. */
+const NUDGE_CONCURRENCY = 4;
 
 /** The durable consumer on the advisory stream that every gateway shares. */
 export const ADVISORY_CONSUMER = "jn-gateway";
@@ -98,6 +103,54 @@ export class NatsAdvisoryFeed implements AdvisoryFeed {
     } catch (err) {
       if (!isJsError(err, StoreErrorCode.ConsumerNotFound)) throw err;
       await this.#jsm.consumers.add(ADVISORY_STREAM, ccfg);
+    }
+  }
+
+  /**
+   * nats-server 2.12–2.15: a message given back (nak) or expired at its last allowed delivery
+   * waits in the consumer's redelivery queue, and its max-deliveries advisory fires only when the
+   * server next tries to deliver it, which takes a pull request. (Its ack-wait check compares the
+   * redelivery count, one less than the delivery count, with max_deliver, so it never fires
+   * there.) A pull request for at most 1 byte makes the server walk that queue — giving up on
+   * such messages — and then refuse to hand out the message it reaches (409 "Message Size
+   * Exceeds MaxBytes"): that message keeps its delivery count; a redelivery goes back to the end
+   * of the queue, a new message stays next. A member that pulls later gets everything else as if
+   * no probe had happened (only the order of pending redeliveries may change).
+   */
+  async nudge(o: { maxProbesPerGroup: number }): Promise<number> {
+    const streams: string[] = [];
+    for await (const name of this.#jsm.streams.names()) if (parseStationStream(name)) streams.push(name);
+    let probed = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < streams.length) {
+        const stream = streams[next++]!;
+        try {
+          for await (const ci of this.#jsm.consumers.list(stream)) {
+            if (ci.num_ack_pending === 0 || ci.num_waiting > 0) continue;
+            // A member pulls: the server looks at the queue itself. Ordered groups pin members
+            // and keep their own order; a probe there could reorder redeliveries.
+            if ((ci.config as { priority_policy?: string }).priority_policy === "pinned_client") continue;
+            probed++;
+            for (let i = 0; i < o.maxProbesPerGroup; i++) if (!(await this.#probe(stream, ci.name))) break;
+          }
+        } catch {
+          /* the stream went away meanwhile */
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(NUDGE_CONCURRENCY, streams.length) }, worker));
+    return probed;
+  }
+
+  /** True when the server found a message and kept it (probing again may reach further). */
+  async #probe(stream: string, consumer: string): Promise<boolean> {
+    const body = JSON.stringify({ batch: 1, max_bytes: 1, no_wait: true, expires: msToNs(PROBE_WAIT_MS) });
+    try {
+      const r = await this.#nc.request(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, body, { timeout: PROBE_WAIT_MS + 2000 });
+      return r.headers?.code === 409;
+    } catch {
+      return false; // no such consumer any more, or no answer: nothing to do now
     }
   }
 

@@ -236,6 +236,14 @@ export interface AdvisoryFeed {
   ensure(o: { replicas: number; maxAgeSeconds: number; ackWaitMs: number }): Promise<void>;
   /** Hands each advisory to `handle`, one at a time; `stop()` ends the loop. */
   consume(handle: (d: AdvisoryDelivery) => Promise<void>, onError: (err: unknown) => void): Promise<{ stop(): Promise<void> }>;
+  /**
+   * Makes the store emit the max-deliveries advisories it owes to consumer groups that nobody
+   * pulls from: every station group with unacked messages and no pull request waiting is probed
+   * (the store looks at its next messages and gives up on those past their last delivery,
+   * handing out nothing). At most `maxProbesPerGroup` probes per group. Returns how many groups
+   * were probed.
+   */
+  nudge(o: { maxProbesPerGroup: number }): Promise<number>;
 }
 
 /** What the connected server is and can do. */

@@ -27,14 +27,25 @@ describe("JetStream config of stations and groups", () => {
 
   it("maps a group to a multi-filter pull consumer", () => {
     const g = resolveGroupConfig({ maxAckTimeMs: 500, backoffMs: [100, 200] });
-    expect(groupConsumerConfig(defaultScope, "orders", "billing", g)).toMatchObject({
+    const c = groupConsumerConfig(defaultScope, "orders", "billing", g);
+    expect(c).toMatchObject({
       durable_name: "billing",
       ack_wait: 500e6,
       max_deliver: 10,
-      backoff: [100e6, 200e6],
       filter_subjects: ["jn.st.orders.msg", "jn.st.orders.resend.billing"],
       deliver_policy: "all",
     });
+    // Backoff is the members' deadline; a JetStream backoff would replace the lease.
+    expect(c.backoff).toBeUndefined();
+  });
+
+  it("makes the member timeout the ack wait (the lease) unless the ack time is shorter", () => {
+    expect(groupConsumerConfig(defaultScope, "o", "g", resolveGroupConfig({ maxAckTimeMs: 60_000 })).ack_wait).toBe(5000e6);
+    expect(groupConsumerConfig(defaultScope, "o", "g", resolveGroupConfig({ memberTimeoutMs: 2000 })).ack_wait).toBe(2000e6);
+    expect(groupConsumerConfig(defaultScope, "o", "g", resolveGroupConfig({ maxAckTimeMs: 400 })).ack_wait).toBe(400e6);
+  });
+
+  it("still maps start positions", () => {
     expect(groupConsumerConfig(defaultScope, "o", "g", resolveGroupConfig({ startPosition: { kind: "sequence", seq: 5 } }))).toMatchObject({
       deliver_policy: "by_start_sequence",
       opt_start_seq: 5,

@@ -51,18 +51,27 @@ export function stationStreamConfig(scope: Scope, station: string, c: StationCon
   } as Partial<StreamConfig> & { name: string };
 }
 
+/**
+ * The server's ack wait of a group: a lease the members renew (`+WPI`) while they hold a message,
+ * so it bounds how long a crashed member keeps its messages. The application's own deadlines
+ * (maxAckTimeMs, backoffMs) run in the member from when it hands a message out; a JetStream
+ * backoff would replace this lease with the backoff delays, so none is set.
+ */
+export function groupAckWaitMs(g: GroupConfig): number {
+  return Math.min(g.memberTimeoutMs, g.maxAckTimeMs);
+}
+
 /** The durable pull consumer of a consumer group. */
 export function groupConsumerConfig(scope: Scope, station: string, group: string, g: GroupConfig): Partial<ConsumerConfig> {
   const c: Partial<ConsumerConfig> = {
     durable_name: group,
     ack_policy: AckPolicy.Explicit,
-    ack_wait: msToNs(g.maxAckTimeMs),
+    ack_wait: msToNs(groupAckWaitMs(g)),
     max_deliver: g.maxMsgDeliveries,
     filter_subjects: [scope.stationMsg(station), scope.stationResend(station, group)],
     max_ack_pending: 10_000,
     max_waiting: 512,
   };
-  if (g.backoffMs.length > 0) c.backoff = g.backoffMs.map(msToNs);
   const sp = g.startPosition;
   switch (sp.kind) {
     case "earliest":

@@ -54,12 +54,21 @@ export type StartPosition = { kind: "earliest" } | { kind: "latest" } | { kind: 
 
 /** A consumer group's settings. */
 export interface GroupConfig {
-  /** Time a member has to ack before the message is resent. @default 30000 */
+  /** Time a member has to ack a message, from when the application is given it; then it is resent. @default 30000 */
   maxAckTimeMs: number;
   /** Deliveries before the message becomes a dead letter. @default 10 */
   maxMsgDeliveries: number;
-  /** Redelivery delays, one per attempt (the last repeats). Empty = resend after maxAckTimeMs. @default [] */
+  /**
+   * The n-th delivery's time to ack, one per delivery (the last repeats), in place of
+   * maxAckTimeMs. Empty = maxAckTimeMs for every delivery. @default []
+   */
   backoffMs: number[];
+  /**
+   * Time after which the messages a member holds go back to the group when it stops renewing
+   * them (it crashed or hung), in ms. Members renew what they hold every quarter of it. It is the
+   * consumer's ack wait in JetStream (or maxAckTimeMs when that is shorter). @default 5000
+   */
+  memberTimeoutMs: number;
   /** @default { kind: "earliest" } */
   startPosition: StartPosition;
 }

@@ -20,6 +20,7 @@ export const DEFAULT_GROUP_CONFIG: Readonly<GroupConfig> = Object.freeze({
   maxAckTimeMs: 30_000,
   maxMsgDeliveries: 10,
   backoffMs: [] as number[],
+  memberTimeoutMs: 5000,
   startPosition: { kind: "earliest" } as StartPosition,
 });
 
@@ -111,6 +112,7 @@ export function resolveGroupConfig(
   const c = { ...base, ...input };
   int("maxAckTimeMs", c.maxAckTimeMs, 100, 24 * 3600 * 1000);
   int("maxMsgDeliveries", c.maxMsgDeliveries, 1, 10_000);
+  int("memberTimeoutMs", c.memberTimeoutMs, 100, 3600 * 1000);
   if (!Array.isArray(c.backoffMs)) throw bad("backoffMs", "an array of milliseconds", c.backoffMs);
   c.backoffMs.forEach((b, i) => int(`backoffMs[${i}]`, b, 1, 24 * 3600 * 1000));
   if (c.backoffMs.length > 0 && c.backoffMs.length > c.maxMsgDeliveries) {

@@ -174,7 +174,7 @@ export const fixtures = {
   group: {
     station: "orders",
     name: "billing",
-    config: { maxAckTimeMs: 30_000, maxMsgDeliveries: 10, backoffMs: [], startPosition: { kind: "earliest" } },
+    config: { maxAckTimeMs: 30_000, maxMsgDeliveries: 10, backoffMs: [], memberTimeoutMs: 5000, startPosition: { kind: "earliest" } },
     stats: {
       pending: 2,
       unacked: 1,

@@ -529,7 +529,15 @@ export class MemoryAdvisories implements AdvisoryFeed {
   readonly naked: ConsumerAdvisory[] = [];
   #handle: ((d: AdvisoryDelivery) => Promise<void>) | undefined;
 
+  /** How many times the store was nudged. */
+  nudges = 0;
+
   async ensure(): Promise<void> {}
+
+  async nudge(): Promise<number> {
+    this.nudges++;
+    return 0;
+  }
 
   async consume(handle: (d: AdvisoryDelivery) => Promise<void>): Promise<{ stop(): Promise<void> }> {
     this.#handle = handle;

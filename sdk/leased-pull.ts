@@ -1,0 +1,422 @@
+/**
+ * A member's pull from one consumer group: flow control (the member never holds more than its
+ * window) and leases (the server's ack timer is a short lease the member keeps renewing while it
+ * holds a message; the application's own ack deadline runs from when it was handed the message).
+ *
+ * Why leases: JetStream starts a message's ack timer when it delivers it. A member that prefetches
+ * lets that timer run while the message waits in its buffer, so a slow but healthy member saw its
+ * prefetched messages resent (and dead-lettered as poison) before the application had seen them.
+ * Renewing (`+WPI`) every held message keeps the server from resending it while the member lives;
+ * a crashed member renews nothing, so the server resends its messages one lease later — the
+ * soonest it can know — instead of after the whole ack time.
+ */
+import type { Delivery, PullChannel, PullRequest, PullStatus } from "./transport.js";
+
+/** A message held by a member, from delivery until it is settled or its deadline passes. */
+export interface Held {
+  readonly delivery: Delivery;
+  /** When the server's ack timer was last (re)started, as far as this member knows (ms). */
+  armedAt: number;
+  /** When it was handed to the application (ms); -1 while it waits in the buffer. */
+  handedAt: number;
+  /** When the application's time to settle it runs out (ms); Infinity while buffered. */
+  deadline: number;
+}
+
+/** Settings of a {@link LeasedPull}. */
+export interface LeasedPullOptions {
+  /** Most messages held at once: buffered plus handed out and not yet settled. */
+  window: number;
+  /** The server's ack wait (the lease), in ms. */
+  leaseMs: number;
+  /**
+   * The application's time to settle a message, from hand-out (ms): one value, or one by delivery
+   * count (backoff).
+   */
+  deadlineMs: number | ((deliveryCount: number) => number);
+  /** Deliveries after which the server gives up on a message (-1 = never). */
+  maxDeliveries: number;
+  /** Stop after this many deliveries. */
+  limit?: number | undefined;
+  /** How long the server keeps a pull request, in ms. */
+  expiresMs: number;
+  /** Idle heartbeat asked of the server per pull request, in ms. */
+  heartbeatMs: number;
+  /**
+   * Renew every held message together, in stream order, so that a crashed member's messages
+   * return to the group in stream order (ordered consumption).
+   */
+  ordered: boolean;
+  /** The consumer's priority group, when it has a priority policy. */
+  group?: string | undefined;
+  /** The clock, in ms. */
+  now: () => number;
+}
+
+/** What the pull tells its owner. */
+export interface LeasedPullHooks {
+  /** Messages are waiting to be taken. */
+  available(): void;
+  /** The pull ended for good (limit reached and drained, consumer deleted, closed). */
+  ended(reason: string | undefined): void;
+}
+
+/** How long after a refused pull the member asks again, in ms. */
+const RETRY_MS = 1000;
+
+/** A flow-controlled, lease-keeping pull. */
+export class LeasedPull {
+  readonly #o: LeasedPullOptions;
+  readonly #hooks: LeasedPullHooks;
+  readonly #open: (onMessage: (d: Delivery) => void, onStatus: (s: PullStatus) => void) => PullChannel;
+  readonly #probe: () => Promise<void>;
+  #channel: PullChannel | undefined;
+  /** Everything held, in arrival order. */
+  readonly #held = new Set<Held>();
+  // Not yet handed out: an array with a moving head (shift() would copy it on every message).
+  #buffer: Held[] = [];
+  #head = 0;
+  /** Messages asked for and not yet delivered or given up by the server. */
+  #outstanding = 0;
+  #delivered = 0;
+  #lastActivity = 0;
+  #retryAt = 0;
+  #pinId: string | undefined;
+  #closing = false;
+  #ended = false;
+  #timer: NodeJS.Timeout | undefined;
+  #acks: Delivery[] = [];
+  #ackFlush: NodeJS.Immediate | undefined;
+  readonly #threshold: number;
+  readonly #tickMs: number;
+
+  /**
+   * `open` opens the pull channel; `probe` makes the server look at the consumer's next message
+   * without taking it (Transport.probe).
+   */
+  constructor(
+    open: (onMessage: (d: Delivery) => void, onStatus: (s: PullStatus) => void) => PullChannel,
+    probe: () => Promise<void>,
+    o: LeasedPullOptions,
+    hooks: LeasedPullHooks,
+  ) {
+    this.#open = open;
+    this.#probe = probe;
+    this.#o = o;
+    this.#hooks = hooks;
+    // Ask again once a quarter of the window is free: fewer, larger requests, no idle gap.
+    this.#threshold = Math.max(1, Math.ceil(o.window / 4));
+    let shortest = o.leaseMs;
+    for (let dc = 1; dc <= Math.min(o.maxDeliveries > 0 ? o.maxDeliveries : 1, 64); dc++)
+      shortest = Math.min(shortest, this.#deadlineMs(dc));
+    this.#tickMs = tickMs(shortest);
+  }
+
+  #deadlineMs(deliveryCount: number): number {
+    const d = this.#o.deadlineMs;
+    return typeof d === "number" ? d : d(deliveryCount);
+  }
+
+  #deadlineOf(h: Held): number {
+    const d = this.#o.deadlineMs;
+    // A fixed deadline spares parsing the delivery count of every message.
+    return typeof d === "number" ? d : d(h.delivery.deliveryCount);
+  }
+
+  /** Starts pulling. */
+  start(): void {
+    this.#channel = this.#open(
+      (d) => this.#onMessage(d),
+      (s) => this.#onStatus(s),
+    );
+    this.#lastActivity = this.#o.now();
+    this.#timer = setInterval(() => this.tick(), this.#tickMs);
+    this.#timer.unref();
+    this.#refill();
+  }
+
+  /** Messages held now (buffered plus handed out, not settled). */
+  get held(): number {
+    return this.#held.size;
+  }
+
+  /** Messages waiting to be handed out. */
+  get buffered(): number {
+    return this.#buffer.length - this.#head;
+  }
+
+  /** Messages asked of the server and not yet delivered. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** The pin id this member holds (consumers that pin one client). */
+  get pinId(): string | undefined {
+    return this.#pinId;
+  }
+
+  /** No message will come any more (closing, limit reached, or ended). */
+  get exhausted(): boolean {
+    return this.#closing || this.#ended || (this.#o.limit !== undefined && this.#delivered >= this.#o.limit);
+  }
+
+  /** Hands the next buffered message to the application: its deadline starts now. */
+  take(): Held | undefined {
+    while (this.#head < this.#buffer.length) {
+      const h = this.#buffer[this.#head++]!;
+      if (this.#head >= 1024 && this.#head * 2 >= this.#buffer.length) {
+        this.#buffer = this.#buffer.slice(this.#head);
+        this.#head = 0;
+      }
+      if (!this.#held.has(h)) continue;
+      const now = this.#o.now();
+      h.handedAt = now;
+      h.deadline = now + this.#deadlineOf(h);
+      return h;
+    }
+    return undefined;
+  }
+
+  /**
+   * Acks. The ack is sent with the other acks of the same burst (nats.js writes to its socket
+   * once per microtask round, and an async iterator spends several per message).
+   */
+  ack(h: Held): void {
+    // The room it frees is asked for after the ack is sent, so the server never counts more
+    // than the window unacked for this member.
+    this.#held.delete(h);
+    this.#acks.push(h.delivery);
+    this.#ackFlush ??= setImmediate(this.#flushAcks);
+  }
+
+  /** Acks and waits for the server's confirmation. */
+  async ackAndWait(h: Held, timeoutMs: number): Promise<boolean> {
+    this.#release(h);
+    return h.delivery.ackAndWait(timeoutMs);
+  }
+
+  /** Gives the message back for a redelivery (after `delayMs` when given). */
+  nak(h: Held, delayMs?: number): void {
+    this.#release(h);
+    h.delivery.nak(delayMs);
+    this.#probeIfIdle(h);
+  }
+
+  /** Gives up on the message (`reason` goes into the server's advisory). */
+  term(h: Held, reason?: string): void {
+    this.#release(h);
+    h.delivery.term(reason);
+  }
+
+  /** The application needs more time: its deadline starts again. */
+  inProgress(h: Held): void {
+    if (!this.#held.has(h)) return;
+    const now = this.#o.now();
+    h.deadline = now + this.#deadlineOf(h);
+    if (this.#o.ordered) this.#renew(now, true);
+    else {
+      h.delivery.working();
+      h.armedAt = now;
+    }
+  }
+
+  #release(h: Held): void {
+    if (this.#held.delete(h)) this.#refill();
+    if (this.#closing && this.#held.size === 0) this.#stopTimer();
+  }
+
+  readonly #flushAcks = (): void => {
+    this.#ackFlush = undefined;
+    const acks = this.#acks;
+    this.#acks = [];
+    for (const d of acks) d.ack();
+    this.#refill();
+    if (this.#closing && this.#held.size === 0) this.#stopTimer();
+  };
+
+  #onMessage(d: Delivery): void {
+    const now = this.#o.now();
+    this.#lastActivity = now;
+    if (this.#outstanding > 0) this.#outstanding--;
+    this.#delivered++;
+    if (this.#o.group !== undefined) {
+      const pin = d.pinId;
+      if (pin) this.#pinId = pin;
+    }
+    if (this.#closing || (this.#o.limit !== undefined && this.#delivered > this.#o.limit)) {
+      // Not wanted any more (a request that was taken for lost delivered after all): give it back.
+      d.nak();
+      return;
+    }
+    const h: Held = { delivery: d, armedAt: now, handedAt: -1, deadline: Infinity };
+    // Ordered: a message arriving behind later ones (a redelivery) must not outlive them on the
+    // server, or a crash would return them out of order; renewing all keeps their timers in order.
+    let behind = false;
+    if (this.#o.ordered) for (const x of this.#held) if (x.delivery.seq > d.seq) behind = true;
+    this.#held.add(h);
+    this.#buffer.push(h);
+    if (behind) this.#renew(now, true);
+    this.#hooks.available();
+  }
+
+  #onStatus(s: PullStatus): void {
+    const now = this.#o.now();
+    this.#lastActivity = now;
+    switch (s.kind) {
+      case "heartbeat":
+        return;
+      case "ended":
+        this.#outstanding = Math.max(0, this.#outstanding - s.unfilled);
+        // 404/408: nothing there or expired, ask again now. Anything else (no responders while
+        // the server restarts, too many waiting requests…): ask again a little later.
+        if (s.code !== 404 && s.code !== 408 && !/exceeds maxbytes/i.test(s.description)) {
+          if (s.code === 400) {
+            this.#end(`the server refused the pull request: ${s.description}`);
+            return;
+          }
+          this.#retryAt = now + RETRY_MS;
+        }
+        this.#refill();
+        return;
+      case "unpinned":
+        this.#pinId = undefined;
+        this.#outstanding = Math.max(0, this.#outstanding - s.unfilled);
+        this.#refill();
+        return;
+      case "consumer-deleted":
+        this.#end("the consumer group was deleted");
+        return;
+      case "reconnected":
+        // Requests made before the reconnect are gone with the old connection.
+        this.#outstanding = 0;
+        this.#refill();
+        return;
+    }
+  }
+
+  /** Asks for as many messages as the window has room for, once enough room is free. */
+  #refill(): void {
+    if (this.#closing || this.#ended || !this.#channel) return;
+    const now = this.#o.now();
+    if (now < this.#retryAt) return;
+    let room = this.#o.window - this.#held.size - this.#outstanding;
+    if (this.#o.limit !== undefined) room = Math.min(room, this.#o.limit - this.#delivered - this.#outstanding);
+    if (room <= 0) return;
+    // Small requests only when the member would otherwise run dry.
+    if (room < this.#threshold && (this.#outstanding > 0 || this.buffered > 0)) return;
+    const r: PullRequest = { batch: room, expiresMs: this.#o.expiresMs, heartbeatMs: this.#o.heartbeatMs };
+    if (this.#o.group !== undefined) r.group = this.#o.group;
+    if (this.#pinId) r.pinId = this.#pinId;
+    if (this.#outstanding === 0) this.#lastActivity = now;
+    this.#outstanding += room;
+    this.#channel.request(r);
+  }
+
+  /**
+   * Once a second or faster: renew leases, give back messages whose deadline passed, and take
+   * requests the server stopped answering for lost.
+   */
+  tick(): void {
+    const now = this.#o.now();
+    if (this.#outstanding > 0 && now - this.#lastActivity > 2 * this.#o.heartbeatMs + 1000) {
+      // No message, heartbeat or status for two heartbeats: the server no longer holds our
+      // requests (a restart, a leader change). Ask again.
+      this.#outstanding = 0;
+    }
+    for (const h of this.#held) {
+      if (h.handedAt >= 0 && now >= h.deadline) this.#timeout(h);
+    }
+    this.#renew(now, false);
+    this.#refill();
+  }
+
+  /**
+   * Renews leases older than a quarter of the lease (ordered: all of them, in stream order, as
+   * soon as one needs it, so their server timers stay in stream order); `force` renews all now.
+   */
+  #renew(now: number, force: boolean): void {
+    const due = this.#o.leaseMs / 4;
+    if (this.#o.ordered) {
+      let need = force;
+      for (const h of this.#held) if (now - h.armedAt >= due) need = true;
+      if (!need) return;
+      for (const h of [...this.#held].sort((a, b) => a.delivery.seq - b.delivery.seq)) {
+        h.delivery.working();
+        h.armedAt = now;
+      }
+      return;
+    }
+    for (const h of this.#held) {
+      if (force || now - h.armedAt >= due) {
+        h.delivery.working();
+        h.armedAt = now;
+      }
+    }
+  }
+
+  /** The application's time ran out: the message goes back to the group now. */
+  #timeout(h: Held): void {
+    this.#held.delete(h);
+    h.delivery.timeout();
+    this.#probeIfIdle(h);
+    if (this.#closing && this.#held.size === 0) this.#stopTimer();
+  }
+
+  /**
+   * A message given back after its last allowed delivery becomes a dead letter only when the
+   * server next tries to deliver it, which takes a pull. A member that pulls no more asks once,
+   * for nothing: a request for at most 1 byte makes the server look (and give up on the message)
+   * without handing out anything.
+   */
+  #probeIfIdle(h: Held): void {
+    const max = this.#o.maxDeliveries;
+    if (max <= 0 || h.delivery.deliveryCount < max || !this.exhausted) return;
+    void this.#probe();
+  }
+
+  #end(reason: string | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#hooks.ended(reason);
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Stops pulling. Buffered messages (and any still arriving) are given back at once, so other
+   * members get them without waiting; messages handed out stay leased until the application
+   * settles them or their deadline passes. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#ackFlush) clearImmediate(this.#ackFlush);
+    this.#flushAcks();
+    const buffered = this.#buffer.slice(this.#head);
+    this.#buffer = [];
+    this.#head = 0;
+    for (const h of buffered) {
+      if (!this.#held.delete(h)) continue;
+      h.delivery.nak();
+      this.#probeIfIdle(h);
+    }
+    if (this.#held.size === 0) this.#stopTimer();
+    await this.#channel?.close((d) => d.nak());
+    this.#end(undefined);
+  }
+
+  /** Stops everything now (the connection is closing): leases are no longer renewed. */
+  stop(): void {
+    this.#closing = true;
+    this.#stopTimer();
+    this.#end(undefined);
+  }
+}
+
+/** Tick period: an eighth of the shortest lease or deadline, between 10 ms and 1 s. */
+function tickMs(shortestMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(shortestMs / 8)));
+}
