@@ -31,6 +31,11 @@ export interface ConsumerOptions {
    * this long. @default 5000 (on group creation)
    */
   memberTimeoutMs?: number | undefined;
+  /**
+   * On group creation: one member at a time receives every message, in stream order, and
+   * another takes over when it stops (see GroupConfig.exclusive). @default false
+   */
+  exclusive?: boolean | undefined;
   /** Where a new group starts; a different position for an existing group is GROUP_CONFLICT. */
   startPosition?: StartPosition | undefined;
   /**
@@ -69,6 +74,7 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
     maxMsgDeliveries: check.int(1),
     backoffMs: check.any,
     memberTimeoutMs: check.int(1),
+    exclusive: check.bool,
     startPosition: check.any,
     batchSize: check.int(1, 100_000),
     onMessage: check.fn,
@@ -227,6 +233,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.memberTimeoutMs !== undefined) config.memberTimeoutMs = o.memberTimeoutMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
+    if (o.exclusive !== undefined) config.exclusive = o.exclusive;
     const info = await client.groups.create(o.station, o.group, config);
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
     try {
@@ -245,6 +252,11 @@ export class Consumer implements AsyncIterable<Message> {
     const g = info.config;
     const backoff = g.backoffMs;
     const deadlineMs = backoff.length > 0 ? (dc: number): number => backoff[Math.min(dc, backoff.length) - 1]! : g.maxAckTimeMs;
+    // An exclusive group (pinned client): pull in its priority group, keep the pin by pulling
+    // well within the server's pin timeout (memberTimeoutMs, at least the lease), and renew
+    // leases in stream order so what a crashed member held returns in order.
+    const pinned = facts.priorityPolicy === "pinned_client" ? facts.priorityGroups[0] : undefined;
+    const expiresMs = pinned !== undefined ? Math.min(o.pullExpiresMs, Math.max(500, Math.floor(facts.ackWaitMs / 2))) : o.pullExpiresMs;
     const c = new Consumer(
       o.station,
       o.group,
@@ -253,16 +265,17 @@ export class Consumer implements AsyncIterable<Message> {
       (self) =>
         new LeasedPull(
           (onMessage, onStatus) => client.transport.pull(stream, o.group, onMessage, onStatus),
-          () => client.transport.probe(stream, o.group, undefined, 1000),
+          () => client.transport.probe(stream, o.group, pinned, 1000),
           {
             window: o.batchSize,
             leaseMs: facts.ackWaitMs,
             deadlineMs,
             maxDeliveries: facts.maxDeliver,
             limit: o.maxMessages,
-            expiresMs: o.pullExpiresMs,
-            heartbeatMs: Math.min(2000, Math.floor(o.pullExpiresMs / 4)),
-            ordered: false,
+            expiresMs,
+            heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
+            ordered: pinned !== undefined,
+            group: pinned,
             now: o.now,
           },
           { available: () => self.#available(), ended: () => self.#end() },

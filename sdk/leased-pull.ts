@@ -82,6 +82,7 @@ export class LeasedPull {
   #lastActivity = 0;
   #retryAt = 0;
   #pinId: string | undefined;
+  #lastRequestAt = 0;
   #closing = false;
   #ended = false;
   #timer: NodeJS.Timeout | undefined;
@@ -309,7 +310,29 @@ export class LeasedPull {
     if (this.#pinId) r.pinId = this.#pinId;
     if (this.#outstanding === 0) this.#lastActivity = now;
     this.#outstanding += room;
+    this.#lastRequestAt = now;
     this.#channel.request(r);
+  }
+
+  /**
+   * The pin holder of an exclusive group keeps pulling while its window is full: the server
+   * restarts its pin timer only on a pull request, so a busy member would otherwise lose the
+   * pin. A request for at most one byte hands out nothing (the server ends it instead).
+   */
+  #keepPin(now: number): void {
+    if (this.#o.group === undefined || !this.#pinId || !this.#channel || this.#closing || this.#ended) return;
+    if (this.#outstanding > 0 || now - this.#lastRequestAt < this.#o.expiresMs / 2) return;
+    this.#outstanding += 1;
+    this.#lastRequestAt = now;
+    this.#lastActivity = now;
+    this.#channel.request({
+      batch: 1,
+      maxBytes: 1,
+      expiresMs: this.#o.expiresMs,
+      heartbeatMs: 0,
+      group: this.#o.group,
+      pinId: this.#pinId,
+    });
   }
 
   /**
@@ -328,6 +351,7 @@ export class LeasedPull {
     }
     this.#renew(now, false);
     this.#refill();
+    this.#keepPin(now);
   }
 
   /**

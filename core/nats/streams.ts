@@ -58,8 +58,14 @@ export function stationStreamConfig(scope: Scope, station: string, c: StationCon
  * backoff would replace this lease with the backoff delays, so none is set.
  */
 export function groupAckWaitMs(g: GroupConfig): number {
-  return Math.min(g.memberTimeoutMs, g.maxAckTimeMs);
+  // Exclusive groups: half, so a crashed member's messages are back in the group before its pin
+  // (memberTimeoutMs after its last pull) passes to another member, which then gets them first,
+  // in stream order, ahead of newer messages.
+  return Math.min(g.exclusive ? Math.floor(g.memberTimeoutMs / 2) : g.memberTimeoutMs, g.maxAckTimeMs);
 }
+
+/** The priority group name members of an exclusive consumer group pull in. */
+export const EXCLUSIVE_PRIORITY_GROUP = "jn";
 
 /** The durable pull consumer of a consumer group. */
 export function groupConsumerConfig(scope: Scope, station: string, group: string, g: GroupConfig): Partial<ConsumerConfig> {
@@ -72,6 +78,20 @@ export function groupConsumerConfig(scope: Scope, station: string, group: string
     max_ack_pending: 10_000,
     max_waiting: 512,
   };
+  if (g.exclusive) {
+    // Consumer priority groups with a pinned client (nats-server 2.11): the server sends every
+    // message to the one member holding the pin, and gives the pin to another member's pull once
+    // the holder has not pulled for priority_timeout.
+    // One message out at a time keeps stream order through redeliveries, naks and failover:
+    // JetStream queues redeliveries in the order their leases ran out, which is not stream order
+    // once a member renewed some of them.
+    c.max_ack_pending = 1;
+    Object.assign(c, {
+      priority_groups: [EXCLUSIVE_PRIORITY_GROUP],
+      priority_policy: "pinned_client",
+      priority_timeout: msToNs(g.memberTimeoutMs),
+    });
+  }
   const sp = g.startPosition;
   switch (sp.kind) {
     case "earliest":
@@ -184,6 +204,8 @@ export class NatsStreamAdmin implements StreamAdmin {
       };
       if (cfg.backoff) upd.backoff = cfg.backoff;
       else if (existing.config.backoff) upd.backoff = [];
+      const pinned = (cfg as { priority_timeout?: number }).priority_timeout;
+      if (pinned !== undefined) Object.assign(upd, { priority_timeout: pinned });
       return groupState(await this.#jsm.consumers.update(stream, group, upd));
     }
     try {

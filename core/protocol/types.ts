@@ -71,6 +71,12 @@ export interface GroupConfig {
   memberTimeoutMs: number;
   /** @default { kind: "earliest" } */
   startPosition: StartPosition;
+  /**
+   * One member at a time receives the group's messages, in stream order; when it stops pulling
+   * for memberTimeoutMs (it crashed or hung), another member takes over, starting with what the
+   * first one left unacked. Set when the group is created; it cannot change later. @default false
+   */
+  exclusive: boolean;
 }
 
 /** A consumer group as the admin API returns it. */

@@ -22,6 +22,7 @@ export const DEFAULT_GROUP_CONFIG: Readonly<GroupConfig> = Object.freeze({
   backoffMs: [] as number[],
   memberTimeoutMs: 5000,
   startPosition: { kind: "earliest" } as StartPosition,
+  exclusive: false,
 });
 
 function bad(field: string, want: string, got: unknown): JunctionError {
@@ -113,6 +114,10 @@ export function resolveGroupConfig(
   int("maxAckTimeMs", c.maxAckTimeMs, 100, 24 * 3600 * 1000);
   int("maxMsgDeliveries", c.maxMsgDeliveries, 1, 10_000);
   int("memberTimeoutMs", c.memberTimeoutMs, 100, 3600 * 1000);
+  if (typeof c.exclusive !== "boolean") throw bad("exclusive", "true or false", c.exclusive);
+  // An exclusive member keeps its claim by pulling every quarter of memberTimeoutMs; the server's
+  // pin timer has a resolution of a second in practice.
+  if (c.exclusive) int("memberTimeoutMs", c.memberTimeoutMs, 1000, 3600 * 1000);
   if (!Array.isArray(c.backoffMs)) throw bad("backoffMs", "an array of milliseconds", c.backoffMs);
   c.backoffMs.forEach((b, i) => int(`backoffMs[${i}]`, b, 1, 24 * 3600 * 1000));
   if (c.backoffMs.length > 0 && c.backoffMs.length > c.maxMsgDeliveries) {

@@ -174,7 +174,14 @@ export const fixtures = {
   group: {
     station: "orders",
     name: "billing",
-    config: { maxAckTimeMs: 30_000, maxMsgDeliveries: 10, backoffMs: [], memberTimeoutMs: 5000, startPosition: { kind: "earliest" } },
+    config: {
+      maxAckTimeMs: 30_000,
+      maxMsgDeliveries: 10,
+      backoffMs: [],
+      memberTimeoutMs: 5000,
+      startPosition: { kind: "earliest" },
+      exclusive: false,
+    },
     stats: {
       pending: 2,
       unacked: 1,

@@ -129,7 +129,14 @@ export function group(
   return {
     station: stationName,
     name,
-    config: { maxAckTimeMs: 30000, maxMsgDeliveries: 10, backoffMs: [], memberTimeoutMs: 5000, startPosition: { kind: "earliest" } },
+    config: {
+      maxAckTimeMs: 30000,
+      maxMsgDeliveries: 10,
+      backoffMs: [],
+      memberTimeoutMs: 5000,
+      startPosition: { kind: "earliest" },
+      exclusive: false,
+    },
     stats: { pending: 0, unacked: 0, redelivered: 0, membersOnline: 1, deliveredSeq: 0, ackFloorSeq: 0, ...stats },
   };
 }

@@ -230,7 +230,23 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
           { details: { station: rec.name, group: name, existing: existing.config.startPosition, requested: config.startPosition } },
         );
       }
-      const effective: GroupConfig = existing ? { ...config, startPosition: existing.config.startPosition } : config;
+      if (existing && requested.exclusive !== undefined && requested.exclusive !== existing.config.exclusive) {
+        throw new JunctionError(
+          "GROUP_CONFLICT",
+          `consumer group '${name}' on '${rec.name}' exists with exclusive: ${existing.config.exclusive}; it cannot change (delete and create the group again)`,
+          {
+            details: {
+              station: rec.name,
+              group: name,
+              existing: { exclusive: existing.config.exclusive },
+              requested: { exclusive: requested.exclusive },
+            },
+          },
+        );
+      }
+      const effective: GroupConfig = existing
+        ? { ...config, startPosition: existing.config.startPosition, exclusive: existing.config.exclusive }
+        : config;
       const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective);
       const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? isoNow(d.clock) };
       await groups.put(grec);
