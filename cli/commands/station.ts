@@ -47,7 +47,8 @@ function describe(s: StationInfo): string {
   ];
   if (s.state)
     lines.push(
-      `  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}`,
+      `  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}` +
+        (s.state.delayed ? `  delayed (waiting): ${s.state.delayed}` : ""),
     );
   if (s.schema) lines.push(`  schema: ${s.schema.name}@${s.schema.version}`);
   if (s.functions && s.functions.length > 0) lines.push(`  functions: ${s.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}`);

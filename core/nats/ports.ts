@@ -113,6 +113,8 @@ export interface GroupState {
   deliveredSeq: number;
   /** Stream sequence of the ack floor. */
   ackFloorSeq: number;
+  /** Exclusive groups: since when the active member holds the group (ISO time); absent when none does. */
+  activeSince?: string | undefined;
 }
 
 /** Where a group reset moves the group: a stream sequence, the first message stored at or after a time, or past the last message. */

@@ -122,7 +122,10 @@ function streamState(si: StreamInfo): StreamState {
 }
 
 function groupState(ci: ConsumerInfo): GroupState {
+  // nats-server 2.11+: the pin of a pinned-client priority group (not in nats.js's types).
+  const pin = (ci as { priority_groups?: { pinned_client_id?: string; pinned_ts?: string }[] }).priority_groups?.[0];
   return {
+    ...(pin?.pinned_client_id ? { activeSince: pin.pinned_ts } : {}),
     name: ci.name,
     pending: ci.num_pending,
     ackPending: ci.num_ack_pending,

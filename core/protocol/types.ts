@@ -42,7 +42,15 @@ export interface StationInfo {
   config: StationConfig;
   createdAt: string;
   /** Stored messages, bytes and sequence range. */
-  state?: { messages: number; bytes: number; firstSeq: number; lastSeq: number; consumers: number };
+  state?: {
+    messages: number;
+    bytes: number;
+    firstSeq: number;
+    lastSeq: number;
+    consumers: number;
+    /** Delayed messages stored and not yet visible (`station.get` only; they count in `messages`). */
+    delayed?: number;
+  };
   /** Attached schema, if any. */
   schema?: { name: string; version: number | "latest"; allowUnknownFields?: boolean | undefined } | undefined;
   /** Function pipeline, in order. */
@@ -103,6 +111,8 @@ export interface GroupInfo {
     deadLettered?: number;
     /** Age of the oldest message the group was given and has not acked, by its store time; 0 when nothing is unacked. */
     oldestUnackedAgeMs?: number;
+    /** Exclusive groups: since when the active member has held the group (ISO time); absent while no member does. */
+    activeMemberSince?: string | undefined;
   };
 }
 

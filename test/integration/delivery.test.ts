@@ -42,14 +42,16 @@ describe("delayed delivery", () => {
     const deliverAt = Date.now() + 1500;
     const delayed = await p.send("later", { deliverAt });
     expect(delayed.seq).toBeGreaterThan(0);
-    // The ack means stored: the schedule is in the stream before its time.
+    // The ack means stored: the schedule is in the stream before its time, shown as waiting.
     expect(await streamMessages(station)).toBe(1);
+    expect((await client.stations.get(station)).state).toMatchObject({ messages: 1, delayed: 1 });
     await p.send("now");
     const got = await receive(station, "g", 2);
     expect(got.map((x) => x.m.text())).toEqual(["now", "later"]);
     expect(got[1]!.at).toBeGreaterThanOrEqual(deliverAt - 1);
     // The schedule itself is gone once its copy is stored; nothing else is waiting for the group.
     await waitFor(async () => (await streamMessages(station)) === 2);
+    expect((await client.stations.get(station)).state?.delayed).toBe(0);
     const info = await client.groups.get(station, "g");
     expect(info.stats.pending).toBe(0);
     expect(info.stats.unacked).toBe(0);

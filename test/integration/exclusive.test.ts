@@ -83,6 +83,8 @@ describe("exclusive consumer group", () => {
     await b.ready;
     await send(31, 60);
     await waitFor(() => a.acked.length >= 60);
+    // The group shows that a member is active.
+    expect((await client.groups.get(station, "ex")).stats.activeMemberSince).toMatch(/^\d{4}-/);
     // While the first member lives, the second gets nothing, and the first got all in order.
     expect(b.got).toEqual([]);
     expect(a.got).toEqual(range(1, 60));

@@ -81,6 +81,7 @@ export function groupInfo(
       ackFloorSeq: s?.ackFloorSeq ?? 0,
       deadLettered: extra.deadLettered,
       oldestUnackedAgeMs: extra.oldestUnackedAgeMs,
+      ...(s?.activeSince !== undefined ? { activeMemberSince: s.activeSince } : {}),
     },
   };
 }
@@ -173,7 +174,12 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
     },
     "station.get": async (body, ctx) => {
       const rec = await mustGetStation(ctx.records.stations, body["name"]);
-      return stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name));
+      const info = stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name));
+      if (info.state) {
+        const waiting = await d.reader.subjectCounts(ctx.scope.stationStream(rec.name), ctx.scope.stationDelayedAll(rec.name));
+        info.state.delayed = Object.values(waiting).reduce((a, b) => a + b, 0);
+      }
+      return info;
     },
     "station.list": async (_body, ctx) => {
       const out: StationInfo[] = [];
