@@ -68,6 +68,21 @@ describe("delayed delivery", () => {
     expect(got!.m.headers["kind"]).toBe("x");
   });
 
+  it("a batch of delayed messages (one atomic batch) arrives whole, beside undelayed ones", async () => {
+    const station = uniqueName();
+    await client.stations.create(station);
+    const items = Array.from({ length: 40 }, (_, i) => ({ payload: `d${i}`, ...(i % 2 === 0 ? { delayMs: 600 } : { ttlMs: 60_000 }) }));
+    const sentAt = Date.now();
+    const r = await client.producer({ station }).sendBatch(items);
+    expect(r.every((x) => x.ok)).toBe(true);
+    const got = await receive(station, "g", 40);
+    const delayed = got.filter((x) => Number(x.m.text().slice(1)) % 2 === 0);
+    expect(delayed).toHaveLength(20);
+    for (const x of delayed) expect(x.at - sentAt).toBeGreaterThanOrEqual(600);
+    // Each keeps its place among the delayed ones: they become visible in the order sent.
+    expect(delayed.map((x) => x.m.text())).toEqual(items.filter((_, i) => i % 2 === 0).map((x) => x.payload));
+  });
+
   it("a delayed message is delivered after a nats-server restart", async () => {
     const station = uniqueName();
     await client.stations.create(station);
