@@ -196,8 +196,13 @@ export class NatsStreamAdmin implements StreamAdmin {
   /** `last N` is resolved to a start sequence from the stream's last sequence. */
   async ensureGroup(scope: Scope, station: string, group: string, g: GroupConfig): Promise<GroupState> {
     const stream = scope.stationStream(station);
-    const existing = await this.#groupInfo(scope, station, group);
+    let existing = await this.#groupInfo(scope, station, group);
     const cfg = groupConsumerConfig(scope, station, group, g);
+    if (existing?.paused === true && existing.config.pause_until !== undefined && existing.delivered.stream_seq === 0) {
+      // A creation cut short between add and resume (below): made again, from its start.
+      await this.#jsm.consumers.delete(stream, group);
+      existing = undefined;
+    }
     if (existing) {
       const upd: Partial<ConsumerConfig> = {
         ack_wait: cfg.ack_wait!,
@@ -220,15 +225,22 @@ export class NatsStreamAdmin implements StreamAdmin {
         g.startPosition.kind === "sequence"
           ? g.startPosition.seq
           : (await this.#jsm.streams.info(stream)).state.last_seq + 1 - (g.startPosition.kind === "last" ? g.startPosition.count : 0);
+      // Paused for a day: a gateway that dies before the resume leaves a group that reads nothing
+      // (and is made again by the next group.create) rather than one that replays everything.
       const all: Partial<ConsumerConfig> = {
         ...cfg,
         deliver_policy: DeliverPolicy.All,
-        pause_until: new Date(Date.now() + 60_000).toISOString(),
+        pause_until: new Date(Date.now() + 24 * 3600 * 1000).toISOString(),
       };
       delete all.opt_start_seq;
       await this.#jsm.consumers.add(stream, all);
-      await this.#jsm.consumers.reset(stream, group, Math.max(1, start));
-      await this.#jsm.consumers.resume(stream, group);
+      try {
+        await this.#jsm.consumers.reset(stream, group, Math.max(1, start));
+        await this.#jsm.consumers.resume(stream, group);
+      } catch (err) {
+        await this.#jsm.consumers.delete(stream, group).catch(() => {});
+        throw err;
+      }
       return groupState(await this.#jsm.consumers.info(stream, group));
     } catch (err) {
       throw new JunctionError("INTERNAL", `cannot create consumer group '${group}' on '${station}': ${(err as Error).message}`, {

@@ -112,6 +112,24 @@ describe("group reset (replay)", () => {
     await m.close();
   });
 
+  it("a group whose creation was cut short (left paused) is made again from its start", async () => {
+    const station = await seeded(3);
+    const jsm = await broker.jsm();
+    const stream = `JN_ST_${station}`;
+    // What a gateway that died between creating and resuming the consumer leaves behind.
+    await jsm.consumers.add(stream, {
+      durable_name: "late",
+      ack_policy: "explicit",
+      deliver_policy: "all",
+      pause_until: new Date(Date.now() + 3_600_000).toISOString(),
+    } as never);
+    const m = await member(station, "late", { startPosition: { kind: "latest" } });
+    await client.producer({ station }).send("m4");
+    await waitFor(() => m.seen.length === 1);
+    expect(m.seen).toEqual([4]);
+    await m.close();
+  });
+
   it("is checked like the other group operations", async () => {
     const station = await seeded(1);
     await client.groups.create(station, "g");
