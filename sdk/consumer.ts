@@ -3,6 +3,7 @@ import {
   JunctionError,
   check,
   parseSchemaTag,
+  groupConsumers,
   resolveOptions,
   subjects,
   type GroupConfig,
@@ -127,6 +128,10 @@ export class Message {
   get headers(): Record<string, string> {
     return this.#h.delivery.headers();
   }
+  /** The ordering key given by the producer, if any. */
+  get key(): string | undefined {
+    return this.headers[Headers.Key];
+  }
   /** The message id given by the producer. */
   get id(): string | undefined {
     return this.headers["Nats-Msg-Id"];
@@ -203,9 +208,24 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  readonly #pull: LeasedPull;
+  /** One pull per partition (one in all on a station with one partition). */
+  readonly #pulls: LeasedPull[];
   readonly #schemas: SchemaCache | undefined;
   readonly #onMessage: ((m: Message) => void) | undefined;
+  /** Messages still to hand out on a partitioned station with maxMessages (pulls there have no limit of their own). */
+  #remaining: number;
+  /** Where the next take() starts looking, so no partition starves the others. */
+  #rr = 0;
+  #balance: NodeJS.Timeout | undefined;
+  /** Between two partitions this member lets go, in ms: longer than a waiting request lives. */
+  #spacingMs = 1000;
+  /** This member's share of the partitions, as last estimated. */
+  #cap = Infinity;
+  /** How long a member at its share stays off the partitions it does not hold, in ms. */
+  #holdOffMs = 2000;
+  /** Partitions this member is about to let go. */
+  readonly #letting = new Set<LeasedPull>();
+  #now: () => number = Date.now;
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -215,13 +235,15 @@ export class Consumer implements AsyncIterable<Message> {
     group: string,
     schemas: SchemaCache | undefined,
     onMessage: ((m: Message) => void) | undefined,
-    pull: (c: Consumer) => LeasedPull,
+    remaining: number,
+    pulls: (c: Consumer) => LeasedPull[],
   ) {
     this.station = station;
     this.group = group;
     this.#schemas = schemas;
     this.#onMessage = onMessage;
-    this.#pull = pull(this);
+    this.#remaining = remaining;
+    this.#pulls = pulls(this);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -246,15 +268,18 @@ export class Consumer implements AsyncIterable<Message> {
       /* decoding falls back to decode() */
     }
     const stream = info.stream ?? subjects.stationStream(o.station);
+    // A partitioned station: one consumer per partition, each pinned to one member at a time.
+    const consumers = groupConsumers(o.group, info.stats.partitions?.length ?? 1);
+    const partitioned = consumers.length > 1;
     // The lease is the consumer's ack wait as the server has it; the application's deadlines are
     // the group's settings, applied here from hand-out.
-    const facts = await client.transport.consumerInfo(stream, o.group);
+    const facts = await client.transport.consumerInfo(stream, consumers[0]!);
     const g = info.config;
     const backoff = g.backoffMs;
     const deadlineMs = backoff.length > 0 ? (dc: number): number => backoff[Math.min(dc, backoff.length) - 1]! : g.maxAckTimeMs;
-    // An exclusive group (pinned client): pull in its priority group, keep the pin by pulling
-    // well within the server's pin timeout (memberTimeoutMs, at least the lease), and renew
-    // leases in stream order so what a crashed member held returns in order.
+    // An exclusive group or a partition (pinned client): pull in its priority group, keep the pin
+    // by pulling well within the server's pin timeout (memberTimeoutMs, at least the lease), and
+    // renew leases in stream order so what a crashed member held returns in order.
     const pinned = facts.priorityPolicy === "pinned_client" ? facts.priorityGroups[0] : undefined;
     const expiresMs = pinned !== undefined ? Math.min(o.pullExpiresMs, Math.max(500, Math.floor(facts.ackWaitMs / 2))) : o.pullExpiresMs;
     const c = new Consumer(
@@ -262,27 +287,101 @@ export class Consumer implements AsyncIterable<Message> {
       o.group,
       client.schemaCache,
       o.onMessage,
+      partitioned ? (o.maxMessages ?? Infinity) : Infinity,
       (self) =>
-        new LeasedPull(
-          (onMessage, onStatus) => client.transport.pull(stream, o.group, onMessage, onStatus),
-          () => client.transport.probe(stream, o.group, pinned, 1000),
-          {
-            window: o.batchSize,
-            leaseMs: facts.ackWaitMs,
-            deadlineMs,
-            maxDeliveries: facts.maxDeliver,
-            limit: o.maxMessages,
-            expiresMs,
-            heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
-            ordered: pinned !== undefined,
-            group: pinned,
-            now: o.now,
-          },
-          { available: () => self.#available(), ended: () => self.#end() },
+        consumers.map(
+          (name) =>
+            new LeasedPull(
+              (onMessage, onStatus) => client.transport.pull(stream, name, onMessage, onStatus),
+              () => client.transport.probe(stream, name, pinned, 1000),
+              {
+                // A partition has one message out at a time (max_ack_pending 1).
+                window: partitioned ? 1 : o.batchSize,
+                leaseMs: facts.ackWaitMs,
+                deadlineMs,
+                maxDeliveries: facts.maxDeliver,
+                limit: partitioned ? undefined : o.maxMessages,
+                expiresMs,
+                heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
+                ordered: pinned !== undefined,
+                group: pinned,
+                jitter: partitioned,
+                now: o.now,
+              },
+              { available: () => self.#available(), ended: () => self.#end(), pinned: () => self.#onPinned() },
+            ),
         ),
     );
-    c.#pull.start();
+    for (const p of c.#pulls) p.start();
+    if (partitioned) {
+      // Spread the partitions: now and then, a member holding more than its share lets some go.
+      const everyMs = Math.max(500, facts.ackWaitMs);
+      c.#holdOffMs = 2 * everyMs;
+      c.#spacingMs = Math.ceil(1.5 * expiresMs) + 100;
+      c.#now = o.now;
+      c.#balance = setInterval(() => void c.#rebalance(client, stream, consumers, g.memberTimeoutMs, o.now).catch(() => {}), everyMs);
+      c.#balance.unref();
+    }
     return c;
+  }
+
+  /**
+   * Members share the partitions by the server's pins: a free partition goes to a member waiting
+   * on it. A member holding its share, ceil(partitions / members), stops waiting on the
+   * partitions it does not hold (at once when it gets a pin), and one holding more lets the
+   * extra ones go — idle ones first, only where another member waits, one after the other so
+   * each goes to a member still below its share — by not pulling them for longer than the pin
+   * timeout. Members are counted from the pull requests waiting on each partition (a member
+   * below its share waits on every partition it does not hold) and the distinct pin holders.
+   */
+  async #rebalance(client: ClientContext, stream: string, consumers: string[], memberTimeoutMs: number, now: () => number): Promise<void> {
+    if (this.#ended) return;
+    const facts = await Promise.all(consumers.map((name) => client.transport.consumerInfo(stream, name)));
+    const holders = new Set<string>();
+    let waiting = 0;
+    for (const f of facts) {
+      if (f.pinnedId) holders.add(f.pinnedId);
+      waiting = Math.max(waiting, f.waiting);
+    }
+    const held = this.#held();
+    // A holder does not wait on its own partitions while busy: +1 for it.
+    const members = Math.max(1, holders.size, waiting + (held.length > 0 ? 1 : 0));
+    this.#cap = Math.ceil(consumers.length / members);
+    this.#holdOff();
+    let excess = held.length - this.#letting.size - this.#cap;
+    if (excess <= 0) return;
+    const candidates = held
+      .filter((p) => !this.#letting.has(p) && facts[this.#pulls.indexOf(p)]!.waiting > 1)
+      .sort((a, b) => a.held - b.held);
+    // Spaced by more than a waiting request lives, so members that reached their share have
+    // stopped waiting before the next one goes.
+    const spacingMs = this.#spacingMs;
+    let k = 0;
+    for (const p of candidates) {
+      if (excess-- <= 0) break;
+      this.#letting.add(p);
+      const t = setTimeout(() => {
+        this.#letting.delete(p);
+        if (!this.#ended) p.release(now() + memberTimeoutMs + Math.max(1000, memberTimeoutMs / 2));
+      }, k++ * spacingMs);
+      t.unref();
+    }
+  }
+
+  /** The pulls whose partition this member holds now (and is not letting go). */
+  #held(): LeasedPull[] {
+    return this.#pulls.filter((p) => p.pinId !== undefined && !p.releasing);
+  }
+
+  /** At its share: stop waiting on partitions held by nobody here. */
+  #holdOff(): void {
+    if (this.#held().length < this.#cap) return;
+    const until = this.#now() + this.#holdOffMs;
+    for (const p of this.#pulls) if (p.pinId === undefined && !p.releasing && p.held === 0) p.release(until, true);
+  }
+
+  #onPinned(): void {
+    if (this.#pulls.length > 1) this.#holdOff();
   }
 
   #available(): void {
@@ -291,8 +390,7 @@ export class Consumer implements AsyncIterable<Message> {
       this.#notify();
       return;
     }
-    for (let h = this.#pull.take(); h; h = this.#pull.take()) {
-      const m = new Message(h, this.#pull, this.#schemas);
+    for (let m = this.#next(); m; m = this.#next()) {
       try {
         on(m);
       } catch {
@@ -313,13 +411,46 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   #next(): Message | undefined {
-    const h = this.#pull.take();
-    return h ? new Message(h, this.#pull, this.#schemas) : undefined;
+    const pulls = this.#pulls;
+    if (pulls.length === 1) {
+      const h = pulls[0]!.take();
+      return h ? new Message(h, pulls[0]!, this.#schemas) : undefined;
+    }
+    if (this.#remaining <= 0) {
+      // maxMessages handed out: stop (what is still prefetched goes back on close).
+      if (!this.#ended) void this.close();
+      return undefined;
+    }
+    for (let k = 0; k < pulls.length; k++) {
+      const p = pulls[(this.#rr + k) % pulls.length]!;
+      const h = p.take();
+      if (h) {
+        this.#rr = (this.#rr + k + 1) % pulls.length;
+        this.#remaining--;
+        return new Message(h, p, this.#schemas);
+      }
+    }
+    return undefined;
   }
 
-  /** Messages held now: prefetched plus handed out and not yet settled (at most batchSize). */
+  /** Messages held now: prefetched plus handed out and not yet settled (at most batchSize; one per partition held on a partitioned station). */
   get held(): number {
-    return this.#pull.held;
+    let n = 0;
+    for (const p of this.#pulls) n += p.held;
+    return n;
+  }
+
+  /** Partitioned stations: the partitions whose pin this member holds now. */
+  get partitions(): number[] {
+    const out: number[] = [];
+    this.#pulls.forEach((p, i) => {
+      if (this.#pulls.length > 1 && p.pinId !== undefined) out.push(i);
+    });
+    return out;
+  }
+
+  #drained(): boolean {
+    return this.#pulls.every((p) => p.exhausted && p.buffered === 0 && p.outstanding === 0);
   }
 
   /**
@@ -335,7 +466,7 @@ export class Consumer implements AsyncIterable<Message> {
       for (;;) {
         const m = this.#next();
         if (m) return { done: false, value: m };
-        if (this.#ended || (this.#pull.exhausted && this.#pull.buffered === 0 && this.#pull.outstanding === 0)) {
+        if (this.#ended || this.#drained()) {
           await this.close();
           return done;
         }
@@ -367,7 +498,8 @@ export class Consumer implements AsyncIterable<Message> {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await this.#pull.close();
+      if (this.#balance) clearInterval(this.#balance);
+      await Promise.all(this.#pulls.map((p) => p.close()));
       this.#end();
     })();
     return this.#closed;

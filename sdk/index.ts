@@ -6,7 +6,17 @@ export { connect, JunctionClient, DEFAULT_CONNECT_OPTIONS, resolveConnectOptions
 export { Producer, DEFAULT_PRODUCER_OPTIONS, resolveProducerOptions } from "./producer.js";
 export { Consumer, Message, DEFAULT_CONSUMER_OPTIONS, resolveConsumerOptions } from "./consumer.js";
 export { SchemaCache } from "./schema-cache.js";
-export { JunctionError, ERROR_CODES, isJunctionError, StorageType, RetentionPolicy, DeadLetterReason } from "../core/protocol/index.js";
+export {
+  JunctionError,
+  ERROR_CODES,
+  isJunctionError,
+  StorageType,
+  RetentionPolicy,
+  DeadLetterReason,
+  MAX_KEY_BYTES,
+  MAX_PARTITIONS,
+  partitionOf,
+} from "../core/protocol/index.js";
 export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
 export type { ClientContext } from "./context.js";
 export type { ConnectionState } from "./transport.js";
@@ -41,6 +51,7 @@ export type {
   StationInfo,
   GroupConfig,
   GroupInfo,
+  PartitionStats,
   StartPosition,
   DeadLetter,
   DeadLetterFilter,

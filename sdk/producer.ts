@@ -3,6 +3,7 @@ import {
   JunctionError,
   check,
   deliveryHeaders,
+  assertKey,
   encodeBatch,
   resolveOptions,
   subjects,
@@ -135,6 +136,13 @@ function finishProducerOptions(r: ResolvedProducerOptions): ResolvedProducerOpti
  */
 export interface SendOptions extends DeliveryOptions {
   headers?: Record<string, string>;
+  /**
+   * The ordering key (1–256 UTF-8 bytes, no control characters). On a station with more than one
+   * partition, every consumer group gets the messages of one key in the order they were stored,
+   * one at a time; different keys go to members in parallel. Stored with the message (header
+   * `Jn-Key`, `message.key`). See docs/streaming.md.
+   */
+  key?: string;
   /** The message id for de-duplication. @default a unique id */
   id?: string;
 }
@@ -294,6 +302,10 @@ export class Producer {
     try {
       const timing = deliveryHeaders(opts);
       if (timing) headers = { ...headers, ...timing };
+      if (opts.key !== undefined) {
+        assertKey(opts.key);
+        headers = { ...headers, [Headers.Key]: opts.key };
+      }
     } catch (err) {
       return Promise.reject(err as JunctionError);
     }

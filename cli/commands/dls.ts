@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
+import {
+  JunctionError,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterReason,
+  type PartitionStats,
+} from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
 import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
 import {
@@ -190,6 +196,18 @@ function registerRetention(dls: Command, io: Io): void {
     });
 }
 
+/** A partitioned group's partitions: who holds each, what waits, what is being retried (a parked key). */
+function partitionTable(parts: PartitionStats[] | undefined): string {
+  if (!parts || parts.length === 0) return "";
+  return (
+    `  partitions: ${parts.length}\n` +
+    table(
+      ["PARTITION", "MEMBER", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
+      parts.map((p) => [p.partition, p.member ?? "-", p.memberSince ?? "-", p.pending, p.unacked, p.redelivered, p.waiting]),
+    )
+  );
+}
+
 export function registerGroup(program: Command, io: Io): void {
   const g = program.command("group").description("consumer groups and their stats");
   g.command("list <station>")
@@ -273,8 +291,10 @@ export function registerGroup(program: Command, io: Io): void {
             () =>
               `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
               Object.entries(x.stats)
+                .filter(([k]) => k !== "partitions")
                 .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-                .join(""),
+                .join("") +
+              partitionTable(x.stats.partitions),
           );
         };
         if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);

@@ -28,6 +28,7 @@ interface ProduceOpts {
   delayMs?: string;
   deliverAt?: string;
   ttlMs?: string;
+  key?: string;
 }
 
 /** `--deliver-at`: an ISO time or ms since the epoch. */
@@ -76,6 +77,7 @@ export function registerProduce(program: Command, io: Io): void {
     .option("--json", "print one result per message as JSON")
     .option("--delay-ms <ms>", "store now, deliver to consumer groups after this many ms (at most 366 days)")
     .option("--deliver-at <time>", "store now, deliver at this time (ISO 8601 or ms since the epoch)")
+    .option("--key <key>", "ordering key of every message: one key's messages are processed in order on a partitioned station")
     .option("--ttl-ms <ms>", "remove each message this long after it becomes visible, delivered or not (1 s to 10 years, whole seconds)")
     .option("--raw", "send each message's text as it is (default: a JSON object is sent as an object, so a Protobuf station encodes it)")
     .action(async (station: string, args: string[], opts: ProduceOpts, cmd: Command) => {
@@ -111,6 +113,7 @@ export function registerProduce(program: Command, io: Io): void {
             ...(delayMs !== undefined ? { delayMs } : {}),
             ...(deliverAt !== undefined ? { deliverAt } : {}),
             ...(ttlMs !== undefined ? { ttlMs } : {}),
+            ...(opts.key !== undefined ? { key: opts.key } : {}),
           }));
           outcomes.push(...(await producer.sendBatch(part)));
           done += part.length;

@@ -15,6 +15,7 @@ function configFrom(o: Record<string, string | undefined>): Partial<StationConfi
     ["replicas", "replicas"],
     ["idempotencyWindowMs", "idempotency-window-ms"],
     ["maxMessageSize", "max-message-size"],
+    ["partitions", "partitions"],
   ];
   for (const [key, flag] of ints) {
     const camel = flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -33,7 +34,8 @@ function withSettings(cmd: Command): Command {
     .option("--storage <type>", "file or memory")
     .option("--replicas <n>", "JetStream replicas")
     .option("--idempotency-window-ms <n>", "de-duplication window")
-    .option("--max-message-size <n>", "largest payload accepted, in bytes");
+    .option("--max-message-size <n>", "largest payload accepted, in bytes")
+    .option("--partitions <n>", "partitions for ordering keys (1 to 256; set at creation, cannot change)");
 }
 
 function describe(s: StationInfo): string {
@@ -42,7 +44,7 @@ function describe(s: StationInfo): string {
     `station ${s.name}`,
     `  retention: ${c.retention}  storage: ${c.storage}  replicas: ${c.replicas}`,
     `  limits: maxAgeSeconds=${c.maxAgeSeconds} maxMessages=${c.maxMessages} maxBytes=${c.maxBytes} maxMessageSize=${c.maxMessageSize}`,
-    `  idempotencyWindowMs: ${c.idempotencyWindowMs}`,
+    `  idempotencyWindowMs: ${c.idempotencyWindowMs}  partitions: ${c.partitions ?? 1}`,
     `  created: ${s.createdAt}`,
   ];
   if (s.state)

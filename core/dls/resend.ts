@@ -5,6 +5,9 @@ import {
   Headers,
   isConsumerReason,
   isReservedHeader,
+  messagePartition,
+  messageSubject,
+  partitionConsumer,
   type DeadLetter,
   type ErrorBody,
   type Scope,
@@ -45,10 +48,17 @@ type ResendOutcome = { ok: true } | { ok: false; error: ErrorBody; keep: boolean
 /** The headers a resent message keeps: the producer's own, the producer name, and the link. */
 function resendHeaders(dl: DeadLetter): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k)) h[k] = v;
+  for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k) || k === Headers.Key) h[k] = v;
   if (dl.producer) h[Headers.Producer] = dl.producer;
   h[Headers.ResentFrom] = dl.id;
   return h;
+}
+
+/** The partition a consumer dead letter failed in (recorded from its consumer), else its key's. */
+function resendPartition(dl: DeadLetter, partitions: number): number {
+  const p = dl.error?.details?.["partition"];
+  if (typeof p === "number" && Number.isInteger(p) && p >= 0 && p < partitions) return p;
+  return messagePartition(dl.headers[Headers.Key], dl.headers[Headers.NatsMsgId], partitions);
 }
 
 /**
@@ -71,8 +81,9 @@ export class Resender {
     if (isConsumerReason(dl.reason)) {
       if (dl.groups.length === 0)
         return { ok: false, keep: true, error: { code: "INVALID_ARGUMENT", message: `dead letter '${dl.id}' names no group` } };
+      const partitions = rec.config.partitions ?? 1;
       for (const g of dl.groups) {
-        if (!(await this.#d.admin.groupState(scope, dl.station, g))) {
+        if (!(await this.#d.admin.groupState(scope, dl.station, g, partitions))) {
           return {
             ok: false,
             keep: true,
@@ -87,7 +98,10 @@ export class Resender {
           headers: resendHeaders(dl),
           payload,
         };
-        const ack = await this.#d.writer.publish(scope.stationResend(dl.station, g), msg);
+        // On a partitioned station, to the consumer of the partition the message failed in, so it
+        // is ordered again with its key's other messages.
+        const consumer = partitions > 1 ? partitionConsumer(g, resendPartition(dl, partitions)) : g;
+        const ack = await this.#d.writer.publish(scope.stationResend(dl.station, consumer), msg);
         if (!ack.ok) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: ack.description } };
       }
       return { ok: true };
@@ -100,10 +114,15 @@ export class Resender {
       await recordFailures(this.#d.dls.linkedTo(dl), ctx, failed, this.#d.clock);
       return { ok: false, keep: false, error: failure.error };
     }
+    const partitions = rec.config.partitions ?? 1;
     const acks = await storeMessages(
       this.#d.writer,
       scope.stationMsg(dl.station),
-      survivors.map((s) => s.msg),
+      survivors.map((s) =>
+        partitions > 1
+          ? { ...s.msg, subject: messageSubject(scope, dl.station, partitions, s.msg.headers?.[Headers.Key], s.msg.id) }
+          : s.msg,
+      ),
       { smallBatchMessages: this.#d.smallBatchMessages, groups: survivors.map((s) => s.index) },
     );
     const bad = acks.find((a) => !a.ok);

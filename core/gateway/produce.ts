@@ -10,6 +10,8 @@ import {
   headersProblem,
   nameProblem,
   isReservedHeader,
+  keyProblem,
+  messageSubject,
   takeDelivery,
   type Delivery,
   type ErrorBody,
@@ -305,7 +307,7 @@ export class ProduceHandler {
     const acks = await storeMessages(
       this.#o.writer,
       scope.stationMsg(rec.name),
-      prepared.current.map((c) => toStore(c.msg, prepared.delivery.get(c.index), scope, rec.name)),
+      prepared.current.map((c) => toStore(c.msg, prepared.delivery.get(c.index), scope, rec.name, rec.config.partitions ?? 1)),
       {
         // Near a storage limit, message by message: each gets its exact outcome at once.
         smallBatchMessages: storage === StorageState.Tight ? Infinity : this.#o.smallBatchMessages,
@@ -321,7 +323,7 @@ export class ProduceHandler {
     if (req.header(Headers.Batch) === "1") return decodeBatch(req.data, this.#o.maxRequestMessages);
     let headers: Record<string, string> | undefined;
     for (const k of req.headerNames()) {
-      if (isReservedHeader(k) && !DELIVERY_HEADERS.has(k)) continue;
+      if (isReservedHeader(k) && !DELIVERY_HEADERS.has(k) && k !== Headers.Key) continue;
       (headers ??= {})[k] = req.header(k) ?? "";
     }
     return [{ id: req.header(Headers.MsgId) ?? "", headers, payload: req.data }];
@@ -364,6 +366,22 @@ export class ProduceHandler {
         }
         m = { ...m, headers: own };
       }
+      // The ordering key: checked, then stored with the message (the stages see it too).
+      let key: string | undefined;
+      if (m.headers?.[Headers.Key] !== undefined) {
+        key = m.headers[Headers.Key];
+        const kp = keyProblem(key);
+        if (kp) {
+          this.stats.badInput++;
+          results[i] = {
+            error: errBody(new JunctionError("INVALID_ARGUMENT", `message ${i}: ${kp}`, { details: { option: "key", index: i } })),
+          };
+          continue;
+        }
+        const own = { ...m.headers };
+        delete own[Headers.Key];
+        m = { ...m, headers: own };
+      }
       const hp = headersProblem(m.headers, m.id);
       if (hp) {
         this.stats.badInput++;
@@ -395,6 +413,7 @@ export class ProduceHandler {
       }
       const headers: Record<string, string> = m.headers ? { ...m.headers } : {};
       if (producer) headers[Headers.Producer] = producer;
+      if (key !== undefined) headers[Headers.Key] = key;
       current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
     }
     const ctx = { scope: target.scope, station: rec, producer };
@@ -448,8 +467,11 @@ export class ProduceHandler {
 const delayPrefix = randomBytes(6).toString("hex");
 let delayCounter = 0;
 
-function toStore(m: StageMessage, d: Delivery | undefined, scope: Scope, station: string): StoreMessage {
+function toStore(m: StageMessage, d: Delivery | undefined, scope: Scope, station: string, partitions: number): StoreMessage {
   const s: StoreMessage = { id: m.id, headers: m.headers, payload: m.payload };
+  // A partitioned station: the message's partition subject (from its key as the stages left it).
+  const target = partitions > 1 ? messageSubject(scope, station, partitions, m.headers?.[Headers.Key], m.id) : undefined;
+  if (target !== undefined) s.subject = target;
   if (!d) return s;
   if (d.visibleAtMs !== undefined) {
     // A JetStream message schedule on a subject of its own (a schedule rolls up its subject),
@@ -458,7 +480,7 @@ function toStore(m: StageMessage, d: Delivery | undefined, scope: Scope, station
     s.subject = scope.stationDelayed(station, `${delayPrefix}${(delayCounter++).toString(36)}`);
     s.control = {
       "Nats-Schedule": `@at ${new Date(d.visibleAtMs).toISOString()}`,
-      "Nats-Schedule-Target": scope.stationMsg(station),
+      "Nats-Schedule-Target": target ?? scope.stationMsg(station),
       ...(d.ttlSeconds !== undefined ? { "Nats-Schedule-TTL": `${d.ttlSeconds}s` } : {}),
     };
   } else if (d.ttlSeconds !== undefined) {

@@ -24,6 +24,7 @@ export type {
   StreamReader,
   StreamState,
   GroupState,
+  PartitionState,
   ResetTarget,
   StreamMessage,
   TtlStreamSettings,

@@ -36,7 +36,11 @@ export {
   deadLetterId,
   parseDeadLetterId,
   isConsumerReason,
+  partitionConsumer,
+  parseGroupConsumer,
+  groupConsumers,
 } from "./subjects.js";
+export { MAX_KEY_BYTES, MAX_PARTITIONS, keyProblem, assertKey, fnv1a32, partitionOf, messagePartition, messageSubject } from "./keys.js";
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
 export type { HeaderProblem } from "./headers.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
@@ -60,6 +64,7 @@ export type {
   StartPosition,
   GroupConfig,
   GroupInfo,
+  PartitionStats,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,

@@ -34,6 +34,14 @@ export interface StationConfig {
   idempotencyWindowMs: number;
   /** The largest message payload accepted, in bytes. @default 1048576 */
   maxMessageSize: number;
+  /**
+   * Partitions for ordering keys (1 to 256). With more than one, a message's key picks its
+   * partition (FNV-1a of the key, mod partitions) and every consumer group reads each partition
+   * in order, one message at a time, with one member per partition: the messages of one key are
+   * processed in order while different keys are processed in parallel. Fixed at creation.
+   * @default 1
+   */
+  partitions: number;
 }
 
 /** A station as the admin API returns it. */
@@ -113,7 +121,26 @@ export interface GroupInfo {
     oldestUnackedAgeMs?: number;
     /** Exclusive groups: since when the active member has held the group (ISO time); absent while no member does. */
     activeMemberSince?: string | undefined;
+    /** Groups on a partitioned station: one entry per partition, in order. */
+    partitions?: PartitionStats[] | undefined;
   };
+}
+
+/** One partition of a consumer group on a partitioned station. */
+export interface PartitionStats {
+  partition: number;
+  /** Messages of the partition not yet delivered to the group. */
+  pending: number;
+  /** Delivered, not yet acked (0 or 1: a partition has one message out at a time). */
+  unacked: number;
+  /** Pull requests waiting on the partition (members pulling it). */
+  waiting: number;
+  /** The member holding the partition (the server's pin id), absent while none does. */
+  member?: string | undefined;
+  /** Since when that member has held it (ISO time). */
+  memberSince?: string | undefined;
+  /** Deliveries of the message out now beyond the first (a parked key when > 0). */
+  redelivered: number;
 }
 
 /** Why a message became a dead letter. */

@@ -114,6 +114,7 @@ export function station(name: string, o: Partial<StationInfo> = {}): StationInfo
       replicas: 1,
       idempotencyWindowMs: 120000,
       maxMessageSize: 1048576,
+      partitions: 1,
     },
     state: { messages: 10, bytes: 2048, firstSeq: 1, lastSeq: 10, consumers: 1 },
     ...o,

@@ -1,8 +1,9 @@
 /**
  * A consumer group member in its own process (so a test can SIGKILL it). Settings come as JSON in
  * JN_MEMBER: { url, user, pass, station, group, exclusive?, memberTimeoutMs?, workMs? }. Prints
- * `ready` once pulling, then per message `{ got: seq, text }` when it is handed out and
- * `{ acked: seq }` once the server confirmed the ack.
+ * `ready` once pulling, then per message `{ got: seq, key, dc, at }` when it is handed out,
+ * `{ acking: seq, key, at }` just before it sends the ack and `{ acked: seq, key }` once the
+ * server confirmed the ack.
  */
 import { connect } from "../../sdk/index.js";
 
@@ -26,8 +27,10 @@ const consumer = await client.consumer({
 });
 process.stdout.write("ready\n");
 for await (const m of consumer) {
-  process.stdout.write(JSON.stringify({ got: m.seq, dc: m.deliveryCount, at: Date.now() }) + "\n");
+  const key = m.key;
+  process.stdout.write(JSON.stringify({ got: m.seq, key, dc: m.deliveryCount, at: Date.now() }) + "\n");
   if (o.workMs) await new Promise((r) => setTimeout(r, Math.random() * o.workMs!));
+  process.stdout.write(JSON.stringify({ acking: m.seq, key, at: Date.now() }) + "\n");
   await m.ackAndWait();
-  process.stdout.write(JSON.stringify({ acked: m.seq }) + "\n");
+  process.stdout.write(JSON.stringify({ acked: m.seq, key }) + "\n");
 }

@@ -6,6 +6,7 @@ import {
   JunctionError,
   assertName,
   parseDlsSubject,
+  partitionConsumer,
   type GroupConfig,
   type GroupInfo,
   type Scope,
@@ -82,8 +83,25 @@ export function groupInfo(
       deadLettered: extra.deadLettered,
       oldestUnackedAgeMs: extra.oldestUnackedAgeMs,
       ...(s?.activeSince !== undefined ? { activeMemberSince: s.activeSince } : {}),
+      ...(s?.partitions
+        ? {
+            partitions: s.partitions.map((p) => ({
+              partition: p.partition,
+              pending: p.pending,
+              unacked: p.ackPending,
+              waiting: p.waiting,
+              redelivered: p.redelivered,
+              ...(p.pinnedId !== undefined ? { member: p.pinnedId, memberSince: p.pinnedSince } : {}),
+            })),
+          }
+        : {}),
     },
   };
+}
+
+/** The partitions of a station (1 for stations made before partitions existed). */
+export function partitionsOf(rec: StationRecord): number {
+  return rec.config.partitions ?? 1;
 }
 
 /** Dead letters per consumer group of a station (poison + terminated), from the DLS subject counts. */
@@ -113,6 +131,10 @@ export async function oldestUnackedAgeMs(
 ): Promise<number> {
   if (!s || s.ackPending === 0) return 0;
   const own = new Set([scope.stationMsg(station), scope.stationResend(station, group)]);
+  s.partitions?.forEach((p) => {
+    own.add(scope.stationPartition(station, p.partition));
+    own.add(scope.stationResend(station, partitionConsumer(group, p.partition)));
+  });
   const { messages } = await reader.read(scope.stationStream(station), {
     fromSeq: s.ackFloorSeq + 1,
     filter: scope.stationAll(station),
@@ -253,7 +275,14 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const effective: GroupConfig = existing
         ? { ...config, startPosition: existing.config.startPosition, exclusive: existing.config.exclusive }
         : config;
-      const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective);
+      if (effective.exclusive && partitionsOf(rec) > 1) {
+        throw new JunctionError(
+          "INVALID_ARGUMENT",
+          `station '${rec.name}' has ${partitionsOf(rec)} partitions: its groups already read each partition in order with one member at a time; exclusive groups need a station with one partition`,
+          { details: { option: "exclusive", station: rec.name, partitions: partitionsOf(rec) } },
+        );
+      }
+      const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective, partitionsOf(rec));
       const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? isoNow(d.clock) };
       await groups.put(grec);
       groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
@@ -271,7 +300,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       assertName("group", name);
       const g = await groups.get(rec.name, name);
       if (!g) throw groupNotFound(rec.name, name);
-      const state = await d.admin.groupState(ctx.scope, rec.name, name);
+      const state = await d.admin.groupState(ctx.scope, rec.name, name, partitionsOf(rec));
       return groupInfo(g, state, await extra(ctx, rec.name, name, state));
     },
     "group.list": async (body, ctx) => {
@@ -304,7 +333,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
         }
         target = { timeMs };
       } else target = { latest: true };
-      const r = await d.admin.resetGroup(ctx.scope, rec.name, name, target);
+      const r = await d.admin.resetGroup(ctx.scope, rec.name, name, target, partitionsOf(rec));
       if (!r) throw groupNotFound(rec.name, name);
       groupChanged(ctx, rec.name, name, "reset");
       return { ...groupInfo(g, r.state, await extra(ctx, rec.name, name, r.state)), resetSeq: r.seq };
@@ -315,7 +344,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const name = body["group"];
       assertName("group", name);
       if (!(await groups.names(rec.name)).includes(name)) throw groupNotFound(rec.name, name);
-      await d.admin.deleteGroup(ctx.scope, rec.name, name);
+      await d.admin.deleteGroup(ctx.scope, rec.name, name, partitionsOf(rec));
       await groups.delete(rec.name, name);
       groupChanged(ctx, rec.name, name, "deleted");
       return { deleted: true };
