@@ -314,7 +314,10 @@ async function compose(
     resources: async (tenant) => {
       const t = await tenants.get(tenant);
       const out: StationGroups[] = [];
-      for (const st of await t.records.stations.names()) out.push({ station: st, groups: await t.records.groups.names(st) });
+      for (const st of await t.records.stations.names()) {
+        const partitions = (await t.records.stations.get(st))?.config.partitions ?? 1;
+        out.push({ station: st, groups: await t.records.groups.names(st), ...(partitions > 1 ? { partitions } : {}) });
+      }
       return out;
     },
     system: backend.system,
@@ -433,7 +436,11 @@ async function compose(
       onStationDeleted: async (scope, name) => retention.forget(name, scope.tenant).catch(() => {}),
       needsReconnect: (ctx, station, group, groupIsNew) =>
         authOptions.mode === "callout" &&
-        auth.needsRefresh(ctx.identity, station.name, group, { stationCreatedAtMs: Date.parse(station.createdAt), groupIsNew }),
+        auth.needsRefresh(ctx.identity, station.name, group, {
+          stationCreatedAtMs: Date.parse(station.createdAt),
+          groupIsNew,
+          partitioned: (station.config.partitions ?? 1) > 1,
+        }),
     }),
     ...userHandlers({
       users,
