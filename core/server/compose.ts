@@ -132,7 +132,23 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
     const stations = (await t.records.stations.list()).map((s) => s.name);
     await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
       for (const g of await backend.admin.listGroups(t.scope, station)) {
-        groups.push({ station, group: g.name, pending: g.pending, ackPending: g.ackPending, redelivered: g.redelivered });
+        const parts = g.partitions;
+        groups.push({
+          station,
+          group: g.name,
+          pending: g.pending,
+          ackPending: g.ackPending,
+          redelivered: g.redelivered,
+          ...(parts
+            ? {
+                partitions: {
+                  total: parts.length,
+                  held: parts.filter((p) => p.pinnedId !== undefined).length,
+                  parked: parts.filter((p) => p.redelivered > 0 && p.ackPending > 0).length,
+                },
+              }
+            : {}),
+        });
       }
     });
   }
