@@ -9,18 +9,21 @@
  * 2. Produce: messages/s through the gateway (auto-batching producer, 200-byte payloads, fsync
  *    before ack), unkeyed on a 1-partition station vs keyed (1,000 keys) on an 8-partition one.
  *
- * Run: node --no-node-snapshot --import tsx test/bench/keyed.ts [messages]  (default 8000)
+ * Run: npm exec -- node --no-node-snapshot --import tsx test/bench/keyed.ts [messages]  (default 8000)
  */
-import { startBroker, uniqueName } from "../harness/index.js";
+import { randomBytes } from "node:crypto";
 import type { JunctionClient } from "../../sdk/index.js";
+import { startBenchBroker } from "./broker.js";
 
 const total = Number(process.argv[2] ?? 8000);
 const PARTITIONS = 8;
 const KEYS = 400;
 
-const broker = await startBroker();
-const admin = await broker.client();
-const app = () => broker.client({ user: broker.users.app.user, pass: broker.users.app.password });
+const uniqueName = () => `keyed-${randomBytes(4).toString("hex")}`;
+const broker = await startBenchBroker({ sync: "always" });
+const admin = await broker.client("keyed-admin");
+let members = 0;
+const app = () => broker.client(`keyed-member-${members++}`);
 
 async function fill(station: string): Promise<void> {
   const p = admin.producer({ station });
