@@ -139,7 +139,7 @@ export class Message {
   get producer(): string | undefined {
     return this.headers[Headers.Producer];
   }
-  /** The subject it was stored on (`…msg`, or `…resend.<group>` for a resend). */
+  /** The subject it was stored on (`…msg`; `…part.<i>` on a partitioned station; `…resend.<consumer>` for a resend). */
   get subject(): string {
     return this.#h.delivery.subject;
   }
