@@ -91,6 +91,9 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
 
 const dec = new TextDecoder();
 
+/** A member joining a partitioned group starts pulling one more partition every this many ms. */
+const RAMP_MS = 150;
+
 /** A message delivered to a consumer group member. */
 export class Message {
   readonly #h: Held;
@@ -221,6 +224,8 @@ export class Consumer implements AsyncIterable<Message> {
   #spacingMs = 1000;
   /** This member's share of the partitions, as last estimated. */
   #cap = Infinity;
+  /** Whether each partition had a holder at the last look. */
+  #pinnedNow: boolean[] = [];
   /** How long a member at its share stays off the partitions it does not hold, in ms. */
   #holdOffMs = 2000;
   /** Partitions this member is about to let go. */
@@ -312,6 +317,14 @@ export class Consumer implements AsyncIterable<Message> {
             ),
         ),
     );
+    if (partitioned) {
+      // Join partition by partition (from a random one, one more every RAMP_MS), not all at
+      // once: a member that asks for every partition at once gets every free one, and members
+      // starting together would then have to hand them over one pin timeout at a time.
+      const first = Math.floor(Math.random() * consumers.length);
+      const t = o.now();
+      for (let k = 0; k < consumers.length; k++) c.#pulls[(first + k) % consumers.length]!.standBy(t + k * RAMP_MS);
+    }
     for (const p of c.#pulls) p.start();
     if (partitioned) {
       // Spread the partitions: now and then, a member holding more than its share lets some go.
@@ -337,21 +350,18 @@ export class Consumer implements AsyncIterable<Message> {
   async #rebalance(client: ClientContext, stream: string, consumers: string[], memberTimeoutMs: number, now: () => number): Promise<void> {
     if (this.#ended) return;
     const facts = await Promise.all(consumers.map((name) => client.transport.consumerInfo(stream, name)));
-    const holders = new Set<string>();
-    let waiting = 0;
-    for (const f of facts) {
-      if (f.pinnedId) holders.add(f.pinnedId);
-      waiting = Math.max(waiting, f.waiting);
-    }
+    // Pin ids are per partition, so members are counted from the requests of others waiting on
+    // each partition (a member below its share waits on every partition it does not hold).
+    let others = 0;
+    facts.forEach((f, i) => (others = Math.max(others, f.waiting - (this.#pulls[i]!.outstanding > 0 ? 1 : 0))));
     const held = this.#held();
-    // A holder does not wait on its own partitions while busy: +1 for it.
-    const members = Math.max(1, holders.size, waiting + (held.length > 0 ? 1 : 0));
-    this.#cap = Math.ceil(consumers.length / members);
+    this.#cap = Math.ceil(consumers.length / (1 + others));
+    this.#pinnedNow = facts.map((f) => f.pinnedId !== undefined);
     this.#holdOff();
     let excess = held.length - this.#letting.size - this.#cap;
     if (excess <= 0) return;
     const candidates = held
-      .filter((p) => !this.#letting.has(p) && facts[this.#pulls.indexOf(p)]!.waiting > 1)
+      .filter((p) => !this.#letting.has(p) && facts[this.#pulls.indexOf(p)]!.waiting - (p.outstanding > 0 ? 1 : 0) > 0)
       .sort((a, b) => a.held - b.held);
     // Spaced by more than a waiting request lives, so members that reached their share have
     // stopped waiting before the next one goes.
@@ -373,11 +383,16 @@ export class Consumer implements AsyncIterable<Message> {
     return this.#pulls.filter((p) => p.pinId !== undefined && !p.releasing);
   }
 
-  /** At its share: stop waiting on partitions held by nobody here. */
+  /**
+   * At its share: stop waiting on partitions another member holds (a partition nobody held at the
+   * last look stays waited on, so none is left without a member).
+   */
   #holdOff(): void {
     if (this.#held().length < this.#cap) return;
     const until = this.#now() + this.#holdOffMs;
-    for (const p of this.#pulls) if (p.pinId === undefined && !p.releasing && p.held === 0) p.release(until, true);
+    this.#pulls.forEach((p, i) => {
+      if (p.held === 0 && this.#pinnedNow[i] === true) p.standBy(until);
+    });
   }
 
   #onPinned(): void {

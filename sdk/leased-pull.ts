@@ -174,6 +174,16 @@ export class LeasedPull {
     this.#pinId = undefined;
   }
 
+  /**
+   * Stays off until `untilMs` a partition this member does not hold (a pin given anyway is
+   * taken); a pull letting its pin go is left as it is.
+   */
+  standBy(untilMs: number): void {
+    if (this.#pinId !== undefined || (this.releasing && !this.#standby)) return;
+    this.#pausedUntil = Math.max(this.#pausedUntil, untilMs);
+    this.#standby = true;
+  }
+
   /** Paused by {@link release} now. */
   get releasing(): boolean {
     return this.#o.now() < this.#pausedUntil;
