@@ -5,7 +5,7 @@
  * consumer wraps.
  */
 import { connect } from "@nats-io/transport-node";
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import {
   CLIENT_JS_API_PREFIX,
   JunctionError,
@@ -205,6 +205,58 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
   let renew: () => void = () => {};
   let renewal = new Promise<void>((r) => (renew = r));
   let renewing: Promise<void> | undefined;
+  const pausers = new Set<() => Promise<void>>();
+  // Answers to deliveries given while the connection is down (or being renewed) wait here.
+  let holding = false;
+  let outbox: { subject: string; data: Uint8Array }[] = [];
+  const MAX_HELD_ANSWERS = 100_000;
+  const sendHeld = (s: ConnectionState) => {
+    if (s !== "connected") return;
+    holding = false;
+    const q = outbox;
+    outbox = [];
+    for (const m of q) nc.publish(m.subject, m.data);
+  };
+  // Registered before any pull channel's listener: acks go out before new pull requests.
+  listeners.add(sendHeld);
+  const whenConnected = (timeoutMs: number): Promise<boolean> =>
+    !holding && state === "connected"
+      ? Promise.resolve(true)
+      : new Promise((resolve) => {
+          const t = setTimeout(() => {
+            listeners.delete(on);
+            resolve(false);
+          }, timeoutMs);
+          const on = (s: ConnectionState) => {
+            if (s === "connected" || s === "closed") {
+              clearTimeout(t);
+              listeners.delete(on);
+              resolve(s === "connected");
+            }
+          };
+          listeners.add(on);
+        });
+  const answers: Answers = {
+    publish(subject, data) {
+      // A closed connection cannot answer; the server resends the message after its ack wait.
+      if (nc.isClosed()) return;
+      if (holding || state !== "connected") {
+        if (outbox.length < MAX_HELD_ANSWERS) outbox.push({ subject, data });
+        return;
+      }
+      nc.publish(subject, data);
+    },
+    async request(subject, data, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      if (!(await whenConnected(timeoutMs))) return false;
+      try {
+        await nc.request(subject, data, { timeout: Math.max(1, deadline - Date.now()) });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 
   return {
     async request(subject, data, timeoutMs, hdrs, idempotent = true) {
@@ -245,14 +297,21 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
     },
     pull(stream, consumer, onMessage, onStatus) {
       // The consumer API reaches the broker's JetStream under a prefix the client account imports.
-      return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, (cb) => {
-        let was = state;
-        const on = (s: ConnectionState) => {
-          if (s === "connected" && was !== "connected") cb();
-          was = s;
-        };
-        listeners.add(on);
-        return () => listeners.delete(on);
+      return pullChannel(nc, inboxPrefix, `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${consumer}`, onMessage, onStatus, {
+        answers,
+        onReconnect(cb) {
+          let was = state;
+          const on = (s: ConnectionState) => {
+            if (s === "connected" && was !== "connected") cb();
+            was = s;
+          };
+          listeners.add(on);
+          return () => listeners.delete(on);
+        },
+        onRenew(pause) {
+          pausers.add(pause);
+          return () => pausers.delete(pause);
+        },
       });
     },
     async probe(stream, consumer, group, timeoutMs) {
@@ -293,6 +352,11 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
           };
           listeners.add(on);
         });
+        // Pull channels stop taking messages first, so none is sent into the closing connection;
+        // answers already written are flushed to the server, later ones wait for the new one.
+        await Promise.all([...pausers].map((p) => p()));
+        await Promise.race([nc.flush().catch(() => {}), new Promise<void>((r) => setTimeout(r, PAUSE_WAIT_MS).unref())]);
+        holding = true;
         // Requests in flight will get no reply on the old connection: tell them now.
         generation++;
         const fire = renew;
@@ -385,15 +449,15 @@ export function parseAckSubject(reply: string): { deliveryCount: number; seq: nu
  * subject nor the headers are parsed unless asked for.
  */
 class NatsDelivery implements Delivery {
-  readonly #nc: NatsConnection;
+  readonly #out: Answers;
   readonly #m: Msg;
   readonly #reply: string;
   #info: { deliveryCount: number; seq: number; timestampNanos: number } | undefined;
   #headers: Record<string, string> | undefined;
   #settled = false;
 
-  constructor(nc: NatsConnection, m: Msg, reply: string) {
-    this.#nc = nc;
+  constructor(out: Answers, m: Msg, reply: string) {
+    this.#out = out;
     this.#m = m;
     this.#reply = reply;
   }
@@ -432,8 +496,7 @@ class NatsDelivery implements Delivery {
   #send(payload: Uint8Array, final: boolean): void {
     if (this.#settled) return;
     if (final) this.#settled = true;
-    // A closed connection cannot answer; the server resends the message after its ack wait.
-    if (!this.#nc.isClosed()) this.#nc.publish(this.#reply, payload);
+    this.#out.publish(this.#reply, payload);
   }
   ack(): void {
     this.#send(ACK, true);
@@ -441,12 +504,7 @@ class NatsDelivery implements Delivery {
   async ackAndWait(timeoutMs: number): Promise<boolean> {
     if (this.#settled) return false;
     this.#settled = true;
-    try {
-      await this.#nc.request(this.#reply, ACK, { timeout: timeoutMs });
-      return true;
-    } catch {
-      return false;
-    }
+    return this.#out.request(this.#reply, ACK, timeoutMs);
   }
   nak(delayMs?: number): void {
     this.#send(delayMs && delayMs > 0 ? enc.encode(`-NAK ${JSON.stringify({ delay: Math.round(delayMs * NS_PER_MS) })}`) : NAK, true);
@@ -465,21 +523,52 @@ class NatsDelivery implements Delivery {
 /** Requests not answered within this long past their expiry are forgotten. */
 const REQUEST_MEMORY_MS = 10_000;
 
+/**
+ * Answers to deliveries (ack, nak, +WPI, term). nats.js drops what is published while it is
+ * disconnected (its outbound buffer is reset on every dial), so answers given then are held and
+ * sent once the connection is back: a lost ack would have the message resent.
+ */
+interface Answers {
+  publish(subject: string, data: Uint8Array): void;
+  /** Sends and waits for the server's reply; false when none came within `timeoutMs`. */
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<boolean>;
+}
+
+/** What a pull channel hears of its connection. */
+interface ChannelHooks {
+  /** Where deliveries are answered. */
+  answers: Answers;
+  /** Calls `cb` when the connection is back after being down; returns an unsubscribe function. */
+  onReconnect(cb: () => void): () => void;
+  /**
+   * Registers `pause`, called before this client renews its connection (reconnect()); returns an
+   * unsubscribe function.
+   */
+  onRenew(pause: () => Promise<void>): () => void;
+}
+
+/** How long a renewal waits for a channel to stop taking messages, in ms. */
+const PAUSE_WAIT_MS = 2000;
+/** No message for this long: the channel's requests have run dry (or wait on an empty group), in ms. */
+const QUIET_MS = 50;
+
 function pullChannel(
   nc: NatsConnection,
   inboxPrefix: string,
   nextSubject: string,
   onMessage: (d: Delivery) => void,
   onStatus: (s: PullStatus) => void,
-  onReconnect: (cb: () => void) => () => void,
+  hooks: ChannelHooks,
 ): PullChannel {
   // One subscription; each request gets its own reply subject under it, so a status (which
   // arrives on the request's reply subject) says which request it ends. Messages arrive on
   // their stored subject and are told apart by their ack reply subject.
-  const base = createInbox(inboxPrefix);
   const requests = new Map<string, { batch: number; forgetAt: number }>();
   let n = 0;
   let late: ((d: Delivery) => void) | undefined;
+  let closed = false;
+  let paused = false;
+  let lastMessageAt = 0;
   const ended = (reply: string, m: Msg): number => {
     const r = requests.get(reply);
     requests.delete(reply);
@@ -487,39 +576,67 @@ function pullChannel(
     // A request refused when it arrived carries no counts: none of its batch was delivered.
     return left ? Number(left) : (r?.batch ?? 0);
   };
-  const sub = nc.subscribe(`${base}.*`, {
-    callback: (err, m) => {
-      if (err) return;
-      if (m.subject.startsWith(base)) {
-        const code = m.headers?.code ?? 0;
-        const description = m.headers?.description ?? "";
-        if (code === 100) {
-          onStatus({ kind: "heartbeat" });
-        } else if (code === 409 && /consumer deleted/i.test(description)) {
-          requests.delete(m.subject);
-          onStatus({ kind: "consumer-deleted" });
-        } else if (code === 423) {
-          onStatus({ kind: "unpinned", unfilled: ended(m.subject, m) });
-        } else if (code !== 0) {
-          onStatus({ kind: "ended", unfilled: ended(m.subject, m), code, description });
+  const open = (): { base: string; sub: Subscription } => {
+    const base = createInbox(inboxPrefix);
+    const sub = nc.subscribe(`${base}.*`, {
+      callback: (err, m) => {
+        if (err) return;
+        if (m.subject.startsWith(base)) {
+          const code = m.headers?.code ?? 0;
+          const description = m.headers?.description ?? "";
+          if (code === 100) {
+            onStatus({ kind: "heartbeat" });
+          } else if (code === 409 && /consumer deleted/i.test(description)) {
+            requests.delete(m.subject);
+            onStatus({ kind: "consumer-deleted" });
+          } else if (code === 423) {
+            onStatus({ kind: "unpinned", unfilled: ended(m.subject, m) });
+          } else if (code !== 0) {
+            onStatus({ kind: "ended", unfilled: ended(m.subject, m), code, description });
+          }
+          return;
         }
-        return;
-      }
-      if (!m.reply?.startsWith("$JS.ACK.")) return;
-      const d = new NatsDelivery(nc, m, m.reply);
-      if (late) late(d);
-      else onMessage(d);
-    },
-  });
-  const offReconnect = onReconnect(() => {
+        if (!m.reply?.startsWith("$JS.ACK.")) return;
+        const d = new NatsDelivery(hooks.answers, m, m.reply);
+        lastMessageAt = Date.now();
+        if (late) late(d);
+        else onMessage(d);
+      },
+    });
+    return { base, sub };
+  };
+  let current = open();
+  const offReconnect = hooks.onReconnect(() => {
+    if (closed) return;
+    // A fresh reply subject after every reconnect: requests the server may still hold for the
+    // old one (a network blip; a renewal paused before it) can never deliver to this member
+    // again, so it never holds more than it asked for.
+    current.sub.unsubscribe();
+    current = open();
+    paused = false;
     requests.clear();
     onStatus({ kind: "reconnected" });
   });
+  // Before this client renews its connection (to be granted a new group's rights, say), stop
+  // asking and let the requests already made run dry: a message the server sends into the
+  // closing connection is lost, and comes back only one lease later. Unsubscribing first is not
+  // enough: in tests, requests made through the account's JetStream import were still filled
+  // after the unsubscribe. So the member waits until no message has come for a moment (a request
+  // with messages behind it is filled within milliseconds), at most PAUSE_WAIT_MS. A request
+  // left waiting on an empty group can still take a message published during the renewal.
+  const offRenew = hooks.onRenew(async () => {
+    if (closed || paused || nc.isClosed()) return;
+    paused = true;
+    const until = Date.now() + PAUSE_WAIT_MS;
+    while (Date.now() < until && Date.now() - lastMessageAt < QUIET_MS) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
+  });
   return {
     request(r) {
+      // While paused, the request is not sent; the reconnect that follows asks again.
+      if (paused || closed || nc.isClosed()) return;
       const now = Date.now();
       if (requests.size > 64) for (const [k, v] of requests) if (v.forgetAt < now) requests.delete(k);
-      const reply = `${base}.${++n}`;
+      const reply = `${current.base}.${++n}`;
       requests.set(reply, { batch: r.batch, forgetAt: now + r.expiresMs + REQUEST_MEMORY_MS });
       const body: Record<string, unknown> = { batch: r.batch, expires: Math.round(r.expiresMs * NS_PER_MS) };
       if (r.heartbeatMs > 0) body["idle_heartbeat"] = Math.round(r.heartbeatMs * NS_PER_MS);
@@ -527,11 +644,14 @@ function pullChannel(
       if (r.noWait) body["no_wait"] = true;
       if (r.group !== undefined) body["group"] = r.group;
       if (r.pinId) body["id"] = r.pinId;
-      if (!nc.isClosed()) nc.publish(nextSubject, enc.encode(JSON.stringify(body)), { reply });
+      nc.publish(nextSubject, enc.encode(JSON.stringify(body)), { reply });
     },
     async close(onLate) {
+      closed = true;
       offReconnect();
+      offRenew();
       late = onLate;
+      const sub = current.sub;
       if (nc.isClosed() || sub.isClosed()) return;
       // Messages already on their way are handed to onLate until the server saw the unsubscribe.
       await sub.drain().catch(() => {});

@@ -131,8 +131,14 @@ export class NatsAdvisoryFeed implements AdvisoryFeed {
             // A member pulls: the server looks at the queue itself. Ordered groups pin members
             // and keep their own order; a probe there could reorder redeliveries.
             if ((ci.config as { priority_policy?: string }).priority_policy === "pinned_client") continue;
+            // Only a message delivered at least max_deliver times can be owed an advisory: with
+            // max_deliver > 1 it is counted in num_redelivered. A busy member's group (its window
+            // full, so no request waiting) with no redelivered message is left alone.
+            const maxDeliver = ci.config.max_deliver ?? -1;
+            if (maxDeliver <= 0 || (maxDeliver > 1 && ci.num_redelivered === 0)) continue;
             probed++;
-            for (let i = 0; i < o.maxProbesPerGroup; i++) if (!(await this.#probe(stream, ci.name))) break;
+            const probes = Math.min(o.maxProbesPerGroup, ci.num_ack_pending);
+            for (let i = 0; i < probes; i++) if (!(await this.#probe(stream, ci.name))) break;
           }
         } catch {
           /* the stream went away meanwhile */

@@ -264,10 +264,10 @@ export interface AdvisoryFeed {
   consume(handle: (d: AdvisoryDelivery) => Promise<void>, onError: (err: unknown) => void): Promise<{ stop(): Promise<void> }>;
   /**
    * Makes the store emit the max-deliveries advisories it owes to consumer groups that nobody
-   * pulls from: every station group with unacked messages and no pull request waiting is probed
-   * (the store looks at its next messages and gives up on those past their last delivery,
-   * handing out nothing). At most `maxProbesPerGroup` probes per group. Returns how many groups
-   * were probed.
+   * pulls from: every station group with unacked messages, a redelivered one among them (or a
+   * limit of one delivery), and no pull request waiting is probed (the store looks at its next
+   * messages and gives up on those past their last delivery, handing out nothing). At most
+   * `maxProbesPerGroup` probes per group. Returns how many groups were probed.
    */
   nudge(o: { maxProbesPerGroup: number }): Promise<number>;
 }

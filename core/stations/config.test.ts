@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assertUpdatable, resolveGroupConfig, resolveStationConfig, sameStationConfig, DEFAULT_STATION_CONFIG } from "./config.js";
+import type { GroupConfig } from "../protocol/index.js";
 
 describe("station config", () => {
   it("fills defaults and freezes", () => {
@@ -51,5 +52,13 @@ describe("group config", () => {
     expect(() => resolveGroupConfig({ backoffMs: [1, -5] })).toThrow(/backoffMs\[1\]/);
     expect(() => resolveGroupConfig({ startPosition: { kind: "middle" } as never })).toThrow(/startPosition.kind/);
     expect(() => resolveGroupConfig({ maxMsgDeliveries: 1, backoffMs: [1, 2] })).toThrow(/backoffMs/);
+  });
+
+  it("fills memberTimeoutMs for records written before it existed, and validates it", () => {
+    const old = { maxAckTimeMs: 30_000, maxMsgDeliveries: 10, backoffMs: [], startPosition: { kind: "earliest" } } as Partial<GroupConfig>;
+    expect(resolveGroupConfig(old).memberTimeoutMs).toBe(5000);
+    expect(resolveGroupConfig({ memberTimeoutMs: 60_000 }).memberTimeoutMs).toBe(60_000);
+    expect(() => resolveGroupConfig({ memberTimeoutMs: 10 })).toThrow(/memberTimeoutMs/);
+    expect(() => resolveGroupConfig({ memberTimeoutMs: 1.5 as number })).toThrow(/memberTimeoutMs/);
   });
 });

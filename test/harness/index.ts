@@ -85,8 +85,8 @@ export interface TestBroker {
   jsm(): Promise<JetStreamManager>;
   /** Starts one more gateway against the same server. */
   addGateway(o?: Partial<JunctionGatewayOptions>): Promise<JunctionGateway>;
-  /** Restarts the nats-server on the same port and store. */
-  restartServer(): Promise<void>;
+  /** Restarts the nats-server on the same port and store; `kill` ends it with SIGKILL (a crash). */
+  restartServer(o?: { kill?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -159,10 +159,11 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       return inspector;
     },
     addGateway,
-    async restartServer() {
+    async restartServer(ro = {}) {
       inspector = undefined;
       const port = server.port;
-      await server.stop();
+      if (ro.kill) await server.kill("SIGKILL");
+      else await server.stop();
       server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", port, maxFileStore: o.maxFileStore, storeDir: o.storeDir });
     },
     async stop() {
