@@ -31,7 +31,17 @@ export interface GroupsApi {
   get(station: string, group: string): Promise<GroupInfo>;
   list(station: string): Promise<GroupInfo[]>;
   delete(station: string, group: string): Promise<void>;
+  /**
+   * Moves the group's read position: to a stream sequence, to the first message stored at or
+   * after a time, or past the last message (`{ latest: true }`). The group then reads from there
+   * on (members keep running; what they hold unacked is forgotten and not resent). Resolves with
+   * the group and the sequence it now reads from.
+   */
+  reset(station: string, group: string, to: GroupResetTarget): Promise<GroupInfo & { resetSeq: number }>;
 }
+
+/** Where {@link GroupsApi.reset} moves a group. */
+export type GroupResetTarget = { seq: number } | { time: Date | string } | { latest: true };
 
 /** A schema language. */
 export type SchemaKind = "json" | "protobuf" | "avro";
@@ -367,6 +377,12 @@ export function adminApis(request: Requester): AdminApis {
       create: (station, group, config) => request("group.create", { station, group, config: config ?? {} }),
       get: (station, group) => request("group.get", { station, group }),
       list: (station) => request("group.list", { station }),
+      reset: (station, group, to) =>
+        request("group.reset", {
+          station,
+          group,
+          to: "time" in to ? { time: to.time instanceof Date ? to.time.toISOString() : to.time } : to,
+        }),
       delete: async (station, group) => {
         await request("group.delete", { station, group });
       },

@@ -3,6 +3,7 @@ import {
   JunctionError,
   check,
   parseSchemaTag,
+  groupConsumers,
   resolveOptions,
   subjects,
   type GroupConfig,
@@ -33,6 +34,11 @@ export interface ConsumerOptions {
    * this long. @default 5000 (on group creation)
    */
   memberTimeoutMs?: number | undefined;
+  /**
+   * On group creation: one member at a time receives every message, in stream order, and
+   * another takes over when it stops (see GroupConfig.exclusive). @default false
+   */
+  exclusive?: boolean | undefined;
   /** Where a new group starts; a different position for an existing group is GROUP_CONFLICT. */
   startPosition?: StartPosition | undefined;
   /**
@@ -51,13 +57,13 @@ export interface ConsumerOptions {
    * left prefetched when the member stops.
    */
   maxMessages?: number | undefined;
+  /** How long the server keeps one pull request waiting, in ms. @default 10000 */
+  pullExpiresMs?: number | undefined;
   /**
    * Where `deliver`, `ack`, `nak` and `term` spans go. @default the global OpenTelemetry tracer
    * provider: nothing is traced until the application registers an OpenTelemetry SDK
    */
   tracerProvider?: TracerProvider | undefined;
-  /** How long the server keeps one pull request waiting, in ms. @default 10000 */
-  pullExpiresMs?: number | undefined;
   /** The clock (ms since the epoch). @default Date.now */
   now?: (() => number) | undefined;
 }
@@ -76,12 +82,13 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
     maxMsgDeliveries: check.int(1),
     backoffMs: check.any,
     memberTimeoutMs: check.int(1),
+    exclusive: check.bool,
     startPosition: check.any,
     batchSize: check.int(1, 100_000),
     onMessage: check.fn,
     maxMessages: check.int(1),
-    tracerProvider: check.any,
     pullExpiresMs: check.int(1000, 3_600_000),
+    tracerProvider: check.any,
     now: check.fn,
   });
   for (const k of ["station", "group"] as const) {
@@ -91,6 +98,9 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
 }
 
 const dec = new TextDecoder();
+
+/** A member joining a partitioned group starts pulling one more partition every this many ms. */
+const RAMP_MS = 150;
 
 /** A message delivered to a consumer group member. */
 export class Message {
@@ -129,6 +139,10 @@ export class Message {
   get headers(): Record<string, string> {
     return this.#h.delivery.headers();
   }
+  /** The ordering key given by the producer, if any. */
+  get key(): string | undefined {
+    return this.headers[Headers.Key];
+  }
   /** The message id given by the producer. */
   get id(): string | undefined {
     return this.headers["Nats-Msg-Id"];
@@ -136,7 +150,7 @@ export class Message {
   get producer(): string | undefined {
     return this.headers[Headers.Producer];
   }
-  /** The subject it was stored on (`…msg`, or `…resend.<group>` for a resend). */
+  /** The subject it was stored on (`…msg`; `…part.<i>` on a partitioned station; `…resend.<consumer>` for a resend). */
   get subject(): string {
     return this.#h.delivery.subject;
   }
@@ -205,10 +219,27 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  readonly #pull: LeasedPull;
+  /** One pull per partition (one in all on a station with one partition). */
+  readonly #pulls: LeasedPull[];
   readonly #schemas: SchemaCache | undefined;
   readonly #onMessage: ((m: Message) => void) | undefined;
   readonly #tracing: ConsumerTracing;
+  /** Messages still to hand out on a partitioned station with maxMessages (pulls there have no limit of their own). */
+  #remaining: number;
+  /** Where the next take() starts looking, so no partition starves the others. */
+  #rr = 0;
+  #balance: NodeJS.Timeout | undefined;
+  /** Between two partitions this member lets go, in ms: longer than a waiting request lives. */
+  #spacingMs = 1000;
+  /** This member's share of the partitions, as last estimated. */
+  #cap = Infinity;
+  /** Whether each partition had a holder at the last look. */
+  #pinnedNow: boolean[] = [];
+  /** How long a member at its share stays off the partitions it does not hold, in ms. */
+  #holdOffMs = 2000;
+  /** Partitions this member is about to let go. */
+  readonly #letting = new Set<LeasedPull>();
+  #now: () => number = Date.now;
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -219,14 +250,16 @@ export class Consumer implements AsyncIterable<Message> {
     schemas: SchemaCache | undefined,
     onMessage: ((m: Message) => void) | undefined,
     tracing: ConsumerTracing,
-    pull: (c: Consumer) => LeasedPull,
+    remaining: number,
+    pulls: (c: Consumer) => LeasedPull[],
   ) {
     this.station = station;
     this.group = group;
     this.#tracing = tracing;
     this.#schemas = schemas;
     this.#onMessage = onMessage;
-    this.#pull = pull(this);
+    this.#remaining = remaining;
+    this.#pulls = pulls(this);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -238,6 +271,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (o.backoffMs !== undefined) config.backoffMs = o.backoffMs;
     if (o.memberTimeoutMs !== undefined) config.memberTimeoutMs = o.memberTimeoutMs;
     if (o.startPosition !== undefined) config.startPosition = o.startPosition;
+    if (o.exclusive !== undefined) config.exclusive = o.exclusive;
     const info = await client.groups.create(o.station, o.group, config);
     // Pre-load the station's schema so message.json() can decode Protobuf and Avro synchronously.
     try {
@@ -250,38 +284,131 @@ export class Consumer implements AsyncIterable<Message> {
       /* decoding falls back to decode() */
     }
     const stream = info.stream ?? subjects.stationStream(o.station);
+    // A partitioned station: one consumer per partition, each pinned to one member at a time.
+    const consumers = groupConsumers(o.group, info.stats.partitions?.length ?? 1);
+    const partitioned = consumers.length > 1;
     // The lease is the consumer's ack wait as the server has it; the application's deadlines are
     // the group's settings, applied here from hand-out.
-    const facts = await client.transport.consumerInfo(stream, o.group);
+    const facts = await client.transport.consumerInfo(stream, consumers[0]!);
     const g = info.config;
     const backoff = g.backoffMs;
     const deadlineMs = backoff.length > 0 ? (dc: number): number => backoff[Math.min(dc, backoff.length) - 1]! : g.maxAckTimeMs;
+    // An exclusive group or a partition (pinned client): pull in its priority group, keep the pin
+    // by pulling well within the server's pin timeout (memberTimeoutMs, at least the lease), and
+    // renew leases in stream order so what a crashed member held returns in order.
+    const pinned = facts.priorityPolicy === "pinned_client" ? facts.priorityGroups[0] : undefined;
+    const expiresMs = pinned !== undefined ? Math.min(o.pullExpiresMs, Math.max(500, Math.floor(facts.ackWaitMs / 2))) : o.pullExpiresMs;
     const c = new Consumer(
       o.station,
       o.group,
       client.schemaCache,
       o.onMessage,
       new ConsumerTracing(o.station, o.group, o.tracerProvider),
+      partitioned ? (o.maxMessages ?? Infinity) : Infinity,
       (self) =>
-        new LeasedPull(
-          (onMessage, onStatus) => client.transport.pull(stream, o.group, onMessage, onStatus),
-          () => client.transport.probe(stream, o.group, undefined, 1000),
-          {
-            window: o.batchSize,
-            leaseMs: facts.ackWaitMs,
-            deadlineMs,
-            maxDeliveries: facts.maxDeliver,
-            limit: o.maxMessages,
-            expiresMs: o.pullExpiresMs,
-            heartbeatMs: Math.min(2000, Math.floor(o.pullExpiresMs / 4)),
-            ordered: false,
-            now: o.now,
-          },
-          { available: () => self.#available(), ended: () => self.#end() },
+        consumers.map(
+          (name) =>
+            new LeasedPull(
+              (onMessage, onStatus) => client.transport.pull(stream, name, onMessage, onStatus),
+              () => client.transport.probe(stream, name, pinned, 1000),
+              {
+                // A partition has one message out at a time (max_ack_pending 1).
+                window: partitioned ? 1 : o.batchSize,
+                leaseMs: facts.ackWaitMs,
+                deadlineMs,
+                maxDeliveries: facts.maxDeliver,
+                limit: partitioned ? undefined : o.maxMessages,
+                expiresMs,
+                heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
+                ordered: pinned !== undefined,
+                group: pinned,
+                jitter: partitioned,
+                now: o.now,
+              },
+              { available: () => self.#available(), ended: () => self.#end(), pinned: () => self.#onPinned() },
+            ),
         ),
     );
-    c.#pull.start();
+    if (partitioned) {
+      // Join partition by partition (from a random one, one more every RAMP_MS), not all at
+      // once: a member that asks for every partition at once gets every free one, and members
+      // starting together would then have to hand them over one pin timeout at a time.
+      const first = Math.floor(Math.random() * consumers.length);
+      const t = o.now();
+      for (let k = 0; k < consumers.length; k++) c.#pulls[(first + k) % consumers.length]!.standBy(t + k * RAMP_MS);
+    }
+    for (const p of c.#pulls) p.start();
+    if (partitioned) {
+      // Spread the partitions: now and then, a member holding more than its share lets some go.
+      const everyMs = Math.max(500, facts.ackWaitMs);
+      c.#holdOffMs = 2 * everyMs;
+      c.#spacingMs = Math.ceil(1.5 * expiresMs) + 100;
+      c.#now = o.now;
+      c.#balance = setInterval(() => void c.#rebalance(client, stream, consumers, g.memberTimeoutMs, o.now).catch(() => {}), everyMs);
+      c.#balance.unref();
+    }
     return c;
+  }
+
+  /**
+   * Members share the partitions by the server's pins: a free partition goes to a member waiting
+   * on it. A member holding its share, ceil(partitions / members), stops waiting on the
+   * partitions it does not hold (at once when it gets a pin), and one holding more lets the
+   * extra ones go — idle ones first, only where another member waits, one after the other so
+   * each goes to a member still below its share — by not pulling them for longer than the pin
+   * timeout. Members are counted from the pull requests waiting on each partition (a member
+   * below its share waits on every partition it does not hold) and the distinct pin holders.
+   */
+  async #rebalance(client: ClientContext, stream: string, consumers: string[], memberTimeoutMs: number, now: () => number): Promise<void> {
+    if (this.#ended) return;
+    const facts = await Promise.all(consumers.map((name) => client.transport.consumerInfo(stream, name)));
+    // Pin ids are per partition, so members are counted from the requests of others waiting on
+    // each partition (a member below its share waits on every partition it does not hold).
+    let others = 0;
+    facts.forEach((f, i) => (others = Math.max(others, f.waiting - (this.#pulls[i]!.outstanding > 0 ? 1 : 0))));
+    const held = this.#held();
+    this.#cap = Math.ceil(consumers.length / (1 + others));
+    this.#pinnedNow = facts.map((f) => f.pinnedId !== undefined);
+    this.#holdOff();
+    let excess = held.length - this.#letting.size - this.#cap;
+    if (excess <= 0) return;
+    const candidates = held
+      .filter((p) => !this.#letting.has(p) && facts[this.#pulls.indexOf(p)]!.waiting - (p.outstanding > 0 ? 1 : 0) > 0)
+      .sort((a, b) => a.held - b.held);
+    // Spaced by more than a waiting request lives, so members that reached their share have
+    // stopped waiting before the next one goes.
+    const spacingMs = this.#spacingMs;
+    let k = 0;
+    for (const p of candidates) {
+      if (excess-- <= 0) break;
+      this.#letting.add(p);
+      const t = setTimeout(() => {
+        this.#letting.delete(p);
+        if (!this.#ended) p.release(now() + memberTimeoutMs + Math.max(1000, memberTimeoutMs / 2));
+      }, k++ * spacingMs);
+      t.unref();
+    }
+  }
+
+  /** The pulls whose partition this member holds now (and is not letting go). */
+  #held(): LeasedPull[] {
+    return this.#pulls.filter((p) => p.pinId !== undefined && !p.releasing);
+  }
+
+  /**
+   * At its share: stop waiting on partitions another member holds (a partition nobody held at the
+   * last look stays waited on, so none is left without a member).
+   */
+  #holdOff(): void {
+    if (this.#held().length < this.#cap) return;
+    const until = this.#now() + this.#holdOffMs;
+    this.#pulls.forEach((p, i) => {
+      if (p.held === 0 && this.#pinnedNow[i] === true) p.standBy(until);
+    });
+  }
+
+  #onPinned(): void {
+    if (this.#pulls.length > 1) this.#holdOff();
   }
 
   #available(): void {
@@ -290,8 +417,7 @@ export class Consumer implements AsyncIterable<Message> {
       this.#notify();
       return;
     }
-    for (let h = this.#pull.take(); h; h = this.#pull.take()) {
-      const m = this.#tracing.deliver(new Message(h, this.#pull, this.#schemas));
+    for (let m = this.#next(); m; m = this.#next()) {
       try {
         this.#tracing.run(m, () => on(m));
       } catch {
@@ -312,14 +438,47 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   #next(): Message | undefined {
-    const h = this.#pull.take();
-    // Traced while tracing is on (the previous delivery's span ends: the application came back).
-    return h ? this.#tracing.deliver(new Message(h, this.#pull, this.#schemas)) : undefined;
+    const pulls = this.#pulls;
+    if (pulls.length === 1) {
+      const h = pulls[0]!.take();
+      // Traced while tracing is on (the previous delivery's span ends: the application came back).
+      return h ? this.#tracing.deliver(new Message(h, pulls[0]!, this.#schemas)) : undefined;
+    }
+    if (this.#remaining <= 0) {
+      // maxMessages handed out: stop (what is still prefetched goes back on close).
+      if (!this.#ended) void this.close();
+      return undefined;
+    }
+    for (let k = 0; k < pulls.length; k++) {
+      const p = pulls[(this.#rr + k) % pulls.length]!;
+      const h = p.take();
+      if (h) {
+        this.#rr = (this.#rr + k + 1) % pulls.length;
+        this.#remaining--;
+        return this.#tracing.deliver(new Message(h, p, this.#schemas));
+      }
+    }
+    return undefined;
   }
 
-  /** Messages held now: prefetched plus handed out and not yet settled (at most batchSize). */
+  /** Messages held now: prefetched plus handed out and not yet settled (at most batchSize; one per partition held on a partitioned station). */
   get held(): number {
-    return this.#pull.held;
+    let n = 0;
+    for (const p of this.#pulls) n += p.held;
+    return n;
+  }
+
+  /** Partitioned stations: the partitions whose pin this member holds now. */
+  get partitions(): number[] {
+    const out: number[] = [];
+    this.#pulls.forEach((p, i) => {
+      if (this.#pulls.length > 1 && p.pinId !== undefined) out.push(i);
+    });
+    return out;
+  }
+
+  #drained(): boolean {
+    return this.#pulls.every((p) => p.exhausted && p.buffered === 0 && p.outstanding === 0);
   }
 
   /**
@@ -335,7 +494,7 @@ export class Consumer implements AsyncIterable<Message> {
       for (;;) {
         const m = this.#next();
         if (m) return { done: false, value: m };
-        if (this.#ended || (this.#pull.exhausted && this.#pull.buffered === 0 && this.#pull.outstanding === 0)) {
+        if (this.#ended || this.#drained()) {
           await this.close();
           return done;
         }
@@ -368,7 +527,8 @@ export class Consumer implements AsyncIterable<Message> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#tracing.close();
-      await this.#pull.close();
+      if (this.#balance) clearInterval(this.#balance);
+      await Promise.all(this.#pulls.map((p) => p.close()));
       this.#end();
     })();
     return this.#closed;

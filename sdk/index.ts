@@ -15,6 +15,9 @@ export {
   RetentionPolicy,
   DeadLetterReason,
   QuotaSource,
+  MAX_KEY_BYTES,
+  MAX_PARTITIONS,
+  partitionOf,
 } from "../core/protocol/index.js";
 export type { ConnectOptions, ResolvedConnectOptions, ClientEvent, EventStream, ClientStatus } from "./client.js";
 export type { ClientContext } from "./context.js";
@@ -24,6 +27,7 @@ export type { ConsumerOptions } from "./consumer.js";
 export type {
   StationsApi,
   GroupsApi,
+  GroupResetTarget,
   SchemasApi,
   FunctionsApi,
   DlsApi,
@@ -51,6 +55,7 @@ export type {
   StationInfo,
   GroupConfig,
   GroupInfo,
+  PartitionStats,
   StartPosition,
   DeadLetter,
   DeadLetterFilter,

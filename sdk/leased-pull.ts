@@ -49,6 +49,8 @@ export interface LeasedPullOptions {
   ordered: boolean;
   /** The consumer's priority group, when it has a priority policy. */
   group?: string | undefined;
+  /** Pinned consumers: vary the expiry of requests made while not holding the pin. */
+  jitter?: boolean | undefined;
   /** The clock, in ms. */
   now: () => number;
 }
@@ -59,6 +61,8 @@ export interface LeasedPullHooks {
   available(): void;
   /** The pull ended for good (limit reached and drained, consumer deleted, closed). */
   ended(reason: string | undefined): void;
+  /** Pinned consumers: this member was given the pin. */
+  pinned?(): void;
 }
 
 /** How long after a refused pull the member asks again, in ms. */
@@ -82,6 +86,10 @@ export class LeasedPull {
   #lastActivity = 0;
   #retryAt = 0;
   #pinId: string | undefined;
+  #pausedUntil = 0;
+  /** Paused only to stay off a partition this member does not hold: a pin given anyway is taken. */
+  #standby = false;
+  #lastRequestAt = 0;
   #closing = false;
   #ended = false;
   #timer: NodeJS.Timeout | undefined;
@@ -153,6 +161,32 @@ export class LeasedPull {
   /** The pin id this member holds (consumers that pin one client). */
   get pinId(): string | undefined {
     return this.#pinId;
+  }
+
+  /**
+   * Stops asking for messages until `untilMs` and forgets the pin, so that the server gives the
+   * pin to another member once this one has not pulled for the pin timeout. What it holds stays
+   * leased until settled.
+   */
+  release(untilMs: number, standby = false): void {
+    this.#pausedUntil = untilMs;
+    this.#standby = standby;
+    this.#pinId = undefined;
+  }
+
+  /**
+   * Stays off until `untilMs` a partition this member does not hold (a pin given anyway is
+   * taken); a pull letting its pin go is left as it is.
+   */
+  standBy(untilMs: number): void {
+    if (this.#pinId !== undefined || (this.releasing && !this.#standby)) return;
+    this.#pausedUntil = Math.max(this.#pausedUntil, untilMs);
+    this.#standby = true;
+  }
+
+  /** Paused by {@link release} now. */
+  get releasing(): boolean {
+    return this.#o.now() < this.#pausedUntil;
   }
 
   /** No message will come any more (closing, limit reached, or ended). */
@@ -239,9 +273,19 @@ export class LeasedPull {
     this.#lastActivity = now;
     if (this.#outstanding > 0) this.#outstanding--;
     this.#delivered++;
-    if (this.#o.group !== undefined) {
+    if (this.#o.group !== undefined && this.#standby && d.pinId) {
+      // A request made before the pause got the pin after all: hold it (not pulling would stall
+      // the partition until the pin timeout).
+      this.#pausedUntil = 0;
+      this.#standby = false;
+    }
+    if (this.#o.group !== undefined && now >= this.#pausedUntil) {
       const pin = d.pinId;
-      if (pin) this.#pinId = pin;
+      if (pin) {
+        const fresh = this.#pinId === undefined;
+        this.#pinId = pin;
+        if (fresh) this.#hooks.pinned?.();
+      }
     }
     if (this.#closing || (this.#o.limit !== undefined && this.#delivered > this.#o.limit)) {
       // Not wanted any more (a request that was taken for lost delivered after all): give it back.
@@ -298,18 +342,46 @@ export class LeasedPull {
   #refill(): void {
     if (this.#closing || this.#ended || !this.#channel) return;
     const now = this.#o.now();
-    if (now < this.#retryAt) return;
+    if (now < this.#retryAt || now < this.#pausedUntil) return;
     let room = this.#o.window - this.#held.size - this.#outstanding;
     if (this.#o.limit !== undefined) room = Math.min(room, this.#o.limit - this.#delivered - this.#outstanding);
     if (room <= 0) return;
     // Small requests only when the member would otherwise run dry.
     if (room < this.#threshold && (this.#outstanding > 0 || this.buffered > 0)) return;
-    const r: PullRequest = { batch: room, expiresMs: this.#o.expiresMs, heartbeatMs: this.#o.heartbeatMs };
+    // A member waiting for a pin (not holding it) lets its requests expire at random times, so
+    // the order of waiting requests, which decides who gets a free partition, keeps changing.
+    const expiresMs =
+      this.#o.group !== undefined && !this.#pinId && this.#o.jitter === true
+        ? Math.round(this.#o.expiresMs * (0.5 + Math.random()))
+        : this.#o.expiresMs;
+    const r: PullRequest = { batch: room, expiresMs, heartbeatMs: Math.min(this.#o.heartbeatMs, Math.floor(expiresMs / 2)) };
     if (this.#o.group !== undefined) r.group = this.#o.group;
     if (this.#pinId) r.pinId = this.#pinId;
     if (this.#outstanding === 0) this.#lastActivity = now;
     this.#outstanding += room;
+    this.#lastRequestAt = now;
     this.#channel.request(r);
+  }
+
+  /**
+   * The pin holder of an exclusive group keeps pulling while its window is full: the server
+   * restarts its pin timer only on a pull request, so a busy member would otherwise lose the
+   * pin. A request for at most one byte hands out nothing (the server ends it instead).
+   */
+  #keepPin(now: number): void {
+    if (this.#o.group === undefined || !this.#pinId || !this.#channel || this.#closing || this.#ended || now < this.#pausedUntil) return;
+    if (this.#outstanding > 0 || now - this.#lastRequestAt < this.#o.expiresMs / 2) return;
+    this.#outstanding += 1;
+    this.#lastRequestAt = now;
+    this.#lastActivity = now;
+    this.#channel.request({
+      batch: 1,
+      maxBytes: 1,
+      expiresMs: this.#o.expiresMs,
+      heartbeatMs: 0,
+      group: this.#o.group,
+      pinId: this.#pinId,
+    });
   }
 
   /**
@@ -328,6 +400,7 @@ export class LeasedPull {
     }
     this.#renew(now, false);
     this.#refill();
+    this.#keepPin(now);
   }
 
   /**

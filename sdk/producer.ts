@@ -2,10 +2,13 @@ import {
   Headers,
   JunctionError,
   check,
+  deliveryHeaders,
+  assertKey,
   encodeBatch,
   parseTraceparent,
   resolveOptions,
   subjects,
+  type DeliveryOptions,
   type ProduceReply,
   type ProduceResult,
   type TraceHeaders,
@@ -137,9 +140,20 @@ function finishProducerOptions(r: ResolvedProducerOptions): ResolvedProducerOpti
   return r;
 }
 
-/** Per-message options. */
-export interface SendOptions {
+/**
+ * Per-message options. `delayMs` / `deliverAt` store the message at once (the result means it is
+ * durable) and let consumer groups see it from that time on; `ttlMs` removes it, delivered or
+ * not, that long after it became visible (see {@link DeliveryOptions}).
+ */
+export interface SendOptions extends DeliveryOptions {
   headers?: Record<string, string>;
+  /**
+   * The ordering key (1–256 UTF-8 bytes, no control characters). On a station with more than one
+   * partition, every consumer group gets the messages of one key in the order they were stored,
+   * one at a time; different keys go to members in parallel. Stored with the message (header
+   * `Jn-Key`, `message.key`). See docs/streaming.md.
+   */
+  key?: string;
   /** The message id for de-duplication. @default a unique id */
   id?: string;
   /**
@@ -304,6 +318,17 @@ export class Producer {
           : new JunctionError("INVALID_ARGUMENT", `cannot encode the payload: ${(err as Error).message}`, { cause: err }),
       );
     }
+    let userHeaders = opts.headers;
+    try {
+      const timing = deliveryHeaders(opts);
+      if (timing) userHeaders = { ...userHeaders, ...timing };
+      if (opts.key !== undefined) {
+        assertKey(opts.key);
+        userHeaders = { ...userHeaders, [Headers.Key]: opts.key };
+      }
+    } catch (err) {
+      return Promise.reject(err as JunctionError);
+    }
     const id = opts.id ?? `${this.#prefix}-${(this.#seq++).toString(36)}`;
     if (opts.trace !== undefined && parseTraceparent(opts.trace.traceparent) === undefined) {
       return Promise.reject(
@@ -313,8 +338,8 @@ export class Producer {
       );
     }
     const tracer = this.#tracing.tracer();
-    const traced = tracer || opts.trace ? startSend(tracer, this.station, id, bytes.length, opts.headers, opts.trace) : undefined;
-    const headers = traced ? traced.headers : opts.headers;
+    const traced = tracer || opts.trace ? startSend(tracer, this.station, id, bytes.length, userHeaders, opts.trace) : undefined;
+    const headers = traced ? traced.headers : userHeaders;
     const span = traced?.span;
     return new Promise<SendResult>((resolve, reject) => {
       const size = bytes.length + id.length + 16 + (headers ? JSON.stringify(headers).length : 0);

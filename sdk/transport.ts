@@ -111,6 +111,10 @@ export interface ConsumerFacts {
   priorityGroups: string[];
   /** `pinned_client`, `overflow`, `prioritized` or `none`. */
   priorityPolicy: string;
+  /** Pull requests waiting on the consumer now. */
+  waiting: number;
+  /** The pin id of the member holding a pinned-client consumer now, if any. */
+  pinnedId?: string | undefined;
 }
 
 /** One raw message on a subscribed subject. */
@@ -394,6 +398,8 @@ function consumerFacts(data: Uint8Array, stream: string, consumer: string): Cons
   let r: {
     error?: { code?: number; err_code?: number; description?: string };
     config?: { ack_wait?: number; max_deliver?: number; priority_groups?: string[]; priority_policy?: string };
+    num_waiting?: number;
+    priority_groups?: { pinned_client_id?: string }[];
   };
   try {
     r = JSON.parse(dec.decode(data)) as typeof r;
@@ -415,6 +421,8 @@ function consumerFacts(data: Uint8Array, stream: string, consumer: string): Cons
     maxDeliver: c.max_deliver ?? -1,
     priorityGroups: c.priority_groups ?? [],
     priorityPolicy: c.priority_policy ?? "none",
+    waiting: r.num_waiting ?? 0,
+    ...(r.priority_groups?.[0]?.pinned_client_id ? { pinnedId: r.priority_groups[0].pinned_client_id } : {}),
   };
 }
 

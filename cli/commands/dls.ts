@@ -1,5 +1,11 @@
 import type { Command } from "commander";
-import { JunctionError, type DeadLetter, type DeadLetterFilter, type DeadLetterReason } from "../../core/protocol/index.js";
+import {
+  JunctionError,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterReason,
+  type PartitionStats,
+} from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
 import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
 import {
@@ -190,6 +196,18 @@ function registerRetention(dls: Command, io: Io): void {
     });
 }
 
+/** A partitioned group's partitions: who holds each, what waits, what is being retried (a parked key). */
+function partitionTable(parts: PartitionStats[] | undefined): string {
+  if (!parts || parts.length === 0) return "";
+  return (
+    `  partitions: ${parts.length}\n` +
+    table(
+      ["PARTITION", "MEMBER", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
+      parts.map((p) => [p.partition, p.member ?? "-", p.memberSince ?? "-", p.pending, p.unacked, p.redelivered, p.waiting]),
+    )
+  );
+}
+
 export function registerGroup(program: Command, io: Io): void {
   const g = program.command("group").description("consumer groups and their stats");
   g.command("list <station>")
@@ -221,6 +239,45 @@ export function registerGroup(program: Command, io: Io): void {
         );
       });
     });
+  g.command("reset <station> <group>")
+    .description("move a group's read position: it re-reads (or skips) from there; members keep running")
+    .option("--to-seq <n>", "read from this stream sequence on")
+    .option("--to-time <time>", "read from the first message stored at or after this ISO 8601 time")
+    .option("--to-latest", "skip everything stored so far")
+    .addOption(outputOption())
+    .option("--json", JSON_HELP)
+    .action(
+      async (
+        station: string,
+        group: string,
+        o: { toSeq?: string; toTime?: string; toLatest?: boolean; json?: boolean; output?: string },
+        cmd: Command,
+      ) => {
+        const given = [o.toSeq !== undefined, o.toTime !== undefined, o.toLatest === true].filter(Boolean).length;
+        if (given !== 1) {
+          throw new JunctionError("INVALID_ARGUMENT", "give exactly one of --to-seq, --to-time, --to-latest", {
+            details: { option: "to" },
+          });
+        }
+        const seq = intOption("to-seq", o.toSeq);
+        if (seq !== undefined && seq < 1) {
+          throw new JunctionError("INVALID_ARGUMENT", `--to-seq must be at least 1 (got ${seq})`, { details: { option: "to-seq" } });
+        }
+        if (o.toTime !== undefined && !Number.isFinite(Date.parse(o.toTime))) {
+          throw new JunctionError("INVALID_ARGUMENT", `--to-time must be an ISO 8601 time (got '${o.toTime}')`, {
+            details: { option: "to-time" },
+          });
+        }
+        await withClient(io, cmd, async (c) => {
+          const r = await c.groups.reset(
+            station,
+            group,
+            seq !== undefined ? { seq } : o.toTime !== undefined ? { time: new Date(o.toTime) } : { latest: true },
+          );
+          print(io, o, r, () => `group ${r.name} on ${r.station} now reads from seq ${r.resetSeq} (${r.stats.pending} pending)\n`);
+        });
+      },
+    );
   withWatch(withOutput(g.command("info <station> <group>").description("a consumer group's settings and live stats"))).action(
     async (station: string, group: string, o: OutputOpts & WatchOpts, cmd: Command) => {
       const format = outputFormat(o);
@@ -234,8 +291,10 @@ export function registerGroup(program: Command, io: Io): void {
             () =>
               `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
               Object.entries(x.stats)
+                .filter(([k]) => k !== "partitions")
                 .map(([k, v]) => `  ${k}: ${String(v)}\n`)
-                .join(""),
+                .join("") +
+              partitionTable(x.stats.partitions),
           );
         };
         if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);

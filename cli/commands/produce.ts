@@ -25,6 +25,22 @@ interface ProduceOpts {
   header?: string[];
   id?: string;
   json?: boolean;
+  delayMs?: string;
+  deliverAt?: string;
+  ttlMs?: string;
+  key?: string;
+}
+
+/** `--deliver-at`: an ISO time or ms since the epoch. */
+function parseTime(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) {
+    throw new JunctionError("INVALID_ARGUMENT", `--deliver-at must be an ISO time or ms since the epoch (got '${v}')`, {
+      details: { option: "deliver-at" },
+    });
+  }
+  return n;
 }
 
 async function readStdin(): Promise<string> {
@@ -59,11 +75,18 @@ export function registerProduce(program: Command, io: Io): void {
     .option("--header <k=v...>", "add a header to every message")
     .option("--id <id>", "message id (one message only), for de-duplication")
     .option("--json", "print one result per message as JSON")
+    .option("--delay-ms <ms>", "store now, deliver to consumer groups after this many ms (at most 366 days)")
+    .option("--deliver-at <time>", "store now, deliver at this time (ISO 8601 or ms since the epoch)")
+    .option("--key <key>", "ordering key of every message: one key's messages are processed in order on a partitioned station")
+    .option("--ttl-ms <ms>", "remove each message this long after it becomes visible, delivered or not (1 s to 10 years, whole seconds)")
     .option("--raw", "send each message's text as it is (default: a JSON object is sent as an object, so a Protobuf station encodes it)")
     .action(async (station: string, args: string[], opts: ProduceOpts, cmd: Command) => {
       const headers = parsePairs(opts.header, "--header");
       const count = intOption("count", opts.count);
       const size = intOption("size", opts.size) ?? 0;
+      const delayMs = intOption("delay-ms", opts.delayMs);
+      const deliverAt = parseTime(opts.deliverAt);
+      const ttlMs = intOption("ttl-ms", opts.ttlMs);
       let payloads: string[];
       if (args.length > 0) payloads = args;
       else if (opts.file) payloads = lines(await readFile(opts.file, "utf8"));
@@ -87,6 +110,10 @@ export function registerProduce(program: Command, io: Io): void {
             payload: opts.raw ? p : asObject(p),
             ...(Object.keys(headers).length > 0 ? { headers } : {}),
             ...(opts.id !== undefined ? { id: opts.id } : {}),
+            ...(delayMs !== undefined ? { delayMs } : {}),
+            ...(deliverAt !== undefined ? { deliverAt } : {}),
+            ...(ttlMs !== undefined ? { ttlMs } : {}),
+            ...(opts.key !== undefined ? { key: opts.key } : {}),
           }));
           outcomes.push(...(await producer.sendBatch(part)));
           done += part.length;

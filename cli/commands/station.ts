@@ -15,6 +15,7 @@ function configFrom(o: Record<string, string | undefined>): Partial<StationConfi
     ["replicas", "replicas"],
     ["idempotencyWindowMs", "idempotency-window-ms"],
     ["maxMessageSize", "max-message-size"],
+    ["partitions", "partitions"],
   ];
   for (const [key, flag] of ints) {
     const camel = flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -33,7 +34,8 @@ function withSettings(cmd: Command): Command {
     .option("--storage <type>", "file or memory")
     .option("--replicas <n>", "JetStream replicas")
     .option("--idempotency-window-ms <n>", "de-duplication window")
-    .option("--max-message-size <n>", "largest payload accepted, in bytes");
+    .option("--max-message-size <n>", "largest payload accepted, in bytes")
+    .option("--partitions <n>", "partitions for ordering keys (1 to 256; set at creation, cannot change)");
 }
 
 function describe(s: StationInfo): string {
@@ -42,12 +44,13 @@ function describe(s: StationInfo): string {
     `station ${s.name}`,
     `  retention: ${c.retention}  storage: ${c.storage}  replicas: ${c.replicas}`,
     `  limits: maxAgeSeconds=${c.maxAgeSeconds} maxMessages=${c.maxMessages} maxBytes=${c.maxBytes} maxMessageSize=${c.maxMessageSize}`,
-    `  idempotencyWindowMs: ${c.idempotencyWindowMs}`,
+    `  idempotencyWindowMs: ${c.idempotencyWindowMs}  partitions: ${c.partitions ?? 1}`,
     `  created: ${s.createdAt}`,
   ];
   if (s.state)
     lines.push(
-      `  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}`,
+      `  messages: ${s.state.messages}  bytes: ${s.state.bytes}  seq: ${s.state.firstSeq}..${s.state.lastSeq}  groups: ${s.state.consumers}` +
+        (s.state.delayed ? `  delayed (waiting): ${s.state.delayed}` : ""),
     );
   if (s.schema) lines.push(`  schema: ${s.schema.name}@${s.schema.version}`);
   if (s.functions && s.functions.length > 0) lines.push(`  functions: ${s.functions.map((f) => `${f.name}@${f.version}`).join(" -> ")}`);

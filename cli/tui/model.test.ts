@@ -11,6 +11,29 @@ describe("model", () => {
     });
     expect(groupRow(group("o", "dead", { deadLettered: 3 }))).toMatchObject({ health: Health.Bad, deadLettered: 3 });
     expect(groupRow(group("o", "late", { unacked: 1, oldestUnackedAgeMs: 60_000 })).problems).toContain("unacked past ack time");
+    const part = (partition: number, o: object = {}) => ({
+      partition,
+      pending: 0,
+      unacked: 0,
+      waiting: 1,
+      redelivered: 0,
+      member: "p",
+      ...o,
+    });
+    expect(
+      groupRow(
+        group("o", "keyed", {
+          membersOnline: 2,
+          partitions: [part(0, { unacked: 1, redelivered: 2 }), part(1, { member: undefined, pending: 4 }), part(2)],
+        }),
+      ),
+    ).toMatchObject({
+      health: Health.Warn,
+      problems: expect.arrayContaining([
+        "1 of 3 partitions parked (a key being retried)",
+        "1 of 3 partitions with work and no member",
+      ]) as string[],
+    });
     // Older gateways without deadLettered in the stats: the DLS stats fill it in.
     expect(groupRow(group("o", "g"), 2).deadLettered).toBe(2);
   });

@@ -80,6 +80,19 @@ export function groupRow(g: GroupInfo, deadLetteredFromStats?: number): GroupRow
     problems.push("backlog, no members online");
     health = Math.max(health, Health.Warn) as Health;
   }
+  // Partitioned stations: a key being retried holds its partition back; a partition with work and
+  // no member waits for one.
+  const parts = s.partitions ?? [];
+  const parked = parts.filter((p) => p.redelivered > 0 && p.unacked > 0).length;
+  if (parked > 0) {
+    problems.push(`${parked} of ${parts.length} partitions parked (a key being retried)`);
+    health = Math.max(health, Health.Warn) as Health;
+  }
+  const orphaned = parts.filter((p) => p.member === undefined && p.pending + p.unacked > 0).length;
+  if (orphaned > 0 && s.membersOnline > 0) {
+    problems.push(`${orphaned} of ${parts.length} partitions with work and no member`);
+    health = Math.max(health, Health.Warn) as Health;
+  }
   return {
     name: g.name,
     pending: s.pending,

@@ -52,6 +52,7 @@ export const API_RULES: Readonly<Record<string, Rule>> = Object.freeze({
   "group.create": consumeGroup,
   "group.get": consumeGroup,
   "group.delete": consumeGroup,
+  "group.reset": consumeGroup,
   "group.list": seeStation("station"), // filtered to the groups the user may consume as
   "schema.get": anyone,
   "schema.list": anyone,

@@ -1,4 +1,4 @@
-import { CLIENT_JS_API_PREFIX, inboxPrefixOf, type Scope } from "../protocol/index.js";
+import { CLIENT_JS_API_PREFIX, groupConsumers, inboxPrefixOf, type Scope } from "../protocol/index.js";
 import type { Grants } from "../protocol/index.js";
 import { globMatch, isExact, splitConsume } from "./grants.js";
 
@@ -6,6 +6,8 @@ import { globMatch, isExact, splitConsume } from "./grants.js";
 export interface StationGroups {
   station: string;
   groups: string[];
+  /** The station's partitions (a group there is one consumer per partition). @default 1 */
+  partitions?: number | undefined;
 }
 
 /** NATS allow lists of a user (and, for a login front's users, holes in them). */
@@ -16,13 +18,20 @@ export interface UserPermissions {
   subscribeDeny?: string[] | undefined;
 }
 
-/** The consumer subjects of one group pattern on one stream (`*` = every group). */
-function consumerSubjects(stream: string, group: string): string[] {
-  return [
-    `${CLIENT_JS_API_PREFIX}.CONSUMER.INFO.${stream}.${group}`,
-    `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${group}`,
-    `$JS.ACK.${stream}.${group}.>`,
-  ];
+/**
+ * The consumer subjects of one group pattern on one stream (`*` = every group, including every
+ * partition's consumer); an exact group on a partitioned station gets each partition's consumer.
+ */
+function consumerSubjects(stream: string, group: string, partitions = 1): string[] {
+  const out: string[] = [];
+  for (const c of group === "*" ? ["*"] : groupConsumers(group, partitions)) {
+    out.push(
+      `${CLIENT_JS_API_PREFIX}.CONSUMER.INFO.${stream}.${c}`,
+      `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${c}`,
+      `$JS.ACK.${stream}.${c}.>`,
+    );
+  }
+  return out;
 }
 
 /**
@@ -43,8 +52,9 @@ export function userPermissions(user: string, scope: Scope, grants: Grants, exis
   const publish = new Set<string>(["jn.api.>"]);
   const subscribe = new Set<string>([`${inboxPrefixOf(user)}.>`]);
   if (grants.admin || grants.produce.length > 0) publish.add("jn.produce.>");
+  const partitions = new Map(existing.map((s) => [s.station, s.partitions ?? 1]));
   const add = (station: string, group: string) => {
-    for (const s of consumerSubjects(scope.stationStream(station), group)) publish.add(s);
+    for (const s of consumerSubjects(scope.stationStream(station), group, partitions.get(station) ?? 1)) publish.add(s);
   };
   if (grants.admin) {
     for (const s of existing) add(s.station, "*");
@@ -79,12 +89,14 @@ export function needsNewPermissions(
   grants: Grants,
   station: string,
   group: string,
-  o: { stationIsNewer: boolean; groupIsNew: boolean },
+  o: { stationIsNewer: boolean; groupIsNew: boolean; partitioned?: boolean | undefined },
 ): boolean {
   if (grants.admin) return o.stationIsNewer;
   return grants.consume.some((c) => {
     const { station: sp, group: gp } = splitConsume(c);
     if (!globMatch(sp, station) || !globMatch(gp, group)) return false;
+    // A partitioned station's consumers are named per partition, known only once it exists.
+    if (o.stationIsNewer && o.partitioned === true && gp !== "*") return true;
     return (o.stationIsNewer && !isExact(sp)) || (o.groupIsNew && !isExact(gp) && gp !== "*");
   });
 }

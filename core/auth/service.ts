@@ -192,12 +192,18 @@ export class AuthService {
    * says so in the group.create reply and the SDK reconnects before it pulls — no other
    * connection is disturbed.
    */
-  needsRefresh(id: Identity, station: string, group: string, o: { stationCreatedAtMs: number; groupIsNew: boolean }): boolean {
+  needsRefresh(
+    id: Identity,
+    station: string,
+    group: string,
+    o: { stationCreatedAtMs: number; groupIsNew: boolean; partitioned?: boolean | undefined },
+  ): boolean {
     const since = id.connectedAtMs;
     if (since === undefined) return false;
     return needsNewPermissions(id.grants, station, group, {
       stationIsNewer: o.stationCreatedAtMs >= since - 1000,
       groupIsNew: o.groupIsNew,
+      partitioned: o.partitioned,
     });
   }
 }

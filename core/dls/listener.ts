@@ -1,5 +1,13 @@
 import type { AdvisoryDelivery, AdvisoryFeed, ConsumerAdvisory, StreamMessage, StreamReader } from "../nats/index.js";
-import { DEFAULT_TENANT, DeadLetterReason, Headers, deadLetterId, parseStationStream, type DeadLetter } from "../protocol/index.js";
+import {
+  DEFAULT_TENANT,
+  DeadLetterReason,
+  Headers,
+  deadLetterId,
+  parseGroupConsumer,
+  parseStationStream,
+  type DeadLetter,
+} from "../protocol/index.js";
 import { toBase64, type DeadLetterSink } from "../pipeline/index.js";
 import { isoNow, type Clock, type Logger } from "../support/index.js";
 import type { ResolvedDlsOptions } from "./options.js";
@@ -35,10 +43,15 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
   const where = parseStationStream(a.stream);
   if (!where) return undefined;
   const { tenant, station } = where;
-  const group = a.consumer;
+  // A partitioned station's groups have one consumer per partition (`<group>-P<i>`): the dead
+  // letter names the group, and keeps the partition so a resend reaches the same partition.
+  const consumer = parseGroupConsumer(a.consumer);
+  if (!consumer) return undefined;
+  const group = consumer.group;
   const reason = a.kind === "max-deliveries" ? DeadLetterReason.Poison : DeadLetterReason.Terminated;
   const headers = msg?.headers ?? {};
   const details: Record<string, unknown> = { advisoryAt: a.timestamp };
+  if (consumer.partition !== undefined) details["partition"] = consumer.partition;
   if (msg) details["storedAt"] = msg.time.toISOString();
   else details["payloadMissing"] = true;
   const error =

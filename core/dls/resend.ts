@@ -5,6 +5,9 @@ import {
   Headers,
   isConsumerReason,
   isReservedHeader,
+  messagePartition,
+  messageSubject,
+  partitionConsumer,
   type DeadLetter,
   type ErrorBody,
   type Scope,
@@ -70,7 +73,7 @@ type ResendOutcome = { ok: true } | { ok: false; error: ErrorBody; keep: boolean
  */
 function resendHeaders(dl: DeadLetter, span: Span | undefined): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k)) h[k] = v;
+  for (const [k, v] of Object.entries(dl.headers)) if (!isReservedHeader(k) || k === Headers.Key) h[k] = v;
   if (dl.producer) h[Headers.Producer] = dl.producer;
   h[Headers.ResentFrom] = dl.id;
   const here = span ? traceHeadersOfSpan(span) : undefined;
@@ -80,6 +83,13 @@ function resendHeaders(dl: DeadLetter, span: Span | undefined): Record<string, s
     else delete h[Headers.Tracestate];
   }
   return h;
+}
+
+/** The partition a consumer dead letter failed in (recorded from its consumer), else its key's. */
+function resendPartition(dl: DeadLetter, partitions: number): number {
+  const p = dl.error?.details?.["partition"];
+  if (typeof p === "number" && Number.isInteger(p) && p >= 0 && p < partitions) return p;
+  return messagePartition(dl.headers[Headers.Key], dl.headers[Headers.NatsMsgId], partitions);
 }
 
 /**
@@ -148,8 +158,9 @@ export class Resender {
     if (isConsumerReason(dl.reason)) {
       if (dl.groups.length === 0)
         return { ok: false, keep: true, error: { code: "INVALID_ARGUMENT", message: `dead letter '${dl.id}' names no group` } };
+      const partitions = rec.config.partitions ?? 1;
       for (const g of dl.groups) {
-        if (!(await this.#d.admin.groupState(scope, dl.station, g))) {
+        if (!(await this.#d.admin.groupState(scope, dl.station, g, partitions))) {
           return {
             ok: false,
             keep: true,
@@ -164,7 +175,10 @@ export class Resender {
           headers: resendHeaders(dl, span),
           payload,
         };
-        const ack = await this.#d.writer.publish(scope.stationResend(dl.station, g), msg);
+        // On a partitioned station, to the consumer of the partition the message failed in, so it
+        // is ordered again with its key's other messages.
+        const consumer = partitions > 1 ? partitionConsumer(g, resendPartition(dl, partitions)) : g;
+        const ack = await this.#d.writer.publish(scope.stationResend(dl.station, consumer), msg);
         if (!ack.ok) return { ok: false, keep: true, error: { code: "STORE_FAILED", message: ack.description } };
       }
       return { ok: true };
@@ -177,10 +191,15 @@ export class Resender {
       await recordFailures(this.#d.dls.linkedTo(dl), ctx, failed, this.#d.clock);
       return { ok: false, keep: false, error: failure.error };
     }
+    const partitions = rec.config.partitions ?? 1;
     const acks = await storeMessages(
       this.#d.writer,
       scope.stationMsg(dl.station),
-      survivors.map((s) => s.msg),
+      survivors.map((s) =>
+        partitions > 1
+          ? { ...s.msg, subject: messageSubject(scope, dl.station, partitions, s.msg.headers?.[Headers.Key], s.msg.id) }
+          : s.msg,
+      ),
       { smallBatchMessages: this.#d.smallBatchMessages, groups: survivors.map((s) => s.index), trace },
     );
     const bad = acks.find((a) => !a.ok);

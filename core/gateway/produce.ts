@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import type { BusRequest, StoreMessage, StoreWriter } from "../nats/index.js";
 import {
   DEFAULT_TENANT,
+  DELIVERY_HEADERS,
   Headers,
   JunctionError,
   MAX_HEADER_BYTES,
@@ -11,6 +13,10 @@ import {
   isReservedHeader,
   parseTraceparent,
   traceHeadersOf,
+  keyProblem,
+  messageSubject,
+  takeDelivery,
+  type Delivery,
   type ErrorBody,
   type ProduceMessage,
   type ProduceResult,
@@ -149,6 +155,8 @@ interface Prepared {
   current: IndexedMessage[];
   /** Where the store is traced. */
   trace: TraceScope | undefined;
+  /** Delay and TTL of the input messages that asked for them, by input index. */
+  delivery: Map<number, Delivery>;
 }
 
 /**
@@ -415,7 +423,7 @@ export class ProduceHandler {
     const acks = await storeMessages(
       this.#o.writer,
       scope.stationMsg(rec.name),
-      prepared.current.map((c) => toStore(c.msg)),
+      prepared.current.map((c) => toStore(c.msg, prepared.delivery.get(c.index), scope, rec.name, rec.config.partitions ?? 1)),
       {
         // Near a storage limit, message by message: each gets its exact outcome at once.
         smallBatchMessages: storage === StorageState.Tight ? Infinity : this.#o.smallBatchMessages,
@@ -432,7 +440,7 @@ export class ProduceHandler {
     if (req.header(Headers.Batch) === "1") return decodeBatch(req.data, this.#o.maxRequestMessages);
     let headers: Record<string, string> | undefined;
     for (const k of req.headerNames()) {
-      if (isReservedHeader(k)) continue;
+      if (isReservedHeader(k) && !DELIVERY_HEADERS.has(k) && k !== Headers.Key) continue;
       (headers ??= {})[k] = req.header(k) ?? "";
     }
     return [{ id: req.header(Headers.MsgId) ?? "", headers, payload: req.data }];
@@ -448,8 +456,9 @@ export class ProduceHandler {
     const results: (ProduceResult | undefined)[] = new Array(input.length);
     const current: IndexedMessage[] = [];
     const max = rec.config.maxMessageSize;
+    const delivery = new Map<number, Delivery>();
     for (let i = 0; i < input.length; i++) {
-      const m = input[i]!;
+      let m = input[i]!;
       if (m.payload.length > max) {
         this.stats.badInput++;
         results[i] = {
@@ -464,6 +473,36 @@ export class ProduceHandler {
           ),
         };
         continue;
+      }
+      if (m.headers && hasDeliveryHeader(m.headers)) {
+        const own = { ...m.headers };
+        try {
+          const d = takeDelivery(own, this.#o.clock.now());
+          deliveryProblem(d, rec, this.#o.clock.now(), i);
+          if (d.visibleAtMs !== undefined || d.ttlSeconds !== undefined) delivery.set(i, d);
+        } catch (err) {
+          this.stats.badInput++;
+          const e = err as JunctionError;
+          results[i] = { error: errBody(new JunctionError(e.code, `message ${i}: ${e.message}`, { details: { ...e.details, index: i } })) };
+          continue;
+        }
+        m = { ...m, headers: own };
+      }
+      // The ordering key: checked, then stored with the message (the stages see it too).
+      let key: string | undefined;
+      if (m.headers?.[Headers.Key] !== undefined) {
+        key = m.headers[Headers.Key];
+        const kp = keyProblem(key);
+        if (kp) {
+          this.stats.badInput++;
+          results[i] = {
+            error: errBody(new JunctionError("INVALID_ARGUMENT", `message ${i}: ${kp}`, { details: { option: "key", index: i } })),
+          };
+          continue;
+        }
+        const own = { ...m.headers };
+        delete own[Headers.Key];
+        m = { ...m, headers: own };
       }
       const hp = headersProblem(m.headers, m.id);
       if (hp) {
@@ -496,6 +535,7 @@ export class ProduceHandler {
       }
       const headers: Record<string, string> = m.headers ? { ...m.headers } : {};
       if (producer) headers[Headers.Producer] = producer;
+      if (key !== undefined) headers[Headers.Key] = key;
       current.push({ index: i, msg: { id: m.id, headers, payload: m.payload } });
     }
     let trace: TraceScope | undefined;
@@ -511,7 +551,7 @@ export class ProduceHandler {
     // What went in, passed every stage and left nothing to store was dropped by a function.
     const kept = new Set(survivors.map((c) => c.index));
     for (const c of current) if (!kept.has(c.index) && !failed.has(c.index)) results[c.index] = { seq: 0, duplicate: false, dropped: true };
-    return { target, results, current: survivors, trace };
+    return { target, results, current: survivors, trace, delivery };
   }
 
   #results(prepared: Prepared, acks: AckResult[]): ProduceResult[] {
@@ -551,8 +591,57 @@ export class ProduceHandler {
   }
 }
 
-function toStore(m: StageMessage): StoreMessage {
-  return { id: m.id, headers: m.headers, payload: m.payload };
+/** Unique per gateway process: the subject token of each delayed message. */
+const delayPrefix = randomBytes(6).toString("hex");
+let delayCounter = 0;
+
+function toStore(m: StageMessage, d: Delivery | undefined, scope: Scope, station: string, partitions: number): StoreMessage {
+  const s: StoreMessage = { id: m.id, headers: m.headers, payload: m.payload };
+  // A partitioned station: the message's partition subject (from its key as the stages left it).
+  const target = partitions > 1 ? messageSubject(scope, station, partitions, m.headers?.[Headers.Key], m.id) : undefined;
+  if (target !== undefined) s.subject = target;
+  if (!d) return s;
+  if (d.visibleAtMs !== undefined) {
+    // A JetStream message schedule on a subject of its own (a schedule rolls up its subject),
+    // which no consumer group reads; at its time the server stores a copy on the station's
+    // message subject (without Nats-Msg-Id and Nats-Schedule-*) and removes the schedule.
+    s.subject = scope.stationDelayed(station, `${delayPrefix}${(delayCounter++).toString(36)}`);
+    s.control = {
+      "Nats-Schedule": `@at ${new Date(d.visibleAtMs).toISOString()}`,
+      "Nats-Schedule-Target": target ?? scope.stationMsg(station),
+      ...(d.ttlSeconds !== undefined ? { "Nats-Schedule-TTL": `${d.ttlSeconds}s` } : {}),
+    };
+  } else if (d.ttlSeconds !== undefined) {
+    s.control = { "Nats-TTL": `${d.ttlSeconds}s` };
+  }
+  return s;
+}
+
+function hasDeliveryHeader(h: Readonly<Record<string, string>>): boolean {
+  return h[Headers.DelayMs] !== undefined || h[Headers.DeliverAt] !== undefined || h[Headers.TtlMs] !== undefined;
+}
+
+/** Refuses a delay the station cannot keep (INVALID_ARGUMENT, saying the limit). */
+function deliveryProblem(d: Delivery, rec: StationRecord, nowMs: number, index: number): void {
+  if (d.visibleAtMs === undefined) return;
+  const station = rec.name;
+  if (rec.config.retention === "interest") {
+    // nats-server does not store a message no consumer is interested in on an interest stream,
+    // and no group reads a schedule's subject.
+    throw new JunctionError(
+      "INVALID_ARGUMENT",
+      `station '${station}' has interest retention; delayed delivery needs a station with limits retention`,
+      { details: { option: "delayMs", station, retention: rec.config.retention, index } },
+    );
+  }
+  const maxAgeMs = rec.config.maxAgeSeconds * 1000;
+  if (maxAgeMs > 0 && d.visibleAtMs - nowMs >= maxAgeMs) {
+    throw new JunctionError(
+      "INVALID_ARGUMENT",
+      `a delay of ${d.visibleAtMs - nowMs} ms reaches past station '${station}''s maxAgeSeconds (${rec.config.maxAgeSeconds} s): it would be removed before its time`,
+      { details: { option: "delayMs", station, delayMs: d.visibleAtMs - nowMs, maxMs: maxAgeMs - 1, index } },
+    );
+  }
 }
 
 /** A bus request's own trace context (on a one-message request, also its message's). */

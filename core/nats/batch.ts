@@ -92,7 +92,10 @@ export class NatsStoreWriter implements StoreWriter {
   publish(subject: string, m: StoreMessage): Promise<StoreAck> {
     const { reply, done } = this.#expect();
     const block = headerBlock(m, "");
-    this.#nc.publish(subject, m.payload, { reply, headers: block === undefined ? buildHeaders(m) : rawHeaders(headerEnc.encode(block)) });
+    this.#nc.publish(m.subject ?? subject, m.payload, {
+      reply,
+      headers: block === undefined ? buildHeaders(m) : rawHeaders(headerEnc.encode(block)),
+    });
     return done;
   }
 
@@ -162,8 +165,9 @@ export class NatsStoreWriter implements StoreWriter {
         h = rawHeaders(ascii ? bytes.subarray(at, at + b.length) : headerEnc.encode(b));
         at += b.length;
       } else h = b;
-      if (i === last) this.#nc.publish(subject, msgs[i]!.payload, { reply, headers: h });
-      else this.#nc.publish(subject, msgs[i]!.payload, { headers: h });
+      const m = msgs[i]!;
+      if (i === last) this.#nc.publish(m.subject ?? subject, m.payload, { reply, headers: h });
+      else this.#nc.publish(m.subject ?? subject, m.payload, { headers: h });
     }
     return done;
   }
@@ -204,6 +208,13 @@ function headerBlock(m: StoreMessage, tail: string): string | undefined {
   if (m.id) {
     if (!plainValue(m.id)) return undefined;
     s += `Nats-Msg-Id: ${m.id}\r\n`;
+  }
+  if (m.control) {
+    for (const k in m.control) {
+      const v = m.control[k]!;
+      if (!plainValue(v)) return undefined;
+      s += `${k}: ${v}\r\n`;
+    }
   }
   // No header at all: nats.js sends an empty header block (HPUB with 0 header bytes); so do we.
   if (s.length === 10 && tail === "") return "";
@@ -247,6 +258,7 @@ function buildHeaders(m: StoreMessage): MsgHdrs {
   const h = natsHeaders();
   if (m.headers) for (const k in m.headers) h.set(k, m.headers[k]!);
   if (m.id) h.set("Nats-Msg-Id", m.id);
+  if (m.control) for (const k in m.control) h.set(k, m.control[k]!);
   return h;
 }
 

@@ -13,8 +13,11 @@ describe("server feature table", () => {
 
   it("names the features an older server lacks, and none for a current one", () => {
     expect(missingFeatures("2.15.1")).toEqual([]);
-    expect(missingFeatures("2.11.4")).toEqual(["atomic batch publish (one fsync per produce batch) (needs 2.12.0)"]);
-    expect(missingFeatures("2.10.0")).toHaveLength(3);
+    expect(missingFeatures("2.11.4")).toEqual([
+      "atomic batch publish (one fsync per produce batch) (needs 2.12.0)",
+      "message schedules (delayed delivery) (needs 2.12.0)",
+    ]);
+    expect(missingFeatures("2.10.0")).toHaveLength(4);
   });
 
   it("refuses a too-old server with UNSUPPORTED_SERVER saying which version and what is missing", () => {

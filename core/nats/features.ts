@@ -12,6 +12,7 @@ export const SERVER_FEATURES = {
   "per-message TTL (Nats-TTL, dead-letter retention)": "2.11.0",
   "reason on terminated-message advisories": "2.11.0",
   "atomic batch publish (one fsync per produce batch)": "2.12.0",
+  "message schedules (delayed delivery)": "2.12.0",
 } as const;
 
 /** Parses `v2.12.1`, `2.12.1-beta` and the like; undefined when there is no version in it. */

@@ -26,6 +26,8 @@ export type {
   StreamReader,
   StreamState,
   GroupState,
+  PartitionState,
+  ResetTarget,
   StreamMessage,
   TtlStreamSettings,
   JsonBucket,

@@ -57,6 +57,10 @@ export interface StoreMessage {
   id: string;
   headers: Record<string, string> | undefined;
   payload: Uint8Array;
+  /** Stored on this subject instead of the one the writer is given (a delayed message's own subject). */
+  subject?: string | undefined;
+  /** Store directives the gateway sets itself (`Nats-TTL`, `Nats-Schedule`…), written after the headers. */
+  control?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What the store answered for a publish or a batch commit. */
@@ -109,7 +113,27 @@ export interface GroupState {
   deliveredSeq: number;
   /** Stream sequence of the ack floor. */
   ackFloorSeq: number;
+  /** Exclusive groups: since when the active member holds the group (ISO time); absent when none does. */
+  activeSince?: string | undefined;
+  /** Groups on a partitioned station: each partition's consumer, in partition order (the fields above are their sums). */
+  partitions?: PartitionState[] | undefined;
 }
+
+/** The consumer of one partition of a group. */
+export interface PartitionState {
+  partition: number;
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+  waiting: number;
+  /** The pin id of the member holding the partition; absent while none does. */
+  pinnedId?: string | undefined;
+  /** Since when it has (ISO time). */
+  pinnedSince?: string | undefined;
+}
+
+/** Where a group reset moves the group: a stream sequence, the first message stored at or after a time, or past the last message. */
+export type ResetTarget = { seq: number } | { timeMs: number } | { latest: true };
 
 /** A message read back from a stream, as plain data. */
 export interface StreamMessage {
@@ -141,12 +165,27 @@ export interface StreamAdmin {
   stationState(scope: Scope, station: string): Promise<StreamState | undefined>;
   /** Deletes the stream (and its consumers). */
   deleteStation(scope: Scope, station: string): Promise<void>;
-  /** Creates a group's consumer, or applies ack time, deliveries and backoff to the live one. */
-  ensureGroup(scope: Scope, station: string, group: string, config: GroupConfig): Promise<GroupState>;
-  groupState(scope: Scope, station: string, group: string): Promise<GroupState | undefined>;
+  /**
+   * Creates a group's consumer (one per partition on a station with `partitions` > 1), or applies
+   * ack time, deliveries and backoff to the live one(s).
+   */
+  ensureGroup(scope: Scope, station: string, group: string, config: GroupConfig, partitions?: number): Promise<GroupState>;
+  groupState(scope: Scope, station: string, group: string, partitions?: number): Promise<GroupState | undefined>;
   /** False when it did not exist. */
-  deleteGroup(scope: Scope, station: string, group: string): Promise<boolean>;
+  deleteGroup(scope: Scope, station: string, group: string, partitions?: number): Promise<boolean>;
   listGroups(scope: Scope, station: string): Promise<GroupState[]>;
+  /**
+   * Moves a group's read position (JetStream consumer reset, nats-server 2.14): the group then
+   * reads from `to` on; unacked deliveries are forgotten. Members keep pulling. Resolves with
+   * the sequence it now reads from; undefined when the group does not exist.
+   */
+  resetGroup(
+    scope: Scope,
+    station: string,
+    group: string,
+    to: ResetTarget,
+    partitions?: number,
+  ): Promise<{ seq: number; state: GroupState } | undefined>;
   /** Creates or upgrades a TTL stream (the DLS). */
   ensureTtlStream(s: TtlStreamSettings): Promise<void>;
 }

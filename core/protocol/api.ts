@@ -61,6 +61,23 @@ export const API_REQUEST_SCHEMAS = {
   "group.get": body({ station: name, group: name }, ["station", "group"]),
   "group.list": body({ station: name }, ["station"]),
   "group.delete": body({ station: name, group: name }, ["station", "group"]),
+  "group.reset": body(
+    {
+      station: name,
+      group: name,
+      to: {
+        type: "object",
+        properties: {
+          seq: { type: "integer", minimum: 1 },
+          time: { type: "string", minLength: 1, maxLength: 64 },
+          latest: { const: true },
+        },
+        additionalProperties: false,
+        oneOf: [{ required: ["seq"] }, { required: ["time"] }, { required: ["latest"] }],
+      },
+    },
+    ["station", "group", "to"],
+  ),
   "schema.create": body(
     {
       name,

@@ -36,12 +36,18 @@ export {
   deadLetterId,
   parseDeadLetterId,
   isConsumerReason,
+  partitionConsumer,
+  parseGroupConsumer,
+  groupConsumers,
 } from "./subjects.js";
+export { MAX_KEY_BYTES, MAX_PARTITIONS, keyProblem, assertKey, fnv1a32, partitionOf, messagePartition, messageSubject } from "./keys.js";
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
 export { parseTraceparent, formatTraceparent, traceHeadersOf, isTraceHeader } from "./trace.js";
 export type { HeaderProblem } from "./headers.js";
 export type { TraceHeaders, Traceparent } from "./trace.js";
 export { BATCH_MAGIC, encodeBatch, decodeBatch } from "./frames.js";
+export { MAX_DELAY_MS, MIN_TTL_MS, MAX_TTL_MS, DELIVERY_HEADERS, deliveryHeaders, takeDelivery } from "./delivery.js";
+export type { DeliveryOptions, Delivery } from "./delivery.js";
 export { errorFromNats } from "./nats-errors.js";
 export { natsConnectOptions } from "./connect.js";
 export { check, resolveOptions } from "./options.js";
@@ -60,6 +66,7 @@ export type {
   StartPosition,
   GroupConfig,
   GroupInfo,
+  PartitionStats,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,

@@ -79,8 +79,23 @@ export interface Scope {
   stationAll(station: string): string;
   /** `jn.st.<station>.msg`: new messages. */
   stationMsg(station: string): string;
-  /** `jn.st.<station>.resend.<group>`: dead letters resent to one group only. */
+  /**
+   * `jn.st.<station>.part.<i>`: the messages of partition `i` of a partitioned station (stations
+   * with more than one partition store every message on a partition subject, none on `…msg`).
+   */
+  stationPartition(station: string, partition: number): string;
+  /**
+   * `jn.st.<station>.resend.<consumer>`: dead letters resent to one group only (`consumer` is the
+   * group's name, or one partition's consumer name, see {@link partitionConsumer}).
+   */
   stationResend(station: string, group: string): string;
+  /**
+   * `jn.st.<station>.delay.<token>`: a delayed message waiting for its time (a JetStream message
+   * schedule, one subject each: a schedule rolls up its own subject). No consumer group reads it.
+   */
+  stationDelayed(station: string, token: string): string;
+  /** `jn.st.<station>.delay.>`: every delayed message of a station. */
+  stationDelayedAll(station: string): string;
   /** `JN_ST_<station>`. */
   stationStream(station: string): string;
   /**
@@ -106,9 +121,11 @@ export interface Scope {
 export interface StationSubject {
   tenant: string;
   station: string;
-  /** `msg` for new messages, `resend` for a resend to `group`. */
-  kind: "msg" | "resend";
+  /** `msg` for new messages, `part` for partition `partition`'s messages, `resend` for a resend to `group`. */
+  kind: "msg" | "part" | "resend";
   group?: string;
+  /** The partition of a `part` subject, or of a resend to a partition's consumer. */
+  partition?: number;
 }
 
 /** A parsed dead-letter subject. */
@@ -137,7 +154,10 @@ function makeScope(tenant: string): Scope {
     tenant,
     stationAll: (station: string) => `${st}.${station}.>`,
     stationMsg: (station: string) => `${st}.${station}.msg`,
+    stationPartition: (station: string, partition: number) => `${st}.${station}.part.${partition}`,
     stationResend: (station: string, group: string) => `${st}.${station}.resend.${group}`,
+    stationDelayed: (station: string, token: string) => `${st}.${station}.delay.${token}`,
+    stationDelayedAll: (station: string) => `${st}.${station}.delay.>`,
     stationStream: (station: string) => `${streamPrefix}${station}`,
     dls: (station: string, reason: string, group?: string) =>
       group !== undefined && CONSUMER_REASONS.has(reason) ? `${dls}.${station}.${reason}.${group}` : `${dls}.${station}.${reason}`,
@@ -232,8 +252,36 @@ export function parseStationSubject(subject: string): StationSubject | undefined
   const [station, kind, group, extra] = p.rest;
   if (!station || extra !== undefined) return undefined;
   if (kind === "msg" && group === undefined) return { tenant: p.tenant, station, kind: "msg" };
-  if (kind === "resend" && group) return { tenant: p.tenant, station, kind: "resend", group };
+  if (kind === "part" && group !== undefined && /^(0|[1-9]\d{0,3})$/.test(group))
+    return { tenant: p.tenant, station, kind: "part", partition: Number(group) };
+  if (kind === "resend" && group) {
+    const c = parseGroupConsumer(group);
+    if (!c) return undefined;
+    return { tenant: p.tenant, station, kind: "resend", group: c.group, ...(c.partition !== undefined ? { partition: c.partition } : {}) };
+  }
   return undefined;
+}
+
+/**
+ * The JetStream consumer of partition `i` of a consumer group on a partitioned station:
+ * `<group>-P<i>`. Group names are lower case, so no group is ever named like a partition's
+ * consumer. A station with one partition has one consumer per group, named as the group.
+ */
+export function partitionConsumer(group: string, partition: number): string {
+  return `${group}-P${partition}`;
+}
+
+/** The group (and partition) a JetStream consumer of a station stream belongs to. */
+export function parseGroupConsumer(consumer: string): { group: string; partition?: number } | undefined {
+  if (!consumer) return undefined;
+  const m = /^(.+)-P(0|[1-9]\d{0,3})$/.exec(consumer);
+  return m ? { group: m[1]!, partition: Number(m[2]) } : { group: consumer };
+}
+
+/** The JetStream consumers of a group: its name alone, or one per partition. */
+export function groupConsumers(group: string, partitions: number): string[] {
+  if (partitions <= 1) return [group];
+  return Array.from({ length: partitions }, (_, i) => partitionConsumer(group, i));
 }
 
 /** A dead-letter subject in either form, parsed; undefined for anything else. */
@@ -317,6 +365,11 @@ export const Headers = {
   /** On a stored dead letter: its reason and station. */
   DlsReason: "Jn-Dls-Reason",
   DlsStation: "Jn-Dls-Station",
+  /**
+   * The ordering key of a message: messages of one key are delivered in order, one at a time, to
+   * every group of a partitioned station. Set on produce and stored with the message.
+   */
+  Key: "Jn-Key",
   /** JetStream's de-duplication id, as stored on a message. */
   NatsMsgId: "Nats-Msg-Id",
   /**
@@ -326,6 +379,12 @@ export const Headers = {
    */
   Traceparent: "traceparent",
   Tracestate: "tracestate",
+  /** On a produced message: how long to hold it before groups see it, in ms (gateway's clock). */
+  DelayMs: "Jn-Delay-Ms",
+  /** On a produced message: when groups may see it, in ms since the epoch. */
+  DeliverAt: "Jn-Deliver-At",
+  /** On a produced message: how long it stays deliverable once visible, in ms (whole seconds). */
+  TtlMs: "Jn-Ttl-Ms",
 } as const;
 
 /** Whether a user may set this header (reserved prefixes are refused). */

@@ -35,6 +35,14 @@ export interface StationConfig {
   idempotencyWindowMs: number;
   /** The largest message payload accepted, in bytes. @default 1048576 */
   maxMessageSize: number;
+  /**
+   * Partitions for ordering keys (1 to 256). With more than one, a message's key picks its
+   * partition (FNV-1a of the key, mod partitions) and every consumer group reads each partition
+   * in order, one message at a time, with one member per partition: the messages of one key are
+   * processed in order while different keys are processed in parallel. Fixed at creation.
+   * @default 1
+   */
+  partitions: number;
 }
 
 /** A station as the admin API returns it. */
@@ -43,7 +51,15 @@ export interface StationInfo {
   config: StationConfig;
   createdAt: string;
   /** Stored messages, bytes and sequence range. */
-  state?: { messages: number; bytes: number; firstSeq: number; lastSeq: number; consumers: number };
+  state?: {
+    messages: number;
+    bytes: number;
+    firstSeq: number;
+    lastSeq: number;
+    consumers: number;
+    /** Delayed messages stored and not yet visible (`station.get` only; they count in `messages`). */
+    delayed?: number;
+  };
   /** Attached schema, if any. */
   schema?: { name: string; version: number | "latest"; allowUnknownFields?: boolean | undefined } | undefined;
   /** Function pipeline, in order. */
@@ -72,6 +88,12 @@ export interface GroupConfig {
   memberTimeoutMs: number;
   /** @default { kind: "earliest" } */
   startPosition: StartPosition;
+  /**
+   * One member at a time receives the group's messages, in stream order; when it stops pulling
+   * for memberTimeoutMs (it crashed or hung), another member takes over, starting with what the
+   * first one left unacked. Set when the group is created; it cannot change later. @default false
+   */
+  exclusive: boolean;
 }
 
 /** A consumer group as the admin API returns it. */
@@ -98,7 +120,28 @@ export interface GroupInfo {
     deadLettered?: number;
     /** Age of the oldest message the group was given and has not acked, by its store time; 0 when nothing is unacked. */
     oldestUnackedAgeMs?: number;
+    /** Exclusive groups: since when the active member has held the group (ISO time); absent while no member does. */
+    activeMemberSince?: string | undefined;
+    /** Groups on a partitioned station: one entry per partition, in order. */
+    partitions?: PartitionStats[] | undefined;
   };
+}
+
+/** One partition of a consumer group on a partitioned station. */
+export interface PartitionStats {
+  partition: number;
+  /** Messages of the partition not yet delivered to the group. */
+  pending: number;
+  /** Delivered, not yet acked (0 or 1: a partition has one message out at a time). */
+  unacked: number;
+  /** Pull requests waiting on the partition (members pulling it). */
+  waiting: number;
+  /** The member holding the partition (the server's pin id), absent while none does. */
+  member?: string | undefined;
+  /** Since when that member has held it (ISO time). */
+  memberSince?: string | undefined;
+  /** Deliveries of the message out now beyond the first (a parked key when > 0). */
+  redelivered: number;
 }
 
 /** Why a message became a dead letter. */

@@ -138,7 +138,23 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
     const stations = (await t.records.stations.list()).map((s) => s.name);
     await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
       for (const g of await backend.admin.listGroups(t.scope, station)) {
-        groups.push({ station, group: g.name, pending: g.pending, ackPending: g.ackPending, redelivered: g.redelivered });
+        const parts = g.partitions;
+        groups.push({
+          station,
+          group: g.name,
+          pending: g.pending,
+          ackPending: g.ackPending,
+          redelivered: g.redelivered,
+          ...(parts
+            ? {
+                partitions: {
+                  total: parts.length,
+                  held: parts.filter((p) => p.pinnedId !== undefined).length,
+                  parked: parts.filter((p) => p.redelivered > 0 && p.ackPending > 0).length,
+                },
+              }
+            : {}),
+        });
       }
     });
   }
@@ -351,7 +367,10 @@ async function compose(
     resources: async (tenant) => {
       const t = await tenants.get(tenant);
       const out: StationGroups[] = [];
-      for (const st of await t.records.stations.names()) out.push({ station: st, groups: await t.records.groups.names(st) });
+      for (const st of await t.records.stations.names()) {
+        const partitions = (await t.records.stations.get(st))?.config.partitions ?? 1;
+        out.push({ station: st, groups: await t.records.groups.names(st), ...(partitions > 1 ? { partitions } : {}) });
+      }
       return out;
     },
     system: backend.system,
@@ -479,7 +498,11 @@ async function compose(
       onStationDeleted: async (scope, name) => retention.forget(name, scope.tenant).catch(() => {}),
       needsReconnect: (ctx, station, group, groupIsNew) =>
         authOptions.mode === "callout" &&
-        auth.needsRefresh(ctx.identity, station.name, group, { stationCreatedAtMs: Date.parse(station.createdAt), groupIsNew }),
+        auth.needsRefresh(ctx.identity, station.name, group, {
+          stationCreatedAtMs: Date.parse(station.createdAt),
+          groupIsNew,
+          partitioned: (station.config.partitions ?? 1) > 1,
+        }),
     }),
     ...userHandlers({
       users,

@@ -51,6 +51,8 @@ export interface GroupLag {
   pending: number;
   ackPending: number;
   redelivered: number;
+  /** Groups on a partitioned station: partitions, those a member holds, those whose message out was redelivered (a parked key). */
+  partitions?: { total: number; held: number; parked: number } | undefined;
 }
 
 /** One nats-server's JetStream durability setting. */
@@ -329,6 +331,29 @@ export class GatewayMetrics {
       "junction_consumer_redelivered",
       "Messages redelivered to a consumer group at least once and not acknowledged yet (broker-wide)",
       (g) => g.redelivered,
+    );
+    const partitionGauge = (name: string, help: string, pick: (p: { total: number; held: number; parked: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["station", "group"],
+        registers,
+        async collect() {
+          const s = await state();
+          this.reset();
+          for (const g of s?.groups ?? []) if (g.partitions) this.set({ station: g.station, group: g.group }, pick(g.partitions));
+        },
+      });
+    partitionGauge("junction_consumer_partitions", "Partitions of a consumer group on a partitioned station", (p) => p.total);
+    partitionGauge(
+      "junction_consumer_partitions_held",
+      "Partitions of a consumer group that a member holds now (the rest wait for a member)",
+      (p) => p.held,
+    );
+    partitionGauge(
+      "junction_consumer_partitions_parked",
+      "Partitions of a consumer group whose message out now was delivered more than once (a key being retried holds the partition back)",
+      (p) => p.parked,
     );
     new Gauge({
       name: "junction_dead_letters",

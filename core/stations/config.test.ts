@@ -19,6 +19,8 @@ describe("station config", () => {
     [{ maxMessageSize: 0 }, "maxMessageSize"],
     [{ maxMessageSize: 9 * 1024 * 1024 }, "maxMessageSize"],
     [{ colour: "red" }, "colour"],
+    [{ partitions: 0 }, "partitions"],
+    [{ partitions: 257 }, "partitions"],
   ];
   for (const [input, field] of bad) {
     it(`names the bad setting ${field}`, () => {
@@ -27,6 +29,13 @@ describe("station config", () => {
       );
     });
   }
+  it("refuses a change of partitions, saying why", () => {
+    const a = resolveStationConfig({ partitions: 4 });
+    expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 8 }))).toThrow(
+      expect.objectContaining({ code: "STATION_UPDATE_REFUSED", message: expect.stringMatching(/per-key order/) as string }) as Error,
+    );
+    expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 4, maxMessages: 5 }))).not.toThrow();
+  });
   it("refuses changes JetStream cannot make", () => {
     const a = resolveStationConfig();
     expect(() => assertUpdatable("s", a, resolveStationConfig({ storage: "memory" }))).toThrow(/storage cannot change/);

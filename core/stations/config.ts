@@ -1,4 +1,4 @@
-import { JunctionError, type GroupConfig, type StartPosition, type StationConfig } from "../protocol/index.js";
+import { JunctionError, MAX_PARTITIONS, type GroupConfig, type StartPosition, type StationConfig } from "../protocol/index.js";
 
 /** Station defaults. `replicas` is replaced by the gateway's default replicas. */
 export const DEFAULT_STATION_CONFIG: Readonly<StationConfig> = Object.freeze({
@@ -10,6 +10,7 @@ export const DEFAULT_STATION_CONFIG: Readonly<StationConfig> = Object.freeze({
   replicas: 1,
   idempotencyWindowMs: 120_000,
   maxMessageSize: 1024 * 1024,
+  partitions: 1,
 });
 
 /** The largest maximum message size a station may set (NATS max_payload bounds batches). */
@@ -22,6 +23,7 @@ export const DEFAULT_GROUP_CONFIG: Readonly<GroupConfig> = Object.freeze({
   backoffMs: [] as number[],
   memberTimeoutMs: 5000,
   startPosition: { kind: "earliest" } as StartPosition,
+  exclusive: false,
 });
 
 function bad(field: string, want: string, got: unknown): JunctionError {
@@ -62,6 +64,7 @@ export function resolveStationConfig(
   int("replicas", c.replicas, 1, 5);
   int("idempotencyWindowMs", c.idempotencyWindowMs, 100, 7 * 24 * 3600 * 1000);
   int("maxMessageSize", c.maxMessageSize, 1, MAX_MESSAGE_SIZE_LIMIT);
+  int("partitions", c.partitions, 1, MAX_PARTITIONS);
   return Object.freeze(c);
 }
 
@@ -70,6 +73,15 @@ const IMMUTABLE: (keyof StationConfig)[] = ["storage", "retention"];
 
 /** Throws STATION_UPDATE_REFUSED when `next` changes a setting that cannot change. */
 export function assertUpdatable(station: string, prev: StationConfig, next: StationConfig): void {
+  if ((prev.partitions ?? 1) !== next.partitions) {
+    // Moving a key to another partition while its earlier messages wait in the old one would
+    // break its order; re-partitioning needs a drain first (see docs/streaming.md).
+    throw new JunctionError(
+      "STATION_UPDATE_REFUSED",
+      `station '${station}': partitions cannot change after creation (${prev.partitions ?? 1} -> ${next.partitions}): keys would move to other partitions while their earlier messages wait in the old ones, breaking per-key order; create a new station and move producers to it once the groups have drained this one`,
+      { details: { field: "partitions", from: prev.partitions ?? 1, to: next.partitions } },
+    );
+  }
   for (const k of IMMUTABLE) {
     if (prev[k] !== next[k]) {
       throw new JunctionError(
@@ -113,6 +125,10 @@ export function resolveGroupConfig(
   int("maxAckTimeMs", c.maxAckTimeMs, 100, 24 * 3600 * 1000);
   int("maxMsgDeliveries", c.maxMsgDeliveries, 1, 10_000);
   int("memberTimeoutMs", c.memberTimeoutMs, 100, 3600 * 1000);
+  if (typeof c.exclusive !== "boolean") throw bad("exclusive", "true or false", c.exclusive);
+  // An exclusive member keeps its claim by pulling every quarter of memberTimeoutMs; the server's
+  // pin timer has a resolution of a second in practice.
+  if (c.exclusive) int("memberTimeoutMs", c.memberTimeoutMs, 1000, 3600 * 1000);
   if (!Array.isArray(c.backoffMs)) throw bad("backoffMs", "an array of milliseconds", c.backoffMs);
   c.backoffMs.forEach((b, i) => int(`backoffMs[${i}]`, b, 1, 24 * 3600 * 1000));
   if (c.backoffMs.length > 0 && c.backoffMs.length > c.maxMsgDeliveries) {

@@ -165,6 +165,7 @@ export const fixtures = {
       replicas: 1,
       idempotencyWindowMs: 120_000,
       maxMessageSize: 1_048_576,
+      partitions: 1,
     },
     createdAt: T0,
     state: { messages: 3, bytes: 300, firstSeq: 1, lastSeq: 3, consumers: 1 },
@@ -174,7 +175,14 @@ export const fixtures = {
   group: {
     station: "orders",
     name: "billing",
-    config: { maxAckTimeMs: 30_000, maxMsgDeliveries: 10, backoffMs: [], memberTimeoutMs: 5000, startPosition: { kind: "earliest" } },
+    config: {
+      maxAckTimeMs: 30_000,
+      maxMsgDeliveries: 10,
+      backoffMs: [],
+      memberTimeoutMs: 5000,
+      startPosition: { kind: "earliest" },
+      exclusive: false,
+    },
     stats: {
       pending: 2,
       unacked: 1,

@@ -282,6 +282,19 @@ export class MemoryBackend implements Backend {
       const s = this.streams.get(scope.stationStream(station));
       return s ? [...s.groups.keys()].map((g) => this.#groupState(s, g)!) : [];
     },
+    resetGroup: async (scope, station, group, to) => {
+      const s = this.streams.get(scope.stationStream(station));
+      const g = s?.groups.get(group);
+      if (!s || !g) return undefined;
+      const seq =
+        "seq" in to
+          ? to.seq
+          : "latest" in to
+            ? s.lastSeq + 1
+            : (s.messages.find((m) => m.time.getTime() >= to.timeMs)?.seq ?? s.lastSeq + 1);
+      g.deliveredSeq = g.ackFloorSeq = Math.max(0, seq - 1);
+      return { seq, state: this.#groupState(s, group)! };
+    },
     ensureTtlStream: async (o: TtlStreamSettings) => {
       if (!this.streams.has(o.name)) {
         this.streams.set(o.name, {

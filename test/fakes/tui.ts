@@ -114,6 +114,7 @@ export function station(name: string, o: Partial<StationInfo> = {}): StationInfo
       replicas: 1,
       idempotencyWindowMs: 120000,
       maxMessageSize: 1048576,
+      partitions: 1,
     },
     state: { messages: 10, bytes: 2048, firstSeq: 1, lastSeq: 10, consumers: 1 },
     ...o,
@@ -129,7 +130,14 @@ export function group(
   return {
     station: stationName,
     name,
-    config: { maxAckTimeMs: 30000, maxMsgDeliveries: 10, backoffMs: [], memberTimeoutMs: 5000, startPosition: { kind: "earliest" } },
+    config: {
+      maxAckTimeMs: 30000,
+      maxMsgDeliveries: 10,
+      backoffMs: [],
+      memberTimeoutMs: 5000,
+      startPosition: { kind: "earliest" },
+      exclusive: false,
+    },
     stats: { pending: 0, unacked: 0, redelivered: 0, membersOnline: 1, deliveredSeq: 0, ackFloorSeq: 0, ...stats },
   };
 }

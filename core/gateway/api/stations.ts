@@ -1,11 +1,12 @@
 import { canConsume, canSee } from "../../auth/index.js";
-import type { GroupState, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
+import type { GroupState, ResetTarget, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
 import {
   DLS_STREAM,
   EventKind,
   JunctionError,
   assertName,
   parseDlsSubject,
+  partitionConsumer,
   type GroupConfig,
   type GroupInfo,
   type Scope,
@@ -81,8 +82,26 @@ export function groupInfo(
       ackFloorSeq: s?.ackFloorSeq ?? 0,
       deadLettered: extra.deadLettered,
       oldestUnackedAgeMs: extra.oldestUnackedAgeMs,
+      ...(s?.activeSince !== undefined ? { activeMemberSince: s.activeSince } : {}),
+      ...(s?.partitions
+        ? {
+            partitions: s.partitions.map((p) => ({
+              partition: p.partition,
+              pending: p.pending,
+              unacked: p.ackPending,
+              waiting: p.waiting,
+              redelivered: p.redelivered,
+              ...(p.pinnedId !== undefined ? { member: p.pinnedId, memberSince: p.pinnedSince } : {}),
+            })),
+          }
+        : {}),
     },
   };
+}
+
+/** The partitions of a station (1 for stations made before partitions existed). */
+export function partitionsOf(rec: StationRecord): number {
+  return rec.config.partitions ?? 1;
 }
 
 /** Dead letters per consumer group of a station (poison + terminated), from the DLS subject counts. */
@@ -112,6 +131,10 @@ export async function oldestUnackedAgeMs(
 ): Promise<number> {
   if (!s || s.ackPending === 0) return 0;
   const own = new Set([scope.stationMsg(station), scope.stationResend(station, group)]);
+  s.partitions?.forEach((p) => {
+    own.add(scope.stationPartition(station, p.partition));
+    own.add(scope.stationResend(station, partitionConsumer(group, p.partition)));
+  });
   const { messages } = await reader.read(scope.stationStream(station), {
     fromSeq: s.ackFloorSeq + 1,
     filter: scope.stationAll(station),
@@ -145,7 +168,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
     deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, station)))[group] ?? 0,
     oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, station, group, s, d.clock.now()),
   });
-  const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted") =>
+  const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted" | "reset") =>
     d.events.publish(station, EventKind.GroupChanged, { group, change }, ctx.scope.tenant);
 
   return {
@@ -173,7 +196,12 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
     },
     "station.get": async (body, ctx) => {
       const rec = await mustGetStation(ctx.records.stations, body["name"]);
-      return stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name));
+      const info = stationInfo(rec, await d.admin.stationState(ctx.scope, rec.name));
+      if (info.state) {
+        const waiting = await d.reader.subjectCounts(ctx.scope.stationStream(rec.name), ctx.scope.stationDelayedAll(rec.name));
+        info.state.delayed = Object.values(waiting).reduce((a, b) => a + b, 0);
+      }
+      return info;
     },
     "station.list": async (_body, ctx) => {
       const out: StationInfo[] = [];
@@ -230,8 +258,31 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
           { details: { station: rec.name, group: name, existing: existing.config.startPosition, requested: config.startPosition } },
         );
       }
-      const effective: GroupConfig = existing ? { ...config, startPosition: existing.config.startPosition } : config;
-      const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective);
+      if (existing && requested.exclusive !== undefined && requested.exclusive !== existing.config.exclusive) {
+        throw new JunctionError(
+          "GROUP_CONFLICT",
+          `consumer group '${name}' on '${rec.name}' exists with exclusive: ${existing.config.exclusive}; it cannot change (delete and create the group again)`,
+          {
+            details: {
+              station: rec.name,
+              group: name,
+              existing: { exclusive: existing.config.exclusive },
+              requested: { exclusive: requested.exclusive },
+            },
+          },
+        );
+      }
+      const effective: GroupConfig = existing
+        ? { ...config, startPosition: existing.config.startPosition, exclusive: existing.config.exclusive }
+        : config;
+      if (effective.exclusive && partitionsOf(rec) > 1) {
+        throw new JunctionError(
+          "INVALID_ARGUMENT",
+          `station '${rec.name}' has ${partitionsOf(rec)} partitions: its groups already read each partition in order with one member at a time; exclusive groups need a station with one partition`,
+          { details: { option: "exclusive", station: rec.name, partitions: partitionsOf(rec) } },
+        );
+      }
+      const state = await d.admin.ensureGroup(ctx.scope, rec.name, name, effective, partitionsOf(rec));
       const grec: GroupRecord = { station: rec.name, name, config: effective, createdAt: existing?.createdAt ?? isoNow(d.clock) };
       await groups.put(grec);
       groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
@@ -249,7 +300,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       assertName("group", name);
       const g = await groups.get(rec.name, name);
       if (!g) throw groupNotFound(rec.name, name);
-      const state = await d.admin.groupState(ctx.scope, rec.name, name);
+      const state = await d.admin.groupState(ctx.scope, rec.name, name, partitionsOf(rec));
       return groupInfo(g, state, await extra(ctx, rec.name, name, state));
     },
     "group.list": async (body, ctx) => {
@@ -265,13 +316,35 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       }
       return out;
     },
+    "group.reset": async (body, ctx) => {
+      const { stations, groups } = ctx.records;
+      const rec = await mustGetStation(stations, body["station"]);
+      const name = body["group"];
+      assertName("group", name);
+      const g = await groups.get(rec.name, name);
+      if (!g) throw groupNotFound(rec.name, name);
+      const to = body["to"] as { seq?: number; time?: string; latest?: true };
+      let target: ResetTarget;
+      if (to.seq !== undefined) target = { seq: to.seq };
+      else if (to.time !== undefined) {
+        const timeMs = Date.parse(to.time);
+        if (!Number.isFinite(timeMs)) {
+          throw new JunctionError("INVALID_ARGUMENT", `to.time '${to.time}' is not an ISO 8601 time`, { details: { option: "to.time" } });
+        }
+        target = { timeMs };
+      } else target = { latest: true };
+      const r = await d.admin.resetGroup(ctx.scope, rec.name, name, target, partitionsOf(rec));
+      if (!r) throw groupNotFound(rec.name, name);
+      groupChanged(ctx, rec.name, name, "reset");
+      return { ...groupInfo(g, r.state, await extra(ctx, rec.name, name, r.state)), resetSeq: r.seq };
+    },
     "group.delete": async (body, ctx) => {
       const { stations, groups } = ctx.records;
       const rec = await mustGetStation(stations, body["station"]);
       const name = body["group"];
       assertName("group", name);
       if (!(await groups.names(rec.name)).includes(name)) throw groupNotFound(rec.name, name);
-      await d.admin.deleteGroup(ctx.scope, rec.name, name);
+      await d.admin.deleteGroup(ctx.scope, rec.name, name, partitionsOf(rec));
       await groups.delete(rec.name, name);
       groupChanged(ctx, rec.name, name, "deleted");
       return { deleted: true };
