@@ -32,6 +32,7 @@ function fakeSource() {
     functionSource: vi.fn(async () => ""),
     functionLogs: vi.fn(async () => ({ logs: [], stats: { calls: 0, errors: 0 } })),
     functionQuarantines: vi.fn(async () => []),
+    groupReset: vi.fn(async () => 1),
     functionRelease: vi.fn(async () => 0),
     onEvent: (cb) => ((event = cb), () => (event = undefined)),
     onLink: (cb) => ((link = cb), () => (link = undefined)),

@@ -58,7 +58,8 @@ const TOP: { key: string; label: string; route: Route }[] = [
 
 const HINTS: Record<Route["screen"], string> = {
   overview: "↑↓/jk move · enter open station · x its dead letters · / filter",
-  station: "tab groups/messages · enter group's dead letters · x station's dead letters · r re-read messages",
+  station:
+    "tab groups/messages · enter group's dead letters · x station's dead letters · r re-read messages · z replay group from start (or the selected message) · Z skip to latest",
   dls: "enter open · r resend · R resend all matching · d drop · D drop all matching · / filter",
   dl: "r resend · d drop · j/k scroll",
   schemas: "tab list/versions · v definition/diff · / filter",
@@ -374,6 +375,10 @@ function StationContainer(p: Common & { name: string; browseCount: number; onDea
       active={p.active}
       onBrowse={browse}
       onDeadLetters={p.onDeadLetters}
+      onReset={async (group, to) => {
+        const seq = await p.source.groupReset(p.name, group, to);
+        return `group ${group} now reads from #${seq}`;
+      }}
     />
   );
 }

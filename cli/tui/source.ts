@@ -52,6 +52,8 @@ export interface TuiSource {
   functionVersions(name: string): Promise<{ version: number; createdAt: string; timeoutMs: number; memoryMb: number }[]>;
   functionSource(name: string, version: number): Promise<string>;
   functionLogs(name: string): Promise<{ logs: FunctionLog[]; stats: { calls: number; errors: number; lastError?: string } }>;
+  /** Resets a group to re-read from a sequence, or to the latest message; the sequence it now starts at. */
+  groupReset(station: string, group: string, to: { seq: number } | { latest: true }): Promise<number>;
   /** Quarantined function versions on the gateway that answers. */
   functionQuarantines(): Promise<FunctionQuarantine[]>;
   /** Lifts a function's quarantine; how many versions were released. */
@@ -180,6 +182,7 @@ export function sdkSource(client: JunctionClient, o: SdkSourceOptions = {}): Tui
       return (await client.functions.get(name, version)).version.source;
     },
     functionLogs: (name) => client.functions.logs(name),
+    groupReset: async (station, group, to) => (await client.groups.reset(station, group, to)).resetSeq,
     functionQuarantines: () => client.functions.quarantined(),
     functionRelease: async (name) => (await client.functions.release(name)).released.length,
     onEvent(cb) {

@@ -79,4 +79,28 @@ describe("StationScreen", () => {
     await press(KEY.enter, () => expect(onDeadLetters).toHaveBeenLastCalledWith("billing"));
     await press("x", () => expect(onDeadLetters).toHaveBeenLastCalledWith());
   });
+
+  it("z replays the selected group from the station's first message, after a confirmation; Z skips to the latest", async () => {
+    const onReset = vi.fn(async (g: string, to: { seq: number } | { latest: true }) => `group ${g} reset to ${JSON.stringify(to)}`);
+    const { lastFrame, press } = renderTui(<StationScreen station={info} groups={groups} width={120} height={34} onReset={onReset} />);
+    // The worst group (billing) is selected first.
+    await press("z", () => expect(lastFrame()).toContain("Reset group billing to re-read from #1?"));
+    expect(onReset).not.toHaveBeenCalled();
+    await press("y", () => expect(lastFrame()).toContain('group billing reset to {"seq":1}'));
+    expect(onReset).toHaveBeenCalledWith("billing", { seq: 1 });
+    await press("Z", () => expect(lastFrame()).toContain("to the latest message"));
+    await press("n", () => expect(lastFrame()).toContain("cancelled"));
+    expect(onReset).toHaveBeenCalledTimes(1);
+  });
+
+  it("z in the message browser replays from the selected message", async () => {
+    const onReset = vi.fn(async () => "done");
+    const { lastFrame, press } = renderTui(
+      <StationScreen station={info} groups={groups} messages={messages} width={120} height={34} onReset={onReset} />,
+    );
+    await press(KEY.tab, () => expect(lastFrame()).toContain("seq 10"));
+    await press("j", () => expect(lastFrame()).toContain("seq 9, 18 bytes"));
+    await press("z", () => expect(lastFrame()).toContain("re-read from #9?"));
+    await press("y", () => expect(onReset).toHaveBeenCalledWith("billing", { seq: 9 }));
+  });
 });

@@ -2,9 +2,9 @@
 import { Box, useInput } from "ink";
 import { useState, type ReactNode } from "react";
 import type { StationInfo } from "../../../sdk/index.js";
-import { ErrorLine, Pane, SelectList, TextBlock } from "../components/ui.js";
+import { ActionLine, ErrorLine, Pane, SelectList, TextBlock } from "../components/ui.js";
 import { fitResponsive, formatAge, formatBytes, formatCount, headerRow, row, truncate, type OptionalColumn } from "../format.js";
-import { useCursor } from "../hooks/keys.js";
+import { useConfirm, useCursor } from "../hooks/keys.js";
 import { sortGroups, type GroupRow } from "../model.js";
 import { healthHue, healthMark, useHue } from "../theme.js";
 import { Text } from "../theme.js";
@@ -38,6 +38,8 @@ export interface StationProps {
   onBrowse?: () => void;
   /** Opens the dead letters of the station, or of one group. */
   onDeadLetters?: (group?: string) => void;
+  /** Rewinds (or forwards) a group: it re-reads from `seq`, or skips to the latest; resolves with what to show. */
+  onReset?: (group: string, to: { seq: number } | { latest: true }) => Promise<string>;
 }
 
 const GROUP_COLUMNS: OptionalColumn[] = [
@@ -78,10 +80,31 @@ export function StationScreen(props: StationProps): ReactNode {
   const [pane, setPane] = useState<"groups" | "messages">("groups");
   const groups = sortGroups(props.groups);
   const messages = props.messages ?? [];
-  const [gCursor] = useCursor(groups.length, active && pane === "groups");
-  const [mCursor] = useCursor(messages.length, active && pane === "messages");
+  const confirm = useConfirm(active);
+  const modal = confirm.pending !== undefined || confirm.busy;
+  const [gCursor] = useCursor(groups.length, active && !modal && pane === "groups");
+  const [mCursor] = useCursor(messages.length, active && !modal && pane === "messages");
+  const reset = props.onReset;
   useInput(
     (input, key) => {
+      if (modal) return;
+      const g = groups[gCursor];
+      // z: replay the selected group from the start, or (in the browser) from the selected message; Z: skip to the latest.
+      if (reset && g && input === "z") {
+        const seq = pane === "messages" && messages[mCursor] ? messages[mCursor].seq : (props.station?.state?.firstSeq ?? 1);
+        confirm.ask({
+          question: `Reset group ${g.name} to re-read from #${seq}? Its members keep running. (y/n)`,
+          run: () => reset(g.name, { seq }),
+        });
+        return;
+      }
+      if (reset && g && input === "Z") {
+        confirm.ask({
+          question: `Reset group ${g.name} to the latest message, skipping everything pending? (y/n)`,
+          run: () => reset(g.name, { latest: true }),
+        });
+        return;
+      }
       if (key.tab || key.rightArrow || key.leftArrow) {
         const next = pane === "groups" ? "messages" : "groups";
         setPane(next);
@@ -132,6 +155,7 @@ export function StationScreen(props: StationProps): ReactNode {
           </Text>
         )}
       </Pane>
+      <ActionLine question={confirm.pending?.question} busy={confirm.busy} result={confirm.result} />
       <Pane title={`Messages (latest ${messages.length}, read by a temporary browse group)`} focused={pane === "messages"}>
         {props.messagesLoading ? (
           <Text dimColor>reading…</Text>
