@@ -5,55 +5,28 @@
  * an operator); a user's connections quota in the auth callout, counting live connections through
  * the system account.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildProgram } from "../../cli/program.js";
-import { reportError, type Io } from "../../cli/output.js";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { Headers, encodeBatch, subjects, type ErrorBody, type ProduceMessage, type QuotaReport } from "../../core/protocol/index.js";
 import { createLogger } from "../../core/server/index.js";
-import { JunctionError, connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
+import { JunctionError, connect, type JunctionClient } from "../../sdk/index.js";
 import { expectServed, withBystander } from "../harness/bystander.js";
+import { adminCli, type CliResult } from "../harness/cli.js";
 import { startBroker, uniqueName, waitFor, type TestBroker } from "../harness/index.js";
 
 let broker: TestBroker;
-let passwordFile: string;
+let junction: (...args: string[]) => Promise<CliResult>;
 /** The gateway's log lines at info and above. */
 const logged: { msg: string; reason?: string }[] = [];
 
 beforeAll(async () => {
   const logger = createLogger({ level: "info", namespace: "gateway", write: (line) => logged.push(JSON.parse(line) as { msg: string }) });
   broker = await startBroker({ gatewayOptions: { logger } });
-  passwordFile = join(await mkdtemp(join(tmpdir(), "jn-quota-pw-")), "admin.pw");
-  await writeFile(passwordFile, broker.users.admin.password + "\n", { mode: 0o600 });
+  junction = await adminCli(broker);
 });
 afterAll(async () => {
   await broker.stop();
 });
-
-/** Runs `junction <args>` in-process as the operator (`admin`); returns the exit code and what it printed. */
-async function junction(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    isTTY: false,
-    env: {},
-    connect: (o: ConnectOptions) => connect(o),
-  };
-  const conn = ["--url", broker.url, "--user", broker.users.admin.user, "--password-file", passwordFile];
-  let code = 0;
-  try {
-    await buildProgram(io).parseAsync(["node", "junction", ...conn, ...args]);
-  } catch (e) {
-    const c = (e as { code?: string }).code;
-    code = c?.startsWith("commander.") ? ((e as { exitCode?: number }).exitCode ?? 2) : reportError(io, e);
-  }
-  return { code, out, err };
-}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
