@@ -7,48 +7,24 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildProgram } from "../../cli/program.js";
-import { reportError, type Io } from "../../cli/output.js";
-import { connect, type ConnectOptions, type JunctionClient } from "../../sdk/index.js";
+import { type JunctionClient } from "../../sdk/index.js";
+import { adminCli, type CliResult } from "../harness/cli.js";
 import { startBroker, uniqueName, type TestBroker } from "../harness/index.js";
 
 let broker: TestBroker;
 let client: JunctionClient;
 let dir: string;
-let passwordFile: string;
+let junction: (...args: string[]) => Promise<CliResult>;
 
 beforeAll(async () => {
   broker = await startBroker();
   client = await broker.client();
   dir = await mkdtemp(join(tmpdir(), "jn-schema-cli-"));
-  passwordFile = join(dir, "admin.pw");
-  await writeFile(passwordFile, broker.users.admin.password + "\n", { mode: 0o600 });
+  junction = await adminCli(broker);
 });
 afterAll(async () => {
   await broker.stop();
 });
-
-/** Runs `junction <args>` in-process; returns the exit code and what it printed. */
-async function junction(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    isTTY: false,
-    env: {},
-    connect: (o: ConnectOptions) => connect(o),
-  };
-  const conn = ["--url", broker.url, "--user", broker.users.admin.user, "--password-file", passwordFile];
-  let code = 0;
-  try {
-    await buildProgram(io).parseAsync(["node", "junction", ...conn, ...args]);
-  } catch (e) {
-    const c = (e as { code?: string; exitCode?: number }).code;
-    code = c?.startsWith("commander.") ? ((e as { exitCode?: number }).exitCode ?? 2) : reportError(io, e);
-  }
-  return { code, out, err };
-}
 
 async function file(name: string, content: unknown): Promise<string> {
   const path = join(dir, name);
