@@ -74,12 +74,16 @@ describe("functions on produce", () => {
         },
       },
     ]);
-    expect(r[0]).toMatchObject({ ok: true, duplicate: false });
+    // On a loaded machine the first request (four cold functions) may outlast the producer's first
+    // reply wait; its retry with the same ids is then answered "duplicate" — stored once either way
+    // (the drain below reads exactly three messages).
+    expect(r[0]).toMatchObject({ ok: true });
     expect(r[1]).toMatchObject({ ok: true, dropped: true, seq: 0 });
     // One input fanned out into two stored messages (the middle item was filtered).
     expect(r[2]).toMatchObject({ ok: true });
-    expect((r[2] as { seqs?: number[] }).seqs).toHaveLength(2);
+    if (!(r[2] as { duplicate?: boolean }).duplicate) expect((r[2] as { seqs?: number[] }).seqs).toHaveLength(2);
     const got = await drain(station, 3);
+    expect((await client.stations.get(station)).state?.messages).toBe(3);
     const payloads = got.map((m) => m.json<{ n: number; email?: string; at?: string; kind: string }>());
     expect(payloads.map((x) => x.n)).toEqual([1, 3, 5]);
     expect(payloads[0]!.email).toBe("***");
