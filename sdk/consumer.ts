@@ -4,6 +4,7 @@ import {
   check,
   parseSchemaTag,
   groupConsumers,
+  membersSubject,
   resolveOptions,
   subjects,
   type GroupConfig,
@@ -12,6 +13,7 @@ import {
 import type { TracerProvider } from "@opentelemetry/api";
 import type { ClientContext } from "./context.js";
 import { LeasedPull, type Held } from "./leased-pull.js";
+import { Membership } from "./membership.js";
 import type { SchemaCache } from "./schema-cache.js";
 import { ConsumerTracing } from "./tracing.js";
 
@@ -99,8 +101,8 @@ export function resolveConsumerOptions(o: ConsumerOptions): Readonly<ResolvedCon
 
 const dec = new TextDecoder();
 
-/** A member joining a partitioned group starts pulling one more partition every this many ms. */
-const RAMP_MS = 150;
+/** How long a member joining a partitioned group listens for the others before taking partitions, in ms. */
+const SETTLE_MS = 100;
 
 /** A message delivered to a consumer group member. */
 export class Message {
@@ -228,18 +230,10 @@ export class Consumer implements AsyncIterable<Message> {
   #remaining: number;
   /** Where the next take() starts looking, so no partition starves the others. */
   #rr = 0;
-  #balance: NodeJS.Timeout | undefined;
-  /** Between two partitions this member lets go, in ms: longer than a waiting request lives. */
-  #spacingMs = 1000;
-  /** This member's share of the partitions, as last estimated. */
-  #cap = Infinity;
-  /** Whether each partition had a holder at the last look. */
-  #pinnedNow: boolean[] = [];
-  /** How long a member at its share stays off the partitions it does not hold, in ms. */
-  #holdOffMs = 2000;
-  /** Partitions this member is about to let go. */
-  readonly #letting = new Set<LeasedPull>();
-  #now: () => number = Date.now;
+  /** Partitioned stations: the group's members and which partitions are this one's. */
+  #membership: Membership | undefined;
+  /** Partitioned stations: frees partition i's pin on the server. */
+  #unpin: (i: number) => Promise<void> = async () => {};
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -322,93 +316,48 @@ export class Consumer implements AsyncIterable<Message> {
                 heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
                 ordered: pinned !== undefined,
                 group: pinned,
-                jitter: partitioned,
                 now: o.now,
               },
-              { available: () => self.#available(), ended: () => self.#end(), pinned: () => self.#onPinned() },
+              {
+                available: () => self.#available(),
+                ended: () => self.#end(),
+                stray: () => void self.#unpin(consumers.indexOf(name)),
+              },
             ),
         ),
     );
-    if (partitioned) {
-      // Join partition by partition (from a random one, one more every RAMP_MS), not all at
-      // once: a member that asks for every partition at once gets every free one, and members
-      // starting together would then have to hand them over one pin timeout at a time.
-      const first = Math.floor(Math.random() * consumers.length);
-      const t = o.now();
-      for (let k = 0; k < consumers.length; k++) c.#pulls[(first + k) % consumers.length]!.standBy(t + k * RAMP_MS);
+    if (partitioned && pinned !== undefined) {
+      // The members share the partitions out by the list of members they hear on the group's
+      // presence subject; a partition changing hands is unpinned at once by the member letting
+      // it go, so the next owner (waiting on it) gets it without waiting for the pin timeout.
+      c.#unpin = (i) => client.transport.unpin(stream, consumers[i]!, pinned).catch(() => {});
+      for (const p of c.#pulls) p.own(false);
+      const memberTimeoutMs = g.memberTimeoutMs;
+      c.#membership = new Membership(
+        client.transport,
+        {
+          subject: membersSubject(stream, o.group),
+          id: crypto.randomUUID(),
+          partitions: consumers.length,
+          heartbeatMs: Math.max(100, Math.min(1000, Math.floor(memberTimeoutMs / 4))),
+          expiryMs: memberTimeoutMs,
+          settleMs: SETTLE_MS,
+          now: o.now,
+        },
+        (owned) => c.#assign(owned),
+      );
     }
     for (const p of c.#pulls) p.start();
-    if (partitioned) {
-      // Spread the partitions: now and then, a member holding more than its share lets some go.
-      const everyMs = Math.max(500, facts.ackWaitMs);
-      c.#holdOffMs = 2 * everyMs;
-      c.#spacingMs = Math.ceil(1.5 * expiresMs) + 100;
-      c.#now = o.now;
-      c.#balance = setInterval(() => void c.#rebalance(client, stream, consumers, g.memberTimeoutMs, o.now).catch(() => {}), everyMs);
-      c.#balance.unref();
-    }
+    c.#membership?.start();
     return c;
   }
 
-  /**
-   * Members share the partitions by the server's pins: a free partition goes to a member waiting
-   * on it. A member holding its share, ceil(partitions / members), stops waiting on the
-   * partitions it does not hold (at once when it gets a pin), and one holding more lets the
-   * extra ones go — idle ones first, only where another member waits, one after the other so
-   * each goes to a member still below its share — by not pulling them for longer than the pin
-   * timeout. Members are counted from the pull requests waiting on each partition (a member
-   * below its share waits on every partition it does not hold) and the distinct pin holders.
-   */
-  async #rebalance(client: ClientContext, stream: string, consumers: string[], memberTimeoutMs: number, now: () => number): Promise<void> {
+  /** Partitioned stations: reads the partitions in `owned`, lets the others go (freeing their pins). */
+  #assign(owned: ReadonlySet<number>): void {
     if (this.#ended) return;
-    const facts = await Promise.all(consumers.map((name) => client.transport.consumerInfo(stream, name)));
-    // Pin ids are per partition, so members are counted from the requests of others waiting on
-    // each partition (a member below its share waits on every partition it does not hold).
-    let others = 0;
-    facts.forEach((f, i) => (others = Math.max(others, f.waiting - (this.#pulls[i]!.outstanding > 0 ? 1 : 0))));
-    const held = this.#held();
-    this.#cap = Math.ceil(consumers.length / (1 + others));
-    this.#pinnedNow = facts.map((f) => f.pinnedId !== undefined);
-    this.#holdOff();
-    let excess = held.length - this.#letting.size - this.#cap;
-    if (excess <= 0) return;
-    const candidates = held
-      .filter((p) => !this.#letting.has(p) && facts[this.#pulls.indexOf(p)]!.waiting - (p.outstanding > 0 ? 1 : 0) > 0)
-      .sort((a, b) => a.held - b.held);
-    // Spaced by more than a waiting request lives, so members that reached their share have
-    // stopped waiting before the next one goes.
-    const spacingMs = this.#spacingMs;
-    let k = 0;
-    for (const p of candidates) {
-      if (excess-- <= 0) break;
-      this.#letting.add(p);
-      const t = setTimeout(() => {
-        this.#letting.delete(p);
-        if (!this.#ended) p.release(now() + memberTimeoutMs + Math.max(1000, memberTimeoutMs / 2));
-      }, k++ * spacingMs);
-      t.unref();
-    }
-  }
-
-  /** The pulls whose partition this member holds now (and is not letting go). */
-  #held(): LeasedPull[] {
-    return this.#pulls.filter((p) => p.pinId !== undefined && !p.releasing);
-  }
-
-  /**
-   * At its share: stop waiting on partitions another member holds (a partition nobody held at the
-   * last look stays waited on, so none is left without a member).
-   */
-  #holdOff(): void {
-    if (this.#held().length < this.#cap) return;
-    const until = this.#now() + this.#holdOffMs;
     this.#pulls.forEach((p, i) => {
-      if (p.held === 0 && this.#pinnedNow[i] === true) p.standBy(until);
+      if (p.own(owned.has(i)) !== undefined) void this.#unpin(i);
     });
-  }
-
-  #onPinned(): void {
-    if (this.#pulls.length > 1) this.#holdOff();
   }
 
   #available(): void {
@@ -527,7 +476,12 @@ export class Consumer implements AsyncIterable<Message> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#tracing.close();
-      if (this.#balance) clearInterval(this.#balance);
+      if (this.#membership) {
+        // Say bye first (the others take this member's partitions and wait on them), then free
+        // the pins: each partition goes to its next owner at once.
+        this.#membership.stop();
+        await Promise.all(this.#pulls.map((p, i) => (p.own(false) !== undefined ? this.#unpin(i) : undefined)));
+      }
       await Promise.all(this.#pulls.map((p) => p.close()));
       this.#end();
     })();

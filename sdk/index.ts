@@ -56,6 +56,7 @@ export type {
   GroupConfig,
   GroupInfo,
   PartitionStats,
+  GroupMember,
   StartPosition,
   DeadLetter,
   DeadLetterFilter,

@@ -49,8 +49,6 @@ export interface LeasedPullOptions {
   ordered: boolean;
   /** The consumer's priority group, when it has a priority policy. */
   group?: string | undefined;
-  /** Pinned consumers: vary the expiry of requests made while not holding the pin. */
-  jitter?: boolean | undefined;
   /** The clock, in ms. */
   now: () => number;
 }
@@ -61,8 +59,11 @@ export interface LeasedPullHooks {
   available(): void;
   /** The pull ended for good (limit reached and drained, consumer deleted, closed). */
   ended(reason: string | undefined): void;
-  /** Pinned consumers: this member was given the pin. */
-  pinned?(): void;
+  /**
+   * A partition this member does not own gave it its pin (a request made before it let the
+   * partition go): the message is handled as usual, and the owner frees the pin again.
+   */
+  stray?(): void;
 }
 
 /** How long after a refused pull the member asks again, in ms. */
@@ -86,9 +87,10 @@ export class LeasedPull {
   #lastActivity = 0;
   #retryAt = 0;
   #pinId: string | undefined;
-  #pausedUntil = 0;
-  /** Paused only to stay off a partition this member does not hold: a pin given anyway is taken. */
-  #standby = false;
+  /** The last pin this member got for a partition it does not own (freed once). */
+  #strayPin: string | undefined;
+  /** A partition not assigned to this member: it asks for nothing. */
+  #disowned = false;
   #lastRequestAt = 0;
   #closing = false;
   #ended = false;
@@ -164,29 +166,28 @@ export class LeasedPull {
   }
 
   /**
-   * Stops asking for messages until `untilMs` and forgets the pin, so that the server gives the
-   * pin to another member once this one has not pulled for the pin timeout. What it holds stays
-   * leased until settled.
+   * Partitioned groups: whether this member reads this partition (it is assigned to it). Let go,
+   * it asks for nothing more and forgets its pin, which it returns for the caller to free on the
+   * server (the partition's next owner, waiting on it, then gets it at once). What it holds stays
+   * leased until settled; the server hands the partition's next message to anyone only after
+   * that (one message out at a time), so the order of a key holds across the hand-over.
    */
-  release(untilMs: number, standby = false): void {
-    this.#pausedUntil = untilMs;
-    this.#standby = standby;
+  own(owned: boolean): string | undefined {
+    if (owned) {
+      const was = this.#disowned;
+      this.#disowned = false;
+      if (was) this.#refill();
+      return undefined;
+    }
+    this.#disowned = true;
+    const pin = this.#pinId;
     this.#pinId = undefined;
+    return pin;
   }
 
-  /**
-   * Stays off until `untilMs` a partition this member does not hold (a pin given anyway is
-   * taken); a pull letting its pin go is left as it is.
-   */
-  standBy(untilMs: number): void {
-    if (this.#pinId !== undefined || (this.releasing && !this.#standby)) return;
-    this.#pausedUntil = Math.max(this.#pausedUntil, untilMs);
-    this.#standby = true;
-  }
-
-  /** Paused by {@link release} now. */
-  get releasing(): boolean {
-    return this.#o.now() < this.#pausedUntil;
+  /** Whether this member reads this partition now (see {@link own}). */
+  get owned(): boolean {
+    return !this.#disowned;
   }
 
   /** No message will come any more (closing, limit reached, or ended). */
@@ -273,18 +274,13 @@ export class LeasedPull {
     this.#lastActivity = now;
     if (this.#outstanding > 0) this.#outstanding--;
     this.#delivered++;
-    if (this.#o.group !== undefined && this.#standby && d.pinId) {
-      // A request made before the pause got the pin after all: hold it (not pulling would stall
-      // the partition until the pin timeout).
-      this.#pausedUntil = 0;
-      this.#standby = false;
-    }
-    if (this.#o.group !== undefined && now >= this.#pausedUntil) {
-      const pin = d.pinId;
-      if (pin) {
-        const fresh = this.#pinId === undefined;
-        this.#pinId = pin;
-        if (fresh) this.#hooks.pinned?.();
+    const pin = this.#o.group !== undefined ? d.pinId : undefined;
+    if (pin) {
+      if (!this.#disowned) this.#pinId = pin;
+      else if (pin !== this.#strayPin) {
+        // A request made before this member let the partition go got the pin after all.
+        this.#strayPin = pin;
+        this.#hooks.stray?.();
       }
     }
     if (this.#closing || (this.#o.limit !== undefined && this.#delivered > this.#o.limit)) {
@@ -342,18 +338,13 @@ export class LeasedPull {
   #refill(): void {
     if (this.#closing || this.#ended || !this.#channel) return;
     const now = this.#o.now();
-    if (now < this.#retryAt || now < this.#pausedUntil) return;
+    if (now < this.#retryAt || this.#disowned) return;
     let room = this.#o.window - this.#held.size - this.#outstanding;
     if (this.#o.limit !== undefined) room = Math.min(room, this.#o.limit - this.#delivered - this.#outstanding);
     if (room <= 0) return;
     // Small requests only when the member would otherwise run dry.
     if (room < this.#threshold && (this.#outstanding > 0 || this.buffered > 0)) return;
-    // A member waiting for a pin (not holding it) lets its requests expire at random times, so
-    // the order of waiting requests, which decides who gets a free partition, keeps changing.
-    const expiresMs =
-      this.#o.group !== undefined && !this.#pinId && this.#o.jitter === true
-        ? Math.round(this.#o.expiresMs * (0.5 + Math.random()))
-        : this.#o.expiresMs;
+    const expiresMs = this.#o.expiresMs;
     const r: PullRequest = { batch: room, expiresMs, heartbeatMs: Math.min(this.#o.heartbeatMs, Math.floor(expiresMs / 2)) };
     if (this.#o.group !== undefined) r.group = this.#o.group;
     if (this.#pinId) r.pinId = this.#pinId;
@@ -369,7 +360,7 @@ export class LeasedPull {
    * pin. A request for at most one byte hands out nothing (the server ends it instead).
    */
   #keepPin(now: number): void {
-    if (this.#o.group === undefined || !this.#pinId || !this.#channel || this.#closing || this.#ended || now < this.#pausedUntil) return;
+    if (this.#o.group === undefined || !this.#pinId || !this.#channel || this.#closing || this.#ended || this.#disowned) return;
     if (this.#outstanding > 0 || now - this.#lastRequestAt < this.#o.expiresMs / 2) return;
     this.#outstanding += 1;
     this.#lastRequestAt = now;

@@ -144,8 +144,15 @@ export interface Transport {
    * way, and hands out nothing. Resolves once the server answered or after `timeoutMs`.
    */
   probe(stream: string, consumer: string, group: string | undefined, timeoutMs: number): Promise<void>;
+  /**
+   * Frees a pinned consumer's pin (`group` is its priority group): the server gives it to the next
+   * member waiting on the consumer. NATS errors become JunctionErrors.
+   */
+  unpin(stream: string, consumer: string, group: string): Promise<void>;
   /** Subscribes to a subject; returns an unsubscribe function. */
   subscribe(subject: string, onMessage: (m: RawMessage) => void): () => void;
+  /** Publishes a message (fire and forget; dropped while disconnected). */
+  publish(subject: string, data: Uint8Array): void;
   /** The connection's state now. */
   state(): ConnectionState;
   /** The server it is connected to (host:port), when connected. */
@@ -325,6 +332,27 @@ function natsTransport(nc: NatsConnection, inboxPrefix: string): Transport {
         })
         .catch(() => {});
     },
+    async unpin(stream, consumer, group) {
+      let r: Uint8Array;
+      try {
+        r = (
+          await nc.request(`${CLIENT_JS_API_PREFIX}.CONSUMER.UNPIN.${stream}.${consumer}`, enc.encode(JSON.stringify({ group })), {
+            timeout: 10_000,
+          })
+        ).data;
+      } catch (err) {
+        throw errorFromNats(err, `cannot unpin consumer group '${consumer}' of ${stream}`);
+      }
+      apiError(r, stream, consumer);
+    },
+    publish(subject, data) {
+      if (nc.isClosed()) return;
+      try {
+        nc.publish(subject, data);
+      } catch {
+        /* closing or draining: the message is not needed any more */
+      }
+    },
     subscribe(subject, onMessage) {
       const sub = nc.subscribe(subject, {
         callback: (err, msg) => {
@@ -393,10 +421,37 @@ const WPI = enc.encode("+WPI");
 const TERM = enc.encode("+TERM");
 const NS_PER_MS = 1_000_000;
 
+type ApiError = { code?: number; err_code?: number; description?: string };
+
+/** A JetStream API error about a consumer, as a JunctionError. */
+function throwApiError(e: ApiError | undefined, stream: string, consumer: string): void {
+  if (!e) return;
+  // 10014 consumer not found, 10059 stream not found (nats-server errors.json).
+  const missing = e.err_code === 10014 || e.err_code === 10059;
+  throw new JunctionError(
+    missing ? "GROUP_NOT_FOUND" : "INTERNAL",
+    `consumer group '${consumer}' of ${stream}: ${e.description ?? "unknown error"}`,
+    {
+      details: { stream, group: consumer, errCode: e.err_code },
+    },
+  );
+}
+
+/** Reads a JetStream API answer about a consumer that carries nothing but an error, if any. */
+function apiError(data: Uint8Array, stream: string, consumer: string): void {
+  let r: { error?: ApiError };
+  try {
+    r = JSON.parse(dec.decode(data)) as typeof r;
+  } catch (err) {
+    throw new JunctionError("INTERNAL", `the answer about '${consumer}' on ${stream} is not JSON`, { cause: err });
+  }
+  throwApiError(r.error, stream, consumer);
+}
+
 /** Reads the consumer info the server answered; an API error becomes a JunctionError. */
 function consumerFacts(data: Uint8Array, stream: string, consumer: string): ConsumerFacts {
   let r: {
-    error?: { code?: number; err_code?: number; description?: string };
+    error?: ApiError;
     config?: { ack_wait?: number; max_deliver?: number; priority_groups?: string[]; priority_policy?: string };
     num_waiting?: number;
     priority_groups?: { pinned_client_id?: string }[];
@@ -406,15 +461,7 @@ function consumerFacts(data: Uint8Array, stream: string, consumer: string): Cons
   } catch (err) {
     throw new JunctionError("INTERNAL", `consumer info of '${consumer}' on ${stream} is not JSON`, { cause: err });
   }
-  if (r.error) {
-    // 10014 consumer not found, 10059 stream not found (nats-server errors.json).
-    const missing = r.error.err_code === 10014 || r.error.err_code === 10059;
-    throw new JunctionError(
-      missing ? "GROUP_NOT_FOUND" : "INTERNAL",
-      `consumer group '${consumer}' of ${stream}: ${r.error.description ?? "unknown error"}`,
-      { details: { stream, group: consumer, errCode: r.error.err_code } },
-    );
-  }
+  throwApiError(r.error, stream, consumer);
   const c = r.config ?? {};
   return {
     ackWaitMs: Math.round((c.ack_wait ?? 30_000 * NS_PER_MS) / NS_PER_MS),

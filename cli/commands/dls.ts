@@ -5,6 +5,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterReason,
   type PartitionStats,
+  type GroupMember,
 } from "../../core/protocol/index.js";
 import { withClient } from "../connection.js";
 import { watch, watchIntervalMs, withWatch, type WatchOpts } from "../watch.js";
@@ -196,15 +197,34 @@ function registerRetention(dls: Command, io: Io): void {
     });
 }
 
-/** A partitioned group's partitions: who holds each, what waits, what is being retried (a parked key). */
-function partitionTable(parts: PartitionStats[] | undefined): string {
+/**
+ * A partitioned group's partitions: which member each is assigned to, who holds its pin and since
+ * when, what waits, what is being retried (a parked key); then each member and its partitions.
+ */
+function partitionTable(parts: PartitionStats[] | undefined, members: GroupMember[] | undefined): string {
   if (!parts || parts.length === 0) return "";
   return (
     `  partitions: ${parts.length}\n` +
     table(
-      ["PARTITION", "MEMBER", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
-      parts.map((p) => [p.partition, p.member ?? "-", p.memberSince ?? "-", p.pending, p.unacked, p.redelivered, p.waiting]),
-    )
+      ["PARTITION", "MEMBER", "PIN", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
+      parts.map((p) => [
+        p.partition,
+        p.assignedTo ?? "-",
+        p.member ?? "-",
+        p.memberSince ?? "-",
+        p.pending,
+        p.unacked,
+        p.redelivered,
+        p.waiting,
+      ]),
+    ) +
+    (members && members.length > 0
+      ? `\n  members: ${members.length}\n` +
+        table(
+          ["MEMBER", "PARTITIONS", "LAST SEEN"],
+          members.map((m) => [m.id, m.partitions.join(",") || "-", m.lastSeen]),
+        )
+      : "")
   );
 }
 
@@ -291,10 +311,10 @@ export function registerGroup(program: Command, io: Io): void {
             () =>
               `group ${x.name} on ${x.station}\n  settings: ${JSON.stringify(x.config)}\n` +
               Object.entries(x.stats)
-                .filter(([k]) => k !== "partitions")
+                .filter(([k]) => k !== "partitions" && k !== "members")
                 .map(([k, v]) => `  ${k}: ${String(v)}\n`)
                 .join("") +
-              partitionTable(x.stats.partitions),
+              partitionTable(x.stats.partitions, x.stats.members),
           );
         };
         if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);

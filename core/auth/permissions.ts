@@ -1,4 +1,4 @@
-import { CLIENT_JS_API_PREFIX, groupConsumers, inboxPrefixOf, type Scope } from "../protocol/index.js";
+import { CLIENT_JS_API_PREFIX, groupConsumers, inboxPrefixOf, membersSubject, type Scope } from "../protocol/index.js";
 import type { Grants } from "../protocol/index.js";
 import { globMatch, isExact, splitConsume } from "./grants.js";
 
@@ -30,6 +30,9 @@ function consumerSubjects(stream: string, group: string, partitions = 1): string
       `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.${stream}.${c}`,
       `$JS.ACK.${stream}.${c}.>`,
     );
+    // A partition's member hands the partition over at once (the server's pin moves to a member
+    // waiting on it) instead of letting it stall for the pin timeout.
+    if (partitions > 1 || group === "*") out.push(`${CLIENT_JS_API_PREFIX}.CONSUMER.UNPIN.${stream}.${c}`);
   }
   return out;
 }
@@ -44,9 +47,10 @@ function consumerSubjects(stream: string, group: string, partitions = 1): string
  * affected connections when it can; see docs/security.md).
  *
  * - publish: the admin API and produce (the gateway checks every request against the grants),
- *   pull, consumer info and ack of the groups the user may consume as;
- * - subscribe: the user's own inbox (`_INBOX_<user>.>`) and the live events of the stations it
- *   may see.
+ *   pull, consumer info and ack of the groups the user may consume as (on a partitioned station
+ *   also unpin, and the group's presence subject);
+ * - subscribe: the user's own inbox (`_INBOX_<user>.>`), the live events of the stations it
+ *   may see, and the presence subject of its groups on partitioned stations.
  */
 export function userPermissions(user: string, scope: Scope, grants: Grants, existing: readonly StationGroups[]): UserPermissions {
   const publish = new Set<string>(["jn.api.>"]);
@@ -54,7 +58,14 @@ export function userPermissions(user: string, scope: Scope, grants: Grants, exis
   if (grants.admin || grants.produce.length > 0) publish.add("jn.produce.>");
   const partitions = new Map(existing.map((s) => [s.station, s.partitions ?? 1]));
   const add = (station: string, group: string) => {
-    for (const s of consumerSubjects(scope.stationStream(station), group, partitions.get(station) ?? 1)) publish.add(s);
+    const stream = scope.stationStream(station);
+    const n = partitions.get(station) ?? 1;
+    for (const s of consumerSubjects(stream, group, n)) publish.add(s);
+    if (n > 1 || group === "*") {
+      // The members of a group on a partitioned station announce themselves to one another.
+      publish.add(membersSubject(stream, group));
+      subscribe.add(membersSubject(stream, group));
+    }
   };
   if (grants.admin) {
     for (const s of existing) add(s.station, "*");

@@ -4,6 +4,7 @@ import {
   GATEWAY_QUEUE,
   Headers,
   JunctionError,
+  MEMBERS_PREFIX,
   PRODUCE_PREFIX,
   errorFromNats,
   parseApiSubject,
@@ -17,6 +18,7 @@ import type { Clock, Logger } from "../support/index.js";
 import { BodyValidator } from "./api/bodies.js";
 import type { ApiContext, ApiHandler, TenantRecords } from "../pipeline/index.js";
 import type { ProduceHandler } from "./produce.js";
+import type { MemberBoard } from "./members.js";
 
 /** Who asks: a known user, and the tenant it asks to act in (operators may act in any). */
 export interface Caller {
@@ -61,6 +63,8 @@ export interface GatewayServiceOptions {
   replyPrefixes?: readonly string[] | undefined;
   /** @default "jn-gateway" */
   queue?: string | undefined;
+  /** Where the members of partitioned groups' announcements go (every gateway hears them all). */
+  members?: MemberBoard | undefined;
 }
 
 /** The default reply prefixes (see {@link GatewayServiceOptions.replyPrefixes}). */
@@ -114,6 +118,8 @@ export class GatewayService {
         { queue },
       ),
     );
+    const board = this.#o.members;
+    if (board) this.#subs.push(bus.serve(`${MEMBERS_PREFIX}.>`, (req) => board.heard(req.subject, req.data)));
     await bus.flush();
     this.#ready = true;
   }

@@ -37,9 +37,14 @@ export {
   parseDeadLetterId,
   isConsumerReason,
   partitionConsumer,
+  membersSubject,
+  parseMembersSubject,
+  MEMBERS_PREFIX,
   parseGroupConsumer,
   groupConsumers,
 } from "./subjects.js";
+export { MAX_MEMBER_ID, encodePresence, parsePresence } from "./presence.js";
+export type { Presence, PresenceKind } from "./presence.js";
 export { MAX_KEY_BYTES, MAX_PARTITIONS, keyProblem, assertKey, fnv1a32, partitionOf, messagePartition, messageSubject } from "./keys.js";
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
 export { parseTraceparent, formatTraceparent, traceHeadersOf, isTraceHeader } from "./trace.js";
@@ -67,6 +72,7 @@ export type {
   GroupConfig,
   GroupInfo,
   PartitionStats,
+  GroupMember,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,

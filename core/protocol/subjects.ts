@@ -271,6 +271,24 @@ export function partitionConsumer(group: string, partition: number): string {
   return `${group}-P${partition}`;
 }
 
+/** Where the members of a group on a partitioned station announce themselves: `jn.members.<stream>.<group>`. */
+export const MEMBERS_PREFIX = "jn.members";
+
+/**
+ * The presence subject of a consumer group on a partitioned station (in the client account): its
+ * members announce themselves there and share the partitions out by the list they hear.
+ */
+export function membersSubject(stream: string, group: string): string {
+  return `${MEMBERS_PREFIX}.${stream}.${group}`;
+}
+
+/** A presence subject, parsed; undefined for anything else. */
+export function parseMembersSubject(subject: string): { stream: string; group: string } | undefined {
+  const t = subject.split(".");
+  if (t.length !== 4 || `${t[0]}.${t[1]}` !== MEMBERS_PREFIX || !t[2] || !t[3]) return undefined;
+  return { stream: t[2], group: t[3] };
+}
+
 /** The group (and partition) a JetStream consumer of a station stream belongs to. */
 export function parseGroupConsumer(consumer: string): { group: string; partition?: number } | undefined {
   if (!consumer) return undefined;

@@ -124,7 +124,21 @@ export interface GroupInfo {
     activeMemberSince?: string | undefined;
     /** Groups on a partitioned station: one entry per partition, in order. */
     partitions?: PartitionStats[] | undefined;
+    /**
+     * Groups on a partitioned station: the members online (heard within the member timeout), by
+     * id, with the partitions each reads by its own view.
+     */
+    members?: GroupMember[] | undefined;
   };
+}
+
+/** A member of a consumer group on a partitioned station, as it announces itself. */
+export interface GroupMember {
+  id: string;
+  /** The partitions it reads. */
+  partitions: number[];
+  /** When it was last heard (ISO time). */
+  lastSeen: string;
 }
 
 /** One partition of a consumer group on a partitioned station. */
@@ -138,6 +152,8 @@ export interface PartitionStats {
   waiting: number;
   /** The member holding the partition (the server's pin id), absent while none does. */
   member?: string | undefined;
+  /** The member the partition is assigned to (its id, see GroupInfo.stats.members), when one says so. */
+  assignedTo?: string | undefined;
   /** Since when that member has held it (ISO time). */
   memberSince?: string | undefined;
   /** Deliveries of the message out now beyond the first (a parked key when > 0). */

@@ -34,6 +34,7 @@ import {
 } from "../auth/index.js";
 import {
   GatewayService,
+  MemberBoard,
   ProduceHandler,
   StorageGuard,
   doctorHandlers,
@@ -487,6 +488,8 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
   });
+  // Partitioned groups' members announce themselves; group info shows who reads what.
+  const members = new MemberBoard(clock);
   // Quotas wrap the handlers of the operations they limit, and add quota.list and quota.set.
   const handlers = quotas.guard({
     ...stationHandlers({
@@ -494,6 +497,7 @@ async function compose(
       reader: backend.reader,
       defaultReplicas,
       events,
+      members,
       clock,
       onStationDeleted: async (scope, name) => retention.forget(name, scope.tenant).catch(() => {}),
       needsReconnect: (ctx, station, group, groupIsNew) =>
@@ -549,6 +553,7 @@ async function compose(
   });
   const service = new GatewayService({
     bus: backend.bus,
+    members,
     produce,
     handlers,
     identify: callerOf,

@@ -12,7 +12,7 @@
  * from CLIENTS.
  */
 import { renderMemphisAccounts } from "../memphis/index.js";
-import { Accounts, CLIENT_JS_API_PREFIX } from "../protocol/index.js";
+import { Accounts, CLIENT_JS_API_PREFIX, MEMBERS_PREFIX } from "../protocol/index.js";
 
 /** A static NATS user (the gateway's, the system account's). */
 export interface NatsUser {
@@ -43,10 +43,17 @@ export const CLIENT_IMPORTS = [
   { kind: "service", subject: "jn.produce.>", share: true },
   { kind: "service", subject: "$JS.API.CONSUMER.INFO.*.*", to: `${CLIENT_JS_API_PREFIX}.CONSUMER.INFO.*.*` },
   { kind: "service", subject: "$JS.API.CONSUMER.MSG.NEXT.*.*", to: `${CLIENT_JS_API_PREFIX}.CONSUMER.MSG.NEXT.*.*`, stream: true },
+  { kind: "service", subject: "$JS.API.CONSUMER.UNPIN.*.*", to: `${CLIENT_JS_API_PREFIX}.CONSUMER.UNPIN.*.*` },
   { kind: "service", subject: "$JS.ACK.>" },
   { kind: "stream", subject: "jn.events.>" },
   { kind: "stream", subject: "jn.t.*.events.>" },
 ] as const;
+
+/**
+ * What the client account offers the internal one: the presence of partitioned groups' members
+ * (`jn.members.>`), so the gateway can show who reads which partition.
+ */
+export const GATEWAY_IMPORTS = [{ kind: "stream", subject: `${MEMBERS_PREFIX}.>` }] as const;
 
 /** Options of {@link renderNatsConfig}. */
 export interface NatsConfigOptions {
@@ -100,10 +107,16 @@ export function renderAccounts(a: JunctionAccounts): string {
     "    exports: [",
     ...exports,
     "    ]",
+    "    imports: [",
+    ...GATEWAY_IMPORTS.map((i) => `      { stream: { account: ${clients}, subject: ${q(i.subject)} } }`),
+    "    ]",
     "  }",
     `  ${clients}: {`,
     "    imports: [",
     ...imports,
+    "    ]",
+    "    exports: [",
+    ...GATEWAY_IMPORTS.map((i) => `      { stream: ${q(i.subject)} }`),
     "    ]",
     "  }",
     `  ${sys}: { users: [ { user: ${q(a.system.user)}, password: ${q(a.system.password)} } ] }`,

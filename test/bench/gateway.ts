@@ -74,9 +74,9 @@ export async function sdkProduce(
   station: string,
   payload: Uint8Array,
   durationMs: number,
-  o: Partial<ProducerOptions> & { window?: number } = {},
+  o: Partial<ProducerOptions> & { window?: number; keys?: readonly string[] } = {},
 ): Promise<Throughput> {
-  const { window = PRODUCE_SETTINGS.window, ...po } = o;
+  const { window = PRODUCE_SETTINGS.window, keys, ...po } = o;
   const producer = client.producer({
     station,
     maxBatchMessages: PRODUCE_SETTINGS.maxBatchMessages,
@@ -85,7 +85,9 @@ export async function sdkProduce(
     ...po,
   });
   try {
-    return await runWindow({ window, durationMs, unit: 1, issue: () => producer.send(payload) });
+    let i = 0;
+    const issue = keys ? () => producer.send(payload, { key: keys[i++ % keys.length]! }) : () => producer.send(payload);
+    return await runWindow({ window, durationMs, unit: 1, issue });
   } finally {
     await producer.close();
   }

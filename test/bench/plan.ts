@@ -30,6 +30,8 @@ export interface ProfileSettings {
   memory: { stations: number; groups: number; schemaVersions: number; functions: number };
   /** Publishing time per RabbitMQ queue type, ms. */
   peerMs: number;
+  /** Messages drained in each keyed consume row (1 ms of work each). */
+  keyedMessages: number;
 }
 
 /** The three profiles. */
@@ -49,6 +51,7 @@ export const PROFILES: Readonly<Record<BenchProfile, ProfileSettings>> = Object.
     groupMessages: 1000,
     memory: { stations: 10, groups: 10, schemaVersions: 5, functions: 3 },
     peerMs: 800,
+    keyedMessages: 2000,
   },
   default: {
     warmupMs: 1000,
@@ -65,6 +68,7 @@ export const PROFILES: Readonly<Record<BenchProfile, ProfileSettings>> = Object.
     groupMessages: 5000,
     memory: { stations: 100, groups: 100, schemaVersions: 20, functions: 10 },
     peerMs: 5000,
+    keyedMessages: 12_000,
   },
   full: {
     warmupMs: 1000,
@@ -81,6 +85,7 @@ export const PROFILES: Readonly<Record<BenchProfile, ProfileSettings>> = Object.
     groupMessages: 5000,
     memory: { stations: 1000, groups: 200, schemaVersions: 50, functions: 20 },
     peerMs: 5000,
+    keyedMessages: 20_000,
   },
 });
 
@@ -109,6 +114,7 @@ export const SUITES = [
   "micro",
   "peers",
   "http",
+  "keyed",
 ] as const;
 export type Suite = (typeof SUITES)[number];
 

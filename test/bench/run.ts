@@ -2,7 +2,7 @@
  * `npm run bench`: Junction's gateway against raw JetStream on the same nats-server, with fsync
  * before ack and with the lazy NATS default; end-to-end latency and where it goes; fast ingest
  * vs atomic batches; HTTP produce beside the SDK; how cost grows (payload, stations, groups,
- * gateways, memory); RabbitMQ as a peer when installed. Prints the method beside the numbers, writes the run as JSON,
+ * gateways, memory); keyed stations (ordering keys); RabbitMQ as a peer when installed. Prints the method beside the numbers, writes the run as JSON,
  * appends it to bench-results/history.jsonl and draws bench-results/report.html.
  *
  * `--quick` for seconds-long development runs, `--full` for every cost-growth point; see
@@ -20,6 +20,7 @@ import { fmtMs, fmtRatio, resultFiles, section, table, textTable, writeRun, type
 import { brokerFor, syncLabel, type BenchContext } from "./suites/common.js";
 import { runFastBatch } from "./suites/fast-batch.js";
 import { runHttp } from "./suites/http.js";
+import { KEYED_MEMBERS, runKeyed } from "./suites/keyed.js";
 import { runGatewaysGrowth, runGroupsGrowth, runPayloadGrowth, runStationsGrowth } from "./suites/growth.js";
 import { runLatency } from "./suites/latency.js";
 import { runMemory } from "./suites/memory.js";
@@ -119,6 +120,7 @@ if (want("stations")) await withBroker("stations growth", "always", (b) => runSt
 if (want("groups")) await withBroker("groups growth", "always", (b) => runGroupsGrowth(ctx, b));
 if (want("gateways")) await withBroker("gateways growth", "always", (b) => runGatewaysGrowth(ctx, b));
 if (want("memory")) await withBroker("memory", "always", (b) => runMemory(ctx, b));
+if (want("keyed")) await withBroker("keyed stations", "always", (b) => runKeyed(ctx, b));
 if (want("http")) {
   await attempt("http produce", async () => {
     const b = await startBenchBroker({ sync: "always", inProcess: plan.inProcess, http: true });
@@ -154,6 +156,17 @@ function judge(): Target[] {
   // boundary costs the server about as much again per message.
   ratioTarget("SDK consume (iterator) ≥ 0.98× raw pull", "7b", "7a", 0.98, "7d");
   ratioTarget("SDK consume (onMessage) ≥ 0.98× raw pull", "7c", "7a", 0.98, "7d");
+  const metric = (target: string, name: string, min: number, what: string) => {
+    const x = ctx.metrics[name];
+    out.push(x === undefined ? { target, measured: "–", met: undefined } : { target, measured: `${fmtRatio(x)} (${what})`, met: x >= min });
+  };
+  metric(
+    `keyed station, 1 ms of work per message: ${KEYED_MEMBERS} members ≥ 3× one member`,
+    "ratio.fsync.keyed.consume_4_vs_1",
+    3,
+    `k${KEYED_MEMBERS} ÷ k1`,
+  );
+  metric("keyed station produce ≥ 0.9× unkeyed", "ratio.fsync.keyed.produce_vs_unkeyed", 0.9, "kp ÷ up");
   const e2e = ctx.results.e2e.always ?? [];
   const raw = e2e.find((e) => e.path === "raw" && e.rate === 1000);
   const jn = e2e.find((e) => e.path === "junction" && e.rate === 1000);

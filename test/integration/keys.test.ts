@@ -249,6 +249,70 @@ describe("ordering keys on a partitioned station", () => {
     await run;
   }, 90_000);
 
+  it("a joining member gets its share and a leaving member's partitions move at once, long before the member timeout", async () => {
+    const station = uniqueName();
+    const partitions = 4;
+    await client.stations.create(station, { partitions });
+    // A minute of member timeout: a partition that moved only through the server's pin timeout
+    // would stall this test for a minute; hand-overs unpin instead.
+    await client.groups.create(station, "g", { memberTimeoutMs: 60_000 });
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    const total = 800;
+    const producer = client.producer({ station });
+    const sent = await producer.sendBatch(Array.from({ length: total }, (_, i) => ({ payload: { n: i }, key: keys[i % keys.length]! })));
+    expect(sent.every((o) => o.ok)).toBe(true);
+
+    const acked = new Map<number, string>();
+    const lastPerKey = new Map<string, number>();
+    const outOfOrder: string[] = [];
+    const run = (name: string, c: Awaited<ReturnType<JunctionClient["consumer"]>>) =>
+      (async () => {
+        for await (const m of c) {
+          await new Promise((r) => setTimeout(r, 5));
+          const key = m.key!;
+          if ((lastPerKey.get(key) ?? 0) > m.seq) outOfOrder.push(`${key}: ${m.seq} after ${lastPerKey.get(key)}`);
+          lastPerKey.set(key, m.seq);
+          m.ack();
+          if (acked.has(m.seq)) outOfOrder.push(`${m.seq} acked twice`);
+          acked.set(m.seq, name);
+        }
+      })();
+    const a = await client.consumer({ station, group: "g" });
+    const runA = run("a", a);
+    await waitFor(() => a.partitions.length === partitions, 15_000);
+    const other = await broker.client();
+    const b = await other.consumer({ station, group: "g" });
+    const joinedAt = Date.now();
+    const runB = run("b", b);
+    // b takes two partitions, a keeps two: both read.
+    await waitFor(() => b.partitions.length === 2 && a.partitions.length === 2, 15_000);
+    await waitFor(() => [...acked.values()].includes("b"), 15_000);
+    const joinMs = Date.now() - joinedAt;
+    // Group info counts both members (each waits only on its own partitions) and says who reads what.
+    const info = await waitFor(async () => {
+      const g = await client.groups.get(station, "g");
+      return g.stats.members?.length === 2 && g.stats.members.every((m) => m.partitions.length === 2) ? g : undefined;
+    }, 15_000);
+    expect(info.stats.membersOnline).toBe(2);
+    expect(new Set(info.stats.partitions!.map((p) => p.assignedTo))).toEqual(new Set(info.stats.members!.map((m) => m.id)));
+    // a leaves: its partitions go to b at once.
+    const beforeLeave = acked.size;
+    expect(beforeLeave).toBeLessThan(total);
+    const leftAt = Date.now();
+    await a.close();
+    await runA;
+    await waitFor(() => b.partitions.length === partitions, 15_000);
+    const leaveMs = Date.now() - leftAt;
+    await waitFor(async () => (await client.groups.get(station, "g")).stats.members?.length === 1, 15_000);
+    await waitFor(() => acked.size === total, 30_000);
+    expect(outOfOrder).toEqual([]);
+    expect([...sent].every((o) => o.ok && acked.has(o.seq))).toBe(true);
+    console.log(`hand-over: joined and read in ${joinMs} ms, took the leaver's partitions in ${leaveMs} ms (member timeout 60,000 ms)`);
+    await b.close();
+    await runB;
+    await other.close();
+  }, 90_000);
+
   it("refuses bad keys, a change of partitions and exclusive groups on a partitioned station", async () => {
     const station = uniqueName();
     await client.stations.create(station, { partitions: 3 });

@@ -197,4 +197,21 @@ describe("another user's traffic and groups", () => {
     // The group is untouched: its message is still there for it.
     expect((await admin.groups.get(victim, "billing")).stats.pending).toBeGreaterThan(0);
   });
+
+  it("cannot unpin, join or listen to another station's partitioned group", async () => {
+    const keyed = uniqueName("keyed");
+    await admin.stations.create(keyed, { partitions: 2 });
+    await admin.groups.create(keyed, "billing");
+    const stream = subjects.stationStream(keyed);
+    hostile.publish(`jn.js.API.CONSUMER.UNPIN.${stream}.billing-P0`, enc.encode('{"group":"jn"}'));
+    await refused(/Publish to "jn\.js\.API\.CONSUMER\.UNPIN\./);
+    hostile.publish(`jn.members.${stream}.billing`, enc.encode('{"id":"mallory","kind":"hello"}'));
+    await refused(/Publish to "jn\.members\./);
+    hostile.subscribe(`jn.members.${stream}.billing`);
+    await refused(/Subscription to "jn\.members\./);
+    // The server's own unpin subject is not reachable from the client account either: no answer.
+    await expect(
+      hostile.request(`$JS.API.CONSUMER.UNPIN.${stream}.billing-P0`, enc.encode('{"group":"jn"}'), { timeout: 2000 }),
+    ).rejects.toThrow();
+  });
 });

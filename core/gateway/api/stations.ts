@@ -1,5 +1,6 @@
 import { canConsume, canSee } from "../../auth/index.js";
 import type { GroupState, ResetTarget, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
+import type { MemberBoard, MemberSeen } from "../members.js";
 import {
   DLS_STREAM,
   EventKind,
@@ -33,6 +34,8 @@ export interface StationHandlerDeps {
   defaultReplicas: number;
   events: EventPublisher;
   clock: Clock;
+  /** The members of partitioned groups as they announce themselves. */
+  members?: MemberBoard | undefined;
   /** Called after a station is deleted (to drop dependent metadata). */
   onStationDeleted?: ((scope: Scope, name: string) => Promise<void>) | undefined;
   /**
@@ -59,6 +62,8 @@ export function stationInfo(rec: StationRecord, state: StreamState | undefined):
 export interface GroupExtraStats {
   deadLettered: number;
   oldestUnackedAgeMs: number;
+  /** Partitioned stations: the members as they announce themselves (see MemberBoard). */
+  members?: readonly MemberSeen[] | undefined;
 }
 
 /** The group's public view with its live stats. */
@@ -68,6 +73,8 @@ export function groupInfo(
   extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 },
   stream?: string,
 ): GroupInfo {
+  const owners = new Map<number, string>();
+  for (const m of extra.members ?? []) for (const p of m.partitions) if (!owners.has(p)) owners.set(p, m.id);
   return {
     station: rec.station,
     name: rec.name,
@@ -77,7 +84,9 @@ export function groupInfo(
       pending: s?.pending ?? 0,
       unacked: s?.ackPending ?? 0,
       redelivered: s?.redelivered ?? 0,
-      membersOnline: s?.waiting ?? 0,
+      // A partitioned group's members announce themselves (each waits only on its own
+      // partitions, so the waiting requests do not count them).
+      membersOnline: s?.partitions && extra.members ? extra.members.length : (s?.waiting ?? 0),
       deliveredSeq: s?.deliveredSeq ?? 0,
       ackFloorSeq: s?.ackFloorSeq ?? 0,
       deadLettered: extra.deadLettered,
@@ -92,7 +101,9 @@ export function groupInfo(
               waiting: p.waiting,
               redelivered: p.redelivered,
               ...(p.pinnedId !== undefined ? { member: p.pinnedId, memberSince: p.pinnedSince } : {}),
+              ...(owners.has(p.partition) ? { assignedTo: owners.get(p.partition) } : {}),
             })),
+            members: (extra.members ?? []).map((m) => ({ id: m.id, partitions: m.partitions, lastSeen: new Date(m.at).toISOString() })),
           }
         : {}),
     },
@@ -160,13 +171,15 @@ function groupNotFound(station: string, group: string): JunctionError {
 export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandler> {
   const extra = async (
     ctx: ApiContext,
-    station: string,
-    group: string,
+    g: GroupRecord,
     s: GroupState | undefined,
     dead?: Record<string, number>,
   ): Promise<GroupExtraStats> => ({
-    deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, station)))[group] ?? 0,
-    oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, station, group, s, d.clock.now()),
+    deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, g.station)))[g.name] ?? 0,
+    oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, g.station, g.name, s, d.clock.now()),
+    ...(s?.partitions && d.members
+      ? { members: d.members.members(ctx.scope.stationStream(g.station), g.name, g.config.memberTimeoutMs) }
+      : {}),
   });
   const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted" | "reset") =>
     d.events.publish(station, EventKind.GroupChanged, { group, change }, ctx.scope.tenant);
@@ -288,7 +301,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       groupChanged(ctx, rec.name, name, existing ? "updated" : "created");
       const refresh = d.needsReconnect?.(ctx, rec, name, !existing) === true;
       return {
-        ...groupInfo(grec, state, await extra(ctx, rec.name, name, state), ctx.scope.stationStream(rec.name)),
+        ...groupInfo(grec, state, await extra(ctx, grec, state), ctx.scope.stationStream(rec.name)),
         created: !existing,
         ...(refresh ? { reconnect: true } : {}),
       };
@@ -301,7 +314,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const g = await groups.get(rec.name, name);
       if (!g) throw groupNotFound(rec.name, name);
       const state = await d.admin.groupState(ctx.scope, rec.name, name, partitionsOf(rec));
-      return groupInfo(g, state, await extra(ctx, rec.name, name, state));
+      return groupInfo(g, state, await extra(ctx, g, state));
     },
     "group.list": async (body, ctx) => {
       const { stations, groups } = ctx.records;
@@ -312,7 +325,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       for (const g of await groups.list(rec.name)) {
         if (!canConsume(ctx.identity.grants, rec.name, g.name)) continue;
         const s = states.get(g.name);
-        out.push(groupInfo(g, s, await extra(ctx, rec.name, g.name, s, dead)));
+        out.push(groupInfo(g, s, await extra(ctx, g, s, dead)));
       }
       return out;
     },
@@ -336,7 +349,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const r = await d.admin.resetGroup(ctx.scope, rec.name, name, target, partitionsOf(rec));
       if (!r) throw groupNotFound(rec.name, name);
       groupChanged(ctx, rec.name, name, "reset");
-      return { ...groupInfo(g, r.state, await extra(ctx, rec.name, name, r.state)), resetSeq: r.seq };
+      return { ...groupInfo(g, r.state, await extra(ctx, g, r.state)), resetSeq: r.seq };
     },
     "group.delete": async (body, ctx) => {
       const { stations, groups } = ctx.records;

@@ -1,0 +1,49 @@
+/**
+ * The announcements of a partitioned group's members on `jn.members.<stream>.<group>`: JSON
+ * `{"id", "kind", "parts"}`. The members share the partitions out by them (sdk/membership.ts);
+ * the gateway shows them in group info.
+ */
+import { MAX_PARTITIONS } from "./keys.js";
+
+/** `hello` on joining (the others answer at once), `beat` now and then, `bye` on leaving. */
+export type PresenceKind = "hello" | "beat" | "bye";
+
+/** One announcement. */
+export interface Presence {
+  /** The member's id, unique in its group. */
+  id: string;
+  kind: PresenceKind;
+  /** The partitions the member reads, by its own view. */
+  parts: number[];
+}
+
+/** Longest member id accepted, in characters. */
+export const MAX_MEMBER_ID = 64;
+/** Partition numbers accepted in an announcement. */
+const MAX_PART = MAX_PARTITIONS;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Encodes an announcement. */
+export function encodePresence(p: Presence): Uint8Array {
+  return enc.encode(JSON.stringify(p));
+}
+
+/** Decodes an announcement; undefined for anything malformed (it is ignored). */
+export function parsePresence(data: Uint8Array): Presence | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(dec.decode(data));
+  } catch {
+    return undefined;
+  }
+  if (typeof m !== "object" || m === null) return undefined;
+  const { id, kind, parts } = m as { id?: unknown; kind?: unknown; parts?: unknown };
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_MEMBER_ID) return undefined;
+  if (kind !== "hello" && kind !== "beat" && kind !== "bye") return undefined;
+  const list = Array.isArray(parts)
+    ? parts.slice(0, MAX_PART).filter((p): p is number => Number.isInteger(p) && p >= 0 && p < MAX_PART)
+    : [];
+  return { id, kind, parts: list };
+}
