@@ -20,8 +20,12 @@ export interface StationsApi {
   create(name: string, config?: Partial<StationConfig>): Promise<StationInfo & { created: boolean }>;
   get(name: string): Promise<StationInfo>;
   list(): Promise<StationInfo[]>;
-  /** Changes retention, limits, replicas, de-duplication window or max message size. */
-  update(name: string, config: Partial<StationConfig>): Promise<StationInfo>;
+  /**
+   * Changes retention, limits, replicas, de-duplication window or max message size, or grows the
+   * partitions of a partitioned station (refused while a group has unread messages, unless
+   * `force`: see docs/streaming.md, "Growing partitions").
+   */
+  update(name: string, config: Partial<StationConfig>, o?: { force?: boolean }): Promise<StationInfo>;
   delete(name: string): Promise<void>;
 }
 
@@ -368,7 +372,7 @@ export function adminApis(request: Requester): AdminApis {
       create: (name, config) => request("station.create", { name, config: config ?? {} }),
       get: (name) => request("station.get", { name }),
       list: () => request("station.list", {}),
-      update: (name, config) => request("station.update", { name, config }),
+      update: (name, config, o) => request("station.update", { name, config, ...(o?.force === true ? { force: true } : {}) }),
       delete: async (name) => {
         await request("station.delete", { name });
       },

@@ -5,6 +5,12 @@ import {
   parseSchemaTag,
   groupConsumers,
   membersSubject,
+  partitionConsumer,
+  parseGroupConsumer,
+  parseStationStream,
+  scopeOf,
+  EventKind,
+  MAX_PARTITIONS,
   resolveOptions,
   subjects,
   type GroupConfig,
@@ -103,6 +109,13 @@ const dec = new TextDecoder();
 
 /** How long a member joining a partitioned group listens for the others before taking partitions, in ms. */
 const SETTLE_MS = 100;
+/** How often a member of a partitioned group looks whether the station grew (besides the event), in ms. */
+const WATCH_MS = 30_000;
+
+/** The partition of a partition's consumer name (`<group>-P<i>`). */
+function partitionIndex(consumer: string): number {
+  return parseGroupConsumer(consumer)?.partition ?? 0;
+}
 
 /** A message delivered to a consumer group member. */
 export class Message {
@@ -221,8 +234,10 @@ export class Message {
 export class Consumer implements AsyncIterable<Message> {
   readonly station: string;
   readonly group: string;
-  /** One pull per partition (one in all on a station with one partition). */
+  /** One pull per partition (one in all on a station with one partition); grows with the station. */
   readonly #pulls: LeasedPull[];
+  /** Makes the pull of one of the group's consumers. */
+  readonly #makePull: (consumer: string) => LeasedPull;
   readonly #schemas: SchemaCache | undefined;
   readonly #onMessage: ((m: Message) => void) | undefined;
   readonly #tracing: ConsumerTracing;
@@ -234,6 +249,9 @@ export class Consumer implements AsyncIterable<Message> {
   #membership: Membership | undefined;
   /** Partitioned stations: frees partition i's pin on the server. */
   #unpin: (i: number) => Promise<void> = async () => {};
+  /** Partitioned stations: stops listening for the station's growth. */
+  #unwatch: () => void = () => {};
+  #growing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -245,7 +263,8 @@ export class Consumer implements AsyncIterable<Message> {
     onMessage: ((m: Message) => void) | undefined,
     tracing: ConsumerTracing,
     remaining: number,
-    pulls: (c: Consumer) => LeasedPull[],
+    consumers: readonly string[],
+    makePull: (c: Consumer, consumer: string) => LeasedPull,
   ) {
     this.station = station;
     this.group = group;
@@ -253,7 +272,8 @@ export class Consumer implements AsyncIterable<Message> {
     this.#schemas = schemas;
     this.#onMessage = onMessage;
     this.#remaining = remaining;
-    this.#pulls = pulls(this);
+    this.#makePull = (consumer) => makePull(this, consumer);
+    this.#pulls = consumers.map(this.#makePull);
   }
 
   /** Ensures the group exists (via the gateway) and starts pulling. */
@@ -299,38 +319,36 @@ export class Consumer implements AsyncIterable<Message> {
       o.onMessage,
       new ConsumerTracing(o.station, o.group, o.tracerProvider),
       partitioned ? (o.maxMessages ?? Infinity) : Infinity,
-      (self) =>
-        consumers.map(
-          (name) =>
-            new LeasedPull(
-              (onMessage, onStatus) => client.transport.pull(stream, name, onMessage, onStatus),
-              () => client.transport.probe(stream, name, pinned, 1000),
-              {
-                // A partition has one message out at a time (max_ack_pending 1).
-                window: partitioned ? 1 : o.batchSize,
-                leaseMs: facts.ackWaitMs,
-                deadlineMs,
-                maxDeliveries: facts.maxDeliver,
-                limit: partitioned ? undefined : o.maxMessages,
-                expiresMs,
-                heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
-                ordered: pinned !== undefined,
-                group: pinned,
-                now: o.now,
-              },
-              {
-                available: () => self.#available(),
-                ended: () => self.#end(),
-                stray: () => void self.#unpin(consumers.indexOf(name)),
-              },
-            ),
+      consumers,
+      (self, name) =>
+        new LeasedPull(
+          (onMessage, onStatus) => client.transport.pull(stream, name, onMessage, onStatus),
+          () => client.transport.probe(stream, name, pinned, 1000),
+          {
+            // A partition has one message out at a time (max_ack_pending 1).
+            window: partitioned ? 1 : o.batchSize,
+            leaseMs: facts.ackWaitMs,
+            deadlineMs,
+            maxDeliveries: facts.maxDeliver,
+            limit: partitioned ? undefined : o.maxMessages,
+            expiresMs,
+            heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
+            ordered: pinned !== undefined,
+            group: pinned,
+            now: o.now,
+          },
+          {
+            available: () => self.#available(),
+            ended: () => self.#end(),
+            stray: () => void self.#unpin(partitionIndex(name)),
+          },
         ),
     );
     if (partitioned && pinned !== undefined) {
       // The members share the partitions out by the list of members they hear on the group's
       // presence subject; a partition changing hands is unpinned at once by the member letting
       // it go, so the next owner (waiting on it) gets it without waiting for the pin timeout.
-      c.#unpin = (i) => client.transport.unpin(stream, consumers[i]!, pinned).catch(() => {});
+      c.#unpin = (i) => client.transport.unpin(stream, partitionConsumer(o.group, i), pinned).catch(() => {});
       for (const p of c.#pulls) p.own(false);
       const memberTimeoutMs = g.memberTimeoutMs;
       c.#membership = new Membership(
@@ -349,7 +367,61 @@ export class Consumer implements AsyncIterable<Message> {
     }
     for (const p of c.#pulls) p.start();
     c.#membership?.start();
+    if (partitioned) c.#watchGrowth(client, stream);
     return c;
+  }
+
+  /**
+   * A partitioned station can grow: the gateway announces it (a `station-changed` event) and,
+   * in case that was missed, the member looks at the station's partitions every WATCH_MS.
+   */
+  #watchGrowth(client: ClientContext, stream: string): void {
+    const tenant = parseStationStream(stream)?.tenant;
+    const off = client.transport.subscribe(scopeOf(tenant).events(this.station, EventKind.StationChanged), (m) => {
+      let n: unknown;
+      try {
+        n = (JSON.parse(dec.decode(m.data)) as { partitions?: unknown }).partitions;
+      } catch {
+        return;
+      }
+      if (typeof n === "number" && Number.isInteger(n)) void this.#grow(client, n);
+    });
+    const timer = setInterval(() => {
+      client.stations.get(this.station).then(
+        (s) => void this.#grow(client, s.config.partitions ?? 1),
+        () => {},
+      );
+    }, WATCH_MS);
+    timer.unref();
+    this.#unwatch = () => {
+      off();
+      clearInterval(timer);
+    };
+  }
+
+  /**
+   * Starts reading the partitions a station grew by: the connection is renewed first (the server
+   * grants a user each partition's consumer at connect), then one pull per new partition, and the
+   * members share the partitions out again.
+   */
+  #grow(client: ClientContext, n: number): Promise<void> {
+    if (this.#ended || n <= this.#pulls.length || n > MAX_PARTITIONS) return Promise.resolve();
+    this.#growing ??= (async () => {
+      try {
+        await client.transport.reconnect();
+        if (this.#ended) return;
+        for (let i = this.#pulls.length; i < n; i++) {
+          const p = this.#makePull(partitionConsumer(this.group, i));
+          p.own(false);
+          this.#pulls.push(p);
+          p.start();
+        }
+        this.#membership?.resize(n);
+      } finally {
+        this.#growing = undefined;
+      }
+    })();
+    return this.#growing;
   }
 
   /** Partitioned stations: reads the partitions in `owned`, lets the others go (freeing their pins). */
@@ -476,6 +548,7 @@ export class Consumer implements AsyncIterable<Message> {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#tracing.close();
+      this.#unwatch();
       if (this.#membership) {
         // Say bye first (the others take this member's partitions and wait on them), then free
         // the pins: each partition goes to its next owner at once.

@@ -65,11 +65,20 @@ export class Membership {
   #settled = false;
   #owned = "";
   #lastAnswer = -Infinity;
+  #partitions: number;
 
   constructor(bus: PresenceBus, o: MembershipOptions, onChange: (owned: ReadonlySet<number>) => void) {
     this.#bus = bus;
     this.#o = o;
     this.#onChange = onChange;
+    this.#partitions = o.partitions;
+  }
+
+  /** The station grew to `partitions`: the partitions are shared out again. */
+  resize(partitions: number): void {
+    if (partitions <= this.#partitions) return;
+    this.#partitions = partitions;
+    this.#update();
   }
 
   /** Joins: listens, says hello, and takes its partitions once the others had time to answer. */
@@ -145,7 +154,7 @@ export class Membership {
 
   #update(): void {
     if (!this.#settled || !this.#unsubscribe) return;
-    const owned = assignPartitions([...this.#members.keys()], this.#o.partitions, this.#o.id);
+    const owned = assignPartitions([...this.#members.keys()], this.#partitions, this.#o.id);
     const key = owned.join(",");
     if (key === this.#owned) return;
     this.#owned = key;

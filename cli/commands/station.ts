@@ -35,7 +35,7 @@ function withSettings(cmd: Command): Command {
     .option("--replicas <n>", "JetStream replicas")
     .option("--idempotency-window-ms <n>", "de-duplication window")
     .option("--max-message-size <n>", "largest payload accepted, in bytes")
-    .option("--partitions <n>", "partitions for ordering keys (1 to 256; set at creation, cannot change)");
+    .option("--partitions <n>", "partitions for ordering keys (1 to 256; set at creation; a partitioned station can grow later)");
 }
 
 function describe(s: StationInfo): string {
@@ -67,13 +67,13 @@ export function registerStation(program: Command, io: Io): void {
       });
     },
   );
-  withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size")).action(
-    async (name: string, opts: Record<string, string>, cmd: Command) => {
+  withSettings(st.command("update <name>").description("change retention, limits, replicas, window or max size; grow partitions"))
+    .option("--force", "grow partitions even while groups have unread messages (a key's new messages may overtake them)")
+    .action(async (name: string, opts: Record<string, string> & { force?: boolean }, cmd: Command) => {
       await withClient(io, cmd, async (c) => {
-        io.out(describe(await c.stations.update(name, configFrom(opts))));
+        io.out(describe(await c.stations.update(name, configFrom(opts), opts.force === true ? { force: true } : {})));
       });
-    },
-  );
+    });
   st.command("list")
     .description("list stations")
     .addOption(outputOption())

@@ -87,8 +87,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     op: "station.update",
     tag: "stations",
     summary: "Change a station's settings",
-    body: obj({ config: settings }, ["config"]),
-    build: (p, _q, b) => ({ name: p["station"], config: b["config"] }),
+    body: obj({ config: settings, force: { type: "boolean" } }, ["config"]),
+    build: (p, _q, b) => ({ name: p["station"], config: b["config"], ...pick(b, ["force"]) }),
   },
   {
     method: "DELETE",

@@ -55,7 +55,7 @@ export const API_REQUEST_SCHEMAS = {
   "station.create": body({ name, config: settings }, ["name"]),
   "station.get": body({ name }, ["name"]),
   "station.list": body({}),
-  "station.update": body({ name, config: settings }, ["name", "config"]),
+  "station.update": body({ name, config: settings, force: { type: "boolean" } }, ["name", "config"]),
   "station.delete": body({ name }, ["name"]),
   "group.create": body({ station: name, group: name, config: settings }, ["station", "group"]),
   "group.get": body({ station: name, group: name }, ["station", "group"]),

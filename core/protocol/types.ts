@@ -235,6 +235,8 @@ export const EventKind = {
   Resent: "resent",
   Dropped: "dropped",
   GroupChanged: "group-changed",
+  /** The station's partitions grew (`{ partitions }`): members start reading the new ones. */
+  StationChanged: "station-changed",
   /** A function version of the station's pipeline was quarantined (its messages go to the DLS). */
   FunctionQuarantined: "function-quarantined",
   /** An operator released a quarantined function version. */

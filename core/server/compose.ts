@@ -133,13 +133,19 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 }
 
 /** Consumer lag of every station of every open tenant, and dead letters per station and reason. */
-async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<BrokerState> {
+async function readBrokerState(backend: Backend, tenants: Tenant[], members: MemberBoard): Promise<BrokerState> {
   const groups: GroupLag[] = [];
   for (const t of tenants) {
     const stations = (await t.records.stations.list()).map((s) => s.name);
     await mapLimit(stations, STATE_CONCURRENCY, async (station) => {
-      for (const g of await backend.admin.listGroups(t.scope, station)) {
+      const states = await backend.admin.listGroups(t.scope, station);
+      // Member timeouts (from the records) only where a group is partitioned.
+      const records = states.some((g) => g.partitions)
+        ? new Map((await t.records.groups.list(station)).map((g) => [g.name, g]))
+        : new Map();
+      for (const g of states) {
         const parts = g.partitions;
+        const timeoutMs = records.get(g.name)?.config.memberTimeoutMs;
         groups.push({
           station,
           group: g.name,
@@ -152,6 +158,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[]): Promise<Bro
                   total: parts.length,
                   held: parts.filter((p) => p.pinnedId !== undefined).length,
                   parked: parts.filter((p) => p.redelivered > 0 && p.ackPending > 0).length,
+                  members: timeoutMs === undefined ? 0 : members.members(t.scope.stationStream(station), g.name, timeoutMs).length,
                 },
               }
             : {}),
@@ -642,7 +649,7 @@ async function compose(
     quarantinedFunctions: () => runtime.quarantined().length,
     quotaRefusals: () => quotas.stats,
     storage: () => ({ state: storage.state(), ...storage.stats }),
-    brokerState: async () => readBrokerState(backend, await tenants.opened()),
+    brokerState: async () => readBrokerState(backend, await tenants.opened(), members),
   });
   return gw;
 }

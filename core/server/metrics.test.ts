@@ -61,10 +61,17 @@ describe("gateway metrics: documented", () => {
 });
 
 describe("gateway metrics: partitions", () => {
-  it("exports partitions, held and parked for partitioned groups only", async () => {
+  it("exports partitions, held, parked and members for partitioned groups only", async () => {
     const text = await bound({
       groups: [
-        { station: "orders", group: "billing", pending: 5, ackPending: 2, redelivered: 1, partitions: { total: 8, held: 6, parked: 1 } },
+        {
+          station: "orders",
+          group: "billing",
+          pending: 5,
+          ackPending: 2,
+          redelivered: 1,
+          partitions: { total: 8, held: 6, parked: 1, members: 3 },
+        },
         { station: "orders", group: "audit", pending: 0, ackPending: 0, redelivered: 0 },
       ],
       deadLetters: [],
@@ -72,6 +79,7 @@ describe("gateway metrics: partitions", () => {
     expect(text).toContain('junction_consumer_partitions{station="orders",group="billing"} 8');
     expect(text).toContain('junction_consumer_partitions_held{station="orders",group="billing"} 6');
     expect(text).toContain('junction_consumer_partitions_parked{station="orders",group="billing"} 1');
+    expect(text).toContain('junction_consumer_members{station="orders",group="billing"} 3');
     expect(text).not.toContain('junction_consumer_partitions{station="orders",group="audit"}');
     expect(text).toContain('junction_consumer_lag{station="orders",group="billing"} 7');
   });

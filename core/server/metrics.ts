@@ -51,8 +51,11 @@ export interface GroupLag {
   pending: number;
   ackPending: number;
   redelivered: number;
-  /** Groups on a partitioned station: partitions, those a member holds, those whose message out was redelivered (a parked key). */
-  partitions?: { total: number; held: number; parked: number } | undefined;
+  /**
+   * Groups on a partitioned station: partitions, those a member holds, those whose message out was
+   * redelivered (a parked key), and the members online (as they announce themselves).
+   */
+  partitions?: { total: number; held: number; parked: number; members: number } | undefined;
 }
 
 /** One nats-server's JetStream durability setting. */
@@ -332,7 +335,7 @@ export class GatewayMetrics {
       "Messages redelivered to a consumer group at least once and not acknowledged yet (broker-wide)",
       (g) => g.redelivered,
     );
-    const partitionGauge = (name: string, help: string, pick: (p: { total: number; held: number; parked: number }) => number) =>
+    const partitionGauge = (name: string, help: string, pick: (p: NonNullable<GroupLag["partitions"]>) => number) =>
       new Gauge({
         name,
         help,
@@ -354,6 +357,11 @@ export class GatewayMetrics {
       "junction_consumer_partitions_parked",
       "Partitions of a consumer group whose message out now was delivered more than once (a key being retried holds the partition back)",
       (p) => p.parked,
+    );
+    partitionGauge(
+      "junction_consumer_members",
+      "Members online in a consumer group on a partitioned station (heard within the group's member timeout)",
+      (p) => p.members,
     );
     new Gauge({
       name: "junction_dead_letters",

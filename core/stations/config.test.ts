@@ -29,10 +29,14 @@ describe("station config", () => {
       );
     });
   }
-  it("refuses a change of partitions, saying why", () => {
+  it("lets partitions grow from 2 up; refuses shrinking and partitioning a one-partition station, saying why", () => {
     const a = resolveStationConfig({ partitions: 4 });
-    expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 8 }))).toThrow(
-      expect.objectContaining({ code: "STATION_UPDATE_REFUSED", message: expect.stringMatching(/per-key order/) as string }) as Error,
+    expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 8 }))).not.toThrow();
+    expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 2 }))).toThrow(
+      expect.objectContaining({ code: "STATION_UPDATE_REFUSED", message: expect.stringMatching(/can only grow/) as string }) as Error,
+    );
+    expect(() => assertUpdatable("s", resolveStationConfig(), resolveStationConfig({ partitions: 4 }))).toThrow(
+      expect.objectContaining({ code: "STATION_UPDATE_REFUSED", message: expect.stringMatching(/one ordered stream/) as string }) as Error,
     );
     expect(() => assertUpdatable("s", a, resolveStationConfig({ partitions: 4, maxMessages: 5 }))).not.toThrow();
   });

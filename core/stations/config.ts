@@ -73,13 +73,17 @@ const IMMUTABLE: (keyof StationConfig)[] = ["storage", "retention"];
 
 /** Throws STATION_UPDATE_REFUSED when `next` changes a setting that cannot change. */
 export function assertUpdatable(station: string, prev: StationConfig, next: StationConfig): void {
-  if ((prev.partitions ?? 1) !== next.partitions) {
-    // Moving a key to another partition while its earlier messages wait in the old one would
-    // break its order; re-partitioning needs a drain first (see docs/streaming.md).
+  const from = prev.partitions ?? 1;
+  const to = next.partitions ?? 1;
+  if (to !== from && (from === 1 || to < from)) {
+    // A one-partition station's groups read it whole, and shrinking would strand the messages
+    // of the partitions removed; growth (from 2 up) is checked by the caller (see docs/streaming.md).
     throw new JunctionError(
       "STATION_UPDATE_REFUSED",
-      `station '${station}': partitions cannot change after creation (${prev.partitions ?? 1} -> ${next.partitions}): keys would move to other partitions while their earlier messages wait in the old ones, breaking per-key order; create a new station and move producers to it once the groups have drained this one`,
-      { details: { field: "partitions", from: prev.partitions ?? 1, to: next.partitions } },
+      from === 1
+        ? `station '${station}': a station created with one partition cannot be partitioned later (1 -> ${to}): its groups read it as one ordered stream; create a new station with partitions and move producers to it once the groups have drained this one`
+        : `station '${station}': partitions can only grow (${from} -> ${to}): the messages of a removed partition would be stranded; create a new station and move producers to it once the groups have drained this one`,
+      { details: { field: "partitions", from, to } },
     );
   }
   for (const k of IMMUTABLE) {

@@ -139,6 +139,40 @@ describe("gateway HTTP surface", () => {
     expect(sample(after, "junction_produce_request_errors_total", { code: "STATION_NOT_FOUND" })).toBeGreaterThanOrEqual(1);
   });
 
+  it("exports partitions, held partitions and members online for a group on a partitioned station", async () => {
+    const station = uniqueName();
+    await client.stations.create(station, { partitions: 4 });
+    await client.groups.create(station, "work", { memberTimeoutMs: 3000 });
+    const other = await broker.client();
+    const members = [await client.consumer({ station, group: "work" }), await other.consumer({ station, group: "work" })];
+    const sent = await client.producer({ station }).sendBatch(Array.from({ length: 40 }, (_, i) => ({ payload: { n: i }, key: `k${i}` })));
+    const acked = new Set<number>();
+    const loops = members.map(async (m) => {
+      for await (const x of m) {
+        x.ack();
+        acked.add(x.seq);
+      }
+    });
+    await waitFor(() => sent.every((o) => o.ok && acked.has(o.seq)), 20_000);
+    const text = await waitFor(async () => {
+      const t = (await get(`${gw.httpUrl}/metrics`)).body;
+      return sample(t, "junction_consumer_members", { station, group: "work" }) === 2 &&
+        sample(t, "junction_consumer_partitions_held", { station, group: "work" }) === 4
+        ? t
+        : undefined;
+    }, 15_000);
+    expect(sample(text, "junction_consumer_partitions", { station, group: "work" })).toBe(4);
+    expect(sample(text, "junction_consumer_partitions_parked", { station, group: "work" })).toBe(0);
+    for (const m of members) await m.close();
+    await Promise.all(loops);
+    await other.close();
+    // Members that said bye are not counted any more.
+    await waitFor(
+      async () => sample((await get(`${gw.httpUrl}/metrics`)).body, "junction_consumer_members", { station, group: "work" }) === 0,
+      15_000,
+    );
+  });
+
   it("counts poison and terminated dead letters (stored with their group) in junction_dead_letters", async () => {
     const station = uniqueName();
     await client.stations.create(station);

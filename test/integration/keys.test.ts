@@ -313,13 +313,80 @@ describe("ordering keys on a partitioned station", () => {
     await other.close();
   }, 90_000);
 
+  it("partitions grow on a drained station: running members read the new partitions; unread messages refuse growth unless forced", async () => {
+    const station = uniqueName();
+    await client.stations.create(station, { partitions: 2 });
+    await client.groups.create(station, "g", { memberTimeoutMs: 2000 });
+    // Members as a user allowed to consume as exactly this group: each partition's consumer is
+    // granted by name at connect, so a member must renew its connection to read new partitions.
+    const user = uniqueName("member");
+    const made = await client.users.create({ name: user, grants: { produce: [station], consume: [`${station}:g`] } });
+    const producer = client.producer({ station });
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    const before = await producer.sendBatch(Array.from({ length: 40 }, (_, i) => ({ payload: { n: i }, key: keys[i]! })));
+    // Unread messages: growing now would let a key's new messages overtake them.
+    const refused = await client.stations.update(station, { partitions: 4 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "STATION_UPDATE_REFUSED", details: { from: 2, to: 4, unread: [{ group: "g", pending: 40 }] } });
+
+    const seen = new Map<number, string>();
+    const lastPerKey = new Map<string, number>();
+    const problems: string[] = [];
+    const apps = [await broker.client({ user, pass: made.password! }), await broker.client({ user, pass: made.password! })];
+    const members = await Promise.all(apps.map((a) => a.consumer({ station, group: "g" })));
+    const loops = members.map((m) =>
+      (async () => {
+        for await (const x of m) {
+          const key = x.key!;
+          if ((lastPerKey.get(key) ?? 0) > x.seq) problems.push(`${key}: ${x.seq} after ${lastPerKey.get(key)}`);
+          lastPerKey.set(key, x.seq);
+          if (seen.has(x.seq)) problems.push(`${x.seq} twice`);
+          seen.set(x.seq, x.subject);
+          x.ack();
+        }
+      })(),
+    );
+    await waitFor(() => before.every((o) => o.ok && seen.has(o.seq)), 20_000);
+    await waitFor(async () => (await client.groups.get(station, "g")).stats.unacked === 0, 10_000);
+    // Drained: it grows, every group gets the new partitions' consumers, running members read them.
+    const grown = await client.stations.update(station, { partitions: 4 });
+    expect(grown.config.partitions).toBe(4);
+    const after = await producer.sendBatch(Array.from({ length: 200 }, (_, i) => ({ payload: { n: i }, key: keys[i % 40]! })));
+    await waitFor(() => after.every((o) => o.ok && seen.has(o.seq)), 30_000);
+    expect(problems).toEqual([]);
+    const parts = new Set(after.map((o) => (o.ok ? seen.get(o.seq)!.split(".").pop() : "")));
+    expect(parts).toEqual(new Set(["0", "1", "2", "3"]));
+    const info = await client.groups.get(station, "g");
+    expect(info.stats.partitions).toHaveLength(4);
+    await waitFor(async () => {
+      const g = await client.groups.get(station, "g");
+      return g.stats.members?.length === 2 && g.stats.members.every((m) => m.partitions.length === 2);
+    }, 15_000);
+    for (const m of members) await m.close();
+    await Promise.all(loops);
+    for (const a of apps) await a.close();
+
+    // Shrinking is refused; force grows a station with unread messages anyway.
+    await expect(client.stations.update(station, { partitions: 3 })).rejects.toMatchObject({ code: "STATION_UPDATE_REFUSED" });
+    await producer.send({ n: 1 }, { key: "k1" });
+    const forced = await client.stations.update(station, { partitions: 6 }, { force: true });
+    expect(forced.config.partitions).toBe(6);
+    expect((await client.groups.get(station, "g")).stats.partitions).toHaveLength(6);
+    await producer.close();
+  }, 120_000);
+
   it("refuses bad keys, a change of partitions and exclusive groups on a partitioned station", async () => {
     const station = uniqueName();
     await client.stations.create(station, { partitions: 3 });
     const p = client.producer({ station });
     await expect(p.send("x", { key: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(p.send("x", { key: "a".repeat(300) })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(client.stations.update(station, { partitions: 4 })).rejects.toMatchObject({ code: "STATION_UPDATE_REFUSED" });
+    await expect(client.stations.update(station, { partitions: 2 })).rejects.toMatchObject({ code: "STATION_UPDATE_REFUSED" });
+    const whole = uniqueName();
+    await client.stations.create(whole);
+    await expect(client.stations.update(whole, { partitions: 4 })).rejects.toMatchObject({
+      code: "STATION_UPDATE_REFUSED",
+      message: expect.stringMatching(/one ordered stream/) as string,
+    });
     await expect(client.stations.create(uniqueName(), { partitions: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(client.groups.create(station, "ex", { exclusive: true })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     // A key is stored with the message and lands in its partition's subject.

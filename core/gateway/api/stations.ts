@@ -167,6 +167,39 @@ function groupNotFound(station: string, group: string): JunctionError {
   return new JunctionError("GROUP_NOT_FOUND", `consumer group '${group}' not found on '${station}'`, { details: { station, group } });
 }
 
+/**
+ * Growing a station's partitions moves most keys to another partition: a key's new messages
+ * could then overtake its messages still unread in the old one. Refused (STATION_UPDATE_REFUSED,
+ * naming the groups) while any group has unread or unacked messages or a delayed message waits;
+ * `force` grows anyway.
+ */
+async function assertDrained(
+  d: StationHandlerDeps,
+  ctx: ApiContext,
+  rec: StationRecord,
+  groups: GroupRecord[],
+  from: number,
+  to: number,
+): Promise<void> {
+  const unread: { group: string; pending: number; unacked: number }[] = [];
+  for (const g of groups) {
+    const s = await d.admin.groupState(ctx.scope, rec.name, g.name, from);
+    if (s && s.pending + s.ackPending > 0) unread.push({ group: g.name, pending: s.pending, unacked: s.ackPending });
+  }
+  const waiting = await d.reader.subjectCounts(ctx.scope.stationStream(rec.name), ctx.scope.stationDelayedAll(rec.name));
+  const delayed = Object.values(waiting).reduce((a, b) => a + b, 0);
+  if (unread.length === 0 && delayed === 0) return;
+  const what = [
+    ...unread.map((u) => `group '${u.group}' has ${u.pending} unread and ${u.unacked} unacked`),
+    ...(delayed > 0 ? [`${delayed} delayed message(s) wait`] : []),
+  ].join("; ");
+  throw new JunctionError(
+    "STATION_UPDATE_REFUSED",
+    `station '${rec.name}': growing partitions ${from} -> ${to} now would let a key's new messages overtake its unread ones (${what}); let the groups drain (and delayed messages land) first, or grow with force and accept that`,
+    { details: { field: "partitions", from, to, unread, delayed } },
+  );
+}
+
 /** Builds the `station.*` and `group.*` handlers. */
 export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandler> {
   const extra = async (
@@ -228,6 +261,10 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
       const rec = await mustGetStation(stations, body["name"]);
       const next = resolveStationConfig(body["config"] as Partial<StationConfig>, rec.config);
       assertUpdatable(rec.name, rec.config, next);
+      const from = partitionsOf(rec);
+      const to = next.partitions ?? 1;
+      const grown = to > from ? await ctx.records.groups.list(rec.name) : undefined;
+      if (grown && body["force"] !== true) await assertDrained(d, ctx, rec, grown, from, to);
       let state: StreamState;
       try {
         state = await d.admin.ensureStation(ctx.scope, rec.name, next);
@@ -236,8 +273,13 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
           cause: err,
         });
       }
+      // Growth: every group gets its new partitions' consumers before the record says so, so the
+      // first message stored on a new partition already has them (a group starting at `latest`
+      // would skip what came before its consumer).
+      for (const g of grown ?? []) await d.admin.ensureGroup(ctx.scope, rec.name, g.name, g.config, to);
       const updated: StationRecord = { ...rec, config: next };
       await stations.put(updated);
+      if (grown) d.events.publish(rec.name, EventKind.StationChanged, { partitions: to, from }, ctx.scope.tenant);
       return stationInfo(updated, state);
     },
     "station.delete": async (body, ctx) => {
