@@ -357,7 +357,8 @@ export class Consumer implements AsyncIterable<Message> {
           subject: membersSubject(stream, o.group),
           id: crypto.randomUUID(),
           partitions: consumers.length,
-          heartbeatMs: Math.max(100, Math.min(1000, Math.floor(memberTimeoutMs / 4))),
+          // At least four heartbeats per member timeout (25 ms to 1 s apart).
+          heartbeatMs: Math.max(25, Math.min(1000, Math.floor(memberTimeoutMs / 4))),
           expiryMs: memberTimeoutMs,
           settleMs: SETTLE_MS,
           now: o.now,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LeasedPull, type LeasedPullOptions } from "./leased-pull.js";
+import { LeasedPull, type LeasedPullHooks, type LeasedPullOptions } from "./leased-pull.js";
 import type { Delivery, PullChannel, PullRequest, PullStatus } from "./transport.js";
 
 /** A delivery that records what the member answered. */
@@ -45,7 +45,7 @@ class FakeDelivery implements Delivery {
   }
 }
 
-function harness(o: Partial<LeasedPullOptions> = {}) {
+function harness(o: Partial<LeasedPullOptions> = {}, hooks: Partial<LeasedPullHooks> = {}) {
   const requests: PullRequest[] = [];
   let message: (d: Delivery) => void = () => {};
   let status: (s: PullStatus) => void = () => {};
@@ -78,7 +78,7 @@ function harness(o: Partial<LeasedPullOptions> = {}) {
       now: () => Date.now(),
       ...o,
     },
-    { available: () => {}, ended: (r) => (ended = r) },
+    { available: () => {}, ended: (r) => (ended = r), ...hooks },
   );
   pull.start();
   const deliver = (d: FakeDelivery) => {
@@ -256,5 +256,41 @@ describe("close", () => {
     expect(h.probes()).toBe(0);
     vi.advanceTimersByTime(600); // seq 1's deadline passes: given back at its last delivery
     expect(h.probes()).toBe(1);
+  });
+});
+
+describe("a partition's pull (pinned, owned or let go)", () => {
+  const pinned = (seq: number, pin: string) => Object.assign(new FakeDelivery(seq), { pinId: pin });
+  const settleAll = (h: ReturnType<typeof harness>) => {
+    for (let m = h.pull.take(); m; m = h.pull.take()) h.pull.ack(m);
+    vi.runOnlyPendingTimers();
+  };
+
+  it("let go, it asks for nothing and returns its pin once; a late message under that pin is no stray pin, a new pin is (once)", () => {
+    let strays = 0;
+    const h = harness({ window: 1, group: "jn", ordered: true }, { stray: () => strays++ });
+    h.deliver(pinned(1, "p1"));
+    expect(h.pull.pinId).toBe("p1");
+    settleAll(h);
+    expect(h.pull.own(false)).toBe("p1");
+    expect(h.pull.own(false)).toBeUndefined();
+    const asked = h.asked();
+    vi.advanceTimersByTime(30_000);
+    expect(h.asked()).toBe(asked);
+    // A message already on its way under the pin it let go is handled, and is not a stray pin.
+    h.deliver(pinned(2, "p1"));
+    expect(strays).toBe(0);
+    // A request made before it let go got a new pin: a stray pin, reported once.
+    h.deliver(pinned(3, "p2"));
+    h.deliver(pinned(4, "p2"));
+    expect(strays).toBe(1);
+    expect(h.pull.pinId).toBeUndefined();
+    settleAll(h);
+    expect(h.asked()).toBe(asked);
+    // Owned again: it asks at once and takes the pin it is given.
+    h.pull.own(true);
+    expect(h.asked()).toBe(asked + 1);
+    h.deliver(pinned(5, "p3"));
+    expect(h.pull.pinId).toBe("p3");
   });
 });

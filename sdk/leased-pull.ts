@@ -182,6 +182,8 @@ export class LeasedPull {
     this.#disowned = true;
     const pin = this.#pinId;
     this.#pinId = undefined;
+    // A message already on its way under this pin is not a stray pin (the caller frees it once).
+    if (pin !== undefined) this.#strayPin = pin;
     return pin;
   }
 

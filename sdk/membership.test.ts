@@ -35,6 +35,14 @@ function member(bus: Bus, id: string, partitions = 8) {
   return { m, owned };
 }
 
+/** The clock moves `ms` in heartbeats of 100 ms, each with its tick. */
+function ticks(m: Membership, ms: number): void {
+  for (let t = 0; t < ms; t += 100) {
+    clock += 100;
+    m.tick();
+  }
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
   clock = 0;
@@ -98,13 +106,34 @@ describe("Membership", () => {
     // expiry, not before.
     bus.raw({ id: "c", kind: "beat" });
     expect(a.owned.now).toEqual([0, 2, 4, 6]);
-    clock += 1000;
-    a.m.tick();
+    ticks(a.m, 1000);
     expect(a.owned.now).toEqual([0, 2, 4, 6]);
     clock += 1;
     a.m.tick();
     expect(a.owned.now).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(a.m.members).toEqual(["a"]);
+  });
+
+  it("back from a stall of its own process, a member does not declare the others gone on that tick", () => {
+    const bus = new Bus();
+    const a = member(bus, "a");
+    a.m.start();
+    vi.advanceTimersByTime(50);
+    bus.raw({ id: "b", kind: "beat" });
+    expect(a.owned.now).toEqual([0, 2, 4, 6]);
+    // The process was stalled for 5 s: b's heartbeats of that time are still queued.
+    clock += 5000;
+    a.m.tick();
+    expect(a.owned.now).toEqual([0, 2, 4, 6]);
+    bus.raw({ id: "b", kind: "beat" });
+    clock += 100;
+    a.m.tick();
+    expect(a.owned.now).toEqual([0, 2, 4, 6]);
+    // Silent for real (its last beat 100 ms ago): gone once the expiry (1 s) has passed.
+    ticks(a.m, 800);
+    expect(a.owned.now).toEqual([0, 2, 4, 6]);
+    ticks(a.m, 200);
+    expect(a.owned.now).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it("ignores garbage, its own id and oversized ids; a flood of ids stays bounded; hellos are not answered one by one", () => {

@@ -65,6 +65,7 @@ export class Membership {
   #settled = false;
   #owned = "";
   #lastAnswer = -Infinity;
+  #lastTick = 0;
   #partitions: number;
 
   constructor(bus: PresenceBus, o: MembershipOptions, onChange: (owned: ReadonlySet<number>) => void) {
@@ -90,6 +91,7 @@ export class Membership {
       this.#update();
     }, this.#o.settleMs);
     this.#settle.unref();
+    this.#lastTick = this.#o.now();
     this.#timer = setInterval(() => this.tick(), this.#o.heartbeatMs);
     this.#timer.unref();
   }
@@ -103,6 +105,11 @@ export class Membership {
   tick(): void {
     this.#say("beat");
     const now = this.#o.now();
+    const late = now - this.#lastTick > 2 * this.#o.heartbeatMs;
+    this.#lastTick = now;
+    // Back from a stall of this process (a long GC, a blocked event loop): the others'
+    // heartbeats of that time are still queued, so nobody is declared gone on this tick.
+    if (late) return;
     let changed = false;
     for (const [id, at] of this.#members) {
       if (now - at > this.#o.expiryMs) {
