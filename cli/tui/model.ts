@@ -2,7 +2,14 @@
  * What the screens show, computed from SDK data: station and group rows, their health, the
  * worst-first order, rates, and the dead-letter filter language. Pure functions only.
  */
-import { DeadLetterReason, type DeadLetterFilter, type GroupInfo, type StationInfo } from "../../sdk/index.js";
+import {
+  DeadLetterReason,
+  type DeadLetterFilter,
+  type GroupInfo,
+  type GroupMember,
+  type PartitionStats,
+  type StationInfo,
+} from "../../sdk/index.js";
 
 /** Groups the TUI creates for its message browser; hidden from the lists. */
 export const BROWSE_GROUP_PREFIX = "jn-tui-browse-";
@@ -30,6 +37,11 @@ export interface GroupRow {
   maxMsgDeliveries: number;
   health: Health;
   problems: string[];
+  /**
+   * Partitioned stations: the partitions, which member reads which (ids shortened), those parked
+   * (a key being retried) and those with no member.
+   */
+  partitions?: string | undefined;
 }
 
 /** One station, as the overview lists it. */
@@ -56,6 +68,20 @@ export interface StationRow {
 /** Whether a group is one of the TUI's own browse groups. */
 export function isBrowseGroup(name: string): boolean {
   return name.startsWith(BROWSE_GROUP_PREFIX);
+}
+
+/** One line on a partitioned group: who reads which partition, what is parked, what has no member. */
+export function partitionSummary(parts: readonly PartitionStats[], members: readonly GroupMember[]): string {
+  const short = (id: string) => id.slice(0, 8);
+  const who = members.map((m) => `${short(m.id)}: ${m.partitions.join(",") || "-"}`).join(" · ");
+  const parked = parts.filter((p) => p.redelivered > 0 && p.unacked > 0).map((p) => p.partition);
+  const assigned = new Set(members.flatMap((m) => m.partitions));
+  const none = parts.filter((p) => !assigned.has(p.partition)).map((p) => p.partition);
+  return [
+    `${parts.length} partitions over ${members.length} member${members.length === 1 ? "" : "s"}${who ? ` — ${who}` : ""}`,
+    ...(parked.length ? [`parked: ${parked.join(",")}`] : []),
+    ...(none.length && members.length ? [`no member: ${none.join(",")}`] : []),
+  ].join("; ");
 }
 
 /** A group's row with its problems, most serious first. */
@@ -95,6 +121,7 @@ export function groupRow(g: GroupInfo, deadLetteredFromStats?: number): GroupRow
   }
   return {
     name: g.name,
+    ...(parts.length > 0 ? { partitions: partitionSummary(parts, s.members ?? []) } : {}),
     pending: s.pending,
     unacked: s.unacked,
     redelivered: s.redelivered,

@@ -130,7 +130,7 @@ export function StationScreen(props: StationProps): ReactNode {
         {`Station ${s?.name ?? "…"}  `}
         <Text bold={false}>
           {s?.state
-            ? `${s.state.messages} msgs, ${formatBytes(s.state.bytes)}, seq ${s.state.firstSeq}..${s.state.lastSeq}, retention ${s.config.retention}`
+            ? `${s.state.messages} msgs${s.state.delayed ? ` (${s.state.delayed} delayed, waiting)` : ""}, ${formatBytes(s.state.bytes)}, seq ${s.state.firstSeq}..${s.state.lastSeq}, retention ${s.config.retention}${(s.config.partitions ?? 1) > 1 ? `, ${s.config.partitions} partitions` : ""}`
             : ""}
         </Text>
       </Text>
@@ -153,6 +153,9 @@ export function StationScreen(props: StationProps): ReactNode {
           <Text color={hue(healthHue(groups[gCursor].health))} wrap="truncate">
             {`${groups[gCursor].name}: ack time ${formatAge(groups[gCursor].maxAckTimeMs)}, max deliveries ${groups[gCursor].maxMsgDeliveries}; ${groups[gCursor].problems.join("; ") || "no problems"}`}
           </Text>
+        )}
+        {pane === "groups" && groups[gCursor]?.partitions !== undefined && (
+          <Text wrap="truncate">{`partitions: ${groups[gCursor].partitions}`}</Text>
         )}
       </Pane>
       <ActionLine question={confirm.pending?.question} busy={confirm.busy} result={confirm.result} />
