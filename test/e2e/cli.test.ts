@@ -14,7 +14,6 @@ const execFileP = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
 const main = join(root, "dist/cli/main.js");
 let dir: string;
-let port: number;
 
 const T0 = Date.now();
 function junction(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -38,7 +37,7 @@ const started: ChildProcess[] = [];
 async function startDev(): Promise<{ child: ChildProcess; out: () => string }> {
   const child = spawn(
     process.execPath,
-    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"],
+    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", "-1", "--log-level", "warn"],
     { cwd: dir },
   );
   started.push(child);
@@ -62,7 +61,6 @@ async function stopDev(child: ChildProcess): Promise<number | null> {
 beforeAll(async () => {
   if (!existsSync(main)) throw new Error("dist/cli/main.js is missing: run `npm run build` first");
   dir = await mkdtemp(join(tmpdir(), "junction-e2e-"));
-  port = 20_000 + Math.floor(Math.random() * 20_000);
 });
 afterAll(async () => {
   // A failed test may leave its broker running: stop it the way Ctrl-C does (a SIGKILL would
@@ -74,8 +72,11 @@ afterAll(async () => {
 describe("junction CLI against junction dev", () => {
   it("runs the quick-start flow, keeps data across a restart, and reports errors with codes", async () => {
     const dev = await startDev();
-    expect(dev.out()).toContain(`nats://127.0.0.1:${port}`);
     const cred = join(dir, "data", "credentials.json");
+    // nats-server took a free port of its own (a port picked here could be taken meanwhile).
+    const url = (JSON.parse(await readFile(cred, "utf8")) as { url: string }).url;
+    expect(url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    expect(dev.out()).toContain(url);
     expect((await stat(cred)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, "data", "broker-secrets.json"))).mode & 0o777).toBe(0o600);
     const creds = JSON.parse(await readFile(cred, "utf8")) as { users: { admin: { password: string }; app: { password: string } } };

@@ -21,7 +21,6 @@ const STATION = "orders";
 const GROUP = "billing";
 
 let dir: string;
-let port: number;
 let dev: ChildProcess | undefined;
 let devOut = "";
 let client: JunctionClient | undefined;
@@ -58,10 +57,9 @@ beforeAll(async () => {
     throw new Error("tmux is not installed: the TUI test drives the real terminal UI in tmux (.ci/run installs it)");
   });
   dir = await mkdtemp(join(tmpdir(), "junction-tui-e2e-"));
-  port = 20_000 + Math.floor(Math.random() * 20_000);
   dev = spawn(
     process.execPath,
-    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", String(port), "--log-level", "warn"],
+    ["--no-node-snapshot", main, "--data-dir", join(dir, "data"), "dev", "--port", "-1", "--log-level", "warn"],
     { cwd: dir },
   );
   dev.stdout!.on("data", (d: Buffer) => (devOut += d.toString()));
