@@ -11,6 +11,7 @@ import {
   scopeOf,
   EventKind,
   MAX_PARTITIONS,
+  PARTITION_WINDOW,
   resolveOptions,
   subjects,
   type GroupConfig,
@@ -111,6 +112,8 @@ const dec = new TextDecoder();
 const SETTLE_MS = 100;
 /** How often a member of a partitioned group looks whether the station grew (besides the event), in ms. */
 const WATCH_MS = 30_000;
+/** How long a partition's pull requests wait on the server, in ms. */
+const PARTITION_PULL_EXPIRES_MS = 1000;
 
 /** The partition of a partition's consumer name (`<group>-P<i>`). */
 function partitionIndex(consumer: string): number {
@@ -141,11 +144,11 @@ export class Message {
    * stopped or crashed counts too. See docs/consumers.md for what it means after a crash.
    */
   get deliveryCount(): number {
-    return this.#h.delivery.deliveryCount;
+    return this.#h.attempts;
   }
   /** Delivered before (deliveryCount > 1). */
   get redelivered(): boolean {
-    return this.#h.delivery.deliveryCount > 1;
+    return this.#h.attempts > 1;
   }
   /** When the message was stored. */
   get timestamp(): Date {
@@ -252,6 +255,9 @@ export class Consumer implements AsyncIterable<Message> {
   /** Partitioned stations: stops listening for the station's growth. */
   #unwatch: () => void = () => {};
   #growing: Promise<void> | undefined;
+  /** Partitioned stations: the keys with a message out with the application now. */
+  readonly #busyKeys = new Set<string>();
+  #now: () => number = Date.now;
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -311,7 +317,13 @@ export class Consumer implements AsyncIterable<Message> {
     // by pulling well within the server's pin timeout (memberTimeoutMs, at least the lease), and
     // renew leases in stream order so what a crashed member held returns in order.
     const pinned = facts.priorityPolicy === "pinned_client" ? facts.priorityGroups[0] : undefined;
-    const expiresMs = pinned !== undefined ? Math.min(o.pullExpiresMs, Math.max(500, Math.floor(facts.ackWaitMs / 2))) : o.pullExpiresMs;
+    // A partition's requests live a second: a member letting a partition go waits until its own
+    // requests are gone before it hands the partition over.
+    const expiresMs = partitioned
+      ? PARTITION_PULL_EXPIRES_MS
+      : pinned !== undefined
+        ? Math.min(o.pullExpiresMs, Math.max(500, Math.floor(facts.ackWaitMs / 2)))
+        : o.pullExpiresMs;
     const c = new Consumer(
       o.station,
       o.group,
@@ -325,8 +337,8 @@ export class Consumer implements AsyncIterable<Message> {
           (onMessage, onStatus) => client.transport.pull(stream, name, onMessage, onStatus),
           () => client.transport.probe(stream, name, pinned, 1000),
           {
-            // A partition has one message out at a time (max_ack_pending 1).
-            window: partitioned ? 1 : o.batchSize,
+            // A partition has a window out (its consumer's max_ack_pending), handed out by key.
+            window: partitioned ? PARTITION_WINDOW : o.batchSize,
             leaseMs: facts.ackWaitMs,
             deadlineMs,
             maxDeliveries: facts.maxDeliver,
@@ -335,12 +347,19 @@ export class Consumer implements AsyncIterable<Message> {
             heartbeatMs: Math.min(2000, Math.floor(expiresMs / 4)),
             ordered: pinned !== undefined,
             group: pinned,
+            keyed: partitioned,
             now: o.now,
           },
           {
             available: () => self.#available(),
             ended: () => self.#end(),
             stray: () => void self.#unpin(partitionIndex(name)),
+            settled: (h) => {
+              if (h.key !== undefined && self.#busyKeys.delete(h.key)) self.#available();
+            },
+            handedOver: (pin) => {
+              if (pin !== undefined) void self.#unpin(partitionIndex(name));
+            },
           },
         ),
     );
@@ -362,10 +381,12 @@ export class Consumer implements AsyncIterable<Message> {
           expiryMs: memberTimeoutMs,
           settleMs: SETTLE_MS,
           now: o.now,
+          retrying: () => [...new Set(c.#pulls.flatMap((p) => p.retryingKeys()))],
         },
         (owned) => c.#assign(owned),
       );
     }
+    c.#now = o.now;
     for (const p of c.#pulls) p.start();
     c.#membership?.start();
     if (partitioned) c.#watchGrowth(client, stream);
@@ -471,10 +492,25 @@ export class Consumer implements AsyncIterable<Message> {
       if (!this.#ended) void this.close();
       return undefined;
     }
+    // By key: a key's next message only once its previous one is settled (acked, or given up);
+    // a message waiting for its retry holds back only its own key's later messages.
+    const busy = this.#busyKeys;
+    const now = this.#now();
     for (let k = 0; k < pulls.length; k++) {
       const p = pulls[(this.#rr + k) % pulls.length]!;
-      const h = p.take();
+      const blocked = new Set<string>();
+      const h = p.take((x) => {
+        const key = x.key;
+        if (key === undefined) return x.notBefore <= now;
+        if (busy.has(key) || blocked.has(key)) return false;
+        if (x.notBefore > now) {
+          blocked.add(key);
+          return false;
+        }
+        return true;
+      });
       if (h) {
+        if (h.key !== undefined) busy.add(h.key);
         this.#rr = (this.#rr + k + 1) % pulls.length;
         this.#remaining--;
         return this.#tracing.deliver(new Message(h, p, this.#schemas));
@@ -554,7 +590,9 @@ export class Consumer implements AsyncIterable<Message> {
         // Say bye first (the others take this member's partitions and wait on them), then free
         // the pins: each partition goes to its next owner at once.
         this.#membership.stop();
-        await Promise.all(this.#pulls.map((p, i) => (p.own(false) !== undefined ? this.#unpin(i) : undefined)));
+        // Each partition is handed over (what is out with the application finishes first, the
+        // rest goes back in stream order) and its pin freed.
+        await Promise.all(this.#pulls.map((p) => p.handOver()));
       }
       await Promise.all(this.#pulls.map((p) => p.close()));
       this.#end();

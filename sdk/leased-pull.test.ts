@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LeasedPull, type LeasedPullHooks, type LeasedPullOptions } from "./leased-pull.js";
+import { LeasedPull, type Held, type LeasedPullHooks, type LeasedPullOptions } from "./leased-pull.js";
 import type { Delivery, PullChannel, PullRequest, PullStatus } from "./transport.js";
 
 /** A delivery that records what the member answered. */
@@ -292,5 +292,146 @@ describe("a partition's pull (pinned, owned or let go)", () => {
     expect(h.asked()).toBe(asked + 1);
     h.deliver(pinned(5, "p3"));
     expect(h.pull.pinId).toBe("p3");
+  });
+});
+
+describe("a keyed partition's pull (a window out, handed out by key, retries kept, hand-over in order)", () => {
+  /** Everything the deliveries were told, in order, across deliveries. */
+  let log: string[] = [];
+  class KeyedDelivery extends FakeDelivery {
+    readonly key: string | undefined;
+    override readonly pinId: string | undefined;
+    constructor(seq: number, key: string | undefined, pin?: string, deliveryCount = 1) {
+      super(seq, deliveryCount);
+      this.key = key;
+      this.pinId = pin;
+    }
+    override headers(): Record<string, string> {
+      return this.key === undefined ? {} : { "Jn-Key": this.key };
+    }
+    override ack() {
+      log.push(`ack ${this.seq}`);
+      super.ack();
+    }
+    override nak(delayMs?: number) {
+      log.push(`nak ${this.seq}`);
+      super.nak(delayMs);
+    }
+    override term(reason?: string) {
+      log.push(`term ${this.seq} ${reason ?? ""}`);
+      super.term(reason);
+    }
+  }
+  beforeEach(() => {
+    log = [];
+  });
+  /** The consumer's rule: one message out per key; a key waiting for a retry blocks its later messages. */
+  function byKey(busy: Set<string>) {
+    const blocked = new Set<string>();
+    return (h: Held) => {
+      if (h.key === undefined) return h.notBefore <= Date.now();
+      if (busy.has(h.key) || blocked.has(h.key)) return false;
+      if (h.notBefore > Date.now()) {
+        blocked.add(h.key);
+        return false;
+      }
+      return true;
+    };
+  }
+
+  it("holds what arrives in stream order, hands out by key, retries a nak'd message itself and gives it up as poison", () => {
+    const busy = new Set<string>();
+    const settled: number[] = [];
+    const h = harness(
+      { window: 8, keyed: true, group: "jn", ordered: true, maxDeliveries: 3 },
+      {
+        settled: (x) => {
+          settled.push(x.delivery.seq);
+          if (x.key) busy.delete(x.key);
+        },
+      },
+    );
+    const take = () => {
+      const x = h.pull.take(byKey(busy));
+      if (x?.key) busy.add(x.key);
+      return x;
+    };
+    h.deliver(new KeyedDelivery(3, "a"));
+    h.deliver(new KeyedDelivery(1, "a"));
+    h.deliver(new KeyedDelivery(2, "b"));
+    const one = take()!;
+    expect(one.delivery.seq).toBe(1);
+    // a is out: b goes, a's later message waits.
+    expect(take()!.delivery.seq).toBe(2);
+    expect(take()).toBeUndefined();
+    // A nak with a delay keeps the message here; a's later message still waits behind it.
+    h.pull.nak(one, 500);
+    expect(settled).toEqual([1]);
+    expect(take()).toBeUndefined();
+    vi.advanceTimersByTime(501);
+    const again = take()!;
+    expect([again.delivery.seq, again.attempts]).toEqual([1, 2]);
+    h.pull.nak(again);
+    const third = take()!;
+    expect([third.delivery.seq, third.attempts]).toEqual([1, 3]);
+    // Its last delivery: given up as poison (the dead-letter listener reads the reason), and the
+    // key goes on.
+    h.pull.nak(third);
+    expect(log).toContain("term 1 jn:poison:3");
+    expect(take()!.delivery.seq).toBe(3);
+    // The server saw no nak at all.
+    expect(log.filter((l) => l.startsWith("nak"))).toEqual([]);
+  });
+
+  it("keeps one copy of a message redelivered while held, answering through the newest delivery", () => {
+    const h = harness({ window: 8, keyed: true, group: "jn", ordered: true });
+    h.deliver(new KeyedDelivery(5, "a"));
+    const newer = new KeyedDelivery(5, "a", undefined, 2);
+    h.deliver(newer);
+    expect(h.pull.held).toBe(1);
+    const x = h.pull.take()!;
+    h.pull.ack(x);
+    vi.runOnlyPendingTimers();
+    expect(newer.sent).toContain("ack");
+  });
+
+  it("acks again, without handing it out, a redelivery of a message it acked (the ack was lost)", () => {
+    const h = harness({ window: 8, keyed: true, group: "jn", ordered: true });
+    h.deliver(new KeyedDelivery(7, "a"));
+    h.pull.ack(h.pull.take()!);
+    vi.runOnlyPendingTimers();
+    const again = h.deliver(new KeyedDelivery(7, "a", undefined, 2));
+    expect(again.sent).toEqual(["ack"]);
+    expect(h.pull.held).toBe(0);
+    expect(h.pull.take()).toBeUndefined();
+    // A first delivery of another message is handed out as usual.
+    h.deliver(new KeyedDelivery(8, "a"));
+    expect(h.pull.take()!.delivery.seq).toBe(8);
+  });
+
+  it("hands over only when nothing is out with the application and its requests are gone, giving back in stream order", async () => {
+    const handed: (string | undefined)[] = [];
+    const h = harness({ window: 8, keyed: true, group: "jn", ordered: true }, { handedOver: (pin) => handed.push(pin) });
+    for (const seq of [4, 2, 3, 1]) h.deliver(new KeyedDelivery(seq, `k${seq % 2}`, "pin-1"));
+    const out = h.pull.take()!;
+    expect(out.delivery.seq).toBe(1);
+    let done: string | undefined | null = null;
+    void h.pull.handOver().then((pin) => (done = pin));
+    // Nothing more is handed out while it hands over.
+    expect(h.pull.take()).toBeUndefined();
+    // Its request for 8 still waits on the server with 4 unfilled: not yet.
+    await Promise.resolve();
+    expect(done).toBeNull();
+    h.status({ kind: "ended", unfilled: 4, code: 408, description: "Request Timeout" });
+    await Promise.resolve();
+    expect(done).toBeNull();
+    // The message out is settled: everything else goes back, oldest first, then the pin is freed.
+    h.pull.ack(out);
+    await Promise.resolve();
+    expect(log).toEqual(["ack 1", "nak 2", "nak 3", "nak 4"]);
+    expect(done).toBe("pin-1");
+    expect(handed).toEqual(["pin-1"]);
+    expect(h.pull.held).toBe(0);
+    expect(h.asked()).toBe(8);
   });
 });

@@ -10,17 +10,27 @@
  * a crashed member renews nothing, so the server resends its messages one lease later — the
  * soonest it can know — instead of after the whole ack time.
  */
+import { Headers, POISON_TERM_PREFIX } from "../core/protocol/index.js";
 import type { Delivery, PullChannel, PullRequest, PullStatus } from "./transport.js";
+
+const KEY_HEADER = Headers.Key;
 
 /** A message held by a member, from delivery until it is settled or its deadline passes. */
 export interface Held {
-  readonly delivery: Delivery;
+  /** The latest delivery of the message (a redelivery of a message held replaces it). */
+  delivery: Delivery;
   /** When the server's ack timer was last (re)started, as far as this member knows (ms). */
   armedAt: number;
   /** When it was handed to the application (ms); -1 while it waits in the buffer. */
   handedAt: number;
   /** When the application's time to settle it runs out (ms); Infinity while buffered. */
   deadline: number;
+  /** Keyed pulls: deliveries so far, the member's own retries included. */
+  attempts: number;
+  /** Keyed pulls: not handed out before this (ms): a retry's delay. */
+  notBefore: number;
+  /** Keyed pulls: the message's ordering key, if it has one. */
+  key: string | undefined;
 }
 
 /** Settings of a {@link LeasedPull}. */
@@ -49,6 +59,13 @@ export interface LeasedPullOptions {
   ordered: boolean;
   /** The consumer's priority group, when it has a priority policy. */
   group?: string | undefined;
+  /**
+   * A partition of a keyed station: several messages out at once, handed out by key (the owner's
+   * `take(ok)` says which may go), retries kept in the member (a nak or a deadline re-hands the
+   * message after its delay, counted here, and gives up as poison after maxDeliveries), and a
+   * hand-over that gives everything back in stream order before the pin is freed.
+   */
+  keyed?: boolean | undefined;
   /** The clock, in ms. */
   now: () => number;
 }
@@ -64,6 +81,10 @@ export interface LeasedPullHooks {
    * partition go): the message is handled as usual, and the owner frees the pin again.
    */
   stray?(): void;
+  /** Keyed pulls: a message handed out was settled or went back for a retry (its key is free). */
+  settled?(h: Held): void;
+  /** Keyed pulls: the hand-over finished (everything given back in order); free `pin` if any. */
+  handedOver?(pin: string | undefined): void;
 }
 
 /** How long after a refused pull the member asks again, in ms. */
@@ -91,6 +112,19 @@ export class LeasedPull {
   #strayPin: string | undefined;
   /** A partition not assigned to this member: it asks for nothing. */
   #disowned = false;
+  /** Keyed pulls: messages not handed out now, in stream order (retries wait here too). */
+  #waiting: Held[] = [];
+  /** Keyed pulls: what is held, by stream sequence (a redelivery replaces the delivery). */
+  readonly #bySeq = new Map<number, Held>();
+  /**
+   * Keyed pulls: the sequences acked lately (a window of them): a redelivery of one of them (its
+   * ack was lost, e.g. in a nats-server crash) is acked again instead of handed out.
+   */
+  readonly #acked = new Set<number>();
+  readonly #ackedOrder: number[] = [];
+  /** Keyed pulls: letting the partition go (see {@link own}). */
+  #handingOver = false;
+  readonly #handOverWaiters: ((pin: string | undefined) => void)[] = [];
   #lastRequestAt = 0;
   #closing = false;
   #ended = false;
@@ -130,7 +164,7 @@ export class LeasedPull {
   #deadlineOf(h: Held): number {
     const d = this.#o.deadlineMs;
     // A fixed deadline spares parsing the delivery count of every message.
-    return typeof d === "number" ? d : d(h.delivery.deliveryCount);
+    return typeof d === "number" ? d : d(h.attempts);
   }
 
   /** Starts pulling. */
@@ -152,7 +186,7 @@ export class LeasedPull {
 
   /** Messages waiting to be handed out. */
   get buffered(): number {
-    return this.#buffer.length - this.#head;
+    return this.#o.keyed ? this.#waiting.length : this.#buffer.length - this.#head;
   }
 
   /** Messages asked of the server and not yet delivered. */
@@ -176,15 +210,66 @@ export class LeasedPull {
     if (owned) {
       const was = this.#disowned;
       this.#disowned = false;
+      this.#handingOver = false;
       if (was) this.#refill();
       return undefined;
     }
     this.#disowned = true;
+    if (this.#o.keyed) {
+      // Keyed: hand over only once nothing is out with the application and no pull request of
+      // this member is still waiting on the server, then give everything back in stream order
+      // and free the pin (hooks.handedOver): the next owner gets those messages first, in order.
+      this.#handingOver = true;
+      this.#tryHandOver();
+      return undefined;
+    }
     const pin = this.#pinId;
     this.#pinId = undefined;
     // A message already on its way under this pin is not a stray pin (the caller frees it once).
     if (pin !== undefined) this.#strayPin = pin;
     return pin;
+  }
+
+  /**
+   * Keyed pulls: lets the partition go (see {@link own}) and resolves once it is handed over,
+   * with the pin to free (if any).
+   */
+  handOver(): Promise<string | undefined> {
+    if (!this.#o.keyed) return Promise.resolve(this.own(false));
+    return new Promise((resolve) => {
+      this.#handOverWaiters.push(resolve);
+      this.own(false);
+    });
+  }
+
+  #tryHandOver(): void {
+    if (!this.#handingOver || this.#outstanding > 0) return;
+    for (const h of this.#held) if (h.handedAt >= 0) return;
+    if (this.#ackFlush) {
+      clearImmediate(this.#ackFlush);
+      this.#ackFlush = undefined;
+    }
+    const acks = this.#acks;
+    this.#acks = [];
+    for (const d of acks) d.ack();
+    const all = [...this.#held].sort((a, b) => a.delivery.seq - b.delivery.seq);
+    this.#held.clear();
+    this.#bySeq.clear();
+    this.#waiting = [];
+    for (const h of all) h.delivery.nak();
+    const pin = this.#pinId;
+    this.#pinId = undefined;
+    this.#handingOver = false;
+    this.#hooks.handedOver?.(pin);
+    for (const w of this.#handOverWaiters.splice(0)) w(pin);
+    if (this.#closing && this.#held.size === 0) this.#stopTimer();
+  }
+
+  /** Keyed pulls: the keys whose message is being retried here now (delivered more than once). */
+  retryingKeys(): string[] {
+    const out: string[] = [];
+    for (const h of this.#held) if (h.attempts > 1 && h.key !== undefined) out.push(h.key);
+    return out;
   }
 
   /** Whether this member reads this partition now (see {@link own}). */
@@ -197,8 +282,13 @@ export class LeasedPull {
     return this.#closing || this.#ended || (this.#o.limit !== undefined && this.#delivered >= this.#o.limit);
   }
 
-  /** Hands the next buffered message to the application: its deadline starts now. */
-  take(): Held | undefined {
+  /**
+   * Hands the next buffered message to the application: its deadline starts now. Keyed pulls
+   * look through what waits in stream order and hand out the first that `ok` lets go (and that
+   * is not waiting for a retry's delay); nothing while handing over.
+   */
+  take(ok?: (h: Held) => boolean): Held | undefined {
+    if (this.#o.keyed) return this.#takeKeyed(ok);
     while (this.#head < this.#buffer.length) {
       const h = this.#buffer[this.#head++]!;
       if (this.#head >= 1024 && this.#head * 2 >= this.#buffer.length) {
@@ -214,6 +304,47 @@ export class LeasedPull {
     return undefined;
   }
 
+  #takeKeyed(ok: ((h: Held) => boolean) | undefined): Held | undefined {
+    if (this.#handingOver) return undefined;
+    const now = this.#o.now();
+    const w = this.#waiting;
+    for (let i = 0; i < w.length; i++) {
+      const h = w[i]!;
+      if (!this.#held.has(h)) {
+        w.splice(i--, 1);
+        continue;
+      }
+      if (ok ? !ok(h) : h.notBefore > now) continue;
+      w.splice(i, 1);
+      h.handedAt = now;
+      h.deadline = now + this.#deadlineOf(h);
+      return h;
+    }
+    return undefined;
+  }
+
+  /** Keyed pulls: the message goes back to wait (after `delayMs`), or is given up as poison. */
+  #retry(h: Held, delayMs: number): void {
+    if (!this.#held.has(h)) return;
+    const handed = h.handedAt >= 0;
+    const max = this.#o.maxDeliveries;
+    if (max > 0 && h.attempts >= max) {
+      this.#release(h);
+      if (this.#bySeq.get(h.delivery.seq) === h) this.#bySeq.delete(h.delivery.seq);
+      h.delivery.term(`${POISON_TERM_PREFIX}${h.attempts}`);
+    } else {
+      h.attempts++;
+      h.handedAt = -1;
+      h.deadline = Infinity;
+      h.notBefore = this.#o.now() + delayMs;
+      insertBySeq(this.#waiting, h);
+      if (delayMs > 0) setTimeout(() => this.#hooks.available(), delayMs + 1).unref();
+    }
+    if (handed) this.#hooks.settled?.(h);
+    this.#hooks.available();
+    this.#tryHandOver();
+  }
+
   /**
    * Acks. The ack is sent with the other acks of the same burst (nats.js writes to its socket
    * once per microtask round, and an async iterator spends several per message).
@@ -221,19 +352,48 @@ export class LeasedPull {
   ack(h: Held): void {
     // The room it frees is asked for after the ack is sent, so the server never counts more
     // than the window unacked for this member.
-    this.#held.delete(h);
+    const held = this.#held.delete(h);
     this.#acks.push(h.delivery);
     this.#ackFlush ??= setImmediate(this.#flushAcks);
+    if (held && this.#o.keyed) {
+      this.#rememberAck(h.delivery.seq);
+      this.#settledKeyed(h);
+    }
+  }
+
+  /** Keyed pulls: remembers an acked sequence (a bounded window of them). */
+  #rememberAck(seq: number): void {
+    if (this.#acked.has(seq)) return;
+    this.#acked.add(seq);
+    this.#ackedOrder.push(seq);
+    if (this.#ackedOrder.length > ACKED_MEMORY) this.#acked.delete(this.#ackedOrder.shift()!);
+  }
+
+  /** Keyed pulls: a message handed out was settled for good. */
+  #settledKeyed(h: Held): void {
+    if (this.#bySeq.get(h.delivery.seq) === h) this.#bySeq.delete(h.delivery.seq);
+    if (h.handedAt >= 0) this.#hooks.settled?.(h);
+    this.#tryHandOver();
   }
 
   /** Acks and waits for the server's confirmation. */
   async ackAndWait(h: Held, timeoutMs: number): Promise<boolean> {
+    const held = this.#held.has(h);
     this.#release(h);
-    return h.delivery.ackAndWait(timeoutMs);
+    const ok = h.delivery.ackAndWait(timeoutMs);
+    if (held && this.#o.keyed) {
+      this.#rememberAck(h.delivery.seq);
+      this.#settledKeyed(h);
+    }
+    return ok;
   }
 
-  /** Gives the message back for a redelivery (after `delayMs` when given). */
+  /**
+   * Gives the message back for a redelivery (after `delayMs` when given). Keyed pulls keep it and
+   * hand it out again after the delay (its key waits meanwhile).
+   */
   nak(h: Held, delayMs?: number): void {
+    if (this.#o.keyed) return this.#retry(h, Math.max(0, delayMs ?? 0));
     this.#release(h);
     h.delivery.nak(delayMs);
     this.#probeIfIdle(h);
@@ -241,8 +401,10 @@ export class LeasedPull {
 
   /** Gives up on the message (`reason` goes into the server's advisory). */
   term(h: Held, reason?: string): void {
+    const held = this.#held.has(h);
     this.#release(h);
     h.delivery.term(reason);
+    if (held && this.#o.keyed) this.#settledKeyed(h);
   }
 
   /** The application needs more time: its deadline starts again. */
@@ -277,7 +439,10 @@ export class LeasedPull {
     if (this.#outstanding > 0) this.#outstanding--;
     this.#delivered++;
     const pin = this.#o.group !== undefined ? d.pinId : undefined;
-    if (pin) {
+    if (pin && this.#o.keyed) {
+      // Keyed: a pin got while letting go is freed by the hand-over.
+      this.#pinId = pin;
+    } else if (pin) {
       if (!this.#disowned) this.#pinId = pin;
       else if (pin !== this.#strayPin) {
         // A request made before this member let the partition go got the pin after all.
@@ -290,13 +455,41 @@ export class LeasedPull {
       d.nak();
       return;
     }
-    const h: Held = { delivery: d, armedAt: now, handedAt: -1, deadline: Infinity };
+    if (this.#o.keyed) {
+      if (d.deliveryCount > 1 && this.#acked.has(d.seq)) {
+        // Acked here already (the ack was lost, e.g. in a nats-server crash): ack it again and
+        // hand nothing out.
+        d.ack();
+        this.#refill();
+        return;
+      }
+      const known = this.#bySeq.get(d.seq);
+      if (known && this.#held.has(known)) {
+        // A redelivery of a message this member holds (its lease ran out while this process
+        // stalled): keep one, answering through the newest delivery.
+        known.delivery = d;
+        known.armedAt = now;
+        return;
+      }
+    }
+    const h: Held = {
+      delivery: d,
+      armedAt: now,
+      handedAt: -1,
+      deadline: Infinity,
+      attempts: d.deliveryCount,
+      notBefore: 0,
+      key: this.#o.keyed ? d.headers()[KEY_HEADER] : undefined,
+    };
     // Ordered: a message arriving behind later ones (a redelivery) must not outlive them on the
     // server, or a crash would return them out of order; renewing all keeps their timers in order.
     let behind = false;
     if (this.#o.ordered) for (const x of this.#held) if (x.delivery.seq > d.seq) behind = true;
     this.#held.add(h);
-    this.#buffer.push(h);
+    if (this.#o.keyed) {
+      this.#bySeq.set(d.seq, h);
+      insertBySeq(this.#waiting, h);
+    } else this.#buffer.push(h);
     if (behind) this.#renew(now, true);
     this.#hooks.available();
   }
@@ -319,11 +512,13 @@ export class LeasedPull {
           this.#retryAt = now + RETRY_MS;
         }
         this.#refill();
+        this.#tryHandOver();
         return;
       case "unpinned":
         this.#pinId = undefined;
         this.#outstanding = Math.max(0, this.#outstanding - s.unfilled);
         this.#refill();
+        this.#tryHandOver();
         return;
       case "consumer-deleted":
         this.#end("the consumer group was deleted");
@@ -332,6 +527,7 @@ export class LeasedPull {
         // Requests made before the reconnect are gone with the old connection.
         this.#outstanding = 0;
         this.#refill();
+        this.#tryHandOver();
         return;
     }
   }
@@ -394,6 +590,7 @@ export class LeasedPull {
     this.#renew(now, false);
     this.#refill();
     this.#keepPin(now);
+    this.#tryHandOver();
   }
 
   /**
@@ -422,6 +619,8 @@ export class LeasedPull {
 
   /** The application's time ran out: the message goes back to the group now. */
   #timeout(h: Held): void {
+    // Keyed: the member retries it itself (its key waits).
+    if (this.#o.keyed) return this.#retry(h, 0);
     this.#held.delete(h);
     h.delivery.timeout();
     this.#probeIfIdle(h);
@@ -461,7 +660,7 @@ export class LeasedPull {
     this.#closing = true;
     if (this.#ackFlush) clearImmediate(this.#ackFlush);
     this.#flushAcks();
-    const buffered = this.#buffer.slice(this.#head);
+    const buffered = this.#o.keyed ? this.#waiting.splice(0) : this.#buffer.slice(this.#head);
     this.#buffer = [];
     this.#head = 0;
     for (const h of buffered) {
@@ -480,6 +679,22 @@ export class LeasedPull {
     this.#stopTimer();
     this.#end(undefined);
   }
+}
+
+/** Keyed pulls: how many settled sequences a pull remembers. */
+const ACKED_MEMORY = 4096;
+
+/** Inserts `h` into `list` (sorted by stream sequence) at its place. */
+function insertBySeq(list: Held[], h: Held): void {
+  const seq = h.delivery.seq;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.delivery.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, h);
 }
 
 /** Tick period: an eighth of the shortest lease or deadline, between 10 ms and 1 s. */

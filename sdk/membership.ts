@@ -13,7 +13,7 @@
  * one message at a time; the cost is a partition waited on by two members, or by none, until the
  * views agree.
  */
-import { encodePresence, parsePresence, type PresenceKind } from "../core/protocol/index.js";
+import { MAX_RETRYING, encodePresence, parsePresence, type PresenceKind } from "../core/protocol/index.js";
 import type { RawMessage } from "./transport.js";
 
 /** What membership needs of the connection. */
@@ -38,6 +38,8 @@ export interface MembershipOptions {
   settleMs: number;
   /** The clock, in ms. */
   now: () => number;
+  /** The keys this member is retrying now (announced with every heartbeat). */
+  retrying?: (() => string[]) | undefined;
 }
 
 /** The most members one view holds (announcements past it are ignored: a flood cannot grow memory). */
@@ -133,7 +135,8 @@ export class Membership {
   /** Announces this member, with the partitions it reads by its view (the gateway shows them). */
   #say(kind: PresenceKind): void {
     const parts = this.#owned === "" ? [] : this.#owned.split(",").map(Number);
-    this.#bus.publish(this.#o.subject, encodePresence({ id: this.#o.id, kind, parts }));
+    const retrying = kind === "bye" ? [] : (this.#o.retrying?.() ?? []).slice(0, MAX_RETRYING);
+    this.#bus.publish(this.#o.subject, encodePresence({ id: this.#o.id, kind, parts, ...(retrying.length ? { retrying } : {}) }));
   }
 
   #heard(data: Uint8Array): void {

@@ -221,8 +221,8 @@ function partitionTable(parts: PartitionStats[] | undefined, members: GroupMembe
     (members && members.length > 0
       ? `\n  members: ${members.length}\n` +
         table(
-          ["MEMBER", "PARTITIONS", "LAST SEEN"],
-          members.map((m) => [m.id, m.partitions.join(",") || "-", m.lastSeen]),
+          ["MEMBER", "PARTITIONS", "LAST SEEN", "RETRYING KEYS"],
+          members.map((m) => [m.id, m.partitions.join(",") || "-", m.lastSeen, m.retrying?.join(",") || "-"]),
         )
       : "")
   );

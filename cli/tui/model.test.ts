@@ -25,12 +25,16 @@ describe("model", () => {
         group("o", "keyed", {
           membersOnline: 2,
           partitions: [part(0, { unacked: 1, redelivered: 2 }), part(1, { member: undefined, pending: 4 }), part(2)],
+          members: [
+            { id: "m1", partitions: [0, 2], lastSeen: "2025-01-01T00:00:00.000Z", retrying: ["k1", "k9"] },
+            { id: "m2", partitions: [1], lastSeen: "2025-01-01T00:00:00.000Z" },
+          ],
         }),
       ),
     ).toMatchObject({
       health: Health.Warn,
       problems: expect.arrayContaining([
-        "1 of 3 partitions parked (a key being retried)",
+        "2 keys being retried (their later messages wait)",
         "1 of 3 partitions with work and no member",
       ]) as string[],
     });

@@ -38,8 +38,8 @@ export interface GroupRow {
   health: Health;
   problems: string[];
   /**
-   * Partitioned stations: the partitions, which member reads which (ids shortened), those parked
-   * (a key being retried) and those with no member.
+   * Partitioned stations: the partitions, which member reads which (ids shortened), the keys being
+   * retried, partitions with redelivered messages out, and those with no member.
    */
   partitions?: string | undefined;
 }
@@ -75,11 +75,13 @@ export function partitionSummary(parts: readonly PartitionStats[], members: read
   const short = (id: string) => id.slice(0, 8);
   const who = members.map((m) => `${short(m.id)}: ${m.partitions.join(",") || "-"}`).join(" · ");
   const parked = parts.filter((p) => p.redelivered > 0 && p.unacked > 0).map((p) => p.partition);
+  const retrying = members.flatMap((m) => m.retrying ?? []);
   const assigned = new Set(members.flatMap((m) => m.partitions));
   const none = parts.filter((p) => !assigned.has(p.partition)).map((p) => p.partition);
   return [
     `${parts.length} partitions over ${members.length} member${members.length === 1 ? "" : "s"}${who ? ` — ${who}` : ""}`,
-    ...(parked.length ? [`parked: ${parked.join(",")}`] : []),
+    ...(retrying.length ? [`keys retrying: ${retrying.join(",")}`] : []),
+    ...(parked.length ? [`redelivered: ${parked.join(",")}`] : []),
     ...(none.length && members.length ? [`no member: ${none.join(",")}`] : []),
   ].join("; ");
 }
@@ -106,12 +108,12 @@ export function groupRow(g: GroupInfo, deadLetteredFromStats?: number): GroupRow
     problems.push("backlog, no members online");
     health = Math.max(health, Health.Warn) as Health;
   }
-  // Partitioned stations: a key being retried holds its partition back; a partition with work and
-  // no member waits for one.
+  // Partitioned stations: a key being retried holds back its later messages; a partition with
+  // work and no member waits for one.
   const parts = s.partitions ?? [];
-  const parked = parts.filter((p) => p.redelivered > 0 && p.unacked > 0).length;
-  if (parked > 0) {
-    problems.push(`${parked} of ${parts.length} partitions parked (a key being retried)`);
+  const retrying = (s.members ?? []).reduce((n, m) => n + (m.retrying?.length ?? 0), 0);
+  if (retrying > 0) {
+    problems.push(`${retrying} key${retrying === 1 ? "" : "s"} being retried (their later messages wait)`);
     health = Math.max(health, Health.Warn) as Health;
   }
   const orphaned = parts.filter((p) => p.member === undefined && p.pending + p.unacked > 0).length;

@@ -5,6 +5,7 @@ import {
   Headers,
   deadLetterId,
   parseGroupConsumer,
+  POISON_TERM_PREFIX,
   parseStationStream,
   type DeadLetter,
 } from "../protocol/index.js";
@@ -34,6 +35,13 @@ export function advisoryDeadLetterId(
   return deadLetterId(tenant, reason, station, seq, group);
 }
 
+/** The deliveries a member's poison term (`jn:poison:<n>`) reports; undefined for any other reason. */
+export function poisonTermDeliveries(reason: string | undefined): number | undefined {
+  if (!reason?.startsWith(POISON_TERM_PREFIX)) return undefined;
+  const n = Number(reason.slice(POISON_TERM_PREFIX.length));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /**
  * Builds the dead letter of a max-deliveries or terminated advisory from the stored message
  * (copied now, so it survives the station's retention). Undefined when the advisory is not about
@@ -48,7 +56,11 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
   const consumer = parseGroupConsumer(a.consumer);
   if (!consumer) return undefined;
   const group = consumer.group;
-  const reason = a.kind === "max-deliveries" ? DeadLetterReason.Poison : DeadLetterReason.Terminated;
+  // A member of a keyed station retries messages itself and gives one up as poison by a term
+  // with a reason of its own (`jn:poison:<deliveries>`).
+  const poisonTerm = a.kind === "terminated" ? poisonTermDeliveries(a.reason) : undefined;
+  const reason = a.kind === "max-deliveries" || poisonTerm !== undefined ? DeadLetterReason.Poison : DeadLetterReason.Terminated;
+  const deliveries = poisonTerm ?? a.deliveries;
   const headers = msg?.headers ?? {};
   const details: Record<string, unknown> = { advisoryAt: a.timestamp };
   if (consumer.partition !== undefined) details["partition"] = consumer.partition;
@@ -56,7 +68,7 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
   else details["payloadMissing"] = true;
   const error =
     reason === DeadLetterReason.Poison
-      ? { code: "MAX_DELIVERIES", message: `not acked after ${a.deliveries} deliveries`, details }
+      ? { code: "MAX_DELIVERIES", message: `not acked after ${deliveries} deliveries`, details }
       : { code: "TERMINATED", message: a.reason || "terminated by the consumer", details };
   const dl: DeadLetter = {
     id: advisoryDeadLetterId(reason, station, a.streamSeq, group, tenant),
@@ -68,7 +80,7 @@ export function advisoryDeadLetter(a: ConsumerAdvisory, msg: StreamMessage | und
     payload: msg ? toBase64(msg.data) : "",
     headers,
     error,
-    deliveries: a.deliveries,
+    deliveries,
     producer: headers[Headers.Producer],
     resentFrom: headers[Headers.ResentFrom],
     createdAt: isoNow(clock),

@@ -16,9 +16,14 @@ describe("MemberBoard", () => {
     say(b, SUBJECT, { id: "m2", kind: "beat", parts: [1, 3] });
     say(b, "jn.members.JN_ST_orders.other", { id: "x", kind: "beat", parts: [0] });
     expect(b.members("JN_ST_orders", "work", 5000)).toEqual([
-      { id: "m1", partitions: [0, 2], at: 1_000_000 },
-      { id: "m2", partitions: [1, 3], at: 1_000_000 },
+      { id: "m1", partitions: [0, 2], at: 1_000_000, retrying: [] },
+      { id: "m2", partitions: [1, 3], at: 1_000_000, retrying: [] },
     ]);
+    // The keys a member is retrying come with its heartbeat (bounded, strings only).
+    say(b, SUBJECT, { id: "m2", kind: "beat", parts: [1, 3], retrying: ["k7", 5, "", ...Array.from({ length: 30 }, (_, i) => `x${i}`)] });
+    const m2 = b.members("JN_ST_orders", "work", 5000).find((m) => m.id === "m2")!;
+    expect(m2.retrying[0]).toBe("k7");
+    expect(m2.retrying.length).toBeLessThanOrEqual(20);
     say(b, SUBJECT, { id: "m1", kind: "bye" });
     expect(b.members("JN_ST_orders", "work", 5000).map((m) => m.id)).toEqual(["m2"]);
     clock.advance(5001);

@@ -15,6 +15,8 @@ export interface MemberSeen {
   partitions: number[];
   /** When it was last heard (ms). */
   at: number;
+  /** Keys whose message it is retrying now (a few at most). */
+  retrying: string[];
 }
 
 /** Members tracked at most, over every group. */
@@ -58,7 +60,7 @@ export class MemberBoard {
       this.#count++;
     }
     const now = this.#clock.now();
-    g!.set(p.id, { id: p.id, partitions: p.parts, at: now });
+    g!.set(p.id, { id: p.id, partitions: p.parts, at: now, retrying: p.retrying ?? [] });
     if (now - this.#lastPrune > FORGET_MS) {
       this.#lastPrune = now;
       this.#prune();

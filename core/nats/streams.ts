@@ -15,6 +15,7 @@ import {
   groupConsumers,
   parseGroupConsumer,
   partitionConsumer,
+  PARTITION_WINDOW,
   type GroupConfig,
   type Scope,
   type StationConfig,
@@ -112,10 +113,12 @@ export function groupConsumerConfig(
     // Consumer priority groups with a pinned client (nats-server 2.11): the server sends every
     // message to the one member holding the pin, and gives the pin to another member's pull once
     // the holder has not pulled for priority_timeout.
-    // One message out at a time keeps stream order through redeliveries, naks and failover:
-    // JetStream queues redeliveries in the order their leases ran out, which is not stream order
-    // once a member renewed some of them.
-    c.max_ack_pending = 1;
+    // An exclusive group has one message out at a time: that keeps stream order through
+    // redeliveries, naks and failover (JetStream queues redeliveries in the order their leases
+    // ran out, which is not stream order once a member renewed some of them). A partition has a
+    // window out: its member hands messages out by key, retries them itself and renews all of
+    // them together, so a crash returns them oldest first (expired leases are queued sorted).
+    c.max_ack_pending = partition !== undefined ? PARTITION_WINDOW : 1;
     Object.assign(c, {
       priority_groups: [EXCLUSIVE_PRIORITY_GROUP],
       priority_policy: "pinned_client",

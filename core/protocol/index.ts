@@ -43,9 +43,20 @@ export {
   parseGroupConsumer,
   groupConsumers,
 } from "./subjects.js";
-export { MAX_MEMBER_ID, encodePresence, parsePresence } from "./presence.js";
+export { MAX_MEMBER_ID, MAX_RETRYING, encodePresence, parsePresence } from "./presence.js";
 export type { Presence, PresenceKind } from "./presence.js";
-export { MAX_KEY_BYTES, MAX_PARTITIONS, keyProblem, assertKey, fnv1a32, partitionOf, messagePartition, messageSubject } from "./keys.js";
+export {
+  MAX_KEY_BYTES,
+  MAX_PARTITIONS,
+  PARTITION_WINDOW,
+  POISON_TERM_PREFIX,
+  keyProblem,
+  assertKey,
+  fnv1a32,
+  partitionOf,
+  messagePartition,
+  messageSubject,
+} from "./keys.js";
 export { MAX_HEADER_BYTES, headerBytes, headersProblem } from "./headers.js";
 export { parseTraceparent, formatTraceparent, traceHeadersOf, isTraceHeader } from "./trace.js";
 export type { HeaderProblem } from "./headers.js";

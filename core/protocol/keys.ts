@@ -5,6 +5,17 @@ import type { Scope } from "./subjects.js";
 export const MAX_KEY_BYTES = 256;
 /** The most partitions a station may have (each is one JetStream consumer per group). */
 export const MAX_PARTITIONS = 256;
+/**
+ * Messages a partition's consumer has out at once (its `max_ack_pending`): the member holding the
+ * partition hands them out by key, one at a time per key, so a key being retried holds back only
+ * its own later messages.
+ */
+export const PARTITION_WINDOW = 32;
+/**
+ * The `term` reason a member of a keyed station gives a message whose retries ran out (it
+ * retries them itself): `jn:poison:<deliveries>`; the dead-letter listener records it as poison.
+ */
+export const POISON_TERM_PREFIX = "jn:poison:";
 
 const enc = new TextEncoder();
 // Control characters cannot travel in a NATS header value, and a key is shown in the CLI and TUI.

@@ -15,7 +15,14 @@ export interface Presence {
   kind: PresenceKind;
   /** The partitions the member reads, by its own view. */
   parts: number[];
+  /** Keys whose message the member is retrying now (a few at most, see MAX_RETRYING). */
+  retrying?: string[] | undefined;
 }
+
+/** Keys being retried one announcement lists at most. */
+export const MAX_RETRYING = 20;
+/** Longest key listed, in characters. */
+const MAX_LISTED_KEY = 256;
 
 /** Longest member id accepted, in characters. */
 export const MAX_MEMBER_ID = 64;
@@ -39,11 +46,14 @@ export function parsePresence(data: Uint8Array): Presence | undefined {
     return undefined;
   }
   if (typeof m !== "object" || m === null) return undefined;
-  const { id, kind, parts } = m as { id?: unknown; kind?: unknown; parts?: unknown };
+  const { id, kind, parts, retrying } = m as { id?: unknown; kind?: unknown; parts?: unknown; retrying?: unknown };
   if (typeof id !== "string" || id.length === 0 || id.length > MAX_MEMBER_ID) return undefined;
   if (kind !== "hello" && kind !== "beat" && kind !== "bye") return undefined;
   const list = Array.isArray(parts)
     ? parts.slice(0, MAX_PART).filter((p): p is number => Number.isInteger(p) && p >= 0 && p < MAX_PART)
     : [];
-  return { id, kind, parts: list };
+  const keys = Array.isArray(retrying)
+    ? retrying.slice(0, MAX_RETRYING).filter((k): k is string => typeof k === "string" && k.length > 0 && k.length <= MAX_LISTED_KEY)
+    : [];
+  return { id, kind, parts: list, ...(keys.length > 0 ? { retrying: keys } : {}) };
 }

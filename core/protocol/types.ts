@@ -139,6 +139,8 @@ export interface GroupMember {
   partitions: number[];
   /** When it was last heard (ISO time). */
   lastSeen: string;
+  /** Keys whose message it is retrying now, so their later messages wait (20 at most). */
+  retrying?: string[] | undefined;
 }
 
 /** One partition of a consumer group on a partitioned station. */

@@ -35,6 +35,7 @@ import {
 import {
   GatewayService,
   MemberBoard,
+  type MemberSeen,
   ProduceHandler,
   StorageGuard,
   doctorHandlers,
@@ -132,6 +133,11 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** Members online and keys they are retrying, for /metrics. */
+function memberCounts(seen: readonly MemberSeen[]): { members: number; retrying: number } {
+  return { members: seen.length, retrying: seen.reduce((n, m) => n + m.retrying.length, 0) };
+}
+
 /** Consumer lag of every station of every open tenant, and dead letters per station and reason. */
 async function readBrokerState(backend: Backend, tenants: Tenant[], members: MemberBoard): Promise<BrokerState> {
   const groups: GroupLag[] = [];
@@ -158,7 +164,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[], members: Mem
                   total: parts.length,
                   held: parts.filter((p) => p.pinnedId !== undefined).length,
                   parked: parts.filter((p) => p.redelivered > 0 && p.ackPending > 0).length,
-                  members: timeoutMs === undefined ? 0 : members.members(t.scope.stationStream(station), g.name, timeoutMs).length,
+                  ...memberCounts(timeoutMs === undefined ? [] : members.members(t.scope.stationStream(station), g.name, timeoutMs)),
                 },
               }
             : {}),

@@ -70,7 +70,7 @@ describe("gateway metrics: partitions", () => {
           pending: 5,
           ackPending: 2,
           redelivered: 1,
-          partitions: { total: 8, held: 6, parked: 1, members: 3 },
+          partitions: { total: 8, held: 6, parked: 1, members: 3, retrying: 2 },
         },
         { station: "orders", group: "audit", pending: 0, ackPending: 0, redelivered: 0 },
       ],
@@ -80,6 +80,7 @@ describe("gateway metrics: partitions", () => {
     expect(text).toContain('junction_consumer_partitions_held{station="orders",group="billing"} 6');
     expect(text).toContain('junction_consumer_partitions_parked{station="orders",group="billing"} 1');
     expect(text).toContain('junction_consumer_members{station="orders",group="billing"} 3');
+    expect(text).toContain('junction_consumer_keys_retrying{station="orders",group="billing"} 2');
     expect(text).not.toContain('junction_consumer_partitions{station="orders",group="audit"}');
     expect(text).toContain('junction_consumer_lag{station="orders",group="billing"} 7');
   });

@@ -55,7 +55,7 @@ export interface GroupLag {
    * Groups on a partitioned station: partitions, those a member holds, those whose message out was
    * redelivered (a parked key), and the members online (as they announce themselves).
    */
-  partitions?: { total: number; held: number; parked: number; members: number } | undefined;
+  partitions?: { total: number; held: number; parked: number; members: number; retrying: number } | undefined;
 }
 
 /** One nats-server's JetStream durability setting. */
@@ -355,8 +355,13 @@ export class GatewayMetrics {
     );
     partitionGauge(
       "junction_consumer_partitions_parked",
-      "Partitions of a consumer group whose message out now was delivered more than once (a key being retried holds the partition back)",
+      "Partitions of a consumer group with a message out that the server delivered more than once (after a member crash or a hand-over)",
       (p) => p.parked,
+    );
+    partitionGauge(
+      "junction_consumer_keys_retrying",
+      "Keys of a consumer group on a partitioned station whose message a member is retrying now (their later messages wait; at most 20 per member are reported)",
+      (p) => p.retrying,
     );
     partitionGauge(
       "junction_consumer_members",

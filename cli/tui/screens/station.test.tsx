@@ -104,7 +104,7 @@ describe("StationScreen", () => {
     await press("y", () => expect(onReset).toHaveBeenCalledWith("billing", { seq: 9 }));
   });
 
-  it("on a partitioned station shows the partitions, who reads which, what is parked, and delayed messages waiting", () => {
+  it("on a partitioned station shows the partitions, who reads which, keys being retried, and delayed messages waiting", () => {
     const keyed = station("orders", {
       config: { ...info.config, partitions: 4 },
       state: { messages: 12, bytes: 2048, firstSeq: 1, lastSeq: 12, consumers: 4, delayed: 3 },
@@ -123,14 +123,16 @@ describe("StationScreen", () => {
         partitions: [part(0), part(1, { unacked: 1, redelivered: 2 }), part(2), part(3)],
         members: [
           { id: "aaaaaaaa-1111", partitions: [0, 2], lastSeen: "2025-01-01T00:00:00.000Z" },
-          { id: "bbbbbbbb-2222", partitions: [1], lastSeen: "2025-01-01T00:00:00.000Z" },
+          { id: "bbbbbbbb-2222", partitions: [1], lastSeen: "2025-01-01T00:00:00.000Z", retrying: ["customer-7"] },
         ],
       }),
     );
     const f = render(<StationScreen station={keyed} groups={[g]} width={140} height={34} />).lastFrame()!;
     expect(f).toContain("12 msgs (3 delayed, waiting)");
     expect(f).toContain("4 partitions");
-    expect(f).toContain("partitions: 4 partitions over 2 members — aaaaaaaa: 0,2 · bbbbbbbb: 1; parked: 1; no member: 3");
-    expect(f).toContain("1 of 4 partitions parked (a key being retried)");
+    expect(f).toContain(
+      "partitions: 4 partitions over 2 members — aaaaaaaa: 0,2 · bbbbbbbb: 1; keys retrying: customer-7; redelivered: 1; no member: 3",
+    );
+    expect(f).toContain("1 key being retried (their later messages wait)");
   });
 });

@@ -103,7 +103,12 @@ export function groupInfo(
               ...(p.pinnedId !== undefined ? { member: p.pinnedId, memberSince: p.pinnedSince } : {}),
               ...(owners.has(p.partition) ? { assignedTo: owners.get(p.partition) } : {}),
             })),
-            members: (extra.members ?? []).map((m) => ({ id: m.id, partitions: m.partitions, lastSeen: new Date(m.at).toISOString() })),
+            members: (extra.members ?? []).map((m) => ({
+              id: m.id,
+              partitions: m.partitions,
+              lastSeen: new Date(m.at).toISOString(),
+              ...(m.retrying.length > 0 ? { retrying: m.retrying } : {}),
+            })),
           }
         : {}),
     },
