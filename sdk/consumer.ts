@@ -355,7 +355,7 @@ export class Consumer implements AsyncIterable<Message> {
             ended: () => self.#end(),
             stray: () => void self.#unpin(partitionIndex(name)),
             settled: (h) => {
-              if (h.key !== undefined && self.#busyKeys.delete(h.key)) self.#available();
+              if (h.key !== undefined && self.#busyKeys.delete(h.key)) self.#wakeSoon();
             },
             handedOver: (pin) => {
               if (pin !== undefined) void self.#unpin(partitionIndex(name));
@@ -451,6 +451,18 @@ export class Consumer implements AsyncIterable<Message> {
     if (this.#ended) return;
     this.#pulls.forEach((p, i) => {
       if (p.own(owned.has(i)) !== undefined) void this.#unpin(i);
+    });
+  }
+
+  #wakePending = false;
+
+  /** Hands out what a settled key let go, after the application's ack/nak call returned. */
+  #wakeSoon(): void {
+    if (this.#wakePending) return;
+    this.#wakePending = true;
+    queueMicrotask(() => {
+      this.#wakePending = false;
+      this.#available();
     });
   }
 

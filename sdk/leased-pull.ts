@@ -341,7 +341,8 @@ export class LeasedPull {
       if (delayMs > 0) setTimeout(() => this.#hooks.available(), delayMs + 1).unref();
     }
     if (handed) this.#hooks.settled?.(h);
-    this.#hooks.available();
+    // Not from inside the application's nak (a handler that naks would be called again within).
+    queueMicrotask(() => this.#hooks.available());
     this.#tryHandOver();
   }
 

@@ -290,6 +290,35 @@ describe("ordering keys on a partitioned station", () => {
     await producer.close();
   }, 60_000);
 
+  it("an onMessage handler on a keyed station: naks and acks from inside the handler keep each key in order", async () => {
+    const station = uniqueName();
+    await client.stations.create(station, { partitions: 2 });
+    const producer = client.producer({ station });
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    const sent = await producer.sendBatch(Array.from({ length: 400 }, (_, i) => ({ payload: { n: i }, key: keys[i % keys.length]! })));
+    const acked: { seq: number; key: string }[] = [];
+    const c = await client.consumer({
+      station,
+      group: "g",
+      onMessage: (m) => {
+        // Every message is refused once, then acked: each key's order must hold through it.
+        if (m.deliveryCount === 1) m.nak();
+        else {
+          acked.push({ seq: m.seq, key: m.key! });
+          m.ack();
+        }
+      },
+    });
+    await waitFor(() => acked.length === sent.length, 30_000);
+    for (const k of keys) {
+      const seqs = acked.filter((a) => a.key === k).map((a) => a.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    }
+    expect(new Set(acked.map((a) => a.seq)).size).toBe(sent.length);
+    await c.close();
+    await producer.close();
+  }, 60_000);
+
   it("a joining member gets its share and a leaving member's partitions move at once, long before the member timeout", async () => {
     const station = uniqueName();
     const partitions = 4;
