@@ -201,10 +201,9 @@ export class LeasedPull {
 
   /**
    * Partitioned groups: whether this member reads this partition (it is assigned to it). Let go,
-   * it asks for nothing more and forgets its pin, which it returns for the caller to free on the
-   * server (the partition's next owner, waiting on it, then gets it at once). What it holds stays
-   * leased until settled; the server hands the partition's next message to anyone only after
-   * that (one message out at a time), so the order of a key holds across the hand-over.
+   * it asks for nothing more. Keyed pulls then hand the partition over (see below) and report the
+   * pin through hooks.handedOver; other pulls forget the pin at once and return it for the caller
+   * to free on the server (the partition's next owner, waiting on it, then gets it at once).
    */
   own(owned: boolean): string | undefined {
     if (owned) {

@@ -199,7 +199,7 @@ function registerRetention(dls: Command, io: Io): void {
 
 /**
  * A partitioned group's partitions: which member each is assigned to, who holds its pin and since
- * when, what waits, what is being retried (a parked key); then each member and its partitions.
+ * when, what waits, what the server redelivered; then each member, its partitions and the keys it retries.
  */
 function partitionTable(parts: PartitionStats[] | undefined, members: GroupMember[] | undefined): string {
   if (!parts || parts.length === 0) return "";

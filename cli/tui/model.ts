@@ -70,7 +70,7 @@ export function isBrowseGroup(name: string): boolean {
   return name.startsWith(BROWSE_GROUP_PREFIX);
 }
 
-/** One line on a partitioned group: who reads which partition, what is parked, what has no member. */
+/** One line on a partitioned group: who reads which partition, the keys being retried, what was redelivered, what has no member. */
 export function partitionSummary(parts: readonly PartitionStats[], members: readonly GroupMember[]): string {
   const short = (id: string) => id.slice(0, 8);
   const who = members.map((m) => `${short(m.id)}: ${m.partitions.join(",") || "-"}`).join(" · ");

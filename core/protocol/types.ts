@@ -148,7 +148,7 @@ export interface PartitionStats {
   partition: number;
   /** Messages of the partition not yet delivered to the group. */
   pending: number;
-  /** Delivered, not yet acked (0 or 1: a partition has one message out at a time). */
+  /** Delivered, not yet acked (at most PARTITION_WINDOW: the member hands them out by key). */
   unacked: number;
   /** Pull requests waiting on the partition (members pulling it). */
   waiting: number;
@@ -158,7 +158,7 @@ export interface PartitionStats {
   assignedTo?: string | undefined;
   /** Since when that member has held it (ISO time). */
   memberSince?: string | undefined;
-  /** Deliveries of the message out now beyond the first (a parked key when > 0). */
+  /** Messages out now that the server delivered more than once (after a crash or a hand-over; a member's own retries are not counted here, see GroupMember.retrying). */
   redelivered: number;
 }
 
