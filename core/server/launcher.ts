@@ -97,6 +97,8 @@ export interface NatsServerOptions {
   maxPayload?: number;
   /** JetStream's file storage limit, in bytes. @default nats-server's own */
   maxFileStore?: number | undefined;
+  /** Messages a stream queues for storing at most (`max_buffered_msgs`). @default nats-server's own (100,000) */
+  maxBufferedMsgs?: number | undefined;
   /** Where JetStream stores its files. @default `<dir>/jetstream` */
   storeDir?: string | undefined;
   serverName?: string;
@@ -140,6 +142,7 @@ export async function startNatsServer(o: NatsServerOptions): Promise<RunningNats
     port: o.port ?? -1,
     storeDir: o.storeDir ?? join(o.dir, "jetstream"),
     maxFileStore: o.maxFileStore,
+    maxBufferedMsgs: o.maxBufferedMsgs,
     portsFileDir: portsDir,
     sync: o.sync ?? "always",
     accounts: o.accounts,

@@ -74,6 +74,8 @@ export interface NatsConfigOptions {
    * nats-server stop JetStream. @default nats-server's own (75% of the disk's free space at start)
    */
   maxFileStore?: number | undefined;
+  /** Messages a stream queues for storing at most (`max_buffered_msgs`). @default nats-server's own (100,000) */
+  maxBufferedMsgs?: number | undefined;
   serverName?: string | undefined;
   cluster?: { name: string; host: string; port: number; routes: string[]; user?: string; password?: string } | undefined;
   /** HTTP monitoring port; 0 = off. */
@@ -143,6 +145,7 @@ export function renderNatsConfig(o: NatsConfigOptions): string {
   lines.push("jetstream {", `  store_dir: ${q(o.storeDir)}`);
   if (o.sync === "always") lines.push("  sync_interval: always");
   if (o.maxFileStore !== undefined) lines.push(`  max_file_store: ${o.maxFileStore}`);
+  if (o.maxBufferedMsgs !== undefined) lines.push(`  max_buffered_msgs: ${o.maxBufferedMsgs}`);
   lines.push("}");
   if (o.tls) {
     lines.push("tls {", `  cert_file: ${q(o.tls.certFile)}`, `  key_file: ${q(o.tls.keyFile)}`);

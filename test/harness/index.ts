@@ -98,6 +98,8 @@ export interface TestBrokerOptions {
   gatewayOptions?: Partial<JunctionGatewayOptions>;
   /** JetStream's file storage limit, in bytes. @default nats-server's own */
   maxFileStore?: number;
+  /** Messages a stream queues for storing at most. @default nats-server's own (100,000) */
+  maxBufferedMsgs?: number;
   /** Where JetStream stores its files (a small tmpfs, to fill the disk). @default inside the broker's folder */
   storeDir?: string;
 }
@@ -108,7 +110,14 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
   const secrets = newDeploymentSecrets();
   const users = testUsers();
   const accounts = accountsFor(secrets);
-  let server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", maxFileStore: o.maxFileStore, storeDir: o.storeDir });
+  let server = await startNatsServer({
+    dir,
+    accounts,
+    sync: o.sync ?? "always",
+    maxFileStore: o.maxFileStore,
+    maxBufferedMsgs: o.maxBufferedMsgs,
+    storeDir: o.storeDir,
+  });
   const gateways: JunctionGateway[] = [];
   const clients: JunctionClient[] = [];
   const raws: NatsConnection[] = [];
@@ -164,7 +173,15 @@ export async function startBroker(o: TestBrokerOptions = {}): Promise<TestBroker
       const port = server.port;
       if (ro.kill) await server.kill("SIGKILL");
       else await server.stop();
-      server = await startNatsServer({ dir, accounts, sync: o.sync ?? "always", port, maxFileStore: o.maxFileStore, storeDir: o.storeDir });
+      server = await startNatsServer({
+        dir,
+        accounts,
+        sync: o.sync ?? "always",
+        port,
+        maxFileStore: o.maxFileStore,
+        maxBufferedMsgs: o.maxBufferedMsgs,
+        storeDir: o.storeDir,
+      });
     },
     async stop() {
       for (const c of clients) await c.close().catch(() => {});

@@ -1,7 +1,10 @@
 /**
  * The store writer against a real nats-server: many atomic batches to one stream at once stay
- * within the server's limits (100,000 queued messages and 50 open atomic batches per stream), so
- * none is refused, and they are stored in the order they were given.
+ * within the server's limits (queued messages per stream, 100,000 by default, and 50 open atomic
+ * batches per stream), so none is refused, and they are stored in the order they were given.
+ * The server here queues at most 20,000 messages per stream (`max_buffered_msgs`): the writer's
+ * 16 batches of 1,000 in flight fit, while 200 sent at once overflow it however fast or slow the
+ * machine is (on a busy machine the default 100,000 was not always reached).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -13,7 +16,7 @@ let nc: NatsConnection;
 const enc = new TextEncoder();
 
 beforeAll(async () => {
-  broker = await startBroker({ sync: "default" });
+  broker = await startBroker({ sync: "default", maxBufferedMsgs: 20_000 });
   nc = await broker.raw("gateway");
   const jsm = await broker.jsm();
   await jsm.streams.add({ name: "WRITER_A", subjects: ["writer.a"], allow_atomic: true });
