@@ -353,7 +353,6 @@ export class Consumer implements AsyncIterable<Message> {
           {
             available: () => self.#available(),
             ended: () => self.#end(),
-            stray: () => void self.#unpin(partitionIndex(name)),
             settled: (h) => {
               if (h.key !== undefined && self.#busyKeys.delete(h.key)) self.#wakeSoon();
             },
@@ -450,7 +449,7 @@ export class Consumer implements AsyncIterable<Message> {
   #assign(owned: ReadonlySet<number>): void {
     if (this.#ended) return;
     this.#pulls.forEach((p, i) => {
-      if (p.own(owned.has(i)) !== undefined) void this.#unpin(i);
+      p.own(owned.has(i));
     });
   }
 
@@ -510,13 +509,14 @@ export class Consumer implements AsyncIterable<Message> {
     const now = this.#now();
     for (let k = 0; k < pulls.length; k++) {
       const p = pulls[(this.#rr + k) % pulls.length]!;
-      const blocked = new Set<string>();
+      // Keys whose earlier message waits for its retry's delay (made only when one does).
+      let blocked: Set<string> | undefined;
       const h = p.take((x) => {
         const key = x.key;
         if (key === undefined) return x.notBefore <= now;
-        if (busy.has(key) || blocked.has(key)) return false;
+        if (busy.has(key) || blocked?.has(key) === true) return false;
         if (x.notBefore > now) {
-          blocked.add(key);
+          (blocked ??= new Set()).add(key);
           return false;
         }
         return true;

@@ -259,42 +259,6 @@ describe("close", () => {
   });
 });
 
-describe("a partition's pull (pinned, owned or let go)", () => {
-  const pinned = (seq: number, pin: string) => Object.assign(new FakeDelivery(seq), { pinId: pin });
-  const settleAll = (h: ReturnType<typeof harness>) => {
-    for (let m = h.pull.take(); m; m = h.pull.take()) h.pull.ack(m);
-    vi.runOnlyPendingTimers();
-  };
-
-  it("let go, it asks for nothing and returns its pin once; a late message under that pin is no stray pin, a new pin is (once)", () => {
-    let strays = 0;
-    const h = harness({ window: 1, group: "jn", ordered: true }, { stray: () => strays++ });
-    h.deliver(pinned(1, "p1"));
-    expect(h.pull.pinId).toBe("p1");
-    settleAll(h);
-    expect(h.pull.own(false)).toBe("p1");
-    expect(h.pull.own(false)).toBeUndefined();
-    const asked = h.asked();
-    vi.advanceTimersByTime(30_000);
-    expect(h.asked()).toBe(asked);
-    // A message already on its way under the pin it let go is handled, and is not a stray pin.
-    h.deliver(pinned(2, "p1"));
-    expect(strays).toBe(0);
-    // A request made before it let go got a new pin: a stray pin, reported once.
-    h.deliver(pinned(3, "p2"));
-    h.deliver(pinned(4, "p2"));
-    expect(strays).toBe(1);
-    expect(h.pull.pinId).toBeUndefined();
-    settleAll(h);
-    expect(h.asked()).toBe(asked);
-    // Owned again: it asks at once and takes the pin it is given.
-    h.pull.own(true);
-    expect(h.asked()).toBe(asked + 1);
-    h.deliver(pinned(5, "p3"));
-    expect(h.pull.pinId).toBe("p3");
-  });
-});
-
 describe("a keyed partition's pull (a window out, handed out by key, retries kept, hand-over in order)", () => {
   /** Everything the deliveries were told, in order, across deliveries. */
   let log: string[] = [];
@@ -407,6 +371,19 @@ describe("a keyed partition's pull (a window out, handed out by key, retries kep
     // A first delivery of another message is handed out as usual.
     h.deliver(new KeyedDelivery(8, "a"));
     expect(h.pull.take()!.delivery.seq).toBe(8);
+  });
+
+  it("remembers the last 4,096 acked sequences: an older one redelivered is handed out again", () => {
+    const h = harness({ window: 8, keyed: true, group: "jn", ordered: true });
+    for (let seq = 1; seq <= 4097; seq++) {
+      h.deliver(new KeyedDelivery(seq, "a"));
+      h.pull.ack(h.pull.take()!);
+    }
+    vi.runOnlyPendingTimers();
+    const recent = h.deliver(new KeyedDelivery(4097, "a", undefined, 2));
+    expect(recent.sent).toEqual(["ack"]);
+    h.deliver(new KeyedDelivery(1, "a", undefined, 2));
+    expect(h.pull.take()!.delivery.seq).toBe(1);
   });
 
   it("hands over only when nothing is out with the application and its requests are gone, giving back in stream order", async () => {

@@ -76,11 +76,6 @@ export interface LeasedPullHooks {
   available(): void;
   /** The pull ended for good (limit reached and drained, consumer deleted, closed). */
   ended(reason: string | undefined): void;
-  /**
-   * A partition this member does not own gave it its pin (a request made before it let the
-   * partition go): the message is handled as usual, and the owner frees the pin again.
-   */
-  stray?(): void;
   /** Keyed pulls: a message handed out was settled or went back for a retry (its key is free). */
   settled?(h: Held): void;
   /** Keyed pulls: the hand-over finished (everything given back in order); free `pin` if any. */
@@ -108,8 +103,6 @@ export class LeasedPull {
   #lastActivity = 0;
   #retryAt = 0;
   #pinId: string | undefined;
-  /** The last pin this member got for a partition it does not own (freed once). */
-  #strayPin: string | undefined;
   /** A partition not assigned to this member: it asks for nothing. */
   #disowned = false;
   /** Keyed pulls: messages not handed out now, in stream order (retries wait here too). */
@@ -121,7 +114,9 @@ export class LeasedPull {
    * ack was lost, e.g. in a nats-server crash) is acked again instead of handed out.
    */
   readonly #acked = new Set<number>();
-  readonly #ackedOrder: number[] = [];
+  /** The same sequences, oldest first, in a ring of ACKED_MEMORY. */
+  readonly #ackedRing: number[] = [];
+  #ackedNext = 0;
   /** Keyed pulls: letting the partition go (see {@link own}). */
   #handingOver = false;
   readonly #handOverWaiters: ((pin: string | undefined) => void)[] = [];
@@ -200,33 +195,23 @@ export class LeasedPull {
   }
 
   /**
-   * Partitioned groups: whether this member reads this partition (it is assigned to it). Let go,
-   * it asks for nothing more. Keyed pulls then hand the partition over (see below) and report the
-   * pin through hooks.handedOver; other pulls forget the pin at once and return it for the caller
-   * to free on the server (the partition's next owner, waiting on it, then gets it at once).
+   * Keyed pulls (partitions): whether this member reads this partition (it is assigned to it).
+   * Let go, it asks for nothing more and hands the partition over once nothing is out with the
+   * application and no pull request of its own still waits on the server: everything it holds
+   * goes back in stream order, then hooks.handedOver frees the pin, so the next owner gets those
+   * messages first, in order.
    */
-  own(owned: boolean): string | undefined {
+  own(owned: boolean): void {
     if (owned) {
       const was = this.#disowned;
       this.#disowned = false;
       this.#handingOver = false;
       if (was) this.#refill();
-      return undefined;
+      return;
     }
     this.#disowned = true;
-    if (this.#o.keyed) {
-      // Keyed: hand over only once nothing is out with the application and no pull request of
-      // this member is still waiting on the server, then give everything back in stream order
-      // and free the pin (hooks.handedOver): the next owner gets those messages first, in order.
-      this.#handingOver = true;
-      this.#tryHandOver();
-      return undefined;
-    }
-    const pin = this.#pinId;
-    this.#pinId = undefined;
-    // A message already on its way under this pin is not a stray pin (the caller frees it once).
-    if (pin !== undefined) this.#strayPin = pin;
-    return pin;
+    this.#handingOver = true;
+    this.#tryHandOver();
   }
 
   /**
@@ -234,7 +219,6 @@ export class LeasedPull {
    * with the pin to free (if any).
    */
   handOver(): Promise<string | undefined> {
-    if (!this.#o.keyed) return Promise.resolve(this.own(false));
     return new Promise((resolve) => {
       this.#handOverWaiters.push(resolve);
       this.own(false);
@@ -365,8 +349,13 @@ export class LeasedPull {
   #rememberAck(seq: number): void {
     if (this.#acked.has(seq)) return;
     this.#acked.add(seq);
-    this.#ackedOrder.push(seq);
-    if (this.#ackedOrder.length > ACKED_MEMORY) this.#acked.delete(this.#ackedOrder.shift()!);
+    const ring = this.#ackedRing;
+    if (ring.length < ACKED_MEMORY) ring.push(seq);
+    else {
+      this.#acked.delete(ring[this.#ackedNext]!);
+      ring[this.#ackedNext] = seq;
+      this.#ackedNext = (this.#ackedNext + 1) % ACKED_MEMORY;
+    }
   }
 
   /** Keyed pulls: a message handed out was settled for good. */
@@ -438,18 +427,9 @@ export class LeasedPull {
     this.#lastActivity = now;
     if (this.#outstanding > 0) this.#outstanding--;
     this.#delivered++;
+    // A pin got while letting a partition go (a request made before) is freed by the hand-over.
     const pin = this.#o.group !== undefined ? d.pinId : undefined;
-    if (pin && this.#o.keyed) {
-      // Keyed: a pin got while letting go is freed by the hand-over.
-      this.#pinId = pin;
-    } else if (pin) {
-      if (!this.#disowned) this.#pinId = pin;
-      else if (pin !== this.#strayPin) {
-        // A request made before this member let the partition go got the pin after all.
-        this.#strayPin = pin;
-        this.#hooks.stray?.();
-      }
-    }
+    if (pin) this.#pinId = pin;
     if (this.#closing || (this.#o.limit !== undefined && this.#delivered > this.#o.limit)) {
       // Not wanted any more (a request that was taken for lost delivered after all): give it back.
       d.nak();

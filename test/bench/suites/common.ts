@@ -4,7 +4,7 @@ import { startBenchBroker, type BenchBroker, type Sync } from "../broker.js";
 import { processCpuSeconds } from "../env.js";
 import type { Throughput } from "../load.js";
 import type { BenchPlan } from "../plan.js";
-import { fmtInt, type Section } from "../report/index.js";
+import { CellFormat, fmtInt, type Cell, type Column, type Section } from "../report/index.js";
 
 /** CPU time per message, µs, per process kind (gateway = all gateway processes together). */
 export interface CpuPerMessage {
@@ -69,6 +69,18 @@ export interface CpuPids {
 /** The CPU pids of a broker now (every gateway it runs). */
 export function cpuPids(b: BenchBroker): CpuPids {
   return { server: b.pids.server, gateways: b.gateways.map((g) => g.pid), client: process.pid };
+}
+
+/** A rows table's trailing columns: CPU µs per message of server, gateway and client. */
+export const CPU_COLUMNS: readonly Column[] = [
+  { label: "CPU µs/msg server", format: CellFormat.Fixed1 },
+  { label: "gateway", format: CellFormat.Fixed1 },
+  { label: "client", format: CellFormat.Fixed1 },
+];
+
+/** The cells of {@link CPU_COLUMNS} for one row. */
+export function cpuCells(cpu: CpuPerMessage): Cell[] {
+  return [cpu.server ?? null, cpu.gateway ?? null, cpu.client ?? null];
 }
 
 /** Runs `run` and reports the CPU time each process kind spent per acknowledged message. */

@@ -8,7 +8,7 @@ import { httpProduce, type HttpTarget } from "../http.js";
 import { jsonPayload, type Throughput } from "../load.js";
 import { CellFormat, section } from "../report/index.js";
 import { PAYLOAD_BYTES } from "./throughput.js";
-import { cpuPids, rowLine, withCpu, type BenchContext, type Row } from "./common.js";
+import { CPU_COLUMNS, cpuCells, cpuPids, rowLine, withCpu, type BenchContext, type Row } from "./common.js";
 
 /** Messages per HTTP request, and requests in flight. */
 const HTTP_BATCHES = [100, 1000] as const;
@@ -55,19 +55,9 @@ export async function runHttp(ctx: BenchContext, broker: BenchBroker): Promise<v
       { label: "scenario", format: CellFormat.Text },
       { label: "msgs/s" },
       { label: "÷ SDK", format: CellFormat.Ratio },
-      { label: "CPU µs/msg server", format: CellFormat.Fixed1 },
-      { label: "gateway", format: CellFormat.Fixed1 },
-      { label: "client", format: CellFormat.Fixed1 },
+      ...CPU_COLUMNS,
     ],
-    rows: rows.map((r) => [
-      r.id,
-      r.name,
-      r.result.rate,
-      r.result.rate / sdk,
-      r.cpu.server ?? null,
-      r.cpu.gateway ?? null,
-      r.cpu.client ?? null,
-    ]),
+    rows: rows.map((r) => [r.id, r.name, r.result.rate, r.result.rate / sdk, ...cpuCells(r.cpu)]),
   });
   s.charts.push({
     id: "http-produce",

@@ -15,7 +15,7 @@ import { deleteStation, sdkProduce } from "../gateway.js";
 import { jsonPayload, type Throughput } from "../load.js";
 import { CellFormat, section } from "../report/index.js";
 import { PAYLOAD_BYTES } from "./throughput.js";
-import { cpuPids, rowLine, withCpu, type BenchContext, type Row } from "./common.js";
+import { CPU_COLUMNS, cpuCells, cpuPids, rowLine, withCpu, type BenchContext, type Row } from "./common.js";
 
 /** Partitions of the keyed station, and keys in the consume scenario. */
 export const KEYED_PARTITIONS = 8;
@@ -132,19 +132,9 @@ export async function runKeyed(ctx: BenchContext, broker: BenchBroker): Promise<
       { label: "scenario", format: CellFormat.Text },
       { label: "msgs/s" },
       { label: "seconds", format: CellFormat.Fixed1 },
-      { label: "CPU µs/msg server", format: CellFormat.Fixed1 },
-      { label: "gateway", format: CellFormat.Fixed1 },
-      { label: "client", format: CellFormat.Fixed1 },
+      ...CPU_COLUMNS,
     ],
-    rows: rows.map((r) => [
-      r.id,
-      r.name,
-      r.result.rate,
-      r.result.seconds,
-      r.cpu.server ?? null,
-      r.cpu.gateway ?? null,
-      r.cpu.client ?? null,
-    ]),
+    rows: rows.map((r) => [r.id, r.name, r.result.rate, r.result.seconds, ...cpuCells(r.cpu)]),
   });
   ctx.sections.push(s);
 }
