@@ -37,6 +37,15 @@ export function stationOfStream(token: string): string | undefined {
   return typeof n === "string" ? n : undefined;
 }
 
+/** Most groups remembered as about to pull (a flood of info requests cannot grow the map further). */
+const MAX_PULLS_EXPECTED = 100_000;
+
+/** Notes that a member of `group` is about to pull (it asked for the consumer info first). */
+export function notePullExpected(ctx: MemphisContext, station: string, group: string): void {
+  const key = `${station}\u0000${group}`;
+  if (ctx.pullsExpected.size < MAX_PULLS_EXPECTED || ctx.pullsExpected.has(key)) ctx.pullsExpected.set(key, ctx.deps.clock.now());
+}
+
 /** A reason as JetStream will carry it (one line, bounded). */
 export function cleanReason(r: string): string {
   return r
@@ -91,6 +100,7 @@ export class MemphisConsumers {
     const p = parseConsumerInfo(req.subject);
     const station = p ? stationOfStream(p.stream) : undefined;
     if (!p || !station) return fail(JsErrors.streamNotFound);
+    notePullExpected(this.#ctx, station, p.consumer);
     const caller = await callerOf(this.#ctx, req);
     if (!caller) return fail({ code: 403, description: "the request carries no known Junction user" });
     const refusal = await this.#mayPull(caller, station, p.consumer);

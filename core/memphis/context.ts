@@ -57,6 +57,11 @@ export interface MemphisContext {
   readonly log: Logger;
   /** The group of each consumer (member) this gateway saw created: `<user>\0<station>\0<consumer>` → group. */
   readonly members: Map<string, string>;
+  /**
+   * When a member last asked for its group's consumer info (`<station>\0<group>` → ms): memphis.js
+   * asks right before each pull, so a pull is on its way for a moment after.
+   */
+  readonly pullsExpected: Map<string, number>;
   /** Resolves once the publishes a producer sent before now are answered. */
   flushProducer(user: string, station: string, producer: string): Promise<void>;
 }

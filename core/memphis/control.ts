@@ -184,7 +184,9 @@ const producerDestructions: Handler = async (ctx, caller, body, req) => {
 /**
  * A consumer (member) leaves; its group and what the group has not acked stay (Junction's groups
  * are durable). The answer waits, briefly, until the group holds no message handed out and not
- * acked and none is on its way to a waiting pull: what the member was given is settled first.
+ * acked and none is on its way to a pull — one waiting, or one a member announced by asking for
+ * the consumer info just before: what the member was given is settled first, so a program that
+ * destroys its consumer right after producing still sees what was stored for it.
  */
 const consumerDestructions: Handler = async (ctx, caller, body, req) => {
   const station = junctionName(field(body, "station_name", "string") ?? "", "station");
@@ -194,13 +196,14 @@ const consumerDestructions: Handler = async (ctx, caller, body, req) => {
     const group = ctx.members.get(key) ?? consumer;
     ctx.members.delete(key);
     const end = ctx.deps.clock.now() + DESTROY_WAIT_MS;
-    while (ctx.deps.clock.now() < end && !(await settled(ctx, station, group))) await new Promise((r) => setTimeout(r, 10));
+    while (ctx.deps.clock.now() < end && !(await groupSettled(ctx, station, group))) await new Promise((r) => setTimeout(r, 10));
+    ctx.pullsExpected.delete(`${station}\u0000${group}`);
   }
   replyText(req, "");
 };
 
 /** Whether a group holds nothing handed out and unacked, and nothing about to be (an unknown group: yes). */
-async function settled(ctx: MemphisContext, station: string, group: string): Promise<boolean> {
+export async function groupSettled(ctx: MemphisContext, station: string, group: string): Promise<boolean> {
   try {
     const raw = await ctx.deps.jetstream.consumerInfo(scopeOf(DEFAULT_TENANT).stationStream(station), group);
     const ci = JSON.parse(new TextDecoder().decode(raw)) as {
@@ -210,7 +213,11 @@ async function settled(ctx: MemphisContext, station: string, group: string): Pro
       num_waiting?: number;
     };
     if (ci.error !== undefined) return true;
-    return (ci.num_ack_pending ?? 0) === 0 && !((ci.num_pending ?? 0) > 0 && (ci.num_waiting ?? 0) > 0);
+    if ((ci.num_ack_pending ?? 0) > 0) return false;
+    if ((ci.num_pending ?? 0) === 0) return true;
+    if ((ci.num_waiting ?? 0) > 0) return false;
+    const asked = ctx.pullsExpected.get(`${station}\u0000${group}`);
+    return asked === undefined || ctx.deps.clock.now() - asked > DESTROY_WAIT_MS;
   } catch {
     return true;
   }

@@ -61,6 +61,7 @@ export async function startMemphisFront(o: MemphisFrontOptions): Promise<Memphis
     stats,
     log: deps.logger.child("memphis"),
     members: new Map(),
+    pullsExpected: new Map(),
     // Called only once serving (after `producer` below exists).
     flushProducer: (user, station, name) => producer.flushed(user, station, name, FLUSH_WAIT_MS),
   };

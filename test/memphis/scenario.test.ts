@@ -98,6 +98,27 @@ describe("memphis.js against junction dev --memphis", () => {
     await c.destroy();
   });
 
+  it("answers a consumer's destroy only once what was produced before reached it (20 rounds: produce 10, destroy at once)", async () => {
+    // memphis.js hands a fetched batch to `on("message")` only when the batch is complete, and asks
+    // for the consumer info right before it pulls: the destroy waits for that pull and the acks.
+    let missed = 0;
+    for (let r = 0; r < 20; r++) {
+      let handled = 0;
+      const p = await m.producer({ stationName: `drain-${r}`, producerName: "p" });
+      const c = await m.consumer({ stationName: `drain-${r}`, consumerName: "c", consumerGroup: "g" });
+      c.on("message", (msg: Message) => {
+        handled++;
+        msg.ack();
+      });
+      c.on("error", () => {});
+      for (let i = 0; i < 10; i++) await p.produce({ message: Buffer.from(`m${i}`) });
+      await p.destroy();
+      await c.destroy();
+      if (handled !== 10) missed++;
+    }
+    expect(missed).toBe(0);
+  });
+
   it("delivers a never-acked message twice (maxMsgDeliveries 2), dead-letters it, and junction dls resend brings it back", async () => {
     const p = await m.producer({ stationName: "payments", producerName: "gateway" });
     await p.produce({ message: Buffer.from('{"amount":-1}'), msgId: "pay-1", asyncProduce: false });
