@@ -252,6 +252,8 @@ export class Consumer implements AsyncIterable<Message> {
   #membership: Membership | undefined;
   /** Partitioned stations: frees partition i's pin on the server. */
   #unpin: (i: number) => Promise<void> = async () => {};
+  /** Whether the members share partitions out (a partitioned station): closing hands them over. */
+  #sharesPartitions = false;
   /** Partitioned stations: stops listening for the station's growth. */
   #unwatch: () => void = () => {};
   #growing: Promise<void> | undefined;
@@ -362,28 +364,37 @@ export class Consumer implements AsyncIterable<Message> {
           },
         ),
     );
+    // Every member announces itself on the group's presence subject (the gateway counts and shows
+    // the members: a busy member has no pull request waiting, so those do not count it).
+    const memberTimeoutMs = g.memberTimeoutMs;
+    const presence = {
+      subject: membersSubject(stream, o.group),
+      id: crypto.randomUUID(),
+      // At least four heartbeats per member timeout (25 ms to 1 s apart).
+      heartbeatMs: Math.max(25, Math.min(1000, Math.floor(memberTimeoutMs / 4))),
+      expiryMs: memberTimeoutMs,
+      settleMs: SETTLE_MS,
+      now: o.now,
+    };
     if (partitioned && pinned !== undefined) {
       // The members share the partitions out by the list of members they hear on the group's
       // presence subject; a partition changing hands is unpinned at once by the member letting
       // it go, so the next owner (waiting on it) gets it without waiting for the pin timeout.
       c.#unpin = (i) => client.transport.unpin(stream, partitionConsumer(o.group, i), pinned).catch(() => {});
       for (const p of c.#pulls) p.own(false);
-      const memberTimeoutMs = g.memberTimeoutMs;
+      c.#sharesPartitions = true;
       c.#membership = new Membership(
         client.transport,
         {
-          subject: membersSubject(stream, o.group),
-          id: crypto.randomUUID(),
+          ...presence,
           partitions: consumers.length,
-          // At least four heartbeats per member timeout (25 ms to 1 s apart).
-          heartbeatMs: Math.max(25, Math.min(1000, Math.floor(memberTimeoutMs / 4))),
-          expiryMs: memberTimeoutMs,
-          settleMs: SETTLE_MS,
-          now: o.now,
           retrying: () => [...new Set(c.#pulls.flatMap((p) => p.retryingKeys()))],
         },
         (owned) => c.#assign(owned),
       );
+    } else {
+      // One partition: nothing to share out, so the member only speaks (it needs nobody's heartbeats).
+      c.#membership = new Membership(client.transport, { ...presence, partitions: 0, listen: false }, () => {});
     }
     c.#now = o.now;
     for (const p of c.#pulls) p.start();
@@ -598,12 +609,11 @@ export class Consumer implements AsyncIterable<Message> {
     this.#closed ??= (async () => {
       this.#tracing.close();
       this.#unwatch();
-      if (this.#membership) {
-        // Say bye first (the others take this member's partitions and wait on them), then free
-        // the pins: each partition goes to its next owner at once.
-        this.#membership.stop();
-        // Each partition is handed over (what is out with the application finishes first, the
-        // rest goes back in stream order) and its pin freed.
+      this.#membership?.stop();
+      if (this.#sharesPartitions) {
+        // Bye was said first (the others take this member's partitions and wait on them); each
+        // partition is handed over (what is out with the application finishes first, the rest
+        // goes back in stream order) and its pin freed: it goes to its next owner at once.
         await Promise.all(this.#pulls.map((p) => p.handOver()));
       }
       await Promise.all(this.#pulls.map((p) => p.close()));

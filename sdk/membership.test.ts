@@ -160,4 +160,29 @@ describe("Membership", () => {
     for (let i = 0; i < 1000; i++) bus.raw({ id: "h1", kind: "hello" });
     expect(bus.published - before - 1000).toBeLessThanOrEqual(1);
   });
+
+  it("a member that does not listen (one-partition station) only announces itself: hello, beats, bye, and nobody's heartbeats", () => {
+    const bus = new Bus();
+    const heard: string[] = [];
+    bus.subscribe(SUBJECT, (msg) => heard.push((JSON.parse(new TextDecoder().decode(msg.data)) as { kind: string }).kind));
+    const changes: number[][] = [];
+    const m = new Membership(
+      bus,
+      { subject: SUBJECT, id: "solo", partitions: 0, heartbeatMs: 100, expiryMs: 1000, settleMs: 50, now, listen: false },
+      (o) => changes.push([...o]),
+    );
+    m.start();
+    expect(bus.subs.get(SUBJECT)?.size).toBe(1); // only the test's own subscription
+    const other = member(bus, "other");
+    other.m.start(); // its hello is not answered by the silent member
+    expect(heard.filter((k) => k === "beat")).toHaveLength(0);
+    ticks(m, 300);
+    m.stop();
+    m.stop();
+    expect(heard.filter((k) => k === "hello")).toHaveLength(2);
+    expect(heard.filter((k) => k === "beat")).toHaveLength(3);
+    expect(heard.filter((k) => k === "bye")).toHaveLength(1);
+    expect(changes).toEqual([]);
+    other.m.stop();
+  });
 });

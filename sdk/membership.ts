@@ -40,6 +40,12 @@ export interface MembershipOptions {
   now: () => number;
   /** The keys this member is retrying now (announced with every heartbeat). */
   retrying?: (() => string[]) | undefined;
+  /**
+   * Whether the member listens to the others (default true). A member of a group on a
+   * one-partition station only announces itself, for the gateway to count and show: it has no
+   * partitions to share, so it needs nobody's heartbeats (and a big group costs no N² traffic).
+   */
+  listen?: boolean | undefined;
 }
 
 /** The most members one view holds (announcements past it are ignored: a flood cannot grow memory). */
@@ -68,6 +74,7 @@ export class Membership {
   #owned = "";
   #lastAnswer = -Infinity;
   #lastTick = 0;
+  #running = false;
   #partitions: number;
 
   constructor(bus: PresenceBus, o: MembershipOptions, onChange: (owned: ReadonlySet<number>) => void) {
@@ -86,13 +93,16 @@ export class Membership {
 
   /** Joins: listens, says hello, and takes its partitions once the others had time to answer. */
   start(): void {
-    this.#unsubscribe = this.#bus.subscribe(this.#o.subject, (m) => this.#heard(m.data));
+    this.#running = true;
+    if (this.#o.listen !== false) {
+      this.#unsubscribe = this.#bus.subscribe(this.#o.subject, (m) => this.#heard(m.data));
+      this.#settle = setTimeout(() => {
+        this.#settled = true;
+        this.#update();
+      }, this.#o.settleMs);
+      this.#settle.unref();
+    }
     this.#say("hello");
-    this.#settle = setTimeout(() => {
-      this.#settled = true;
-      this.#update();
-    }, this.#o.settleMs);
-    this.#settle.unref();
     this.#lastTick = this.#o.now();
     this.#timer = setInterval(() => this.tick(), this.#o.heartbeatMs);
     this.#timer.unref();
@@ -124,9 +134,10 @@ export class Membership {
 
   /** Leaves: says bye (the others take its partitions at once) and stops listening. Idempotent. */
   stop(): void {
-    if (!this.#unsubscribe) return;
+    if (!this.#running) return;
+    this.#running = false;
     this.#say("bye");
-    this.#unsubscribe();
+    this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#settle) clearTimeout(this.#settle);

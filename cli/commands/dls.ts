@@ -199,32 +199,35 @@ function registerRetention(dls: Command, io: Io): void {
 
 /**
  * A partitioned group's partitions: which member each is assigned to, who holds its pin and since
- * when, what waits, what the server redelivered; then each member, its partitions and the keys it retries.
+ * when, what waits, what the server redelivered; then each member (any group's members announce
+ * themselves), its partitions and the keys it retries.
  */
-function partitionTable(parts: PartitionStats[] | undefined, members: GroupMember[] | undefined): string {
-  if (!parts || parts.length === 0) return "";
-  return (
-    `  partitions: ${parts.length}\n` +
-    table(
-      ["PARTITION", "MEMBER", "PIN", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
-      parts.map((p) => [
-        p.partition,
-        p.assignedTo ?? "-",
-        p.member ?? "-",
-        p.memberSince ?? "-",
-        p.pending,
-        p.unacked,
-        p.redelivered,
-        p.waiting,
-      ]),
-    ) +
-    (members && members.length > 0
-      ? `\n  members: ${members.length}\n` +
+function partitionsAndMembers(parts: PartitionStats[] | undefined, members: GroupMember[] | undefined): string {
+  const partitions =
+    parts && parts.length > 0
+      ? `  partitions: ${parts.length}\n` +
         table(
-          ["MEMBER", "PARTITIONS", "LAST SEEN", "RETRYING KEYS"],
-          members.map((m) => [m.id, m.partitions.join(",") || "-", m.lastSeen, m.retrying?.join(",") || "-"]),
+          ["PARTITION", "MEMBER", "PIN", "SINCE", "PENDING", "UNACKED", "REDELIVERED", "WAITING"],
+          parts.map((p) => [
+            p.partition,
+            p.assignedTo ?? "-",
+            p.member ?? "-",
+            p.memberSince ?? "-",
+            p.pending,
+            p.unacked,
+            p.redelivered,
+            p.waiting,
+          ]),
         )
-      : "")
+      : "";
+  if (!members || members.length === 0) return partitions;
+  return (
+    (partitions ? `${partitions}\n` : "") +
+    `  members: ${members.length}\n` +
+    table(
+      ["MEMBER", "PARTITIONS", "LAST SEEN", "RETRYING KEYS"],
+      members.map((m) => [m.id, m.partitions.join(",") || "-", m.lastSeen, m.retrying?.join(",") || "-"]),
+    )
   );
 }
 
@@ -314,7 +317,7 @@ export function registerGroup(program: Command, io: Io): void {
                 .filter(([k]) => k !== "partitions" && k !== "members")
                 .map(([k, v]) => `  ${k}: ${String(v)}\n`)
                 .join("") +
-              partitionTable(x.stats.partitions, x.stats.members),
+              partitionsAndMembers(x.stats.partitions, x.stats.members),
           );
         };
         if (o.watch) await watch(io, { intervalMs, title: `junction group info ${station} ${group}` }, snapshot);

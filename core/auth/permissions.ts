@@ -47,8 +47,8 @@ function consumerSubjects(stream: string, group: string, partitions = 1): string
  * affected connections when it can; see docs/security.md).
  *
  * - publish: the admin API and produce (the gateway checks every request against the grants),
- *   pull, consumer info and ack of the groups the user may consume as (on a partitioned station
- *   also unpin, and the group's presence subject);
+ *   pull, consumer info and ack of the groups the user may consume as, and their presence subject
+ *   (on a partitioned station also unpin);
  * - subscribe: the user's own inbox (`_INBOX_<user>.>`), the live events of the stations it
  *   may see, and the presence subject of its groups on partitioned stations.
  */
@@ -61,11 +61,10 @@ export function userPermissions(user: string, scope: Scope, grants: Grants, exis
     const stream = scope.stationStream(station);
     const n = partitions.get(station) ?? 1;
     for (const s of consumerSubjects(stream, group, n)) publish.add(s);
-    if (n > 1 || group === "*") {
-      // The members of a group on a partitioned station announce themselves to one another.
-      publish.add(membersSubject(stream, group));
-      subscribe.add(membersSubject(stream, group));
-    }
+    // Every member announces itself on its group's presence subject (the gateway counts them);
+    // on a partitioned station the members also hear one another, to share the partitions out.
+    publish.add(membersSubject(stream, group));
+    if (n > 1 || group === "*") subscribe.add(membersSubject(stream, group));
   };
   if (grants.admin) {
     for (const s of existing) add(s.station, "*");

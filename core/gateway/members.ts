@@ -1,7 +1,7 @@
 /**
- * The members of consumer groups on partitioned stations, as they announce themselves on
- * `jn.members.<stream>.<group>` (the client account exports that subject to the broker's): who is
- * online and which partitions each reads by its own view. Group info shows it; nothing depends on
+ * The members of consumer groups, as they announce themselves on `jn.members.<stream>.<group>`
+ * (the client account exports that subject to the broker's): who is online and, on a partitioned
+ * station, which partitions each reads by its own view. Group info shows it; nothing depends on
  * it (the members share the partitions among themselves). Bounded: a flood of made-up members
  * cannot grow the gateway's memory past MAX_TRACKED.
  */
@@ -24,7 +24,7 @@ export const MAX_TRACKED = 100_000;
 /** Members forgotten after this long unheard, whatever the group's member timeout (ms). */
 const FORGET_MS = 10 * 60_000;
 
-/** Live presence of partitioned groups' members. */
+/** Live presence of consumer groups' members. */
 export class MemberBoard {
   readonly #clock: Clock;
   /** By `<stream> <group>`, then by member id. */

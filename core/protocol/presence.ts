@@ -1,7 +1,7 @@
 /**
- * The announcements of a partitioned group's members on `jn.members.<stream>.<group>`: JSON
- * `{"id", "kind", "parts"}`. The members share the partitions out by them (sdk/membership.ts);
- * the gateway shows them in group info.
+ * The announcements of a consumer group's members on `jn.members.<stream>.<group>`: JSON
+ * `{"id", "kind", "parts"}`. On a partitioned station the members share the partitions out by
+ * them (sdk/membership.ts); the gateway counts and shows them in group info.
  */
 import { MAX_PARTITIONS } from "./keys.js";
 

@@ -110,7 +110,10 @@ export interface GroupInfo {
     unacked: number;
     /** Messages delivered more than once. */
     redelivered: number;
-    /** Members pulling right now. */
+    /**
+     * Members online: those announcing themselves (heard within the member timeout); on a
+     * one-partition station the pull requests waiting now, if more (clients that do not announce).
+     */
     membersOnline: number;
     /** Last stream sequence delivered. */
     deliveredSeq: number;
@@ -125,14 +128,14 @@ export interface GroupInfo {
     /** Groups on a partitioned station: one entry per partition, in order. */
     partitions?: PartitionStats[] | undefined;
     /**
-     * Groups on a partitioned station: the members online (heard within the member timeout), by
-     * id, with the partitions each reads by its own view.
+     * The members online (heard within the member timeout), by id, with the partitions each reads
+     * by its own view (none on a one-partition station); absent while none announces itself.
      */
     members?: GroupMember[] | undefined;
   };
 }
 
-/** A member of a consumer group on a partitioned station, as it announces itself. */
+/** A member of a consumer group, as it announces itself. */
 export interface GroupMember {
   id: string;
   /** The partitions it reads. */

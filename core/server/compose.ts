@@ -133,6 +133,9 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** A member unheard this long is gone, for the doctor (heartbeats are at most 1 s apart), in ms. */
+const MEMBER_HEARD_MS = 3000;
+
 /** Members online and keys they are retrying, for /metrics. */
 function memberCounts(seen: readonly MemberSeen[]): { members: number; retrying: number } {
   return { members: seen.length, retrying: seen.reduce((n, m) => n + m.retrying.length, 0) };
@@ -501,7 +504,7 @@ async function compose(
     clock,
     smallBatchMessages: o.smallBatchMessages,
   });
-  // Partitioned groups' members announce themselves; group info shows who reads what.
+  // Consumer groups' members announce themselves; group info and the doctor count them, and show who reads what.
   const members = new MemberBoard(clock);
   // Quotas wrap the handlers of the operations they limit, and add quota.list and quota.set.
   const handlers = quotas.guard({
@@ -559,6 +562,8 @@ async function compose(
       invalidRecords: () => invalid,
       dlsMaxEntries: async (station, tenant) => (await retention.get(station, tenant)).maxEntries,
       checks: [quotas.doctorCheck()],
+      // Heartbeats are at most 1 s apart whatever the group's member timeout: 3 s unheard is gone.
+      membersHeard: (stream, group) => members.members(stream, group, MEMBER_HEARD_MS).length,
       clock,
     }),
     ...quotas.handlers(),

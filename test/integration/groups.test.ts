@@ -165,3 +165,38 @@ describe("onMessage handler", () => {
     expect(info.stats.unacked).toBe(0);
   });
 });
+
+describe("members online", () => {
+  it("a busy member of a one-partition group is counted (it announces itself, no request waits) and gone when it closes", async () => {
+    const station = await seeded(3);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let handed = 0;
+    const c = await client.consumer({
+      station,
+      group: "busy",
+      batchSize: 1,
+      onMessage: async (m) => {
+        handed++;
+        await held;
+        m.ack();
+      },
+    });
+    await waitFor(() => handed === 1);
+    // The member's one slot is taken: it has no pull request waiting, yet it is online.
+    const busy = await waitFor(async () => {
+      const g = await client.groups.get(station, "busy");
+      return g.stats.unacked === 1 && g.stats.members?.length === 1 ? g : undefined;
+    });
+    expect(busy.stats.membersOnline).toBe(1);
+    expect(busy.stats.members![0]!.partitions).toEqual([]);
+    release();
+    await waitFor(async () => (await client.groups.get(station, "busy")).stats.ackFloorSeq === 3);
+    await c.close();
+    // It said bye: gone at once, not one member timeout later.
+    await waitFor(async () => {
+      const g = await client.groups.get(station, "busy");
+      return g.stats.membersOnline === 0 && g.stats.members === undefined;
+    });
+  });
+});

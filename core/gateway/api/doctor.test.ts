@@ -123,6 +123,11 @@ describe("doctor", () => {
       message: "2 consumer groups have messages waiting and no member reading them",
       items: ["orders:billing: 2 pending, 0 unacked, no member pulling", "orders:audit: 2 pending, 0 unacked, no member pulling"],
     });
+    // A member busy with what it holds has no pull waiting, but it announces itself: not idle.
+    const busy = byId(
+      await runDoctor(deps({ membersHeard: (stream, group) => (stream.endsWith("orders") && group === "audit" ? 1 : 0) }), 0),
+    );
+    expect(busy["groups.backlog"]).toMatchObject({ items: ["orders:billing: 2 pending, 0 unacked, no member pulling"] });
   });
 
   it("reports dead letters that arrive during the window, and stations near their retention cap", async () => {

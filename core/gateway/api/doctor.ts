@@ -94,6 +94,11 @@ export interface DoctorDeps {
   dlsMaxEntries(station: string, tenant: string): Promise<number>;
   /** Checks run after the built-in ones. */
   checks?: readonly DoctorCheck[] | undefined;
+  /**
+   * Members of a group that announced themselves lately (a busy member has no pull request
+   * waiting, yet it is there); none known without it.
+   */
+  membersHeard?: ((stream: string, group: string) => number) | undefined;
   clock: Clock;
   /** @default a timer */
   sleep?: ((ms: number) => Promise<void>) | undefined;
@@ -332,7 +337,8 @@ const idleBacklog = (deps: DoctorDeps): DoctorCheck => ({
       valid.forEach((r, i) => {
         for (const g of lists[i]!) {
           groups++;
-          if (g.pending + g.ackPending > 0 && g.waiting === 0) {
+          const heard = deps.membersHeard?.(t.scope.stationStream(r.name), g.name) ?? 0;
+          if (g.pending + g.ackPending > 0 && g.waiting === 0 && heard === 0) {
             idle.push(`${where(t.name, r.name)}:${g.name}: ${g.pending} pending, ${g.ackPending} unacked, no member pulling`);
           }
         }

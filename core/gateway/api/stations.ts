@@ -84,9 +84,10 @@ export function groupInfo(
       pending: s?.pending ?? 0,
       unacked: s?.ackPending ?? 0,
       redelivered: s?.redelivered ?? 0,
-      // A partitioned group's members announce themselves (each waits only on its own
-      // partitions, so the waiting requests do not count them).
-      membersOnline: s?.partitions && extra.members ? extra.members.length : (s?.waiting ?? 0),
+      // Members announce themselves (a busy member has no request waiting, and on a partitioned
+      // station each waits only on its own partitions); on a one-partition station a client that
+      // does not announce itself (a Memphis SDK, an older SDK) is counted by its waiting request.
+      membersOnline: membersOnline(s, extra.members),
       deliveredSeq: s?.deliveredSeq ?? 0,
       ackFloorSeq: s?.ackFloorSeq ?? 0,
       deadLettered: extra.deadLettered,
@@ -110,9 +111,17 @@ export function groupInfo(
               ...(m.retrying.length > 0 ? { retrying: m.retrying } : {}),
             })),
           }
-        : {}),
+        : extra.members && extra.members.length > 0
+          ? { members: extra.members.map((m) => ({ id: m.id, partitions: m.partitions, lastSeen: new Date(m.at).toISOString() })) }
+          : {}),
     },
   };
+}
+
+/** The members of a group online now: those announcing themselves, or on a one-partition station the waiting requests if more. */
+function membersOnline(s: GroupState | undefined, announced: readonly MemberSeen[] | undefined): number {
+  const heard = announced?.length ?? 0;
+  return s?.partitions ? heard : Math.max(heard, s?.waiting ?? 0);
 }
 
 /** The partitions of a station (1 for stations made before partitions existed). */
@@ -215,9 +224,7 @@ export function stationHandlers(d: StationHandlerDeps): Record<string, ApiHandle
   ): Promise<GroupExtraStats> => ({
     deadLettered: (dead ?? (await deadLettersByGroup(d.reader, ctx.scope, g.station)))[g.name] ?? 0,
     oldestUnackedAgeMs: await oldestUnackedAgeMs(d.reader, ctx.scope, g.station, g.name, s, d.clock.now()),
-    ...(s?.partitions && d.members
-      ? { members: d.members.members(ctx.scope.stationStream(g.station), g.name, g.config.memberTimeoutMs) }
-      : {}),
+    ...(d.members ? { members: d.members.members(ctx.scope.stationStream(g.station), g.name, g.config.memberTimeoutMs) } : {}),
   });
   const groupChanged = (ctx: ApiContext, station: string, group: string, change: "created" | "updated" | "deleted" | "reset") =>
     d.events.publish(station, EventKind.GroupChanged, { group, change }, ctx.scope.tenant);
