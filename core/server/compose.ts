@@ -137,8 +137,8 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 const MEMBER_HEARD_MS = 3000;
 
 /** Members online and keys they are retrying, for /metrics. */
-function memberCounts(seen: readonly MemberSeen[]): { members: number; retrying: number } {
-  return { members: seen.length, retrying: seen.reduce((n, m) => n + m.retrying.length, 0) };
+function retryingKeys(seen: readonly MemberSeen[]): number {
+  return seen.reduce((n, m) => n + m.retrying.length, 0);
 }
 
 /** Consumer lag of every station of every open tenant, and dead letters per station and reason. */
@@ -154,20 +154,24 @@ async function readBrokerState(backend: Backend, tenants: Tenant[], members: Mem
         : new Map();
       for (const g of states) {
         const parts = g.partitions;
-        const timeoutMs = records.get(g.name)?.config.memberTimeoutMs;
+        // A partitioned group's members as group info counts them (by its member timeout); on a
+        // one-partition station, those heard lately, or the waiting pulls if more.
+        const timeoutMs = parts ? records.get(g.name)?.config.memberTimeoutMs : MEMBER_HEARD_MS;
+        const seen = timeoutMs === undefined ? [] : members.members(t.scope.stationStream(station), g.name, timeoutMs);
         groups.push({
           station,
           group: g.name,
           pending: g.pending,
           ackPending: g.ackPending,
           redelivered: g.redelivered,
+          members: parts ? seen.length : Math.max(seen.length, g.waiting),
           ...(parts
             ? {
                 partitions: {
                   total: parts.length,
                   held: parts.filter((p) => p.pinnedId !== undefined).length,
                   parked: parts.filter((p) => p.redelivered > 0 && p.ackPending > 0).length,
-                  ...memberCounts(timeoutMs === undefined ? [] : members.members(t.scope.stationStream(station), g.name, timeoutMs)),
+                  retrying: retryingKeys(seen),
                 },
               }
             : {}),

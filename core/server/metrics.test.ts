@@ -61,7 +61,7 @@ describe("gateway metrics: documented", () => {
 });
 
 describe("gateway metrics: partitions", () => {
-  it("exports partitions, held, parked and members for partitioned groups only", async () => {
+  it("exports partitions, held, parked and retrying keys for partitioned groups only, members for every group", async () => {
     const text = await bound({
       groups: [
         {
@@ -70,9 +70,10 @@ describe("gateway metrics: partitions", () => {
           pending: 5,
           ackPending: 2,
           redelivered: 1,
-          partitions: { total: 8, held: 6, parked: 1, members: 3, retrying: 2 },
+          members: 3,
+          partitions: { total: 8, held: 6, parked: 1, retrying: 2 },
         },
-        { station: "orders", group: "audit", pending: 0, ackPending: 0, redelivered: 0 },
+        { station: "orders", group: "audit", pending: 0, ackPending: 0, redelivered: 0, members: 2 },
       ],
       deadLetters: [],
     }).metrics();
@@ -82,6 +83,7 @@ describe("gateway metrics: partitions", () => {
     expect(text).toContain('junction_consumer_members{station="orders",group="billing"} 3');
     expect(text).toContain('junction_consumer_keys_retrying{station="orders",group="billing"} 2');
     expect(text).not.toContain('junction_consumer_partitions{station="orders",group="audit"}');
+    expect(text).toContain('junction_consumer_members{station="orders",group="audit"} 2');
     expect(text).toContain('junction_consumer_lag{station="orders",group="billing"} 7');
   });
 });

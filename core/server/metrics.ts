@@ -52,10 +52,15 @@ export interface GroupLag {
   ackPending: number;
   redelivered: number;
   /**
-   * Groups on a partitioned station: partitions, those a member holds, those whose message out was
-   * redelivered (a parked key), and the members online (as they announce themselves).
+   * Members online, as they announce themselves (on a one-partition station the pull requests
+   * waiting, if more: clients that do not announce themselves).
    */
-  partitions?: { total: number; held: number; parked: number; members: number; retrying: number } | undefined;
+  members?: number | undefined;
+  /**
+   * Groups on a partitioned station: partitions, those a member holds, those whose message out was
+   * redelivered (a parked key), and the keys members are retrying.
+   */
+  partitions?: { total: number; held: number; parked: number; retrying: number } | undefined;
 }
 
 /** One nats-server's JetStream durability setting. */
@@ -363,11 +368,17 @@ export class GatewayMetrics {
       "Keys of a consumer group on a partitioned station whose message a member is retrying now (their later messages wait; at most 20 per member are reported)",
       (p) => p.retrying,
     );
-    partitionGauge(
-      "junction_consumer_members",
-      "Members online in a consumer group on a partitioned station (heard within the group's member timeout)",
-      (p) => p.members,
-    );
+    new Gauge({
+      name: "junction_consumer_members",
+      help: "Members online in a consumer group, as they announce themselves (on a one-partition station the pull requests waiting, if more)",
+      labelNames: ["station", "group"],
+      registers,
+      async collect() {
+        const s = await state();
+        this.reset();
+        for (const g of s?.groups ?? []) if (g.members !== undefined) this.set({ station: g.station, group: g.group }, g.members);
+      },
+    });
     new Gauge({
       name: "junction_dead_letters",
       help: "Dead letters held in the DLS, per station and reason (poison, terminated, schema, function; broker-wide)",
