@@ -1,4 +1,4 @@
-import type { Identity, ProduceMessage, ProduceResult } from "../protocol/index.js";
+import type { Identity, ProduceMessage, ProduceResult, TraceHeaders } from "../protocol/index.js";
 import type { Caller } from "./service.js";
 
 /**
@@ -16,5 +16,13 @@ export interface GatewayFront {
    * request. Rejects (JunctionError) only for a problem of the whole request (station not found,
    * permission denied, too many messages).
    */
-  produce(caller: Caller, station: string, messages: ProduceMessage[], o?: { producer?: string | undefined }): Promise<ProduceResult[]>;
+  produce(caller: Caller, station: string, messages: ProduceMessage[], o?: FrontProduceOptions): Promise<ProduceResult[]>;
+}
+
+/** Options of {@link GatewayFront.produce}. */
+export interface FrontProduceOptions {
+  /** Who produced (stored in the `Jn-Producer` header). */
+  producer?: string | undefined;
+  /** The request's own trace context (an HTTP request's `traceparent`): the parent of the gateway's `produce` span. */
+  trace?: TraceHeaders | undefined;
 }

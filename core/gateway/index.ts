@@ -12,7 +12,7 @@ export { functionHandlers } from "./api/functions.js";
 export { userHandlers } from "./api/users.js";
 export { doctorHandlers, runDoctor, BUILTIN_DOCTOR_CHECKS, DEFAULT_DOCTOR_WINDOW_MS } from "./api/doctor.js";
 export type { GatewayServiceOptions, RefusalStats, Caller } from "./service.js";
-export type { GatewayFront } from "./front.js";
+export type { FrontProduceOptions, GatewayFront } from "./front.js";
 export type { ProduceStats, ProduceHandlerOptions, ProduceEvent, ProduceTarget, ProduceCallOptions } from "./produce.js";
 export type { StationHandlerDeps, GroupExtraStats } from "./api/stations.js";
 export type { UserHandlerDeps } from "./api/users.js";

@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Caller, GatewayFront } from "../gateway/index.js";
 import type { GroupPuller } from "../nats/index.js";
-import { JunctionError, MAX_NAME_LENGTH, assertName, type ProduceMessage, type ProduceResult } from "../protocol/index.js";
+import { JunctionError, MAX_NAME_LENGTH, assertName, traceHeadersOf, type ProduceMessage, type ProduceResult } from "../protocol/index.js";
 import { HttpAuthenticator, isLoopback, parseBasicAuth } from "./auth.js";
 import { HttpConsumer, PayloadEncoding } from "./consume.js";
 import { docsPage, type OpenApiDocument } from "./docs.js";
@@ -410,7 +410,12 @@ export async function createHttpServer(so: HttpServerOptions): Promise<HttpServe
           return { id: m.id ?? `${prefix}-${i}`, headers: m.headers, payload };
         });
       }
-      const results = await f.produce(caller, station, messages, { producer });
+      // The request's W3C trace context (when valid) parents the gateway's `produce` span.
+      const tp = req.headers["traceparent"];
+      const ts = req.headers["tracestate"];
+      const trace =
+        typeof tp === "string" ? traceHeadersOf({ traceparent: tp, ...(typeof ts === "string" ? { tracestate: ts } : {}) }) : undefined;
+      const results = await f.produce(caller, station, messages, { producer, trace });
       const out = results.map((r: ProduceResult, i) =>
         "error" in r ? { ok: false, id: messages[i]!.id, error: r.error } : { ok: true, id: messages[i]!.id, ...r },
       );

@@ -601,7 +601,7 @@ async function compose(
       authOptions.mode === "none" ? Promise.resolve(OPEN_IDENTITY) : auth.authenticate(user, password, from),
     call: (caller, op, body) => service.call(caller, op, body),
     produce: (caller, station, messages, po) =>
-      produce.produce(station, produceTarget(caller, station), messages, { producer: po?.producer }),
+      produce.produce(station, produceTarget(caller, station), messages, { producer: po?.producer, trace: po?.trace }),
   };
   http?.bind({ front, puller: backend.puller });
   await advisories.start();

@@ -205,4 +205,52 @@ describe("tracing", () => {
     expect(dl!.headers["traceparent"]).toBe(traceparentOf(send!));
     expect(dl!.trace?.traceparent).toBe(traceparentOf(dead!));
   });
+
+  it("an HTTP produce's traceparent parents the gateway's produce span; the messages' own contexts are links", async () => {
+    const gw = await broker.addGateway({ httpPort: -1, httpHost: "127.0.0.1" });
+    try {
+      const st = uniqueName();
+      await client.stations.create(st);
+      const hex = (n: number) => randomBytes(n).toString("hex");
+      const request = { traceId: hex(16), spanId: hex(8), flags: 1 };
+      const message = { traceId: hex(16), spanId: hex(8), flags: 1 };
+      const { user, password } = broker.users.app;
+      const res = await fetch(`${gw.httpUrl}/v1/stations/${st}/messages`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+          "content-type": "application/json",
+          traceparent: formatTraceparent(request),
+          tracestate: "vendor=1",
+        },
+        body: JSON.stringify({
+          messages: [{ payload: { n: 1 }, headers: { traceparent: formatTraceparent(message) } }, { payload: { n: 2 } }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const produce = await waitFor(() => exporter.getFinishedSpans().find((x) => x.name === `produce ${st}`), 20_000);
+      expect(produce.spanContext().traceId).toBe(request.traceId);
+      expect(produce.parentSpanContext?.spanId).toBe(request.spanId);
+      expect(produce.links.map((l) => l.context.spanId)).toContain(message.spanId);
+      // A traceparent that is not valid is ignored: the span starts a trace of its own.
+      const bad = await fetch(`${gw.httpUrl}/v1/stations/${st}/messages`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+          "content-type": "application/json",
+          traceparent: "00-zz-not-valid",
+        },
+        body: JSON.stringify({ messages: [{ payload: { n: 3 } }, { payload: { n: 4 } }] }),
+      });
+      expect(bad.status).toBe(200);
+      const second = await waitFor(() => {
+        const all = exporter.getFinishedSpans().filter((x) => x.name === `produce ${st}`);
+        return all.length >= 2 ? all[1] : undefined;
+      }, 20_000);
+      expect(second.spanContext().traceId).not.toBe(request.traceId);
+      expect(second.parentSpanContext).toBeUndefined();
+    } finally {
+      await gw.close();
+    }
+  });
 });
