@@ -42,7 +42,11 @@ export {
   MEMBERS_PREFIX,
   parseGroupConsumer,
   groupConsumers,
+  FUNCTION_RELEASE_SUBJECT,
+  encodeFunctionRelease,
+  parseFunctionRelease,
 } from "./subjects.js";
+export type { FunctionReleaseNote } from "./subjects.js";
 export { MAX_MEMBER_ID, MAX_RETRYING, encodePresence, parsePresence } from "./presence.js";
 export type { Presence, PresenceKind } from "./presence.js";
 export {

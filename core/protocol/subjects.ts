@@ -271,12 +271,13 @@ export function partitionConsumer(group: string, partition: number): string {
   return `${group}-P${partition}`;
 }
 
-/** Where the members of a group on a partitioned station announce themselves: `jn.members.<stream>.<group>`. */
+/** Where the members of a consumer group announce themselves: `jn.members.<stream>.<group>`. */
 export const MEMBERS_PREFIX = "jn.members";
 
 /**
- * The presence subject of a consumer group on a partitioned station (in the client account): its
- * members announce themselves there and share the partitions out by the list they hear.
+ * The presence subject of a consumer group (in the client account): its members announce
+ * themselves there (the gateway counts them); on a partitioned station they also share the
+ * partitions out by the list they hear.
  */
 export function membersSubject(stream: string, group: string): string {
   return `${MEMBERS_PREFIX}.${stream}.${group}`;
@@ -418,4 +419,38 @@ export function parseSchemaTag(tag: string | undefined): { name: string; version
   if (i <= 0) return undefined;
   const version = Number(tag.slice(i + 1));
   return Number.isInteger(version) && version > 0 ? { name: tag.slice(0, i), version } : undefined;
+}
+
+/**
+ * Where a gateway tells the others that an operator released a quarantined function version
+ * (internal account only, never exported): every gateway lifts its own quarantine of it.
+ * JSON `{"fn": "<runtime name>", "version"?: <n>}` (no version: every version).
+ */
+export const FUNCTION_RELEASE_SUBJECT = "jn.gw.functions.release";
+
+/** A function release note. */
+export interface FunctionReleaseNote {
+  /** The function's runtime name (its tenant's prefix and its name). */
+  fn: string;
+  version?: number | undefined;
+}
+
+/** Encodes a {@link FunctionReleaseNote}. */
+export function encodeFunctionRelease(n: FunctionReleaseNote): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(n.version === undefined ? { fn: n.fn } : { fn: n.fn, version: n.version }));
+}
+
+/** Parses a {@link FunctionReleaseNote}; undefined for anything malformed. */
+export function parseFunctionRelease(data: Uint8Array): FunctionReleaseNote | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const { fn, version } = v as Record<string, unknown>;
+  if (typeof fn !== "string" || fn === "" || fn.length > 1024) return undefined;
+  if (version !== undefined && !(typeof version === "number" && Number.isSafeInteger(version) && version > 0)) return undefined;
+  return version === undefined ? { fn } : { fn, version };
 }

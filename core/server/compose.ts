@@ -56,6 +56,9 @@ import {
   DEFAULT_TENANT,
   DLS_STREAM,
   EventKind,
+  FUNCTION_RELEASE_SUBJECT,
+  encodeFunctionRelease,
+  parseFunctionRelease,
   Headers,
   JunctionError,
   assertName,
@@ -540,8 +543,10 @@ async function compose(
       tenantHasStations: async (name) => (await (await tenants.get(name)).records.stations.names()).length > 0,
     }),
     ...schemaHandlers({ admin: backend.admin, reader: backend.reader }),
-    ...functionHandlers(runtime, async (scope, name, versions) =>
-      functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
+    ...functionHandlers(
+      runtime,
+      async (scope, name, versions) => functionEvent(functionRuntimeName(scope, name), versions, EventKind.FunctionReleased),
+      (fn, version) => backend.bus.publish(FUNCTION_RELEASE_SUBJECT, encodeFunctionRelease({ fn, version })),
     ),
     ...dlsHandlers({
       query: new DlsQuery(backend.reader),
@@ -606,6 +611,11 @@ async function compose(
   http?.bind({ front, puller: backend.puller });
   await advisories.start();
   await service.start();
+  // An operator's release reaches one gateway; it tells every gateway (itself too: a no-op).
+  const releases = backend.bus.serve(FUNCTION_RELEASE_SUBJECT, (req) => {
+    const n = parseFunctionRelease(req.data);
+    if (n) runtime.release(n.fn, n.version);
+  });
   const memphis = memphisOptions
     ? await startMemphisFront({
         bus: backend.bus,
@@ -643,6 +653,7 @@ async function compose(
         callout?.stop();
         await memphis?.stop();
         storage.stop();
+        releases.stop();
         await service.stop();
         await advisories.stop();
         await tenants.close();

@@ -42,6 +42,31 @@ describe("several gateways", () => {
     expect(out.every((o) => !o.ok && o.error.code === "PAYLOAD_TOO_LARGE")).toBe(true);
   });
 
+  it("a quarantined function released through one gateway is released on every gateway", async () => {
+    const station = uniqueName();
+    const fn = uniqueName("loop");
+    await client.stations.create(station);
+    await client.functions.create({ name: fn, source: "export default () => { for (;;) {} }", timeoutMs: 50 });
+    await client.functions.attach(fn, station);
+    const quarantined = async (g: (typeof broker.gateways)[number]) =>
+      Number(/^junction_functions_quarantined (\d+)$/m.exec(await g.metrics.metrics())?.[1] ?? "0");
+    // Each gateway judges the function on its own: send until both have quarantined it.
+    const p = client.producer({ station });
+    await waitFor(
+      async () => {
+        await p.send({ n: 1 }).catch(() => {});
+        const q = await Promise.all(broker.gateways.map(quarantined));
+        return q.every((n) => n === 1);
+      },
+      60_000,
+      10,
+    );
+    // One gateway answers the release; it tells the other.
+    await client.functions.release(fn);
+    await waitFor(async () => (await Promise.all(broker.gateways.map(quarantined))).every((n) => n === 0));
+    await p.close();
+  });
+
   it("stations and messages survive a restart of nats-server and of the gateways", async () => {
     const station = uniqueName();
     await client.stations.create(station, { maxMessages: 1000 });

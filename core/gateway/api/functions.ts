@@ -20,6 +20,8 @@ async function usedBy(stations: StationRegistry, name: string): Promise<string[]
 export function functionHandlers(
   runtime: FunctionRuntime,
   onRelease: (scope: Scope, name: string, versions: number[]) => Promise<void> = async () => {},
+  /** Tells the other gateways to lift their quarantine of it too (each quarantines on its own). */
+  announceRelease: (runtimeName: string, version: number | undefined) => void = () => {},
 ): Record<string, ApiHandler> {
   const named = (b: Record<string, unknown>): string => {
     const name = b["name"];
@@ -72,6 +74,8 @@ export function functionHandlers(
       await records.functions.meta(name);
       const version = b["version"] as number | undefined;
       const lifted = runtime.release(functionRuntimeName(scope, name), version);
+      // The others lift theirs whether this gateway held one or not.
+      announceRelease(functionRuntimeName(scope, name), version);
       if (lifted.length > 0)
         await onRelease(
           scope,
