@@ -17,6 +17,39 @@ describe("Books", () => {
     expect(s.endToEndMs).toEqual({ p50: 7, p99: 7, max: 7 });
   });
 
+  it("judges per-key order by hand-out time: a step back counts unless an ack-losing fault began between", () => {
+    const b = new Books();
+    const keyed = (id: string, key: string, seq: number) => {
+      b.sent(id, MessageKind.Normal, 0, 0, key);
+      b.acked(id, 1, false);
+      b.stored(id, seq);
+    };
+    keyed("a1", "a", 1);
+    keyed("a2", "a", 2);
+    keyed("b3", "b", 3);
+    keyed("b4", "b", 4);
+    const at = (atMs: number, seq: number) => ({ atMs, member: "member-1", deliveryCount: 1, seq });
+    // Key a: 1, 2, then 1 again at 30 with a break at 25 (a member killed after its ack of 1 left), then 2: fine.
+    b.delivered("a1", at(10, 1), true);
+    b.delivered("a2", at(20, 2), true);
+    b.delivered("a1", at(30, 1), true);
+    b.delivered("a2", at(40, 2), true);
+    // Key b: 4 handed out before 3, no fault between: broken; the same order with a key-less message is not judged.
+    b.delivered("b4", at(12, 4), true);
+    b.delivered("b3", at(14, 3), true);
+    b.sent("plain", MessageKind.Normal, 0, 0);
+    b.acked("plain", 1, false);
+    b.stored("plain", 5);
+    b.delivered("plain", at(16, 5), true);
+    const s = b.summarize([25]);
+    expect(s.keyOrderBroken).toBe(1);
+    expect(s.examples["keyOrder"]).toEqual(["b: b3 (seq 3) after seq 4"]);
+    // Without the break, key a's step back counts too.
+    expect(b.summarize([]).keyOrderBroken).toBe(2);
+    // A break before the later hand-out does not explain it.
+    expect(b.summarize([15]).keyOrderBroken).toBe(2);
+  });
+
   it("finds lost messages: acked but not stored, and stored but never consumed", () => {
     const b = new Books();
     b.sent("a", MessageKind.Normal, 0, 0);

@@ -28,6 +28,8 @@ export interface Delivery {
 interface Entry {
   id: string;
   kind: MessageKind;
+  /** Its ordering key, when it has one. */
+  key: string | undefined;
   producer: number;
   sentAtMs: number;
   outcome: "pending" | "acked" | "failed";
@@ -101,6 +103,8 @@ export interface BooksSummary {
   falseDeadLetters: number;
   /** Acked, and then not stored, or stored and neither consumed nor dead-lettered. */
   lost: number;
+  /** Keyed messages: hand-outs of a key's message after a later one of the same key, with no ack-losing fault between (see {@link Books.summarize}). */
+  keyOrderBroken: number;
   /** Acked, not in the stream. */
   lostNotStored: number;
   /** Acked and stored, but never consumed (normal) or never dead-lettered (poison, terminate). */
@@ -135,11 +139,12 @@ export class Books {
   #ackTimes: number[][] | undefined;
   readonly #firstErrors = new Map<string, string>();
 
-  /** Records a message handed to producer `producer` at `atMs`. */
-  sent(id: string, kind: MessageKind, producer: number, atMs: number): void {
+  /** Records a message handed to producer `producer` at `atMs` (with its ordering key, if any). */
+  sent(id: string, kind: MessageKind, producer: number, atMs: number, key?: string): void {
     const e: Entry = {
       id,
       kind,
+      key,
       producer,
       sentAtMs: atMs,
       outcome: "pending",
@@ -285,8 +290,13 @@ export class Books {
     };
   }
 
-  /** The totals; call once the stream and the DLS have been read back. */
-  summarize(): BooksSummary {
+  /**
+   * The totals; call once the stream and the DLS have been read back. `breaksMs`: when faults that
+   * can lose an ack began (a killed member's last acks, a killed server's consumer state); a key
+   * may then be given a message it had already been given again, before its later ones, and that
+   * is not counted as broken order — any other step back in a key's hand-outs is.
+   */
+  summarize(breaksMs: readonly number[] = []): BooksSummary {
     const s: BooksSummary = {
       sent: this.#entries.size,
       acked: 0,
@@ -313,6 +323,7 @@ export class Books {
       dlsDoubled: 0,
       falseDeadLetters: 0,
       lost: 0,
+      keyOrderBroken: 0,
       lostNotStored: 0,
       lostNotConsumed: 0,
       endToEndMs: undefined,
@@ -397,7 +408,39 @@ export class Books {
       const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
       s.endToEndMs = { p50: Math.round(at(0.5)), p99: Math.round(at(0.99)), max: Math.round(latencies[latencies.length - 1]!) };
     }
+    for (const broken of this.#keyOrder(breaksMs)) {
+      s.keyOrderBroken++;
+      example("keyOrder", broken);
+    }
     return s;
+  }
+
+  /** Every step back in a key's hand-outs (by hand-out time) that no ack-losing fault explains. */
+  #keyOrder(breaksMs: readonly number[]): string[] {
+    const byKey = new Map<string, { atMs: number; seq: number; id: string }[]>();
+    for (const e of this.#entries.values()) {
+      if (e.key === undefined) continue;
+      const list = byKey.get(e.key) ?? [];
+      for (const d of e.deliveries) list.push({ atMs: d.atMs, seq: d.seq, id: e.id });
+      byKey.set(e.key, list);
+    }
+    const breaks = [...breaksMs].sort((a, b) => a - b);
+    const broken: string[] = [];
+    for (const [key, list] of byKey) {
+      list.sort((a, b) => a.atMs - b.atMs);
+      // Each hand-out against the one before it (after a step back, order counts from there).
+      let prev: { atMs: number; seq: number } | undefined;
+      for (const d of list) {
+        if (prev && d.seq < prev.seq) {
+          // Allowed only when an ack-losing fault began after the later message was handed out.
+          const i = lowerBound(breaks, prev.atMs, (t) => t);
+          const explained = i < breaks.length && breaks[i]! <= d.atMs;
+          if (!explained) broken.push(`${key}: ${d.id} (seq ${d.seq}) after seq ${prev.seq}`);
+        }
+        prev = d;
+      }
+    }
+    return broken;
   }
 }
 

@@ -15,6 +15,7 @@ export const DEFAULT_EXPECTATIONS: Readonly<Record<CheckName, Expectation>> = Ob
   [CheckName.Replays]: "report",
   [CheckName.StaleCopies]: "report",
   [CheckName.ClientsClosed]: "fail",
+  [CheckName.KeyOrder]: "fail",
 });
 
 /** Faults after which produce or consume did not come back on their own. */
@@ -52,6 +53,7 @@ export function judge(
     [CheckName.Replays]: s.replays,
     [CheckName.StaleCopies]: s.staleCopies,
     [CheckName.ClientsClosed]: clientsClosed,
+    [CheckName.KeyOrder]: s.keyOrderBroken,
   };
   const checks: CheckResult[] = [];
   for (const name of Object.values(CheckName)) {

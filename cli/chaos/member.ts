@@ -29,7 +29,7 @@ export type MemberReport =
       dc: number;
       seq: number;
       action: "ack" | "nak" | "term";
-      /** When the message was handed to the application (epoch ms). */
+      /** When the message was handed to the application (epoch ms, fractional: per-key order is judged by it). */
       at: number;
     }
   | { t: "ended"; why: string };
@@ -72,7 +72,7 @@ export async function runMember(
   }
   await send({ t: "ready" });
   for await (const m of consumer) {
-    const at = Date.now();
+    const at = performance.timeOrigin + performance.now();
     if (slowMs > 0) await sleep(slowMs);
     let id: string | undefined;
     let kind: string | undefined;

@@ -12,6 +12,8 @@ const WORKLOAD: WorkloadSpec = Object.freeze({
   batchSize: 10,
   slowDelayMs: 250,
   requestTimeoutMs: 0,
+  partitions: 1,
+  keys: 0,
 });
 
 /** A defect every preset that restarts or re-elects NATS can run into. */
@@ -167,6 +169,23 @@ export const PRESETS: readonly ChaosPreset[] = Object.freeze([
       faults: [{ kind: FaultKind.SlowMember, weight: 1, holdMs: [30_000, 35_000] }],
     }),
     expect: {},
+  },
+  {
+    name: "keyed",
+    description:
+      "60 s: a station of 4 partitions, 200 ordering keys, three members; members and nats-server SIGKILLed: per-key order judged (key-order)",
+    durationMs: 60_000,
+    topology: { ...SINGLE, members: 3 },
+    workload: { ...WORKLOAD, partitions: 4, keys: 200 },
+    schedule: schedule({
+      count: 3,
+      minGapMs: 10_000,
+      faults: [
+        { kind: FaultKind.MemberKill, weight: 2, holdMs: [1000, 3000] },
+        { kind: FaultKind.NatsKill, weight: 1, holdMs: [2000, 3000] },
+      ],
+    }),
+    expect: { "clients-closed": RECONNECT_GIVES_UP },
   },
   {
     name: "cold-restart",

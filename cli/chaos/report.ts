@@ -41,6 +41,7 @@ export function describeSetup(p: Pick<ChaosPreset, "topology" | "workload">): st
   ];
   if (w.poisonEvery > 0) parts.push(`every ${w.poisonEvery}th poison`);
   if (w.terminateEvery > 0) parts.push(`every ${w.terminateEvery}th dead-lettered by its member`);
+  if (w.keys > 0) parts.push(`${w.keys} ordering keys over ${w.partitions} partition${w.partitions === 1 ? "" : "s"}`);
   parts.push(`ack time ${formatMs(w.maxAckTimeMs)}, ${w.maxMsgDeliveries} deliveries, batch ${w.batchSize}`);
   return parts.join("; ");
 }
@@ -140,6 +141,7 @@ export function renderReport(r: ChaosResult): string {
         "unknown entries",
         num(b.unknownEntries),
       ],
+      ...(r.workload.keys > 0 ? [["key order broken", num(b.keyOrderBroken)]] : []),
     ]),
   );
   for (const [code, first] of Object.entries(b.firstErrors)) out.push(`  first ${code}: ${first}\n`);

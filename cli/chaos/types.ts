@@ -77,6 +77,10 @@ export interface WorkloadSpec {
   slowDelayMs: number;
   /** The producers' request timeout, in ms; 0 = the SDK's default. */
   requestTimeoutMs: number;
+  /** The station's partitions (1: not partitioned). */
+  partitions: number;
+  /** Ordering keys the messages are spread over, round robin (0: no keys). */
+  keys: number;
 }
 
 /** How faults are spread over a run. */
@@ -114,6 +118,11 @@ export const CheckName = {
   StaleCopies: "stale-copies",
   /** SDK clients (producers, members' consumers) that gave up for good and had to be started again. */
   ClientsClosed: "clients-closed",
+  /**
+   * A key's message handed to a member after a later message of the same key, with no fault in
+   * between that can lose an ack (a member or nats-server killed): per-key order broken.
+   */
+  KeyOrder: "key-order",
 } as const;
 /** A {@link CheckName}. */
 export type CheckName = (typeof CheckName)[keyof typeof CheckName];

@@ -117,10 +117,11 @@ export class Workload {
     const id = `m-${n}`;
     const kind = kindOf(n, s);
     const books = this.#o.books;
-    books.sent(id, kind, producer, this.#o.now());
+    const key = s.keys > 0 ? `k-${n % s.keys}` : undefined;
+    books.sent(id, kind, producer, this.#o.now(), key);
     const payload = JSON.stringify({ id, n, kind, pad: "x".repeat(s.payloadBytes) });
     const done: Promise<void> = p
-      .send(payload, { id })
+      .send(payload, key === undefined ? { id } : { id, key })
       .then(
         (r) => books.acked(id, this.#o.now(), r.duplicate),
         (err: unknown) =>
