@@ -257,9 +257,6 @@ export class Consumer implements AsyncIterable<Message> {
   /** Partitioned stations: stops listening for the station's growth. */
   #unwatch: () => void = () => {};
   #growing: Promise<void> | undefined;
-  /** Partitioned stations: the keys with a message out with the application now. */
-  readonly #busyKeys = new Set<string>();
-  #now: () => number = Date.now;
   #wake: (() => void) | undefined;
   #ended = false;
   #closed: Promise<void> | undefined;
@@ -355,9 +352,6 @@ export class Consumer implements AsyncIterable<Message> {
           {
             available: () => self.#available(),
             ended: () => self.#end(),
-            settled: (h) => {
-              if (h.key !== undefined && self.#busyKeys.delete(h.key)) self.#wakeSoon();
-            },
             handedOver: (pin) => {
               if (pin !== undefined) void self.#unpin(partitionIndex(name));
             },
@@ -396,7 +390,6 @@ export class Consumer implements AsyncIterable<Message> {
       // One partition: nothing to share out, so the member only speaks (it needs nobody's heartbeats).
       c.#membership = new Membership(client.transport, { ...presence, partitions: 0, listen: false }, () => {});
     }
-    c.#now = o.now;
     for (const p of c.#pulls) p.start();
     c.#membership?.start();
     if (partitioned) c.#watchGrowth(client, stream);
@@ -464,18 +457,6 @@ export class Consumer implements AsyncIterable<Message> {
     });
   }
 
-  #wakePending = false;
-
-  /** Hands out what a settled key let go, after the application's ack/nak call returned. */
-  #wakeSoon(): void {
-    if (this.#wakePending) return;
-    this.#wakePending = true;
-    queueMicrotask(() => {
-      this.#wakePending = false;
-      this.#available();
-    });
-  }
-
   #available(): void {
     const on = this.#onMessage;
     if (!on) {
@@ -514,26 +495,11 @@ export class Consumer implements AsyncIterable<Message> {
       if (!this.#ended) void this.close();
       return undefined;
     }
-    // By key: a key's next message only once its previous one is settled (acked, or given up);
-    // a message waiting for its retry holds back only its own key's later messages.
-    const busy = this.#busyKeys;
-    const now = this.#now();
+    // A partition's pull hands out by key (a key lives on one partition).
     for (let k = 0; k < pulls.length; k++) {
       const p = pulls[(this.#rr + k) % pulls.length]!;
-      // Keys whose earlier message waits for its retry's delay (made only when one does).
-      let blocked: Set<string> | undefined;
-      const h = p.take((x) => {
-        const key = x.key;
-        if (key === undefined) return x.notBefore <= now;
-        if (busy.has(key) || blocked?.has(key) === true) return false;
-        if (x.notBefore > now) {
-          (blocked ??= new Set()).add(key);
-          return false;
-        }
-        return true;
-      });
+      const h = p.take();
       if (h) {
-        if (h.key !== undefined) busy.add(h.key);
         this.#rr = (this.#rr + k + 1) % pulls.length;
         this.#remaining--;
         return this.#tracing.deliver(new Message(h, p, this.#schemas));

@@ -60,10 +60,11 @@ export interface LeasedPullOptions {
   /** The consumer's priority group, when it has a priority policy. */
   group?: string | undefined;
   /**
-   * A partition of a keyed station: several messages out at once, handed out by key (the owner's
-   * `take(ok)` says which may go), retries kept in the member (a nak or a deadline re-hands the
-   * message after its delay, counted here, and gives up as poison after maxDeliveries), and a
-   * hand-over that gives everything back in stream order before the pin is freed.
+   * A partition of a keyed station: several messages out at once, handed out by key (a key's next
+   * message only once its previous one is settled; a message waiting for its retry's delay holds
+   * back only its own key), retries kept in the member (a nak or a deadline re-hands the message
+   * after its delay, counted here, and gives up as poison after maxDeliveries), and a hand-over
+   * that gives everything back in stream order before the pin is freed.
    */
   keyed?: boolean | undefined;
   /** The clock, in ms. */
@@ -76,8 +77,6 @@ export interface LeasedPullHooks {
   available(): void;
   /** The pull ended for good (limit reached and drained, consumer deleted, closed). */
   ended(reason: string | undefined): void;
-  /** Keyed pulls: a message handed out was settled or went back for a retry (its key is free). */
-  settled?(h: Held): void;
   /** Keyed pulls: the hand-over finished (everything given back in order); free `pin` if any. */
   handedOver?(pin: string | undefined): void;
 }
@@ -107,6 +106,10 @@ export class LeasedPull {
   #disowned = false;
   /** Keyed pulls: messages not handed out now, in stream order (retries wait here too). */
   #waiting: Held[] = [];
+  /** Keyed pulls: the keys with a message out with the application now. */
+  readonly #busyKeys = new Set<string>();
+  /** Keyed pulls: a wake-up after a settle is queued (see {@link #freeKey}). */
+  #wakeQueued = false;
   /** Keyed pulls: what is held, by stream sequence (a redelivery replaces the delivery). */
   readonly #bySeq = new Map<number, Held>();
   /**
@@ -238,6 +241,7 @@ export class LeasedPull {
     const all = [...this.#held].sort((a, b) => a.delivery.seq - b.delivery.seq);
     this.#held.clear();
     this.#bySeq.clear();
+    this.#busyKeys.clear();
     this.#waiting = [];
     for (const h of all) h.delivery.nak();
     const pin = this.#pinId;
@@ -267,11 +271,11 @@ export class LeasedPull {
 
   /**
    * Hands the next buffered message to the application: its deadline starts now. Keyed pulls
-   * look through what waits in stream order and hand out the first that `ok` lets go (and that
-   * is not waiting for a retry's delay); nothing while handing over.
+   * look through what waits in stream order and hand out the first whose key is free (no message
+   * of it out, none before it waiting for a retry's delay); nothing while handing over.
    */
-  take(ok?: (h: Held) => boolean): Held | undefined {
-    if (this.#o.keyed) return this.#takeKeyed(ok);
+  take(): Held | undefined {
+    if (this.#o.keyed) return this.#takeKeyed();
     while (this.#head < this.#buffer.length) {
       const h = this.#buffer[this.#head++]!;
       if (this.#head >= 1024 && this.#head * 2 >= this.#buffer.length) {
@@ -287,18 +291,23 @@ export class LeasedPull {
     return undefined;
   }
 
-  #takeKeyed(ok: ((h: Held) => boolean) | undefined): Held | undefined {
+  #takeKeyed(): Held | undefined {
     if (this.#handingOver) return undefined;
     const now = this.#o.now();
     const w = this.#waiting;
+    const busy = this.#busyKeys;
+    // Keys whose earlier message waits for its retry's delay (made only when one does).
+    let blocked: Set<string> | undefined;
     for (let i = 0; i < w.length; i++) {
       const h = w[i]!;
-      if (!this.#held.has(h)) {
-        w.splice(i--, 1);
+      const key = h.key;
+      if (key !== undefined && (busy.has(key) || blocked?.has(key) === true)) continue;
+      if (h.notBefore > now) {
+        if (key !== undefined) (blocked ??= new Set()).add(key);
         continue;
       }
-      if (ok ? !ok(h) : h.notBefore > now) continue;
       w.splice(i, 1);
+      if (key !== undefined) busy.add(key);
       h.handedAt = now;
       h.deadline = now + this.#deadlineOf(h);
       return h;
@@ -306,10 +315,26 @@ export class LeasedPull {
     return undefined;
   }
 
+  /**
+   * Keyed pulls: a message handed out was settled or went back for a retry: its key is free, and
+   * the owner is told once the application's ack/nak call has returned (a handler that acks is
+   * not called again from inside its own ack).
+   */
+  #freeKey(h: Held): void {
+    if (h.handedAt < 0) return;
+    if (h.key !== undefined) this.#busyKeys.delete(h.key);
+    if (this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      this.#hooks.available();
+    });
+  }
+
   /** Keyed pulls: the message goes back to wait (after `delayMs`), or is given up as poison. */
   #retry(h: Held, delayMs: number): void {
     if (!this.#held.has(h)) return;
-    const handed = h.handedAt >= 0;
+    this.#freeKey(h);
     const max = this.#o.maxDeliveries;
     if (max > 0 && h.attempts >= max) {
       this.#release(h);
@@ -323,9 +348,6 @@ export class LeasedPull {
       insertBySeq(this.#waiting, h);
       if (delayMs > 0) setTimeout(() => this.#hooks.available(), delayMs + 1).unref();
     }
-    if (handed) this.#hooks.settled?.(h);
-    // Not from inside the application's nak (a handler that naks would be called again within).
-    queueMicrotask(() => this.#hooks.available());
     this.#tryHandOver();
   }
 
@@ -361,7 +383,7 @@ export class LeasedPull {
   /** Keyed pulls: a message handed out was settled for good. */
   #settledKeyed(h: Held): void {
     if (this.#bySeq.get(h.delivery.seq) === h) this.#bySeq.delete(h.delivery.seq);
-    if (h.handedAt >= 0) this.#hooks.settled?.(h);
+    this.#freeKey(h);
     this.#tryHandOver();
   }
 

@@ -60,7 +60,17 @@ const advisory = (kind: ConsumerAdvisory["kind"], reason = ""): ConsumerAdvisory
 describe("dead letters from consumer advisories", () => {
   it("records a keyed member's poison term as poison with its own delivery count", () => {
     expect(poisonTermDeliveries("jn:poison:5")).toBe(5);
-    for (const r of [undefined, "", "jn:poison:", "jn:poison:x", "jn:poison:0", "jn:poison:-2", "bad input", "JN:POISON:5"])
+    for (const r of [
+      undefined,
+      "",
+      "jn:poison:",
+      "jn:poison:x",
+      "jn:poison:0",
+      "jn:poison:-2",
+      "jn:poison:1e300",
+      "bad input",
+      "JN:POISON:5",
+    ])
       expect(poisonTermDeliveries(r)).toBeUndefined();
     const dl = advisoryDeadLetter(advisory("terminated", "jn:poison:5"), undefined, manualClock())!;
     expect(dl).toMatchObject({ reason: "poison", deliveries: 5, groups: ["billing"], seq: 42 });

@@ -39,7 +39,7 @@ export function advisoryDeadLetterId(
 export function poisonTermDeliveries(reason: string | undefined): number | undefined {
   if (!reason?.startsWith(POISON_TERM_PREFIX)) return undefined;
   const n = Number(reason.slice(POISON_TERM_PREFIX.length));
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The gateway: the produce path, the admin API and the service that serves both over the bus. */
 export { GatewayService, DEFAULT_REPLY_PREFIXES } from "./service.js";
 export { ProduceHandler } from "./produce.js";
-export { MemberBoard } from "./members.js";
+export { MemberBoard, membersOnline } from "./members.js";
 export type { MemberSeen } from "./members.js";
 export { StorageGuard, StorageState } from "./storage.js";
 export type { StorageView, StorageGuardOptions, StorageGuardStats } from "./storage.js";

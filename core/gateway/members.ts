@@ -19,6 +19,15 @@ export interface MemberSeen {
   retrying: string[];
 }
 
+/**
+ * The members of a group online: those heard; on a one-partition station the pull requests
+ * waiting if more (clients that do not announce themselves: a Memphis SDK, an older SDK). On a
+ * partitioned station each member waits only on its own partitions, so waiting requests say nothing.
+ */
+export function membersOnline(partitioned: boolean, heard: number, waiting: number): number {
+  return partitioned ? heard : Math.max(heard, waiting);
+}
+
 /** Members tracked at most, over every group. */
 export const MAX_TRACKED = 100_000;
 /** Members forgotten after this long unheard, whatever the group's member timeout (ms). */

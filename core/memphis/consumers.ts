@@ -37,13 +37,21 @@ export function stationOfStream(token: string): string | undefined {
   return typeof n === "string" ? n : undefined;
 }
 
-/** Most groups remembered as about to pull (a flood of info requests cannot grow the map further). */
-const MAX_PULLS_EXPECTED = 100_000;
+/** How long after a member asked for its group's consumer info its pull is expected, in ms. */
+export const PULL_EXPECTED_MS = 500;
+/** Most groups remembered as about to pull at once (a flood of info requests cannot grow the map further). */
+const MAX_PULLS_EXPECTED = 10_000;
 
-/** Notes that a member of `group` is about to pull (it asked for the consumer info first). */
+/**
+ * Notes that a member of `group` is about to pull (it asked for the consumer info first, and may
+ * pull as the group). A full map first forgets what is older than PULL_EXPECTED_MS.
+ */
 export function notePullExpected(ctx: MemphisContext, station: string, group: string): void {
   const key = `${station}\u0000${group}`;
-  if (ctx.pullsExpected.size < MAX_PULLS_EXPECTED || ctx.pullsExpected.has(key)) ctx.pullsExpected.set(key, ctx.deps.clock.now());
+  const now = ctx.deps.clock.now();
+  const m = ctx.pullsExpected;
+  if (m.size >= MAX_PULLS_EXPECTED && !m.has(key)) for (const [k, at] of m) if (now - at > PULL_EXPECTED_MS) m.delete(k);
+  if (m.size < MAX_PULLS_EXPECTED || m.has(key)) m.set(key, now);
 }
 
 /** A reason as JetStream will carry it (one line, bounded). */
@@ -100,13 +108,13 @@ export class MemphisConsumers {
     const p = parseConsumerInfo(req.subject);
     const station = p ? stationOfStream(p.stream) : undefined;
     if (!p || !station) return fail(JsErrors.streamNotFound);
-    notePullExpected(this.#ctx, station, p.consumer);
     const caller = await callerOf(this.#ctx, req);
     if (!caller) return fail({ code: 403, description: "the request carries no known Junction user" });
     const refusal = await this.#mayPull(caller, station, p.consumer);
     if (refusal === "no station") return fail(JsErrors.streamNotFound);
     if (refusal === "no group") return fail(JsErrors.consumerNotFound);
     if (refusal) return fail({ code: 403, description: refusal });
+    notePullExpected(this.#ctx, station, p.consumer);
     try {
       stats.consumerInfo++;
       req.respond(await deps.jetstream.consumerInfo(scopeOf(DEFAULT_TENANT).stationStream(station), p.consumer));

@@ -44,6 +44,16 @@ describe("destroying a Memphis consumer waits for what is in flight", () => {
     expect(await groupSettled(ctx, "s", "g")).toBe(true);
   });
 
+  it("remembers at most 10,000 groups about to pull, forgetting stale ones first", () => {
+    const { ctx, clock } = context({});
+    for (let i = 0; i < 10_000; i++) notePullExpected(ctx, "s", `g${i}`);
+    notePullExpected(ctx, "s", "late");
+    expect(ctx.pullsExpected.has("s\u0000late")).toBe(false); // full of fresh ones: not noted
+    clock.t += 501;
+    notePullExpected(ctx, "s", "late");
+    expect([...ctx.pullsExpected.keys()]).toEqual(["s\u0000late"]); // the stale ones went
+  });
+
   it("does not wait on a group that is gone or an info that fails", async () => {
     expect(await groupSettled(context({ error: { code: 404 } }).ctx, "s", "g")).toBe(true);
     expect(await groupSettled(context(new Error("timeout")).ctx, "s", "g")).toBe(true);

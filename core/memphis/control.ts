@@ -22,6 +22,7 @@ import { DEFAULT_TENANT, JunctionError, scopeOf, type GroupInfo, type StationInf
 import type { TenantRecords } from "../pipeline/index.js";
 import { callerOf, codeOf, errorText, jsonBody, replyJson, replyText, type MemphisContext } from "./context.js";
 import { consumerRequest, field, stationRequest } from "./mapping.js";
+import { PULL_EXPECTED_MS } from "./consumers.js";
 import { ControlSubjects, junctionName, memphisNameProblem, type ControlSubject } from "./names.js";
 import { schemaInit, type PushableSchema, type SchemaUpdateInit } from "./schema-push.js";
 
@@ -217,7 +218,7 @@ export async function groupSettled(ctx: MemphisContext, station: string, group: 
     if ((ci.num_pending ?? 0) === 0) return true;
     if ((ci.num_waiting ?? 0) > 0) return false;
     const asked = ctx.pullsExpected.get(`${station}\u0000${group}`);
-    return asked === undefined || ctx.deps.clock.now() - asked > DESTROY_WAIT_MS;
+    return asked === undefined || ctx.deps.clock.now() - asked > PULL_EXPECTED_MS;
   } catch {
     return true;
   }

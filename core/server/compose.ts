@@ -35,6 +35,7 @@ import {
 import {
   GatewayService,
   MemberBoard,
+  membersOnline,
   type MemberSeen,
   ProduceHandler,
   StorageGuard,
@@ -139,7 +140,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 /** A member unheard this long is gone, for the doctor (heartbeats are at most 1 s apart), in ms. */
 const MEMBER_HEARD_MS = 3000;
 
-/** Members online and keys they are retrying, for /metrics. */
+/** Keys members are retrying, for /metrics. */
 function retryingKeys(seen: readonly MemberSeen[]): number {
   return seen.reduce((n, m) => n + m.retrying.length, 0);
 }
@@ -167,7 +168,7 @@ async function readBrokerState(backend: Backend, tenants: Tenant[], members: Mem
           pending: g.pending,
           ackPending: g.ackPending,
           redelivered: g.redelivered,
-          members: parts ? seen.length : Math.max(seen.length, g.waiting),
+          members: membersOnline(parts !== undefined, seen.length, g.waiting),
           ...(parts
             ? {
                 partitions: {

@@ -312,7 +312,8 @@ export class GatewayMetrics {
         this.set(isReady() ? 1 : 0);
       },
     });
-    const lagGauge = (name: string, help: string, pick: (g: GroupLag) => number) =>
+    /** A gauge per consumer group; groups `pick` has no value for are left out. */
+    const lagGauge = (name: string, help: string, pick: (g: GroupLag) => number | undefined) =>
       new Gauge({
         name,
         help,
@@ -321,7 +322,10 @@ export class GatewayMetrics {
         async collect() {
           const s = await state();
           this.reset();
-          for (const g of s?.groups ?? []) this.set({ station: g.station, group: g.group }, pick(g));
+          for (const g of s?.groups ?? []) {
+            const v = pick(g);
+            if (v !== undefined) this.set({ station: g.station, group: g.group }, v);
+          }
         },
       });
     lagGauge(
@@ -341,17 +345,7 @@ export class GatewayMetrics {
       (g) => g.redelivered,
     );
     const partitionGauge = (name: string, help: string, pick: (p: NonNullable<GroupLag["partitions"]>) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ["station", "group"],
-        registers,
-        async collect() {
-          const s = await state();
-          this.reset();
-          for (const g of s?.groups ?? []) if (g.partitions) this.set({ station: g.station, group: g.group }, pick(g.partitions));
-        },
-      });
+      lagGauge(name, help, (g) => (g.partitions ? pick(g.partitions) : undefined));
     partitionGauge("junction_consumer_partitions", "Partitions of a consumer group on a partitioned station", (p) => p.total);
     partitionGauge(
       "junction_consumer_partitions_held",
@@ -368,17 +362,11 @@ export class GatewayMetrics {
       "Keys of a consumer group on a partitioned station whose message a member is retrying now (their later messages wait; at most 20 per member are reported)",
       (p) => p.retrying,
     );
-    new Gauge({
-      name: "junction_consumer_members",
-      help: "Members online in a consumer group, as they announce themselves (on a one-partition station the pull requests waiting, if more)",
-      labelNames: ["station", "group"],
-      registers,
-      async collect() {
-        const s = await state();
-        this.reset();
-        for (const g of s?.groups ?? []) if (g.members !== undefined) this.set({ station: g.station, group: g.group }, g.members);
-      },
-    });
+    lagGauge(
+      "junction_consumer_members",
+      "Members online in a consumer group, as they announce themselves (on a one-partition station the pull requests waiting, if more)",
+      (g) => g.members,
+    );
     new Gauge({
       name: "junction_dead_letters",
       help: "Dead letters held in the DLS, per station and reason (poison, terminated, schema, function; broker-wide)",

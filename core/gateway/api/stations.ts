@@ -1,6 +1,6 @@
 import { canConsume, canSee } from "../../auth/index.js";
 import type { GroupState, ResetTarget, StreamAdmin, StreamReader, StreamState } from "../../nats/index.js";
-import type { MemberBoard, MemberSeen } from "../members.js";
+import { membersOnline, type MemberBoard, type MemberSeen } from "../members.js";
 import {
   DLS_STREAM,
   EventKind,
@@ -73,6 +73,12 @@ export function groupInfo(
   extra: GroupExtraStats = { deadLettered: 0, oldestUnackedAgeMs: 0 },
   stream?: string,
 ): GroupInfo {
+  const members = (extra.members ?? []).map((m) => ({
+    id: m.id,
+    partitions: m.partitions,
+    lastSeen: new Date(m.at).toISOString(),
+    ...(m.retrying.length > 0 ? { retrying: m.retrying } : {}),
+  }));
   const owners = new Map<number, string>();
   for (const m of extra.members ?? []) for (const p of m.partitions) if (!owners.has(p)) owners.set(p, m.id);
   return {
@@ -84,10 +90,8 @@ export function groupInfo(
       pending: s?.pending ?? 0,
       unacked: s?.ackPending ?? 0,
       redelivered: s?.redelivered ?? 0,
-      // Members announce themselves (a busy member has no request waiting, and on a partitioned
-      // station each waits only on its own partitions); on a one-partition station a client that
-      // does not announce itself (a Memphis SDK, an older SDK) is counted by its waiting request.
-      membersOnline: membersOnline(s, extra.members),
+      // Members announce themselves (a busy member has no request waiting).
+      membersOnline: membersOnline(s?.partitions !== undefined, extra.members?.length ?? 0, s?.waiting ?? 0),
       deliveredSeq: s?.deliveredSeq ?? 0,
       ackFloorSeq: s?.ackFloorSeq ?? 0,
       deadLettered: extra.deadLettered,
@@ -104,24 +108,13 @@ export function groupInfo(
               ...(p.pinnedId !== undefined ? { member: p.pinnedId, memberSince: p.pinnedSince } : {}),
               ...(owners.has(p.partition) ? { assignedTo: owners.get(p.partition) } : {}),
             })),
-            members: (extra.members ?? []).map((m) => ({
-              id: m.id,
-              partitions: m.partitions,
-              lastSeen: new Date(m.at).toISOString(),
-              ...(m.retrying.length > 0 ? { retrying: m.retrying } : {}),
-            })),
+            members,
           }
-        : extra.members && extra.members.length > 0
-          ? { members: extra.members.map((m) => ({ id: m.id, partitions: m.partitions, lastSeen: new Date(m.at).toISOString() })) }
+        : members.length > 0
+          ? { members }
           : {}),
     },
   };
-}
-
-/** The members of a group online now: those announcing themselves, or on a one-partition station the waiting requests if more. */
-function membersOnline(s: GroupState | undefined, announced: readonly MemberSeen[] | undefined): number {
-  const heard = announced?.length ?? 0;
-  return s?.partitions ? heard : Math.max(heard, s?.waiting ?? 0);
 }
 
 /** The partitions of a station (1 for stations made before partitions existed). */
